@@ -1,0 +1,57 @@
+namespace CredentialBroker.Core;
+
+/// <summary>
+/// The broker's settings, bound from the <c>CredentialBroker</c> configuration section and validated at
+/// start (all failures reported at once).
+/// </summary>
+public sealed class CredentialBrokerOptions
+{
+    /// <summary>The configuration section these options bind from.</summary>
+    public const string SectionName = "CredentialBroker";
+
+    /// <summary>
+    /// The broker's issuer identifier: the exact <c>iss</c> of every token it signs and the audience callers'
+    /// JWT-SVIDs must name. An absolute http(s) URL without query, fragment or trailing slash. Required in
+    /// production; in development mode it defaults to the first listen URL (<c>http://127.0.0.1:8080</c>).
+    /// </summary>
+    public string? Issuer { get; set; }
+
+    /// <summary>Tolerance for <c>exp</c>, <c>nbf</c> and <c>iat</c> of every token read. Default 30 s; at most 30 s.</summary>
+    public TimeSpan ClockSkew { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>The shortest task TTL accepted. Default 30 s.</summary>
+    public TimeSpan MinTaskTtl { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>The longest task TTL accepted. Default 15 min.</summary>
+    public TimeSpan MaxTaskTtl { get; set; } = TimeSpan.FromMinutes(15);
+
+    /// <summary>The deepest delegation chain a task may allow. Default 5.</summary>
+    public int MaxDelegationDepth { get; set; } = 5;
+
+    /// <summary>The longest JWT accepted anywhere, in characters. Default 8192.</summary>
+    public int MaxTokenLength { get; set; } = 8192;
+
+    /// <summary>How far in the future a caller's JWT-SVID may expire. Default 24 h.</summary>
+    public TimeSpan MaxCallerCredentialLifetime { get; set; } = TimeSpan.FromHours(24);
+
+    /// <summary>JWS algorithms accepted on callers' JWT-SVIDs; each key additionally accepts only the algorithm that fits it. Default ES256.</summary>
+    public IList<string> AllowedAlgorithms { get; } = [];
+
+    /// <summary>How long an <c>Idempotency-Key</c> is remembered. Default 24 h.</summary>
+    public TimeSpan IdempotencyKeyLifetime { get; set; } = TimeSpan.FromHours(24);
+
+    /// <summary>How long task and credential records are kept after the task's deadline, for audit and reports. Default 30 days.</summary>
+    public TimeSpan RecordRetention { get; set; } = TimeSpan.FromDays(30);
+
+    /// <summary>Role bindings: which SPIFFE IDs hold which role.</summary>
+    public RoleOptions Roles { get; set; } = new();
+
+    /// <summary>Trust bundles: trust domain name → path of its SPIFFE bundle (JWKS) file.</summary>
+    public IDictionary<string, string> TrustBundles { get; } = new Dictionary<string, string>(StringComparer.Ordinal);
+
+    /// <summary>Signing keys: the first signs; the others stay published for verification. Each is a PEM or JWK file.</summary>
+    public IList<SigningKeyOptions> SigningKeys { get; } = [];
+
+    /// <summary>The algorithms in force: <see cref="AllowedAlgorithms"/>, or ES256 when none is configured.</summary>
+    public IReadOnlyCollection<string> EffectiveAlgorithms => AllowedAlgorithms.Count > 0 ? [.. AllowedAlgorithms] : ["ES256"];
+}

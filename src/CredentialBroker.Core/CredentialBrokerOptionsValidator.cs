@@ -1,0 +1,116 @@
+using CredentialBroker.Core.Identity;
+using CredentialBroker.Core.Tokens;
+using Microsoft.Extensions.Options;
+
+namespace CredentialBroker.Core;
+
+/// <summary>Validates <see cref="CredentialBrokerOptions"/> at start and reports every problem at once.</summary>
+internal sealed class CredentialBrokerOptionsValidator : IValidateOptions<CredentialBrokerOptions>
+{
+    private static readonly TimeSpan MaxClockSkew = TimeSpan.FromSeconds(30);
+
+    public ValidateOptionsResult Validate(string? name, CredentialBrokerOptions options)
+    {
+        var failures = new List<string>();
+        const string s = CredentialBrokerOptions.SectionName;
+
+        if (string.IsNullOrWhiteSpace(options.Issuer))
+        {
+            failures.Add($"{s}:Issuer is required: the broker's issuer URL, for example https://broker.corp.example.");
+        }
+        else if (!Uri.TryCreate(options.Issuer, UriKind.Absolute, out var issuer)
+            || issuer.Scheme is not ("https" or "http")
+            || !string.IsNullOrEmpty(issuer.Query) || !string.IsNullOrEmpty(issuer.Fragment) || !string.IsNullOrEmpty(issuer.UserInfo)
+            || options.Issuer.EndsWith('/'))
+        {
+            failures.Add($"{s}:Issuer '{options.Issuer}' must be an absolute http(s) URL without user info, query, fragment or trailing slash.");
+        }
+
+        if (options.ClockSkew < TimeSpan.Zero || options.ClockSkew > MaxClockSkew)
+        {
+            failures.Add($"{s}:ClockSkew is {options.ClockSkew}; it must lie between 0 and 30 seconds (RFC 8725 small skew).");
+        }
+
+        if (options.MinTaskTtl <= TimeSpan.Zero)
+        {
+            failures.Add($"{s}:MinTaskTtl must be positive.");
+        }
+
+        if (options.MaxTaskTtl < options.MinTaskTtl)
+        {
+            failures.Add($"{s}:MaxTaskTtl ({options.MaxTaskTtl}) is shorter than MinTaskTtl ({options.MinTaskTtl}).");
+        }
+
+        if (options.MaxDelegationDepth is < 0 or > 32)
+        {
+            failures.Add($"{s}:MaxDelegationDepth is {options.MaxDelegationDepth}; it must lie between 0 and 32.");
+        }
+
+        if (options.MaxTokenLength is < 512 or > 65536)
+        {
+            failures.Add($"{s}:MaxTokenLength is {options.MaxTokenLength}; it must lie between 512 and 65536.");
+        }
+
+        if (options.MaxCallerCredentialLifetime <= TimeSpan.Zero)
+        {
+            failures.Add($"{s}:MaxCallerCredentialLifetime must be positive.");
+        }
+
+        if (options.IdempotencyKeyLifetime <= TimeSpan.Zero)
+        {
+            failures.Add($"{s}:IdempotencyKeyLifetime must be positive.");
+        }
+
+        if (options.RecordRetention < TimeSpan.Zero)
+        {
+            failures.Add($"{s}:RecordRetention must not be negative.");
+        }
+
+        foreach (var algorithm in options.AllowedAlgorithms)
+        {
+            if (!KeyAlgorithms.Supported.Contains(algorithm))
+            {
+                failures.Add($"{s}:AllowedAlgorithms holds '{algorithm}'; supported: {string.Join(", ", KeyAlgorithms.Supported)}.");
+            }
+        }
+
+        ValidatePatterns(failures, "Orchestrator", options.Roles.Orchestrator);
+        ValidatePatterns(failures, "Agent", options.Roles.Agent);
+        ValidatePatterns(failures, "Soc", options.Roles.Soc);
+        ValidatePatterns(failures, "ResourceServer", options.Roles.ResourceServer);
+
+        foreach (var (trustDomain, path) in options.TrustBundles)
+        {
+            if (!SpiffeId.IsValidTrustDomain(trustDomain, out var error))
+            {
+                failures.Add($"{s}:TrustBundles:{trustDomain} is not a trust domain name: {error}.");
+            }
+
+            if (string.IsNullOrWhiteSpace(path))
+            {
+                failures.Add($"{s}:TrustBundles:{trustDomain} needs the path of the bundle's JWKS file.");
+            }
+        }
+
+        for (var i = 0; i < options.SigningKeys.Count; i++)
+        {
+            if (string.IsNullOrWhiteSpace(options.SigningKeys[i].Path))
+            {
+                failures.Add($"{s}:SigningKeys:{i}:Path is required (a PEM or JWK file with a P-256 private key).");
+            }
+        }
+
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    private static void ValidatePatterns(List<string> failures, string role, IList<string> patterns)
+    {
+        foreach (var pattern in patterns)
+        {
+            if (!SpiffeIdPattern.TryParse(pattern, out _, out var error))
+            {
+                failures.Add($"{CredentialBrokerOptions.SectionName}:Roles:{role} pattern '{pattern}' is invalid: {error}.");
+            }
+        }
+    }
+}

@@ -1,0 +1,74 @@
+using CredentialBroker.Core.Tokens;
+using Microsoft.Extensions.Options;
+using Microsoft.IdentityModel.JsonWebTokens;
+
+namespace CredentialBroker.Core.Identity;
+
+/// <summary>
+/// Validates JWT-SVIDs (SPIFFE JWT-SVID spec): <c>sub</c> is a valid SPIFFE ID of a trusted trust domain,
+/// the signature verifies with a key of <em>that</em> domain's bundle (a token of domain B signed with
+/// A's key fails), <c>aud</c> names the broker, <c>exp</c> is present and current, the algorithm is on the
+/// allow-list and fits the key, and <c>typ</c> is absent, <c>JWT</c> or <c>JOSE</c> — so a broker token,
+/// access token or DPoP proof can never pass as an SVID.
+/// </summary>
+public sealed class JwtSvidValidator
+{
+    private static readonly string[] SvidTypes = [string.Empty, "JWT", "JOSE"];
+
+    private readonly TrustBundleSet _bundles;
+    private readonly CredentialBrokerOptions _options;
+    private readonly TimeProvider _time;
+    private readonly string _audience;
+
+    /// <summary>Creates the validator.</summary>
+    public JwtSvidValidator(TrustBundleSet bundles, IOptions<CredentialBrokerOptions> options, TimeProvider time)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _bundles = bundles;
+        _options = options.Value;
+        _audience = _options.Issuer ?? throw new InvalidOperationException("CredentialBroker:Issuer must be set before SVIDs can be validated.");
+        _time = time;
+    }
+
+    /// <summary>Validates <paramref name="token"/> as a JWT-SVID addressed to the broker.</summary>
+    public async ValueTask<SvidValidationResult> ValidateAsync(string? token)
+    {
+        if (JwtShape.Check(token, _options.MaxTokenLength) is not null)
+        {
+            return SvidValidationResult.Invalid(JwtValidationFailure.Malformed);
+        }
+
+        // The unverified subject only picks which bundle may verify the signature; nothing else trusts it yet.
+        string? subject;
+        try
+        {
+            subject = new JsonWebToken(token).Subject;
+        }
+        catch (ArgumentException)
+        {
+            return SvidValidationResult.Invalid(JwtValidationFailure.Malformed);
+        }
+
+        if (!SpiffeId.TryParse(subject, out var id, out _) || _bundles.Find(id.TrustDomain) is not { } bundle)
+        {
+            return SvidValidationResult.Invalid(JwtValidationFailure.UntrustedSubject);
+        }
+
+        var result = await JwtValidation.ValidateAsync(token, _options.MaxTokenLength, new JwtValidation.Expectations(
+            Types: SvidTypes,
+            Algorithms: _options.EffectiveAlgorithms,
+            ResolveKey: bundle.Find,
+            Issuer: null,
+            Audience: _audience,
+            Now: _time.GetUtcNow(),
+            ClockSkew: _options.ClockSkew,
+            MaxLifetime: _options.MaxCallerCredentialLifetime)).ConfigureAwait(false);
+        if (!result.IsValid)
+        {
+            return SvidValidationResult.Invalid(result.Failure.Value);
+        }
+
+        var expires = DateTimeOffset.FromUnixTimeSeconds((long)result.Token.GetPayloadValue<double>(JwtRegisteredClaimNames.Exp));
+        return SvidValidationResult.Valid(id, expires);
+    }
+}

@@ -1,0 +1,78 @@
+using CredentialBroker.Core.Identity;
+using CredentialBroker.Core.Storage;
+using CredentialBroker.Core.Tokens;
+using Microsoft.Extensions.Logging;
+using Microsoft.IdentityModel.JsonWebTokens;
+
+namespace CredentialBroker.Core.Introspection;
+
+/// <summary>
+/// RFC 7662 introspection. A token is active only if the broker signed it, it is current, the store holds
+/// its credential, and the store says that credential is neither revoked nor expired. Resource servers and
+/// the SOC may introspect any token; anyone else only tokens it holds or whose task it created (RFC 7662
+/// §2.2: for all other tokens the answer is simply inactive).
+/// </summary>
+public sealed partial class IntrospectionService
+{
+    private static readonly string[] IntrospectableTypes = [TokenTypes.Task];
+
+    private readonly BrokerTokenValidator _validator;
+    private readonly ICredentialStore _store;
+    private readonly TimeProvider _time;
+    private readonly ILogger<IntrospectionService> _logger;
+
+    /// <summary>Creates the service.</summary>
+    public IntrospectionService(BrokerTokenValidator validator, ICredentialStore store, TimeProvider time, ILogger<IntrospectionService> logger)
+    {
+        _validator = validator;
+        _store = store;
+        _time = time;
+        _logger = logger;
+    }
+
+    /// <summary>The verified token when it is active for <paramref name="caller"/>, otherwise <see langword="null"/>.</summary>
+    /// <exception cref="StoreUnavailableException">The store did not answer; nothing may be called active.</exception>
+    public async ValueTask<JsonWebToken?> IntrospectAsync(CallerIdentity caller, string? token, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(caller);
+        var validation = await _validator.ValidateAsync(token, IntrospectableTypes);
+        if (!validation.IsValid)
+        {
+            LogRejected(_logger, validation.Failure.Value);
+            return null;
+        }
+
+        var jwt = validation.Token;
+        if (!jwt.TryGetPayloadValue<string>("task_id", out var taskId))
+        {
+            LogInactive(_logger, "no_task", jwt.Id);
+            return null;
+        }
+
+        var lookup = await _store.GetCredentialAsync(taskId, jwt.Id, cancellationToken);
+        if (lookup is null || lookup.Credential.StatusAt(_time.GetUtcNow()) != CredentialStatus.Active)
+        {
+            LogInactive(_logger, lookup is null ? "unknown" : "not_active", jwt.Id);
+            return null;
+        }
+
+        var allowed = caller.HasAnyRole(BrokerRoles.Soc | BrokerRoles.ResourceServer)
+            || string.Equals(caller.Id.Value, lookup.Credential.Holder, StringComparison.Ordinal)
+            || string.Equals(caller.Id.Value, lookup.TaskCreatedBy, StringComparison.Ordinal);
+        if (!allowed)
+        {
+            LogInactive(_logger, "caller_not_entitled", jwt.Id);
+            return null;
+        }
+
+        return jwt;
+    }
+
+    [LoggerMessage(EventId = 1201, EventName = "IntrospectedInvalid", Level = LogLevel.Debug,
+        Message = "Introspection answered inactive: the token failed validation ({Failure})")]
+    private static partial void LogRejected(ILogger logger, JwtValidationFailure failure);
+
+    [LoggerMessage(EventId = 1200, EventName = "IntrospectedInactive", Level = LogLevel.Debug,
+        Message = "Introspection answered inactive ({Why}) for jti {Jti}")]
+    private static partial void LogInactive(ILogger logger, string why, string? jti);
+}

@@ -1,0 +1,11 @@
+using CredentialBroker.Core.Storage;
+using CredentialBroker.Core.Tasks;
+
+namespace CredentialBroker.Core.Issuance;
+
+/// <summary>The outcome of <see cref="TaskIssuanceService.IssueAsync"/>.</summary>
+/// <param name="Outcome">What happened.</param>
+/// <param name="Task">The task (absent on <see cref="TaskIssuanceOutcome.IdempotencyKeyReused"/>).</param>
+/// <param name="Credential">Its task token record.</param>
+/// <param name="Token">The signed task token.</param>
+public sealed record TaskIssuance(TaskIssuanceOutcome Outcome, TaskRecord? Task = null, CredentialRecord? Credential = null, string? Token = null);

@@ -1,0 +1,14 @@
+namespace CredentialBroker.Core.Issuance;
+
+/// <summary>What a task issuance did.</summary>
+public enum TaskIssuanceOutcome
+{
+    /// <summary>A new task was recorded and its token signed.</summary>
+    Issued,
+
+    /// <summary>The <c>Idempotency-Key</c> was seen with the same request: the recorded task is returned again.</summary>
+    Replayed,
+
+    /// <summary>The <c>Idempotency-Key</c> was seen with a different request: nothing was issued.</summary>
+    IdempotencyKeyReused,
+}

@@ -1,0 +1,89 @@
+using CredentialBroker.Core.Identity;
+using CredentialBroker.Core.Storage;
+using CredentialBroker.Core.Tasks;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace CredentialBroker.Core.Issuance;
+
+/// <summary>
+/// Creates tasks and their task tokens. The credential is recorded before it is signed: a credential the
+/// broker cannot record is a credential it cannot revoke, so a store failure means no token at all.
+/// </summary>
+public sealed partial class TaskIssuanceService
+{
+    private readonly ICredentialStore _store;
+    private readonly TaskTokenFactory _tokens;
+    private readonly CredentialBrokerOptions _options;
+    private readonly TimeProvider _time;
+    private readonly ILogger<TaskIssuanceService> _logger;
+
+    /// <summary>Creates the service.</summary>
+    public TaskIssuanceService(ICredentialStore store, TaskTokenFactory tokens, IOptions<CredentialBrokerOptions> options, TimeProvider time, ILogger<TaskIssuanceService> logger)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _store = store;
+        _tokens = tokens;
+        _options = options.Value;
+        _time = time;
+        _logger = logger;
+    }
+
+    /// <summary>Records and signs a task token for <paramref name="draft"/>, created by <paramref name="caller"/>.</summary>
+    /// <param name="caller">The orchestrator.</param>
+    /// <param name="draft">The validated request.</param>
+    /// <param name="idempotencyKey">The request's <c>Idempotency-Key</c>, if any.</param>
+    /// <param name="cancellationToken">Cancels the store calls.</param>
+    /// <exception cref="StoreUnavailableException">The store did not answer; nothing was issued.</exception>
+    public async ValueTask<TaskIssuance> IssueAsync(CallerIdentity caller, TaskDraft draft, string? idempotencyKey, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(caller);
+        ArgumentNullException.ThrowIfNull(draft);
+
+        // NumericDate has whole seconds; records keep exactly what the token says.
+        var now = _time.GetUtcNowSeconds();
+        var taskId = Identifiers.NewTaskId();
+        var jti = Identifiers.NewJti();
+        var issuedAt = now;
+        if (idempotencyKey is not null)
+        {
+            var candidate = new IdempotencyRecord(IdempotencyKeys.Scope(caller.Id.Value, idempotencyKey), IdempotencyKeys.HashRequest(draft), taskId, jti, now);
+            var stored = await _store.ClaimIdempotencyKeyAsync(candidate, _options.IdempotencyKeyLifetime, cancellationToken);
+            if (!string.Equals(stored.RequestHash, candidate.RequestHash, StringComparison.Ordinal))
+            {
+                LogIdempotencyKeyReused(_logger, caller.Id.Value);
+                return new TaskIssuance(TaskIssuanceOutcome.IdempotencyKeyReused);
+            }
+
+            (taskId, jti, issuedAt) = (stored.TaskId, stored.Jti, stored.IssuedAt);
+        }
+
+        var expiresAt = issuedAt + draft.Ttl;
+        var task = new TaskRecord(taskId, draft.Agent, draft.Workflow, draft.Authorization, draft.Approval, draft.Origin,
+            draft.MaxDelegationDepth, caller.Id.Value, issuedAt, expiresAt, TaskState.Created, issuedAt, null);
+        var credential = new CredentialRecord(jti, taskId, CredentialKind.Task, null, draft.Agent, issuedAt, expiresAt);
+        var creation = await _store.CreateTaskAsync(task, credential, cancellationToken);
+
+        var token = _tokens.Sign(creation.Task, creation.TaskToken);
+        if (creation.Created)
+        {
+            LogTaskIssued(_logger, taskId, jti, draft.Agent, caller.Id.Value, (long)draft.Ttl.TotalSeconds);
+            return new TaskIssuance(TaskIssuanceOutcome.Issued, creation.Task, creation.TaskToken, token);
+        }
+
+        LogTaskReplayed(_logger, taskId, jti, caller.Id.Value);
+        return new TaskIssuance(TaskIssuanceOutcome.Replayed, creation.Task, creation.TaskToken, token);
+    }
+
+    [LoggerMessage(EventId = 1000, EventName = "TaskIssued", Level = LogLevel.Information,
+        Message = "Issued task {TaskId} token {Jti} to {Agent} for {Orchestrator}, TTL {TtlSeconds} s")]
+    private static partial void LogTaskIssued(ILogger logger, string taskId, string jti, string agent, string orchestrator, long ttlSeconds);
+
+    [LoggerMessage(EventId = 1001, EventName = "TaskReplayed", Level = LogLevel.Information,
+        Message = "Idempotent retry returned task {TaskId} token {Jti} to {Orchestrator}")]
+    private static partial void LogTaskReplayed(ILogger logger, string taskId, string jti, string orchestrator);
+
+    [LoggerMessage(EventId = 1002, EventName = "IdempotencyKeyReused", Level = LogLevel.Warning,
+        Message = "{Orchestrator} reused an Idempotency-Key for a different request; nothing issued")]
+    private static partial void LogIdempotencyKeyReused(ILogger logger, string orchestrator);
+}

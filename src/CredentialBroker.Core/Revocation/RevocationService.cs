@@ -1,0 +1,71 @@
+using CredentialBroker.Core.Identity;
+using CredentialBroker.Core.Storage;
+using CredentialBroker.Core.Tokens;
+using Microsoft.Extensions.Logging;
+
+namespace CredentialBroker.Core.Revocation;
+
+/// <summary>
+/// RFC 7009 revocation. Revoking a token revokes its whole subtree of derived credentials. Garbage,
+/// unknown, expired and already revoked tokens are a quiet success (RFC 7009 §2.2); a token that belongs
+/// to someone else — not the holder, not the task's orchestrator, not the SOC — is refused.
+/// </summary>
+public sealed partial class RevocationService
+{
+    private static readonly string[] RevocableTypes = [TokenTypes.Task];
+
+    private readonly BrokerTokenValidator _validator;
+    private readonly ICredentialStore _store;
+    private readonly TimeProvider _time;
+    private readonly ILogger<RevocationService> _logger;
+
+    /// <summary>Creates the service.</summary>
+    public RevocationService(BrokerTokenValidator validator, ICredentialStore store, TimeProvider time, ILogger<RevocationService> logger)
+    {
+        _validator = validator;
+        _store = store;
+        _time = time;
+        _logger = logger;
+    }
+
+    /// <summary>Revokes <paramref name="token"/> and everything derived from it, if <paramref name="caller"/> may.</summary>
+    /// <returns><see langword="false"/> when the caller may not revoke this token; <see langword="true"/> otherwise, whatever there was to revoke.</returns>
+    /// <exception cref="StoreUnavailableException">The store did not answer; the revocation is not recorded.</exception>
+    public async ValueTask<bool> RevokeAsync(CallerIdentity caller, string? token, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(caller);
+        var validation = await _validator.ValidateAsync(token, RevocableTypes, checkLifetime: false);
+        if (!validation.IsValid || !validation.Token.TryGetPayloadValue<string>("task_id", out var taskId))
+        {
+            return true;
+        }
+
+        var jti = validation.Token.Id;
+        var lookup = await _store.GetCredentialAsync(taskId, jti, cancellationToken);
+        if (lookup is null)
+        {
+            return true;
+        }
+
+        var allowed = caller.HasAnyRole(BrokerRoles.Soc)
+            || string.Equals(caller.Id.Value, lookup.Credential.Holder, StringComparison.Ordinal)
+            || string.Equals(caller.Id.Value, lookup.TaskCreatedBy, StringComparison.Ordinal);
+        if (!allowed)
+        {
+            LogRefused(_logger, jti, caller.Id.Value);
+            return false;
+        }
+
+        var revoked = await _store.RevokeSubtreeAsync(taskId, jti, _time.GetUtcNowMilliseconds(), RevocationReasons.Holder, cancellationToken);
+        LogRevoked(_logger, jti, taskId, revoked, caller.Id.Value);
+        return true;
+    }
+
+    [LoggerMessage(EventId = 1300, EventName = "TokenRevoked", Level = LogLevel.Information,
+        Message = "Revoked jti {Jti} of task {TaskId} and its subtree ({Revoked} newly revoked) for {Caller}")]
+    private static partial void LogRevoked(ILogger logger, string jti, string taskId, int revoked, string caller);
+
+    [LoggerMessage(EventId = 1301, EventName = "RevocationRefused", Level = LogLevel.Warning,
+        Message = "Refused to let {Caller} revoke jti {Jti}: not its holder, orchestrator or the SOC")]
+    private static partial void LogRefused(ILogger logger, string jti, string caller);
+}

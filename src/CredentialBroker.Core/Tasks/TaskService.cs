@@ -1,0 +1,81 @@
+using CredentialBroker.Core.Identity;
+using CredentialBroker.Core.Storage;
+using Microsoft.Extensions.Logging;
+
+namespace CredentialBroker.Core.Tasks;
+
+/// <summary>
+/// Reads tasks and moves them through their state machine. Only the orchestrator that created a task, or
+/// the SOC, may see or change it; to anyone else it does not exist. Terminal states revoke every
+/// credential of the task in the same atomic store step as the state change.
+/// </summary>
+public sealed partial class TaskService
+{
+    private static readonly CredentialKind[] AllKinds = Enum.GetValues<CredentialKind>();
+
+    private readonly ICredentialStore _store;
+    private readonly TimeProvider _time;
+    private readonly ILogger<TaskService> _logger;
+
+    /// <summary>Creates the service.</summary>
+    public TaskService(ICredentialStore store, TimeProvider time, ILogger<TaskService> logger)
+    {
+        _store = store;
+        _time = time;
+        _logger = logger;
+    }
+
+    /// <summary>The task with its credentials, or <see langword="null"/> when it does not exist or the caller may not see it.</summary>
+    public async ValueTask<TaskView?> GetAsync(CallerIdentity caller, string taskId, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(caller);
+        var view = await _store.GetTaskAsync(taskId, cancellationToken);
+        return view is not null && MayManage(caller, view.Task) ? view : null;
+    }
+
+    /// <summary>Moves the task to <paramref name="target"/> if that is legal from where it is now.</summary>
+    public async ValueTask<StateTransition> ChangeStateAsync(CallerIdentity caller, string taskId, TaskState target, string? reason, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(caller);
+        if (await GetAsync(caller, taskId, cancellationToken) is null)
+        {
+            return new StateTransition(StateChangeOutcome.NotFound, null, default, 0);
+        }
+
+        var terminal = TaskStateMachine.IsTerminal(target);
+        var change = await _store.ChangeStateAsync(new StateChangeRequest(
+            taskId,
+            target,
+            TaskStateMachine.SourcesOf(target),
+            _time.GetUtcNowMilliseconds(),
+            reason,
+            terminal ? AllKinds : [],
+            target == TaskState.Completed ? RevocationReasons.TaskCompleted : RevocationReasons.TaskState), cancellationToken);
+
+        switch (change.Outcome)
+        {
+            case StateChangeOutcome.Illegal:
+                LogIllegalTransition(_logger, taskId, change.PreviousState, target);
+                return new StateTransition(StateChangeOutcome.Illegal, null, change.PreviousState, 0);
+            case StateChangeOutcome.NotFound:
+                return new StateTransition(StateChangeOutcome.NotFound, null, default, 0);
+            case StateChangeOutcome.Changed:
+                LogStateChanged(_logger, taskId, change.PreviousState, target, change.Revoked, caller.Id.Value);
+                break;
+        }
+
+        var after = await _store.GetTaskAsync(taskId, cancellationToken);
+        return new StateTransition(change.Outcome, after, change.PreviousState, change.Revoked);
+    }
+
+    private static bool MayManage(CallerIdentity caller, TaskRecord task) =>
+        caller.HasAnyRole(BrokerRoles.Soc) || string.Equals(caller.Id.Value, task.CreatedBy, StringComparison.Ordinal);
+
+    [LoggerMessage(EventId = 1100, EventName = "TaskStateChanged", Level = LogLevel.Information,
+        Message = "Task {TaskId} moved {From} -> {To}, revoking {Revoked} credentials, by {Caller}")]
+    private static partial void LogStateChanged(ILogger logger, string taskId, TaskState from, TaskState to, int revoked, string caller);
+
+    [LoggerMessage(EventId = 1101, EventName = "IllegalTransition", Level = LogLevel.Information,
+        Message = "Task {TaskId} cannot move {From} -> {To}")]
+    private static partial void LogIllegalTransition(ILogger logger, string taskId, TaskState from, TaskState to);
+}

@@ -1,0 +1,156 @@
+using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Tokens;
+
+namespace CredentialBroker.Core.Tokens;
+
+/// <summary>
+/// The one place JWT signatures are checked, for every kind of token the broker reads. Each check is
+/// exact (no case folding, no trailing-slash forgiveness), keys come only from the caller's key lookup
+/// (never from the token), and time is judged against the injected clock with a bounded skew.
+/// </summary>
+internal static class JwtValidation
+{
+    private static readonly JsonWebTokenHandler Handler = new() { MaximumTokenSizeInBytes = 64 * 1024 };
+
+    /// <summary>What a validation expects of a token.</summary>
+    /// <param name="Types">Accepted <c>typ</c> values; an empty string entry accepts a token without <c>typ</c>.</param>
+    /// <param name="Algorithms">The algorithm allow-list.</param>
+    /// <param name="ResolveKey">Finds the verification key for a <c>kid</c>; returns <see langword="null"/> for unknown ids.</param>
+    /// <param name="Issuer">The exact issuer, or <see langword="null"/> not to check it.</param>
+    /// <param name="Audience">An audience that must be among the token's, or <see langword="null"/> not to check it.</param>
+    /// <param name="Now">The current time.</param>
+    /// <param name="ClockSkew">Tolerance for <c>exp</c>, <c>nbf</c> and <c>iat</c>.</param>
+    /// <param name="MaxLifetime">How far in the future <c>exp</c> may lie.</param>
+    /// <param name="CheckLifetime">Whether to check the time claims at all (revocation accepts expired tokens).</param>
+    internal sealed record Expectations(
+        IReadOnlyCollection<string> Types,
+        IReadOnlyCollection<string> Algorithms,
+        Func<string?, SecurityKey?> ResolveKey,
+        string? Issuer,
+        string? Audience,
+        DateTimeOffset Now,
+        TimeSpan ClockSkew,
+        TimeSpan MaxLifetime,
+        bool CheckLifetime = true);
+
+    public static async ValueTask<JwtValidationResult> ValidateAsync(string? token, int maxLength, Expectations expect)
+    {
+        if (JwtShape.Check(token, maxLength) is not null)
+        {
+            return JwtValidationResult.Invalid(JwtValidationFailure.Malformed);
+        }
+
+        JsonWebToken jwt;
+        try
+        {
+            jwt = new JsonWebToken(token);
+        }
+        catch (ArgumentException)
+        {
+            return JwtValidationResult.Invalid(JwtValidationFailure.Malformed);
+        }
+
+        var preflight = Preflight(jwt, expect);
+        if (preflight is not null)
+        {
+            return JwtValidationResult.Invalid(preflight.Value);
+        }
+
+        var parameters = new TokenValidationParameters
+        {
+            ValidateIssuer = false,
+            ValidateAudience = false,
+            ValidateLifetime = false,
+            ValidateIssuerSigningKey = false,
+            RequireSignedTokens = true,
+            RequireExpirationTime = false,
+            TryAllIssuerSigningKeys = false,
+            ValidAlgorithms = expect.Algorithms,
+            AlgorithmValidator = (algorithm, key, _, _) => expect.Algorithms.Contains(algorithm) && KeyAlgorithms.Fits(algorithm, key),
+            IssuerSigningKeyResolver = (_, _, kid, _) => expect.ResolveKey(kid) is { } key ? [key] : [],
+            TypeValidator = (type, _, _) => type,
+            SaveSigninToken = false,
+            LogValidationExceptions = false,
+        };
+
+        var result = await Handler.ValidateTokenAsync(jwt, parameters).ConfigureAwait(false);
+        if (!result.IsValid)
+        {
+            return JwtValidationResult.Invalid(result.Exception switch
+            {
+                SecurityTokenSignatureKeyNotFoundException => JwtValidationFailure.UnknownKey,
+                SecurityTokenInvalidAlgorithmException => JwtValidationFailure.BadAlgorithm,
+                _ => JwtValidationFailure.BadSignature,
+            });
+        }
+
+        return expect.CheckLifetime && CheckLifetime(jwt, expect) is { } lifetimeFailure
+            ? JwtValidationResult.Invalid(lifetimeFailure)
+            : JwtValidationResult.Valid(jwt);
+    }
+
+    // Cheap checks before any cryptography: type, algorithm, key, issuer and audience.
+    private static JwtValidationFailure? Preflight(JsonWebToken jwt, Expectations expect)
+    {
+        var type = jwt.Typ ?? string.Empty;
+        if (!expect.Types.Contains(type, StringComparer.OrdinalIgnoreCase))
+        {
+            return JwtValidationFailure.WrongType;
+        }
+
+        if (!expect.Algorithms.Contains(jwt.Alg, StringComparer.Ordinal))
+        {
+            return JwtValidationFailure.BadAlgorithm;
+        }
+
+        var key = expect.ResolveKey(string.IsNullOrEmpty(jwt.Kid) ? null : jwt.Kid);
+        if (key is null)
+        {
+            return JwtValidationFailure.UnknownKey;
+        }
+
+        if (!KeyAlgorithms.Fits(jwt.Alg, key))
+        {
+            return JwtValidationFailure.BadAlgorithm;
+        }
+
+        if (expect.Issuer is not null && !string.Equals(jwt.Issuer, expect.Issuer, StringComparison.Ordinal))
+        {
+            return JwtValidationFailure.WrongIssuer;
+        }
+
+        if (expect.Audience is not null && !jwt.Audiences.Contains(expect.Audience, StringComparer.Ordinal))
+        {
+            return JwtValidationFailure.WrongAudience;
+        }
+
+        return null;
+    }
+
+    private static JwtValidationFailure? CheckLifetime(JsonWebToken jwt, Expectations expect)
+    {
+        var now = expect.Now.ToUnixTimeMilliseconds() / 1000.0;
+        var skew = expect.ClockSkew.TotalSeconds;
+        if (!jwt.TryGetPayloadValue<double>(JwtRegisteredClaimNames.Exp, out var exp) || now > exp + skew)
+        {
+            return JwtValidationFailure.Expired;
+        }
+
+        if (exp - now > expect.MaxLifetime.TotalSeconds + skew)
+        {
+            return JwtValidationFailure.LifetimeTooLong;
+        }
+
+        if (jwt.TryGetPayloadValue<double>(JwtRegisteredClaimNames.Nbf, out var nbf) && nbf > now + skew)
+        {
+            return JwtValidationFailure.NotYetValid;
+        }
+
+        if (jwt.TryGetPayloadValue<double>(JwtRegisteredClaimNames.Iat, out var iat) && iat > now + skew)
+        {
+            return JwtValidationFailure.NotYetValid;
+        }
+
+        return null;
+    }
+}

@@ -1,0 +1,226 @@
+using System.Globalization;
+using System.Text.Json;
+using CredentialBroker.Core;
+using CredentialBroker.Core.Storage;
+using CredentialBroker.Core.Tasks;
+using Microsoft.Extensions.Options;
+using StackExchange.Redis;
+
+namespace CredentialBroker.Redis;
+
+/// <summary>
+/// The production store: Redis as the single source of truth. Each task is two keys in one hash slot (the
+/// task hash and its credentials hash), changed only by atomic Lua scripts; the expiry index is a set of
+/// sharded sorted sets. Every call runs through <see cref="RedisResilience"/>, and any failure to reach
+/// Redis surfaces as <see cref="StoreUnavailableException"/> so the broker fails closed.
+/// </summary>
+public sealed class RedisCredentialStore : ICredentialStore
+{
+    private readonly IConnectionMultiplexer _redis;
+    private readonly RedisResilience _resilience;
+    private readonly RedisKeys _keys;
+    private readonly CredentialBrokerOptions _options;
+
+    /// <summary>Creates the store over an existing connection.</summary>
+    public RedisCredentialStore(IConnectionMultiplexer redis, IOptions<RedisStoreOptions> storeOptions, IOptions<CredentialBrokerOptions> brokerOptions)
+    {
+        ArgumentNullException.ThrowIfNull(storeOptions);
+        ArgumentNullException.ThrowIfNull(brokerOptions);
+        _redis = redis;
+        _resilience = new RedisResilience(storeOptions.Value);
+        _keys = new RedisKeys(storeOptions.Value.KeyPrefix, storeOptions.Value.ExpiryIndexShards);
+        _options = brokerOptions.Value;
+    }
+
+    private IDatabase Db => _redis.GetDatabase();
+
+    /// <inheritdoc />
+    public ValueTask<TaskCreation> CreateTaskAsync(TaskRecord task, CredentialRecord taskToken, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(task);
+        ArgumentNullException.ThrowIfNull(taskToken);
+        var spec = JsonSerializer.Serialize(ToStored(task), StoreJsonContext.Default.StoredTaskSpec);
+        var credential = JsonSerializer.Serialize(ToStored(taskToken), StoreJsonContext.Default.StoredCredential);
+        var retainUntil = (task.ExpiresAt + _options.RecordRetention).ToUnixTimeMilliseconds();
+
+        return _resilience.ExecuteAsync(async ct =>
+        {
+            var db = Db;
+
+            // The index entry goes out with the record: a record without its entry could outlive its TTL unseen.
+            // Both are awaited before anything is signed; an orphaned index entry is harmless.
+            var index = db.SortedSetAddAsync(_keys.ExpiryShardOf(task.TaskId), RedisKeys.ExpiryMember(task.TaskId, taskToken.Jti), taskToken.ExpiresAt.ToUnixTimeSeconds());
+            var created = db.ScriptEvaluateAsync(
+                RedisScripts.CreateTask,
+                [_keys.Task(task.TaskId), _keys.Credentials(task.TaskId)],
+                [spec, TaskStateMachine.ToWireName(task.State), task.StateChangedAt.ToUnixTimeMilliseconds(), task.CreatedBy,
+                 task.CreatedAt.ToUnixTimeMilliseconds(), task.ExpiresAt.ToUnixTimeMilliseconds(), taskToken.Jti, credential, retainUntil]);
+            await Task.WhenAll(index, created);
+            if ((int)await created == 1)
+            {
+                return new TaskCreation(true, task, taskToken);
+            }
+
+            var existing = await ReadTaskAsync(db, task.TaskId)
+                ?? throw new StoreUnavailableException($"Task {task.TaskId} vanished while being read.");
+            return new TaskCreation(false, existing.Task, existing.Credentials[0]);
+        }, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public ValueTask<IdempotencyRecord> ClaimIdempotencyKeyAsync(IdempotencyRecord candidate, TimeSpan lifetime, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(candidate);
+        var json = JsonSerializer.Serialize(
+            new StoredIdempotency(candidate.RequestHash, candidate.TaskId, candidate.Jti, candidate.IssuedAt.ToUnixTimeSeconds()),
+            StoreJsonContext.Default.StoredIdempotency);
+        return _resilience.ExecuteAsync(async ct =>
+        {
+            // SET NX GET: claims the key, or returns what claimed it first, in one atomic command.
+            var previous = await Db.StringSetAndGetAsync(_keys.Idempotency(candidate.Key), json, lifetime, keepTtl: false, when: When.NotExists);
+            if (previous.IsNull)
+            {
+                return candidate;
+            }
+
+            var stored = JsonSerializer.Deserialize((string)previous!, StoreJsonContext.Default.StoredIdempotency)!;
+            return new IdempotencyRecord(candidate.Key, stored.RequestHash, stored.TaskId, stored.Jti, DateTimeOffset.FromUnixTimeSeconds(stored.IssuedAt));
+        }, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public ValueTask<TaskView?> GetTaskAsync(string taskId, CancellationToken cancellationToken) =>
+        _resilience.ExecuteAsync(ct => ReadTaskAsync(Db, taskId), cancellationToken);
+
+    /// <inheritdoc />
+    public ValueTask<CredentialLookup?> GetCredentialAsync(string taskId, string jti, CancellationToken cancellationToken) =>
+        _resilience.ExecuteAsync(async ct =>
+        {
+            var db = Db;
+            var credentialFields = db.HashGetAsync(_keys.Credentials(taskId), [jti, jti + ":r"]);
+            var taskFields = db.HashGetAsync(_keys.Task(taskId), ["state", "createdBy"]);
+            await Task.WhenAll(credentialFields, taskFields);
+            var credential = await credentialFields;
+            var task = await taskFields;
+            if (credential[0].IsNull || task[0].IsNull || !TaskStateMachine.TryParseWireName(task[0], out var state))
+            {
+                return null;
+            }
+
+            return new CredentialLookup(FromStored(taskId, jti, credential[0]!, credential[1]), state, task[1]!);
+        }, cancellationToken);
+
+    /// <inheritdoc />
+    public ValueTask<StateChange> ChangeStateAsync(StateChangeRequest request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        return _resilience.ExecuteAsync(async ct =>
+        {
+            var result = (RedisResult[])(await Db.ScriptEvaluateAsync(
+                RedisScripts.ChangeState,
+                [_keys.Task(request.TaskId), _keys.Credentials(request.TaskId)],
+                [TaskStateMachine.ToWireName(request.Target),
+                 string.Join(',', request.AllowedSources.Select(TaskStateMachine.ToWireName)),
+                 request.At.ToUnixTimeMilliseconds(),
+                 request.Reason ?? string.Empty,
+                 string.Join(',', request.RevokeKinds.Select(CredentialKinds.ToWireName)),
+                 request.RevocationReason]))!;
+            var outcome = (string)result[0]! switch
+            {
+                "ok" => StateChangeOutcome.Changed,
+                "same" => StateChangeOutcome.Unchanged,
+                "illegal" => StateChangeOutcome.Illegal,
+                _ => StateChangeOutcome.NotFound,
+            };
+            var previous = outcome == StateChangeOutcome.NotFound ? default : ParseState((string?)result[1]);
+            return new StateChange(outcome, previous, (int)result[2]);
+        }, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public ValueTask<int> RevokeSubtreeAsync(string taskId, string jti, DateTimeOffset at, string reason, CancellationToken cancellationToken) =>
+        _resilience.ExecuteAsync(async ct =>
+            (int)await Db.ScriptEvaluateAsync(
+                RedisScripts.RevokeSubtree,
+                [_keys.Credentials(taskId)],
+                [jti, at.ToUnixTimeMilliseconds(), reason]), cancellationToken);
+
+    /// <inheritdoc />
+    public async ValueTask PingAsync(CancellationToken cancellationToken) =>
+        await _resilience.ExecuteAsync(async ct => await Db.PingAsync(), cancellationToken);
+
+    private async Task<TaskView?> ReadTaskAsync(IDatabase db, string taskId)
+    {
+        var taskEntries = db.HashGetAllAsync(_keys.Task(taskId));
+        var credentialEntries = db.HashGetAllAsync(_keys.Credentials(taskId));
+        await Task.WhenAll(taskEntries, credentialEntries);
+        var fields = (await taskEntries).ToDictionary(e => e.Name.ToString(), e => e.Value, StringComparer.Ordinal);
+        if (fields.Count == 0)
+        {
+            return null;
+        }
+
+        var spec = JsonSerializer.Deserialize((string)fields["spec"]!, StoreJsonContext.Default.StoredTaskSpec)!;
+        var state = ParseState(fields["state"]);
+        var reason = (string?)fields["stateReason"];
+        var task = new TaskRecord(
+            taskId,
+            spec.Agent,
+            new WorkflowRef(spec.Workflow.Id, spec.Workflow.Designer, spec.Workflow.Version),
+            [.. spec.Authorization.Select(g => new AuthorizationGrant(g.Tool, g.Destination, g.Actions, g.DataClass))],
+            spec.Approval is { } a ? new TaskApproval(a.Id, a.Approver, a.ApprovedAt) : null,
+            spec.Origin is { } o ? new TaskOrigin(o.PromptId, o.PromptSha256, o.RequestedBy) : null,
+            spec.MaxDelegationDepth,
+            fields["createdBy"]!,
+            FromMilliseconds(fields["createdAt"]),
+            FromMilliseconds(fields["expiresAt"]),
+            state,
+            FromMilliseconds(fields["stateAt"]),
+            string.IsNullOrEmpty(reason) ? null : reason);
+
+        var entries = (await credentialEntries).ToDictionary(e => e.Name.ToString(), e => e.Value, StringComparer.Ordinal);
+        var credentials = entries
+            .Where(e => !e.Key.EndsWith(":r", StringComparison.Ordinal))
+            .Select(e => FromStored(taskId, e.Key, e.Value!, entries.GetValueOrDefault(e.Key + ":r")))
+            .OrderBy(c => c.IssuedAt)
+            .ThenBy(c => c.Kind)
+            .ThenBy(c => c.Jti, StringComparer.Ordinal)
+            .ToList();
+        return new TaskView(task, credentials);
+    }
+
+    private static CredentialRecord FromStored(string taskId, string jti, string json, RedisValue revocation)
+    {
+        var stored = JsonSerializer.Deserialize(json, StoreJsonContext.Default.StoredCredential)!;
+        var kind = CredentialKinds.TryParseWireName(stored.Kind, out var k) ? k : throw new InvalidDataException($"Credential {jti} has the unknown kind '{stored.Kind}'.");
+        DateTimeOffset? revokedAt = null;
+        string? reason = null;
+        if (!revocation.IsNullOrEmpty)
+        {
+            var mark = (string)revocation!;
+            var bar = mark.IndexOf('|', StringComparison.Ordinal);
+            revokedAt = DateTimeOffset.FromUnixTimeMilliseconds(long.Parse(mark.AsSpan(0, bar), CultureInfo.InvariantCulture));
+            reason = mark[(bar + 1)..];
+        }
+
+        return new CredentialRecord(jti, taskId, kind, stored.Parent, stored.Holder,
+            DateTimeOffset.FromUnixTimeSeconds(stored.Iat), DateTimeOffset.FromUnixTimeSeconds(stored.Exp), revokedAt, reason);
+    }
+
+    private static TaskState ParseState(string? value) =>
+        TaskStateMachine.TryParseWireName(value, out var state) ? state : throw new InvalidDataException($"The store holds the unknown task state '{value}'.");
+
+    private static DateTimeOffset FromMilliseconds(RedisValue value) => DateTimeOffset.FromUnixTimeMilliseconds((long)value);
+
+    private static StoredTaskSpec ToStored(TaskRecord task) => new(
+        task.Agent,
+        new StoredWorkflow(task.Workflow.Id, task.Workflow.Designer, task.Workflow.Version),
+        [.. task.Authorization.Select(g => new StoredGrant(g.Tool, g.Destination, g.Actions, g.DataClass))],
+        task.Approval is { } a ? new StoredApproval(a.Id, a.Approver, a.ApprovedAt) : null,
+        task.Origin is { } o ? new StoredOrigin(o.PromptId, o.PromptSha256, o.RequestedBy) : null,
+        task.MaxDelegationDepth);
+
+    private static StoredCredential ToStored(CredentialRecord credential) => new(
+        CredentialKinds.ToWireName(credential.Kind), credential.ParentJti, credential.Holder,
+        credential.IssuedAt.ToUnixTimeSeconds(), credential.ExpiresAt.ToUnixTimeSeconds());
+}

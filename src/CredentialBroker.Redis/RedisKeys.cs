@@ -1,0 +1,36 @@
+using System.Text;
+using StackExchange.Redis;
+
+namespace CredentialBroker.Redis;
+
+/// <summary>
+/// The key layout. Every key of one task carries the task id as its hash tag, so a task lives in one
+/// cluster slot and its scripts stay atomic on Redis Cluster. Index shards and idempotency keys carry
+/// their own tags.
+/// </summary>
+internal sealed class RedisKeys(string prefix, int expiryShards)
+{
+    public RedisKey Task(string taskId) => $"{prefix}:{{{taskId}}}:task";
+
+    public RedisKey Credentials(string taskId) => $"{prefix}:{{{taskId}}}:creds";
+
+    public RedisKey ExpiryShard(int shard) => $"{prefix}:{{exp:{shard}}}:due";
+
+    public RedisKey ExpiryShardOf(string taskId) => ExpiryShard(ShardOf(taskId));
+
+    public RedisKey Idempotency(string scopedKey) => $"{prefix}:idem:{{{scopedKey}}}";
+
+    public static RedisValue ExpiryMember(string taskId, string jti) => $"{taskId}/{jti}";
+
+    // FNV-1a: stable across processes and versions, unlike string.GetHashCode.
+    private int ShardOf(string taskId)
+    {
+        var hash = 2166136261u;
+        foreach (var b in Encoding.UTF8.GetBytes(taskId))
+        {
+            hash = (hash ^ b) * 16777619u;
+        }
+
+        return (int)(hash % (uint)expiryShards);
+    }
+}

@@ -1,0 +1,73 @@
+using CredentialBroker.Core.Storage;
+using Polly;
+using Polly.CircuitBreaker;
+using Polly.Retry;
+using Polly.Timeout;
+using StackExchange.Redis;
+
+namespace CredentialBroker.Redis;
+
+/// <summary>
+/// Polly around every Redis call: a timeout per attempt, retries with exponential backoff and jitter for
+/// transient faults, and a circuit breaker so a dead Redis fails requests fast instead of queueing them.
+/// Every store operation is idempotent, so retrying is safe. Whatever still fails becomes
+/// <see cref="StoreUnavailableException"/>: the broker answers 503 and issues nothing.
+/// </summary>
+internal sealed class RedisResilience
+{
+    private readonly ResiliencePipeline _pipeline;
+
+    public RedisResilience(RedisStoreOptions options)
+    {
+        var transient = new PredicateBuilder()
+            .Handle<RedisConnectionException>()
+            .Handle<RedisTimeoutException>()
+            .Handle<TimeoutRejectedException>()
+            .Handle<RedisServerException>(IsTransientServerError);
+
+        var builder = new ResiliencePipelineBuilder()
+            .AddCircuitBreaker(new CircuitBreakerStrategyOptions
+            {
+                ShouldHandle = transient,
+                FailureRatio = 0.5,
+                MinimumThroughput = 20,
+                SamplingDuration = TimeSpan.FromSeconds(10),
+                BreakDuration = TimeSpan.FromSeconds(2),
+            });
+        if (options.RetryAttempts > 0)
+        {
+            builder.AddRetry(new RetryStrategyOptions
+            {
+                ShouldHandle = transient,
+                MaxRetryAttempts = options.RetryAttempts,
+                BackoffType = DelayBackoffType.Exponential,
+                UseJitter = true,
+                Delay = TimeSpan.FromMilliseconds(50),
+            });
+        }
+
+        _pipeline = builder.AddTimeout(options.OperationTimeout).Build();
+    }
+
+    public async ValueTask<T> ExecuteAsync<T>(Func<CancellationToken, Task<T>> operation, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await _pipeline.ExecuteAsync(async ct => await operation(ct), cancellationToken);
+        }
+        catch (Exception ex) when (ex is RedisConnectionException or RedisTimeoutException or TimeoutRejectedException or BrokenCircuitException
+                                   || (ex is RedisServerException server && IsTransientServerError(server)))
+        {
+            throw new StoreUnavailableException("Redis is unavailable.", ex);
+        }
+    }
+
+    // Replies that mean "this node cannot serve you right now", not "your command is wrong".
+    private static bool IsTransientServerError(RedisServerException ex) =>
+        ex.Message.StartsWith("LOADING", StringComparison.Ordinal)
+        || ex.Message.StartsWith("READONLY", StringComparison.Ordinal)
+        || ex.Message.StartsWith("MASTERDOWN", StringComparison.Ordinal)
+        || ex.Message.StartsWith("TRYAGAIN", StringComparison.Ordinal)
+        || ex.Message.StartsWith("CLUSTERDOWN", StringComparison.Ordinal)
+        || ex.Message.StartsWith("BUSY", StringComparison.Ordinal);
+}

@@ -1,0 +1,17 @@
+namespace CredentialBroker.Redis;
+
+/// <summary>The Lua scripts, loaded once from embedded resources. StackExchange.Redis sends them by SHA (EVALSHA) after first use.</summary>
+internal static class RedisScripts
+{
+    public static readonly string CreateTask = Load("create_task");
+    public static readonly string ChangeState = Load("change_state");
+    public static readonly string RevokeSubtree = Load("revoke_subtree");
+
+    private static string Load(string name)
+    {
+        using var stream = typeof(RedisScripts).Assembly.GetManifestResourceStream($"CredentialBroker.Redis.Scripts.{name}.lua")
+            ?? throw new InvalidOperationException($"The script {name}.lua is not embedded.");
+        using var reader = new StreamReader(stream);
+        return reader.ReadToEnd();
+    }
+}

@@ -1,0 +1,44 @@
+using CredentialBroker.Core;
+using CredentialBroker.Core.Storage;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+using StackExchange.Redis;
+
+namespace CredentialBroker.Redis;
+
+/// <summary>Chooses Redis as the broker's store.</summary>
+public static class RedisStoreBuilderExtensions
+{
+    /// <summary>
+    /// Uses Redis as the single source of truth. The connection tolerates a Redis that is down at start
+    /// (the broker starts, reports not ready, and fails closed) and fails commands fast while disconnected.
+    /// </summary>
+    public static CredentialBrokerBuilder UseRedisStore(this CredentialBrokerBuilder builder, Action<RedisStoreOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        var options = builder.Services.AddOptions<RedisStoreOptions>().ValidateOnStart();
+        if (configure is not null)
+        {
+            options.Configure(configure);
+        }
+
+        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<RedisStoreOptions>, RedisStoreOptionsValidator>());
+        builder.Services.TryAddSingleton<IConnectionMultiplexer>(sp => Connect(sp.GetRequiredService<IOptions<RedisStoreOptions>>().Value));
+        builder.Services.TryAddSingleton<RedisCredentialStore>();
+        builder.Services.TryAddSingleton<ICredentialStore>(sp => sp.GetRequiredService<RedisCredentialStore>());
+        return builder;
+    }
+
+    internal static ConnectionMultiplexer Connect(RedisStoreOptions options)
+    {
+        var configuration = ConfigurationOptions.Parse(options.ConnectionString!);
+        configuration.AbortOnConnectFail = false;
+        configuration.BacklogPolicy = BacklogPolicy.FailFast;
+        configuration.ConnectTimeout = (int)options.OperationTimeout.TotalMilliseconds;
+        configuration.AsyncTimeout = (int)options.OperationTimeout.TotalMilliseconds;
+        configuration.SyncTimeout = (int)options.OperationTimeout.TotalMilliseconds;
+        configuration.ClientName ??= "credentialbroker";
+        return ConnectionMultiplexer.Connect(configuration);
+    }
+}

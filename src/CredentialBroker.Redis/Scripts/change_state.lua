@@ -1,0 +1,38 @@
+-- Moves a task to a new state if its current state allows it, and revokes credentials of the given kinds
+-- in the same atomic step. Revocation marks live in the credentials hash as '<jti>:r' = '<unix ms>|<reason>'.
+-- KEYS[1] task hash, KEYS[2] credentials hash
+-- ARGV: target, allowed sources (comma separated), at (unix ms), reason, kinds to revoke (comma separated), revocation reason
+local current = redis.call('HGET', KEYS[1], 'state')
+if not current then
+  return {'missing', '', 0}
+end
+if current == ARGV[1] then
+  return {'same', current, 0}
+end
+local allowed = false
+for source in string.gmatch(ARGV[2], '[^,]+') do
+  if source == current then allowed = true end
+end
+if not allowed then
+  return {'illegal', current, 0}
+end
+redis.call('HSET', KEYS[1], 'state', ARGV[1], 'stateAt', ARGV[3], 'stateReason', ARGV[4])
+local revoked = 0
+if ARGV[5] ~= '' then
+  local kinds = {}
+  for kind in string.gmatch(ARGV[5], '[^,]+') do kinds[kind] = true end
+  local fields = redis.call('HGETALL', KEYS[2])
+  local marked = {}
+  for i = 1, #fields, 2 do
+    if string.sub(fields[i], -2) == ':r' then marked[string.sub(fields[i], 1, -3)] = true end
+  end
+  local mark = ARGV[3] .. '|' .. ARGV[6]
+  for i = 1, #fields, 2 do
+    local jti = fields[i]
+    if string.sub(jti, -2) ~= ':r' and not marked[jti] and kinds[cjson.decode(fields[i + 1]).kind] then
+      redis.call('HSET', KEYS[2], jti .. ':r', mark)
+      revoked = revoked + 1
+    end
+  end
+end
+return {'ok', current, revoked}

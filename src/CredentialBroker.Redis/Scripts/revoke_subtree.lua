@@ -1,0 +1,41 @@
+-- Revokes a credential and every credential derived from it, atomically. The root gets the given reason,
+-- descendants 'cascade'; credentials revoked earlier keep their first revocation.
+-- KEYS[1] credentials hash
+-- ARGV: root jti, at (unix ms), reason
+local fields = redis.call('HGETALL', KEYS[1])
+local marked = {}
+local children = {}
+local found = false
+for i = 1, #fields, 2 do
+  local jti = fields[i]
+  if string.sub(jti, -2) == ':r' then
+    marked[string.sub(jti, 1, -3)] = true
+  else
+    if jti == ARGV[1] then found = true end
+    local parent = cjson.decode(fields[i + 1]).parent
+    if type(parent) == 'string' then
+      children[parent] = children[parent] or {}
+      table.insert(children[parent], jti)
+    end
+  end
+end
+if not found then
+  return 0
+end
+local revoked = 0
+local queue = {ARGV[1]}
+local head = 1
+while head <= #queue do
+  local jti = queue[head]
+  head = head + 1
+  if not marked[jti] then
+    local reason = 'cascade'
+    if jti == ARGV[1] then reason = ARGV[3] end
+    redis.call('HSET', KEYS[1], jti .. ':r', ARGV[2] .. '|' .. reason)
+    revoked = revoked + 1
+  end
+  for _, child in ipairs(children[jti] or {}) do
+    table.insert(queue, child)
+  end
+end
+return revoked

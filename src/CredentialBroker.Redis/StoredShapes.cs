@@ -1,0 +1,31 @@
+using System.Text.Json.Serialization;
+
+namespace CredentialBroker.Redis;
+
+/// <summary>The immutable part of a task, as stored in its hash's <c>spec</c> field.</summary>
+internal sealed record StoredTaskSpec(
+    string Agent,
+    StoredWorkflow Workflow,
+    IReadOnlyList<StoredGrant> Authorization,
+    StoredApproval? Approval,
+    StoredOrigin? Origin,
+    int MaxDelegationDepth);
+
+internal sealed record StoredWorkflow(string Id, string? Designer, string? Version);
+
+internal sealed record StoredGrant(string Tool, string Destination, IReadOnlyList<string> Actions, string? DataClass);
+
+internal sealed record StoredApproval(string Id, string Approver, DateTimeOffset ApprovedAt);
+
+internal sealed record StoredOrigin(string? PromptId, string? PromptSha256, string? RequestedBy);
+
+/// <summary>The immutable part of a credential, stored in the task's credentials hash under its jti. Times are unix seconds.</summary>
+internal sealed record StoredCredential(string Kind, string? Parent, string Holder, long Iat, long Exp);
+
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+[JsonSerializable(typeof(StoredTaskSpec))]
+[JsonSerializable(typeof(StoredCredential))]
+[JsonSerializable(typeof(StoredIdempotency))]
+internal sealed partial class StoreJsonContext : JsonSerializerContext;
+
+internal sealed record StoredIdempotency(string RequestHash, string TaskId, string Jti, long IssuedAt);

@@ -1,0 +1,79 @@
+using System.Text.Json;
+using CredentialBroker.Core;
+using CredentialBroker.Core.Tokens;
+using Microsoft.Extensions.Options;
+
+namespace CredentialBroker.Server.Discovery;
+
+/// <summary>RFC 8414 metadata (also served as <c>openid-configuration</c>) and the JWKS with public keys only.</summary>
+internal static class DiscoveryEndpoints
+{
+    public static void MapDiscoveryEndpoints(this IEndpointRouteBuilder app)
+    {
+        app.MapGet("/.well-known/oauth-authorization-server", Metadata);
+        app.MapGet("/.well-known/openid-configuration", Metadata);
+        app.MapGet("/.well-known/jwks.json", Jwks);
+    }
+
+    private static JsonWriterResult Metadata(IOptions<CredentialBrokerOptions> options) => new JsonWriterResult(json =>
+    {
+        var issuer = options.Value.Issuer!;
+        string[] authMethods = ["private_key_jwt"];
+        json.WriteString("issuer", issuer);
+        json.WriteString("jwks_uri", issuer + "/.well-known/jwks.json");
+        json.WriteString("token_endpoint", issuer + "/oauth2/token");
+        json.WriteString("introspection_endpoint", issuer + "/oauth2/introspect");
+        json.WriteString("revocation_endpoint", issuer + "/oauth2/revoke");
+        WriteArray(json, "grant_types_supported", []);
+        WriteArray(json, "response_types_supported", []);
+        WriteArray(json, "token_endpoint_auth_methods_supported", authMethods);
+        WriteArray(json, "token_endpoint_auth_signing_alg_values_supported", options.Value.EffectiveAlgorithms);
+        WriteArray(json, "introspection_endpoint_auth_methods_supported", authMethods);
+        WriteArray(json, "revocation_endpoint_auth_methods_supported", authMethods);
+        WriteArray(json, "introspection_endpoint_auth_signing_alg_values_supported", options.Value.EffectiveAlgorithms);
+        WriteArray(json, "revocation_endpoint_auth_signing_alg_values_supported", options.Value.EffectiveAlgorithms);
+    }, cacheSeconds: 300);
+
+    private static JsonWriterResult Jwks(SigningKeyRing keys) => new JsonWriterResult(json =>
+    {
+        json.WriteStartArray("keys");
+        foreach (var key in keys.Published)
+        {
+            json.WriteStartObject();
+            json.WriteString("kty", key.Kty);
+            json.WriteString("crv", key.Crv);
+            json.WriteString("x", key.X);
+            json.WriteString("y", key.Y);
+            json.WriteString("kid", key.Kid);
+            json.WriteString("alg", key.Alg);
+            json.WriteString("use", key.Use);
+            json.WriteEndObject();
+        }
+
+        json.WriteEndArray();
+    }, cacheSeconds: 60);
+
+    private static void WriteArray(Utf8JsonWriter json, string name, IEnumerable<string> values)
+    {
+        json.WriteStartArray(name);
+        foreach (var value in values)
+        {
+            json.WriteStringValue(value);
+        }
+
+        json.WriteEndArray();
+    }
+
+    private sealed class JsonWriterResult(Action<Utf8JsonWriter> writeMembers, int cacheSeconds) : IResult
+    {
+        public async Task ExecuteAsync(HttpContext httpContext)
+        {
+            httpContext.Response.ContentType = "application/json";
+            httpContext.Response.Headers.CacheControl = $"public, max-age={cacheSeconds}";
+            await using var json = new Utf8JsonWriter(httpContext.Response.Body, JsonWriting.WriterOptions);
+            json.WriteStartObject();
+            writeMembers(json);
+            json.WriteEndObject();
+        }
+    }
+}

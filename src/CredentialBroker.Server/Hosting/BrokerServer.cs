@@ -1,0 +1,158 @@
+using CredentialBroker.Core;
+using CredentialBroker.Core.Identity;
+using CredentialBroker.Core.Tokens;
+using CredentialBroker.Redis;
+using CredentialBroker.Server.Discovery;
+using CredentialBroker.Server.Health;
+using CredentialBroker.Server.Identity;
+using CredentialBroker.Server.OAuth;
+using CredentialBroker.Server.Problems;
+using CredentialBroker.Server.Tasks;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Options;
+
+namespace CredentialBroker.Server.Hosting;
+
+/// <summary>
+/// Composes the broker host. With <c>ConnectionStrings:Redis</c> it runs in production mode: Redis store,
+/// signing keys and trust bundles from files. Without it, development mode: embedded store, ephemeral keys,
+/// the dev trust domain and its credentials file — refused in the Production environment.
+/// </summary>
+internal static class BrokerServer
+{
+    public const string DefaultDevUrl = "http://127.0.0.1:8080";
+
+    public static WebApplicationBuilder AddCredentialBrokerServer(this WebApplicationBuilder builder)
+    {
+        var configuration = builder.Configuration;
+        var services = builder.Services;
+        var redis = configuration.GetConnectionString("Redis");
+        var devMode = string.IsNullOrWhiteSpace(redis);
+        var devOptions = configuration.GetSection(DevModeOptions.SectionName).Get<DevModeOptions>() ?? new DevModeOptions();
+        if (devMode && builder.Environment.IsProduction() && !devOptions.AllowInProduction)
+        {
+            throw new BrokerStartupException(
+                "No store is configured (ConnectionStrings:Redis), so the broker would start in development mode, " +
+                "which is refused in the Production environment. Configure Redis, signing keys and trust bundles, " +
+                "or run with ASPNETCORE_ENVIRONMENT=Development.");
+        }
+
+        if (devMode && string.IsNullOrEmpty(configuration["urls"]))
+        {
+            builder.WebHost.UseUrls(DefaultDevUrl);
+        }
+
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            kestrel.Limits.MaxRequestBodySize = 64 * 1024;
+            kestrel.Limits.MaxRequestHeadersTotalSize = 32 * 1024;
+        });
+
+        services.Configure<FormOptions>(o =>
+        {
+            var limits = OAuthForm.Limits;
+            o.ValueLengthLimit = limits.ValueLengthLimit;
+            o.KeyLengthLimit = limits.KeyLengthLimit;
+            o.ValueCountLimit = limits.ValueCountLimit;
+            o.MultipartBodyLengthLimit = limits.MultipartBodyLengthLimit;
+        });
+        services.ConfigureHttpJsonOptions(o =>
+        {
+            o.SerializerOptions.TypeInfoResolverChain.Insert(0, ServerJsonContext.Default);
+            o.SerializerOptions.Encoder = JsonWriting.Encoder;
+        });
+        services.AddProblemDetails();
+        services.AddExceptionHandler<StoreUnavailableExceptionHandler>();
+        services.AddExceptionHandler<UnhandledExceptionHandler>();
+        services.AddSingleton<CallerAuthenticator>();
+
+        services.Configure<CredentialBrokerOptions>(configuration.GetSection(CredentialBrokerOptions.SectionName));
+        var broker = services.AddCredentialBroker();
+        if (devMode)
+        {
+            services.Configure<DevModeOptions>(configuration.GetSection(DevModeOptions.SectionName));
+            services.PostConfigure<CredentialBrokerOptions>(o => o.Issuer ??= DevIssuer(configuration["urls"]));
+            services.AddSingleton<DevIdentities>();
+            services.AddSingleton(_ => new SigningKeyRing([SigningKey.Generate()]));
+            services.AddSingleton(sp => new TrustBundleSet([
+                sp.GetRequiredService<DevIdentities>().Minter.Bundle,
+                .. KeyMaterialLoader.LoadTrustBundles(Options(sp))]));
+            services.AddSingleton(sp => RoleMapFrom(Options(sp), devRoles: true));
+            services.AddHostedService<DevCredentialsWriter>();
+            broker.UseEmbeddedStore();
+        }
+        else
+        {
+            services.AddSingleton<IValidateOptions<CredentialBrokerOptions>, ProductionOptionsValidator>();
+            services.AddSingleton(sp => new SigningKeyRing(KeyMaterialLoader.LoadSigningKeys(Options(sp))));
+            services.AddSingleton(sp => new TrustBundleSet(KeyMaterialLoader.LoadTrustBundles(Options(sp))));
+            services.AddSingleton(sp => RoleMapFrom(Options(sp), devRoles: false));
+            broker.UseRedisStore(o =>
+            {
+                configuration.GetSection(RedisStoreOptions.SectionName).Bind(o);
+                o.ConnectionString = redis;
+            });
+        }
+
+        return builder;
+    }
+
+    public static WebApplication MapCredentialBroker(this WebApplication app)
+    {
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.MapDiscoveryEndpoints();
+        app.MapHealthEndpoints();
+        app.MapTaskEndpoints();
+        app.MapOAuthEndpoints();
+
+        // Resolve key material and bundles now, so a bad file stops the start instead of the first request.
+        _ = app.Services.GetRequiredService<SigningKeyRing>();
+        _ = app.Services.GetRequiredService<TrustBundleSet>();
+        return app;
+    }
+
+    /// <summary>The dev issuer: the first listen URL, with wildcard hosts replaced by 127.0.0.1 and no trailing slash.</summary>
+    internal static string DevIssuer(string? urls)
+    {
+        var first = (urls ?? DefaultDevUrl).Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).FirstOrDefault() ?? DefaultDevUrl;
+        foreach (var wildcard in (string[])["://*", "://+", "://0.0.0.0", "://[::]"])
+        {
+            first = first.Replace(wildcard, "://127.0.0.1", StringComparison.Ordinal);
+        }
+
+        return first.TrimEnd('/');
+    }
+
+    private static CredentialBrokerOptions Options(IServiceProvider services) =>
+        services.GetRequiredService<IOptions<CredentialBrokerOptions>>().Value;
+
+    private static RoleMap RoleMapFrom(CredentialBrokerOptions options, bool devRoles)
+    {
+        var bindings = new List<(SpiffeIdPattern, BrokerRoles)>();
+        void Add(IEnumerable<string> patterns, BrokerRoles role)
+        {
+            foreach (var pattern in patterns)
+            {
+                bindings.Add((SpiffeIdPattern.TryParse(pattern, out var parsed, out var error)
+                    ? parsed
+                    : throw new BrokerStartupException($"Role pattern '{pattern}': {error}."), role));
+            }
+        }
+
+        Add(options.Roles.Orchestrator, BrokerRoles.Orchestrator);
+        Add(options.Roles.Agent, BrokerRoles.Agent);
+        Add(options.Roles.Soc, BrokerRoles.Soc);
+        Add(options.Roles.ResourceServer, BrokerRoles.ResourceServer);
+        if (devRoles)
+        {
+            foreach (var (_, path, role) in DevIdentities.Workloads)
+            {
+                Add([DevIdentities.IdOf(path)], role);
+            }
+        }
+
+        return new RoleMap(bindings);
+    }
+}

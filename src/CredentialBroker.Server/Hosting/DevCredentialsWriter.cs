@@ -1,0 +1,87 @@
+using System.Text.Json;
+using CredentialBroker.Core;
+using Microsoft.Extensions.Options;
+
+namespace CredentialBroker.Server.Hosting;
+
+/// <summary>
+/// In development mode, writes the dev JWT-SVIDs to a file readable only by the current user, and prints a
+/// short how-to once the broker listens.
+/// </summary>
+internal sealed partial class DevCredentialsWriter(
+    DevIdentities identities,
+    IOptions<DevModeOptions> devOptions,
+    IOptions<CredentialBrokerOptions> brokerOptions,
+    TimeProvider time,
+    IHostApplicationLifetime lifetime,
+    ILogger<DevCredentialsWriter> logger) : IHostedService
+{
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        var issuer = brokerOptions.Value.Issuer!;
+        var path = Path.GetFullPath(devOptions.Value.EffectiveCredentialsFile);
+        var now = time.GetUtcNow();
+        var document = new Dictionary<string, string>(StringComparer.Ordinal) { ["issuer"] = issuer };
+        foreach (var (name, workloadPath, _) in DevIdentities.Workloads)
+        {
+            document[name] = identities.Minter.Mint(workloadPath, issuer, now, DevIdentities.SvidLifetime);
+        }
+
+        var directory = Path.GetDirectoryName(path)!;
+        if (OperatingSystem.IsWindows())
+        {
+            Directory.CreateDirectory(directory);
+        }
+        else
+        {
+            Directory.CreateDirectory(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        }
+
+        var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
+        if (!OperatingSystem.IsWindows())
+        {
+            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        }
+
+        await using (var stream = new FileStream(path, options))
+        {
+            await JsonSerializer.SerializeAsync(stream, document, DevJsonContext.Default.DictionaryStringString, cancellationToken);
+        }
+
+        if (!OperatingSystem.IsWindows())
+        {
+            // An existing file keeps its old mode on FileMode.Create; the SVIDs are credentials.
+            File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        }
+
+        LogDevMode(logger, path);
+        lifetime.ApplicationStarted.Register(() => PrintHowTo(issuer, path));
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    private static void PrintHowTo(string issuer, string path)
+    {
+        Console.WriteLine($$"""
+
+            CredentialBroker is running in DEVELOPMENT MODE at {{issuer}}
+              store:        embedded, in memory (nothing survives a restart)
+              signing key:  ephemeral ES256
+              trust domain: spiffe://{{DevModeOptions.TrustDomain}} (dev JWT-SVIDs valid 24 h)
+              credentials:  {{path}}
+                            {"issuer", "orchestrator", "agent", "soc"}
+
+            Try it:
+              ORCH=$(jq -r .orchestrator {{path}})
+              curl -s {{issuer}}/.well-known/oauth-authorization-server
+              curl -s -X POST {{issuer}}/v1/tasks -H "Authorization: Bearer $ORCH" -H 'Content-Type: application/json' \
+                -d '{"agent":"spiffe://{{DevModeOptions.TrustDomain}}/agent","workflow":{"id":"wf-demo"},"authorization":[{"tool":"sql.query","destination":"postgres://payments","actions":["read"]}],"ttlSeconds":600}'
+            The README walks through the rest: introspect, complete, introspect again.
+
+            """);
+    }
+
+    [LoggerMessage(EventId = 1600, EventName = "DevModeStarted", Level = LogLevel.Warning,
+        Message = "Development mode: embedded store, ephemeral keys, dev JWT-SVIDs written to {Path}. Never use this in production.")]
+    private static partial void LogDevMode(ILogger logger, string path);
+}

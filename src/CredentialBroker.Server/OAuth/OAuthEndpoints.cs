@@ -1,0 +1,113 @@
+using System.Buffers.Text;
+using System.Text.Json;
+using CredentialBroker.Core.Introspection;
+using CredentialBroker.Core.Revocation;
+using CredentialBroker.Server.Identity;
+using Microsoft.IdentityModel.JsonWebTokens;
+
+namespace CredentialBroker.Server.OAuth;
+
+/// <summary>The OAuth endpoints: introspection (RFC 7662), revocation (RFC 7009) and the token endpoint (RFC 6749 / 8693).</summary>
+internal static class OAuthEndpoints
+{
+    public static void MapOAuthEndpoints(this IEndpointRouteBuilder app)
+    {
+        app.MapPost("/oauth2/introspect", IntrospectAsync);
+        app.MapPost("/oauth2/revoke", RevokeAsync);
+        app.MapPost("/oauth2/token", TokenAsync);
+    }
+
+    private static async Task<IResult> IntrospectAsync(HttpContext http, CallerAuthenticator authenticator, IntrospectionService introspection)
+    {
+        var (form, error, caller) = await ReadAuthenticatedAsync(http, authenticator);
+        if (error is not null)
+        {
+            return error;
+        }
+
+        if (!form!.TryGetValue("token", out var token) || string.IsNullOrEmpty(token))
+        {
+            return OAuthErrors.InvalidRequest("The 'token' parameter is required.");
+        }
+
+        var active = await introspection.IntrospectAsync(caller!, token, http.RequestAborted);
+        return new IntrospectionResult(active);
+    }
+
+    private static async Task<IResult> RevokeAsync(HttpContext http, CallerAuthenticator authenticator, RevocationService revocation)
+    {
+        var (form, error, caller) = await ReadAuthenticatedAsync(http, authenticator);
+        if (error is not null)
+        {
+            return error;
+        }
+
+        if (!form!.TryGetValue("token", out var token) || string.IsNullOrEmpty(token))
+        {
+            return OAuthErrors.InvalidRequest("The 'token' parameter is required.");
+        }
+
+        // token_type_hint is only a hint (RFC 7009 §2.1): every supported type is searched regardless.
+        http.Response.Headers.CacheControl = "no-store";
+        return await revocation.RevokeAsync(caller!, token, http.RequestAborted)
+            ? TypedResults.Ok()
+            : OAuthErrors.Error(StatusCodes.Status400BadRequest, "unauthorized_client", "This client may not revoke that token.");
+    }
+
+    private static async Task<IResult> TokenAsync(HttpContext http, CallerAuthenticator authenticator)
+    {
+        var (form, error, _) = await ReadAuthenticatedAsync(http, authenticator);
+        if (error is not null)
+        {
+            return error;
+        }
+
+        return form!.TryGetValue("grant_type", out var grantType) && !string.IsNullOrEmpty(grantType)
+            ? OAuthErrors.Error(StatusCodes.Status400BadRequest, "unsupported_grant_type", "This broker supports no grant type on this endpoint yet.")
+            : OAuthErrors.InvalidRequest("The 'grant_type' parameter is required.");
+    }
+
+    private static async ValueTask<(IFormCollection? Form, IResult? Error, Core.Identity.CallerIdentity? Caller)> ReadAuthenticatedAsync(HttpContext http, CallerAuthenticator authenticator)
+    {
+        var (form, error) = await OAuthForm.ReadAsync(http.Request);
+        if (error is not null)
+        {
+            return (null, error, null);
+        }
+
+        var authentication = await authenticator.AuthenticateClientAsync(http.Request, form!);
+        if (authentication.Succeeded)
+        {
+            return (form, null, authentication.Caller);
+        }
+
+        return (null, authentication.Failure is CallerAuthenticationFailure.Ambiguous or CallerAuthenticationFailure.BadAssertionType
+            ? OAuthErrors.InvalidRequest(authentication.Description)
+            : OAuthErrors.InvalidClient(authentication.Description), null);
+    }
+
+    /// <summary>Writes an RFC 7662 answer: the token's claims with <c>active: true</c>, or exactly <c>{"active":false}</c>.</summary>
+    private sealed class IntrospectionResult(JsonWebToken? active) : IResult
+    {
+        public async Task ExecuteAsync(HttpContext httpContext)
+        {
+            var response = httpContext.Response;
+            response.ContentType = "application/json";
+            response.Headers.CacheControl = "no-store";
+            await using var json = new Utf8JsonWriter(response.Body, JsonWriting.WriterOptions);
+            json.WriteStartObject();
+            json.WriteBoolean("active", active is not null);
+            if (active is not null)
+            {
+                json.WriteString("token_type", active.Typ);
+                using var payload = JsonDocument.Parse(Base64Url.DecodeFromChars(active.EncodedPayload));
+                foreach (var claim in payload.RootElement.EnumerateObject())
+                {
+                    claim.WriteTo(json);
+                }
+            }
+
+            json.WriteEndObject();
+        }
+    }
+}

@@ -1,0 +1,17 @@
+using System.Text.Json.Serialization;
+using CredentialBroker.Server.Tasks;
+
+namespace CredentialBroker.Server;
+
+/// <summary>Source-generated JSON for the HTTP contract: camelCase, unknown and duplicate members rejected on input.</summary>
+[JsonSourceGenerationOptions(
+    PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase,
+    UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
+    AllowDuplicateProperties = false,
+    NumberHandling = JsonNumberHandling.Strict,
+    MaxDepth = 16)]
+[JsonSerializable(typeof(CreateTaskRequest))]
+[JsonSerializable(typeof(ChangeStateRequest))]
+[JsonSerializable(typeof(CreateTaskResponse))]
+[JsonSerializable(typeof(TaskResponse))]
+internal sealed partial class ServerJsonContext : JsonSerializerContext;

@@ -1,0 +1,114 @@
+using CredentialBroker.Core;
+using CredentialBroker.Core.Identity;
+using CredentialBroker.Core.Issuance;
+using CredentialBroker.Core.Storage;
+using CredentialBroker.Core.Tasks;
+using CredentialBroker.Server.Identity;
+using CredentialBroker.Server.Problems;
+using Microsoft.Extensions.Options;
+
+namespace CredentialBroker.Server.Tasks;
+
+/// <summary>The orchestrator's endpoints: create a task, read it, change its state.</summary>
+internal static class TaskEndpoints
+{
+    public static void MapTaskEndpoints(this IEndpointRouteBuilder app)
+    {
+        var tasks = app.MapGroup("/v1/tasks");
+        tasks.MapPost("/", CreateAsync).RequireCaller(BrokerRoles.Orchestrator);
+        tasks.MapGet("/{taskId}", GetAsync).RequireCaller(BrokerRoles.Orchestrator | BrokerRoles.Soc);
+        tasks.MapPost("/{taskId}/state", ChangeStateAsync).RequireCaller(BrokerRoles.Orchestrator | BrokerRoles.Soc);
+    }
+
+    private static async Task<IResult> CreateAsync(
+        HttpContext http,
+        TaskIssuanceService issuance,
+        TrustBundleSet trust,
+        IOptions<CredentialBrokerOptions> options)
+    {
+        var idempotencyKey = http.Request.Headers["Idempotency-Key"];
+        if (idempotencyKey.Count > 1 || (idempotencyKey.Count == 1 && !IsValidIdempotencyKey(idempotencyKey[0])))
+        {
+            return ProblemResults.BadRequest($"Idempotency-Key must be one header of 1 to {IdempotencyKeys.MaxLength} printable ASCII characters.");
+        }
+
+        var (request, error) = await JsonBody.ReadAsync(http.Request, ServerJsonContext.Default.CreateTaskRequest);
+        if (error is not null)
+        {
+            return error;
+        }
+
+        var draft = TaskRequestValidator.Validate(request!, options.Value, trust, out var errors);
+        if (draft is null)
+        {
+            return ProblemResults.Validation(errors);
+        }
+
+        var issued = await issuance.IssueAsync(http.Caller(), draft, idempotencyKey.Count == 1 ? idempotencyKey[0] : null, http.RequestAborted);
+        if (issued.Outcome == TaskIssuanceOutcome.IdempotencyKeyReused)
+        {
+            return ProblemResults.IdempotencyKeyReused();
+        }
+
+        http.Response.Headers.CacheControl = "no-store";
+        if (issued.Outcome == TaskIssuanceOutcome.Replayed)
+        {
+            http.Response.Headers["Idempotent-Replayed"] = "true";
+        }
+
+        var task = issued.Task!;
+        return TypedResults.Created(
+            $"/v1/tasks/{task.TaskId}",
+            new CreateTaskResponse(task.TaskId, issued.Token!, issued.Credential!.Jti, issued.Credential.ExpiresAt.UtcDateTime, TaskStateMachine.ToWireName(task.State)));
+    }
+
+    private static async Task<IResult> GetAsync(string taskId, HttpContext http, TaskService tasks, TimeProvider time)
+    {
+        var view = await tasks.GetAsync(http.Caller(), taskId, http.RequestAborted);
+        return view is null
+            ? TaskNotFound(taskId)
+            : TypedResults.Ok(TaskResponse.From(view, time.GetUtcNow()));
+    }
+
+    private static async Task<IResult> ChangeStateAsync(string taskId, HttpContext http, TaskService tasks, TimeProvider time)
+    {
+        var (request, error) = await JsonBody.ReadAsync(http.Request, ServerJsonContext.Default.ChangeStateRequest);
+        if (error is not null)
+        {
+            return error;
+        }
+
+        var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
+        if (!TaskStateMachine.TryParseWireName(request!.State, out var target))
+        {
+            errors["state"] = ["must be one of running, paused, awaiting_approval, completed, failed, cancelled"];
+        }
+
+        if (request.Reason is { Length: > 1024 })
+        {
+            errors["reason"] = ["at most 1024 characters"];
+        }
+
+        if (errors.Count > 0)
+        {
+            return ProblemResults.Validation(errors);
+        }
+
+        var transition = await tasks.ChangeStateAsync(http.Caller(), taskId, target, request.Reason, http.RequestAborted);
+        return transition.Outcome switch
+        {
+            StateChangeOutcome.NotFound => TaskNotFound(taskId),
+            StateChangeOutcome.Illegal => ProblemResults.Conflict(
+                $"A task in state '{TaskStateMachine.ToWireName(transition.PreviousState)}' cannot move to '{request.State}'.",
+                new Dictionary<string, object?> { ["currentState"] = TaskStateMachine.ToWireName(transition.PreviousState) }),
+            _ when transition.Task is null => TaskNotFound(taskId),
+            _ => TypedResults.Ok(TaskResponse.From(transition.Task, time.GetUtcNow(), transition.Revoked)),
+        };
+    }
+
+    private static IResult TaskNotFound(string taskId) =>
+        ProblemResults.NotFound($"No task '{(taskId.Length <= 64 ? taskId : taskId[..64] + "…")}' that you may see.");
+
+    private static bool IsValidIdempotencyKey(string? key) =>
+        key is { Length: > 0 and <= IdempotencyKeys.MaxLength } && key.All(c => c is >= ' ' and <= '~');
+}

@@ -1,0 +1,174 @@
+using CredentialBroker.Core;
+using CredentialBroker.Core.Identity;
+using CredentialBroker.Core.Issuance;
+using CredentialBroker.Core.Tasks;
+
+namespace CredentialBroker.Server.Tasks;
+
+/// <summary>Turns a <c>POST /v1/tasks</c> body into a <see cref="TaskDraft"/>, or lists every problem with it at once.</summary>
+internal static class TaskRequestValidator
+{
+    private const int MaxIdLength = 256;
+    private const int MaxDestinationLength = 2048;
+    private const int MaxGrants = 64;
+    private const int MaxActions = 32;
+
+    public static TaskDraft? Validate(CreateTaskRequest request, CredentialBrokerOptions options, TrustBundleSet trust, out Dictionary<string, string[]> errors)
+    {
+        var found = new Dictionary<string, List<string>>(StringComparer.Ordinal);
+        void Fail(string field, string message)
+        {
+            if (!found.TryGetValue(field, out var list))
+            {
+                found[field] = list = [];
+            }
+
+            list.Add(message);
+        }
+
+        if (!SpiffeId.TryParse(request.Agent, out var agent, out var agentError))
+        {
+            Fail("agent", agentError);
+        }
+        else if (!trust.Trusts(agent))
+        {
+            Fail("agent", $"the trust domain '{agent.TrustDomain}' has no trust bundle here, so this agent could never authenticate");
+        }
+
+        if (request.Workflow is null)
+        {
+            Fail("workflow", "required");
+        }
+        else
+        {
+            Text(request.Workflow.Id, "workflow.id", required: true, MaxIdLength, Fail);
+            Text(request.Workflow.Designer, "workflow.designer", required: false, MaxIdLength, Fail);
+            Text(request.Workflow.Version, "workflow.version", required: false, MaxIdLength, Fail);
+        }
+
+        if (request.Authorization is not { Count: > 0 })
+        {
+            Fail("authorization", "at least one grant is required");
+        }
+        else if (request.Authorization.Count > MaxGrants)
+        {
+            Fail("authorization", $"at most {MaxGrants} grants");
+        }
+        else
+        {
+            for (var i = 0; i < request.Authorization.Count; i++)
+            {
+                var grant = request.Authorization[i];
+                var at = $"authorization[{i}]";
+                if (grant is null)
+                {
+                    Fail(at, "must be an object");
+                    continue;
+                }
+
+                Text(grant.Tool, at + ".tool", required: true, MaxIdLength, Fail);
+                if (Text(grant.Destination, at + ".destination", required: true, MaxDestinationLength, Fail)
+                    && !Uri.TryCreate(grant.Destination, UriKind.Absolute, out _))
+                {
+                    Fail(at + ".destination", "must be an absolute URI, for example postgres://payments");
+                }
+
+                if (grant.Actions is not { Count: > 0 } || grant.Actions.Count > MaxActions)
+                {
+                    Fail(at + ".actions", $"between 1 and {MaxActions} actions are required");
+                }
+                else
+                {
+                    for (var j = 0; j < grant.Actions.Count; j++)
+                    {
+                        Text(grant.Actions[j], $"{at}.actions[{j}]", required: true, 64, Fail);
+                    }
+                }
+
+                Text(grant.DataClass, at + ".dataClass", required: false, 64, Fail);
+            }
+        }
+
+        var ttl = TimeSpan.Zero;
+        if (request.TtlSeconds is not { } seconds)
+        {
+            Fail("ttlSeconds", "required");
+        }
+        else
+        {
+            ttl = TimeSpan.FromSeconds(seconds);
+            if (ttl < options.MinTaskTtl || ttl > options.MaxTaskTtl)
+            {
+                Fail("ttlSeconds", $"must lie between {(int)options.MinTaskTtl.TotalSeconds} and {(int)options.MaxTaskTtl.TotalSeconds} seconds");
+            }
+        }
+
+        if (request.Approval is { } approval)
+        {
+            Text(approval.Id, "approval.id", required: true, MaxIdLength, Fail);
+            Text(approval.Approver, "approval.approver", required: true, MaxIdLength, Fail);
+            if (approval.ApprovedAt is null)
+            {
+                Fail("approval.approvedAt", "required (RFC 3339)");
+            }
+        }
+
+        if (request.Origin is { } origin)
+        {
+            Text(origin.PromptId, "origin.promptId", required: false, MaxIdLength, Fail);
+            Text(origin.RequestedBy, "origin.requestedBy", required: false, MaxIdLength, Fail);
+            if (origin.PromptSha256 is not null && (origin.PromptSha256.Length != 64 || !origin.PromptSha256.All(char.IsAsciiHexDigitLower)))
+            {
+                Fail("origin.promptSha256", "must be 64 lowercase hex digits");
+            }
+        }
+
+        var depth = request.MaxDelegationDepth ?? 0;
+        if (depth < 0 || depth > options.MaxDelegationDepth)
+        {
+            Fail("maxDelegationDepth", $"must lie between 0 and {options.MaxDelegationDepth}");
+        }
+
+        errors = found.ToDictionary(e => e.Key, e => e.Value.ToArray(), StringComparer.Ordinal);
+        if (errors.Count > 0)
+        {
+            return null;
+        }
+
+        return new TaskDraft(
+            agent!.Value,
+            new WorkflowRef(request.Workflow!.Id!, request.Workflow.Designer, request.Workflow.Version),
+            [.. request.Authorization!.Select(g => new AuthorizationGrant(g.Tool!, g.Destination!, [.. g.Actions!], g.DataClass))],
+            ttl,
+            request.Approval is { } a ? new TaskApproval(a.Id!, a.Approver!, a.ApprovedAt!.Value.ToUniversalTime()) : null,
+            request.Origin is { } o ? new TaskOrigin(o.PromptId, o.PromptSha256, o.RequestedBy) : null,
+            depth);
+    }
+
+    private static bool Text(string? value, string field, bool required, int maxLength, Action<string, string> fail)
+    {
+        if (value is null)
+        {
+            if (required)
+            {
+                fail(field, "required");
+            }
+
+            return false;
+        }
+
+        if (string.IsNullOrWhiteSpace(value))
+        {
+            fail(field, "must not be empty");
+            return false;
+        }
+
+        if (value.Length > maxLength)
+        {
+            fail(field, $"at most {maxLength} characters");
+            return false;
+        }
+
+        return true;
+    }
+}

@@ -1,0 +1,79 @@
+using System.Text.Json.Serialization;
+using CredentialBroker.Core.Storage;
+using CredentialBroker.Core.Tasks;
+
+namespace CredentialBroker.Server.Tasks;
+
+/// <summary>The answer to <c>POST /v1/tasks</c>.</summary>
+internal sealed record CreateTaskResponse(string TaskId, string Token, string Jti, DateTime ExpiresAt, string State);
+
+/// <summary>A task as <c>GET /v1/tasks/{taskId}</c> shows it; <see cref="Revoked"/> only after a state change.</summary>
+internal sealed record TaskResponse(
+    string TaskId,
+    string State,
+    string Agent,
+    WorkflowResponse Workflow,
+    IReadOnlyList<AuthorizationResponse> Authorization,
+    ApprovalResponse? Approval,
+    OriginResponse? Origin,
+    int MaxDelegationDepth,
+    string CreatedBy,
+    DateTime CreatedAt,
+    DateTime ExpiresAt,
+    DateTime StateChangedAt,
+    string? StateReason,
+    IReadOnlyList<CredentialResponse> Credentials,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] int? Revoked = null)
+{
+    public static TaskResponse From(TaskView view, DateTimeOffset now, int? revoked = null)
+    {
+        var task = view.Task;
+        return new TaskResponse(
+            task.TaskId,
+            TaskStateMachine.ToWireName(task.State),
+            task.Agent,
+            new WorkflowResponse(task.Workflow.Id, task.Workflow.Designer, task.Workflow.Version),
+            [.. task.Authorization.Select(g => new AuthorizationResponse(g.Tool, g.Destination, g.Actions, g.DataClass))],
+            task.Approval is { } a ? new ApprovalResponse(a.Id, a.Approver, a.ApprovedAt.UtcDateTime) : null,
+            task.Origin is { } o ? new OriginResponse(o.PromptId, o.PromptSha256, o.RequestedBy) : null,
+            task.MaxDelegationDepth,
+            task.CreatedBy,
+            task.CreatedAt.UtcDateTime,
+            task.ExpiresAt.UtcDateTime,
+            task.StateChangedAt.UtcDateTime,
+            task.StateReason,
+            [.. view.Credentials.Select(c => CredentialResponse.From(c, now))],
+            revoked);
+    }
+}
+
+internal sealed record WorkflowResponse(string Id, string? Designer, string? Version);
+
+internal sealed record AuthorizationResponse(string Tool, string Destination, IReadOnlyList<string> Actions, string? DataClass);
+
+internal sealed record ApprovalResponse(string Id, string Approver, DateTime ApprovedAt);
+
+internal sealed record OriginResponse(string? PromptId, string? PromptSha256, string? RequestedBy);
+
+internal sealed record CredentialResponse(
+    string Jti,
+    string Kind,
+    string? Parent,
+    string Holder,
+    DateTime IssuedAt,
+    DateTime ExpiresAt,
+    string Status,
+    DateTime? RevokedAt,
+    string? RevocationReason)
+{
+    public static CredentialResponse From(CredentialRecord c, DateTimeOffset now) => new(
+        c.Jti,
+        CredentialKinds.ToWireName(c.Kind),
+        c.ParentJti,
+        c.Holder,
+        c.IssuedAt.UtcDateTime,
+        c.ExpiresAt.UtcDateTime,
+        CredentialKinds.ToWireName(c.StatusAt(now)),
+        c.RevokedAt?.UtcDateTime,
+        c.RevocationReason);
+}

@@ -1,0 +1,37 @@
+using CredentialBroker.Core.Identity;
+using CredentialBroker.Core.Tokens;
+
+namespace CredentialBroker.Testing;
+
+/// <summary>A trust domain for tests: a key that plays SPIRE, its bundle, and a bundle file on disk.</summary>
+public sealed class TestTrustDomain : IDisposable
+{
+    private readonly string _directory;
+
+    /// <summary>Creates a trust domain with a fresh ES256 key.</summary>
+    public TestTrustDomain(string name = "test.example")
+    {
+        Minter = new JwtSvidMinter(name, SigningKey.Generate());
+        _directory = Directory.CreateTempSubdirectory("cb-bundle-").FullName;
+        BundlePath = Path.Combine(_directory, name + ".jwks.json");
+        File.WriteAllText(BundlePath, Minter.BundleJson);
+    }
+
+    /// <summary>The trust domain name.</summary>
+    public string Name => Minter.TrustDomain;
+
+    /// <summary>Mints this domain's SVIDs.</summary>
+    public JwtSvidMinter Minter { get; }
+
+    /// <summary>The bundle, as a JWKS file.</summary>
+    public string BundlePath { get; }
+
+    /// <summary>The SPIFFE ID of <paramref name="path"/> in this domain.</summary>
+    public string Id(string path) => $"spiffe://{Name}{path}";
+
+    /// <summary>Mints an SVID for <paramref name="path"/> addressed to <paramref name="audience"/>, valid for an hour from <paramref name="now"/>.</summary>
+    public string Svid(string path, string audience, DateTimeOffset now) => Minter.Mint(path, audience, now, TimeSpan.FromHours(1));
+
+    /// <inheritdoc />
+    public void Dispose() => Directory.Delete(_directory, recursive: true);
+}
