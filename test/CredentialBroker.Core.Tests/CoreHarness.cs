@@ -1,0 +1,69 @@
+using CredentialBroker.Core.Identity;
+using CredentialBroker.Core.Introspection;
+using CredentialBroker.Core.Issuance;
+using CredentialBroker.Core.Revocation;
+using CredentialBroker.Core.Storage;
+using CredentialBroker.Core.Tasks;
+using CredentialBroker.Core.Tokens;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Time.Testing;
+
+namespace CredentialBroker.Core.Tests;
+
+/// <summary>The core services wired over the embedded store and a fake clock.</summary>
+internal sealed class CoreHarness
+{
+    public static readonly DateTimeOffset Start = new(2026, 11, 28, 9, 0, 0, TimeSpan.Zero);
+
+    public CoreHarness(ICredentialStore? store = null)
+    {
+        var options = TestOptions.Create();
+        Store = store ?? new InMemoryCredentialStore(Time);
+        Tokens = new TaskTokenFactory(Keys, options);
+        Validator = new BrokerTokenValidator(Keys, options, Time);
+        Issuance = new TaskIssuanceService(Store, Tokens, options, Time, NullLogger<TaskIssuanceService>.Instance);
+        Tasks = new TaskService(Store, Time, NullLogger<TaskService>.Instance);
+        Introspection = new IntrospectionService(Validator, Store, Time, NullLogger<IntrospectionService>.Instance);
+        Revocation = new RevocationService(Validator, Store, Time, NullLogger<RevocationService>.Instance);
+    }
+
+    public FakeTimeProvider Time { get; } = new(Start);
+
+    public SigningKeyRing Keys { get; } = new([SigningKey.Generate("k1")]);
+
+    public ICredentialStore Store { get; }
+
+    public TaskTokenFactory Tokens { get; }
+
+    public BrokerTokenValidator Validator { get; }
+
+    public TaskIssuanceService Issuance { get; }
+
+    public TaskService Tasks { get; }
+
+    public IntrospectionService Introspection { get; }
+
+    public RevocationService Revocation { get; }
+
+    public static CallerIdentity Caller(string id, BrokerRoles roles) =>
+        new(SpiffeId.Parse(id), roles, CallerAuthenticationMethod.JwtSvidBearer, Start.AddHours(1));
+
+    public static readonly CallerIdentity Orchestrator = Caller("spiffe://a.example/orchestrator", BrokerRoles.Orchestrator);
+    public static readonly CallerIdentity OtherOrchestrator = Caller("spiffe://a.example/other-orchestrator", BrokerRoles.Orchestrator);
+    public static readonly CallerIdentity Agent = Caller("spiffe://a.example/agent", BrokerRoles.Agent);
+    public static readonly CallerIdentity OtherAgent = Caller("spiffe://a.example/other-agent", BrokerRoles.Agent);
+    public static readonly CallerIdentity Soc = Caller("spiffe://a.example/soc", BrokerRoles.Soc);
+    public static readonly CallerIdentity ResourceServer = Caller("spiffe://a.example/db", BrokerRoles.ResourceServer);
+
+    public static TaskDraft Draft(TimeSpan? ttl = null, string workflow = "wf-invoices") => new(
+        Agent.Id.Value,
+        new WorkflowRef(workflow, "team-payments", "3"),
+        [new AuthorizationGrant("sql.query", "postgres://payments", ["read"], "confidential")],
+        ttl ?? TimeSpan.FromMinutes(10),
+        new TaskApproval("CHG-1042", "alice@corp.example", Start.AddMinutes(-5)),
+        new TaskOrigin("p-77", new string('a', 64), "user:bob@corp.example"),
+        2);
+
+    public async Task<TaskIssuance> IssueAsync(TaskDraft? draft = null, string? idempotencyKey = null, CallerIdentity? caller = null) =>
+        await Issuance.IssueAsync(caller ?? Orchestrator, draft ?? Draft(), idempotencyKey, CancellationToken.None);
+}

@@ -1,0 +1,46 @@
+using Microsoft.Extensions.Options;
+
+namespace CredentialBroker.Core.Tests;
+
+public sealed class OptionsValidatorTests
+{
+    private static ValidateOptionsResult Validate(CredentialBrokerOptions options) => new CredentialBrokerOptionsValidator().Validate(null, options);
+
+    [Test]
+    public void Defaults_with_an_issuer_are_valid() => Assert.That(Validate(new CredentialBrokerOptions { Issuer = "https://broker.example" }).Succeeded, Is.True);
+
+    [Test]
+    public void Every_problem_is_reported_at_once()
+    {
+        var options = new CredentialBrokerOptions
+        {
+            Issuer = "https://broker.example/",
+            ClockSkew = TimeSpan.FromSeconds(90),
+            MinTaskTtl = TimeSpan.FromMinutes(20),
+            MaxDelegationDepth = 99,
+        };
+        options.AllowedAlgorithms.Add("none");
+        options.Roles.Soc.Add("spiffe://Corp.example/soc");
+        options.TrustBundles["Bad Domain"] = "";
+        options.SigningKeys.Add(new SigningKeyOptions());
+
+        var result = Validate(options);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(result.Failed, Is.True);
+            Assert.That(result.Failures, Has.Some.Contains("Issuer"));
+            Assert.That(result.Failures, Has.Some.Contains("ClockSkew"));
+            Assert.That(result.Failures, Has.Some.Contains("MaxTaskTtl"));
+            Assert.That(result.Failures, Has.Some.Contains("MaxDelegationDepth"));
+            Assert.That(result.Failures, Has.Some.Contains("AllowedAlgorithms"));
+            Assert.That(result.Failures, Has.Some.Contains("Roles:Soc"));
+            Assert.That(result.Failures, Has.Some.Contains("TrustBundles:Bad Domain"));
+            Assert.That(result.Failures, Has.Some.Contains("SigningKeys:0:Path"));
+        });
+    }
+
+    [Test]
+    public void A_missing_issuer_is_reported() =>
+        Assert.That(Validate(new CredentialBrokerOptions()).Failures, Has.Some.Contains("Issuer is required"));
+}

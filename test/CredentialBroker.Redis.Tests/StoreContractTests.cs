@@ -1,0 +1,266 @@
+using System.Text.Json;
+using CredentialBroker.Core;
+using CredentialBroker.Core.Storage;
+using CredentialBroker.Core.Tasks;
+using Microsoft.Extensions.Time.Testing;
+
+namespace CredentialBroker.Redis.Tests;
+
+/// <summary>The one contract both stores keep. Each test runs against the embedded store and against a real redis-server.</summary>
+[TestFixture(StoreKind.Embedded)]
+[TestFixture(StoreKind.Redis)]
+public sealed class StoreContractTests(StoreKind kind) : IAsyncDisposable
+{
+    // Redis retention is absolute (PEXPIREAT), so the fake clock starts at the real time.
+    private static readonly DateTimeOffset Start = TimeProvider.System.GetUtcNowSeconds();
+    private static readonly CredentialKind[] AllKinds = Enum.GetValues<CredentialKind>();
+    private readonly FakeTimeProvider _time = new(Start);
+    private readonly StoreFactory _factory = new();
+    private ICredentialStore _store = null!;
+
+    [SetUp]
+    public void SetUp() => _store = _factory.Create(kind, _time);
+
+    public ValueTask DisposeAsync() => _factory.DisposeAsync();
+
+    private static TaskRecord Task(string taskId, string promptId = "p-77") => new(
+        taskId,
+        "spiffe://a.example/agent",
+        new WorkflowRef("wf-invoices", "team-payments", "3"),
+        [new AuthorizationGrant("sql.query", "postgres://payments", ["read", "list"], "confidential"), new AuthorizationGrant("http.get", "https://api.example/x", ["get"], null)],
+        new TaskApproval("CHG-1042", "alice@corp.example", Start.AddMinutes(-5).AddMilliseconds(123)),
+        new TaskOrigin(promptId, new string('b', 64), "user:bob@corp.example"),
+        2,
+        "spiffe://a.example/orchestrator",
+        Start,
+        Start.AddMinutes(10),
+        TaskState.Created,
+        Start,
+        null);
+
+    private static CredentialRecord Token(string taskId, string jti = "jti-1") =>
+        new(jti, taskId, CredentialKind.Task, null, "spiffe://a.example/agent", Start, Start.AddMinutes(10));
+
+    private static string NewTaskId() => "tsk_" + Guid.NewGuid().ToString("N");
+
+    private static string Json<T>(T value) => JsonSerializer.Serialize(value);
+
+    private async Task<string> CreateAsync(string? promptId = null)
+    {
+        var taskId = NewTaskId();
+        await _store.CreateTaskAsync(Task(taskId, promptId ?? "p-77"), Token(taskId), CancellationToken.None);
+        return taskId;
+    }
+
+    private ValueTask<StateChange> MoveAsync(string taskId, TaskState to, IReadOnlyCollection<CredentialKind>? revoke = null) =>
+        _store.ChangeStateAsync(new StateChangeRequest(taskId, to, TaskStateMachine.SourcesOf(to), Start.AddSeconds(7).AddMilliseconds(250), "why", revoke ?? [], RevocationReasons.TaskCompleted), CancellationToken.None);
+
+    [Test]
+    public async Task A_created_task_reads_back_exactly()
+    {
+        var taskId = NewTaskId();
+        var created = await _store.CreateTaskAsync(Task(taskId), Token(taskId), CancellationToken.None);
+        var view = await _store.GetTaskAsync(taskId, CancellationToken.None);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(created.Created, Is.True);
+            Assert.That(Json(view!.Task), Is.EqualTo(Json(Task(taskId))));
+            Assert.That(view.Credentials, Has.Count.EqualTo(1));
+            Assert.That(Json(view.Credentials[0]), Is.EqualTo(Json(Token(taskId))));
+        });
+    }
+
+    [Test]
+    public async Task Creating_an_existing_task_returns_what_is_stored_and_changes_nothing()
+    {
+        var taskId = NewTaskId();
+        await _store.CreateTaskAsync(Task(taskId), Token(taskId), CancellationToken.None);
+        var again = await _store.CreateTaskAsync(Task(taskId, promptId: "different"), Token(taskId, jti: "jti-2"), CancellationToken.None);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(again.Created, Is.False);
+            Assert.That(again.Task.Origin!.PromptId, Is.EqualTo("p-77"));
+            Assert.That(again.TaskToken.Jti, Is.EqualTo("jti-1"));
+        });
+    }
+
+    [Test]
+    public async Task Unknown_tasks_and_credentials_read_as_null()
+    {
+        var taskId = await CreateAsync();
+
+        Assert.Multiple(async () =>
+        {
+            Assert.That(await _store.GetTaskAsync(NewTaskId(), CancellationToken.None), Is.Null);
+            Assert.That(await _store.GetCredentialAsync(NewTaskId(), "jti-1", CancellationToken.None), Is.Null);
+            Assert.That(await _store.GetCredentialAsync(taskId, "no-such-jti", CancellationToken.None), Is.Null);
+            Assert.That(await _store.GetCredentialAsync(taskId, "jti-1", CancellationToken.None), Is.Not.Null);
+        });
+    }
+
+    [Test]
+    public async Task GetCredential_returns_the_credential_with_its_task_state_and_creator()
+    {
+        var taskId = await CreateAsync();
+        await MoveAsync(taskId, TaskState.Running);
+        var lookup = await _store.GetCredentialAsync(taskId, "jti-1", CancellationToken.None);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(Json(lookup!.Credential), Is.EqualTo(Json(Token(taskId))));
+            Assert.That(lookup.TaskState, Is.EqualTo(TaskState.Running));
+            Assert.That(lookup.TaskCreatedBy, Is.EqualTo("spiffe://a.example/orchestrator"));
+        });
+    }
+
+    [Test]
+    public async Task Text_with_control_characters_and_unicode_is_stored_verbatim()
+    {
+        const string hostile = "p-77\r\nX-Injected: yes\u001b[31m \"quoted\" {json} ünïcødé 🔑";
+        var taskId = await CreateAsync(promptId: hostile);
+        var view = await _store.GetTaskAsync(taskId, CancellationToken.None);
+        Assert.That(view!.Task.Origin!.PromptId, Is.EqualTo(hostile));
+    }
+
+    [Test]
+    public async Task A_legal_transition_changes_state_and_revokes_the_requested_kinds_atomically()
+    {
+        var taskId = await CreateAsync();
+        var change = await MoveAsync(taskId, TaskState.Completed, AllKinds);
+        var view = await _store.GetTaskAsync(taskId, CancellationToken.None);
+        var credential = view!.Credentials[0];
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(change, Is.EqualTo(new StateChange(StateChangeOutcome.Changed, TaskState.Created, 1)));
+            Assert.That(view.Task.State, Is.EqualTo(TaskState.Completed));
+            Assert.That(view.Task.StateChangedAt, Is.EqualTo(Start.AddSeconds(7).AddMilliseconds(250)));
+            Assert.That(view.Task.StateReason, Is.EqualTo("why"));
+            Assert.That(credential.RevokedAt, Is.EqualTo(Start.AddSeconds(7).AddMilliseconds(250)));
+            Assert.That(credential.RevocationReason, Is.EqualTo(RevocationReasons.TaskCompleted));
+        });
+    }
+
+    [Test]
+    public async Task A_transition_revokes_only_the_kinds_asked_for()
+    {
+        var taskId = await CreateAsync();
+        await MoveAsync(taskId, TaskState.Running);
+        var change = await MoveAsync(taskId, TaskState.Paused, [CredentialKind.AccessToken, CredentialKind.Secret]);
+        var view = await _store.GetTaskAsync(taskId, CancellationToken.None);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(change.Revoked, Is.Zero);
+            Assert.That(view!.Credentials[0].RevokedAt, Is.Null);
+        });
+    }
+
+    [Test]
+    public async Task An_illegal_transition_changes_nothing()
+    {
+        var taskId = await CreateAsync();
+        var change = await MoveAsync(taskId, TaskState.Paused, AllKinds);
+        var view = await _store.GetTaskAsync(taskId, CancellationToken.None);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(change, Is.EqualTo(new StateChange(StateChangeOutcome.Illegal, TaskState.Created, 0)));
+            Assert.That(view!.Task.State, Is.EqualTo(TaskState.Created));
+            Assert.That(view.Task.StateChangedAt, Is.EqualTo(Start));
+            Assert.That(view.Credentials[0].RevokedAt, Is.Null);
+        });
+    }
+
+    [Test]
+    public async Task Moving_to_the_current_state_is_unchanged_and_keeps_the_first_revocation()
+    {
+        var taskId = await CreateAsync();
+        await MoveAsync(taskId, TaskState.Completed, AllKinds);
+        var again = await _store.ChangeStateAsync(
+            new StateChangeRequest(taskId, TaskState.Completed, TaskStateMachine.SourcesOf(TaskState.Completed), Start.AddMinutes(1), "later", AllKinds, RevocationReasons.TaskCompleted),
+            CancellationToken.None);
+        var view = await _store.GetTaskAsync(taskId, CancellationToken.None);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(again, Is.EqualTo(new StateChange(StateChangeOutcome.Unchanged, TaskState.Completed, 0)));
+            Assert.That(view!.Task.StateReason, Is.EqualTo("why"));
+            Assert.That(view.Credentials[0].RevokedAt, Is.EqualTo(Start.AddSeconds(7).AddMilliseconds(250)));
+        });
+    }
+
+    [Test]
+    public async Task A_transition_of_an_unknown_task_is_not_found() =>
+        Assert.That((await MoveAsync(NewTaskId(), TaskState.Running)).Outcome, Is.EqualTo(StateChangeOutcome.NotFound));
+
+    [Test]
+    public async Task Concurrent_terminal_transitions_succeed_exactly_once()
+    {
+        var taskId = await CreateAsync();
+        var targets = Enumerable.Range(0, 30).Select(i => (TaskState)((int)TaskState.Completed + (i % 3)));
+
+        var results = await System.Threading.Tasks.Task.WhenAll(targets.Select(t => MoveAsync(taskId, t, AllKinds).AsTask()));
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(results.Count(r => r.Outcome == StateChangeOutcome.Changed), Is.EqualTo(1));
+            Assert.That(results.Sum(r => r.Revoked), Is.EqualTo(1));
+            Assert.That(results.Where(r => r.Outcome != StateChangeOutcome.Changed).Select(r => r.Outcome),
+                Is.All.EqualTo(StateChangeOutcome.Illegal).Or.EqualTo(StateChangeOutcome.Unchanged));
+        });
+    }
+
+    [Test]
+    public async Task RevokeSubtree_revokes_once_and_reports_how_many_it_revoked()
+    {
+        var taskId = await CreateAsync();
+        var first = await _store.RevokeSubtreeAsync(taskId, "jti-1", Start.AddSeconds(3), RevocationReasons.Holder, CancellationToken.None);
+        var second = await _store.RevokeSubtreeAsync(taskId, "jti-1", Start.AddSeconds(9), RevocationReasons.Bulk, CancellationToken.None);
+        var lookup = await _store.GetCredentialAsync(taskId, "jti-1", CancellationToken.None);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(first, Is.EqualTo(1));
+            Assert.That(second, Is.Zero);
+            Assert.That(lookup!.Credential.RevokedAt, Is.EqualTo(Start.AddSeconds(3)));
+            Assert.That(lookup.Credential.RevocationReason, Is.EqualTo(RevocationReasons.Holder));
+        });
+    }
+
+    [Test]
+    public async Task RevokeSubtree_of_unknown_credentials_revokes_nothing()
+    {
+        var taskId = await CreateAsync();
+
+        Assert.Multiple(async () =>
+        {
+            Assert.That(await _store.RevokeSubtreeAsync(taskId, "no-such-jti", Start, RevocationReasons.Holder, CancellationToken.None), Is.Zero);
+            Assert.That(await _store.RevokeSubtreeAsync(NewTaskId(), "jti-1", Start, RevocationReasons.Holder, CancellationToken.None), Is.Zero);
+        });
+    }
+
+    [Test]
+    public async Task An_idempotency_key_is_claimed_once_and_then_returns_the_first_claim()
+    {
+        var first = new IdempotencyRecord(Guid.NewGuid().ToString("N"), "hash-a", "tsk_a", "jti-a", Start);
+        var second = first with { RequestHash = "hash-b", TaskId = "tsk_b", Jti = "jti-b", IssuedAt = Start.AddSeconds(1) };
+
+        var claimed = await _store.ClaimIdempotencyKeyAsync(first, TimeSpan.FromHours(1), CancellationToken.None);
+        var replay = await _store.ClaimIdempotencyKeyAsync(second, TimeSpan.FromHours(1), CancellationToken.None);
+        var other = await _store.ClaimIdempotencyKeyAsync(second with { Key = Guid.NewGuid().ToString("N") }, TimeSpan.FromHours(1), CancellationToken.None);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(claimed, Is.EqualTo(first));
+            Assert.That(replay, Is.EqualTo(first));
+            Assert.That(other.TaskId, Is.EqualTo("tsk_b"));
+        });
+    }
+
+    [Test]
+    public void Ping_answers_when_the_store_is_up() =>
+        Assert.That(async () => await _store.PingAsync(CancellationToken.None), Throws.Nothing);
+}

@@ -1,0 +1,51 @@
+using CredentialBroker.Core;
+using CredentialBroker.Core.Storage;
+using Microsoft.Extensions.Options;
+using Microsoft.Extensions.Time.Testing;
+using StackExchange.Redis;
+
+namespace CredentialBroker.Redis.Tests;
+
+public enum StoreKind
+{
+    Embedded,
+    Redis,
+}
+
+/// <summary>Builds a store of either kind over a unique key prefix, so tests never share keys.</summary>
+internal sealed class StoreFactory : IAsyncDisposable
+{
+    private ConnectionMultiplexer? _connection;
+
+    public string KeyPrefix { get; } = "t" + Guid.NewGuid().ToString("N")[..12];
+
+    public static IOptions<CredentialBrokerOptions> BrokerOptions => Options.Create(new CredentialBrokerOptions { Issuer = "https://broker.example" });
+
+    public IConnectionMultiplexer Connection => _connection ?? throw new InvalidOperationException("Not a Redis store.");
+
+    public ICredentialStore Create(StoreKind kind, FakeTimeProvider time, string? connectionString = null, int retryAttempts = 2)
+    {
+        if (kind == StoreKind.Embedded)
+        {
+            return new InMemoryCredentialStore(time);
+        }
+
+        var options = new RedisStoreOptions
+        {
+            ConnectionString = connectionString ?? RedisFixture.Server.ConnectionString,
+            KeyPrefix = KeyPrefix,
+            RetryAttempts = retryAttempts,
+            OperationTimeout = TimeSpan.FromSeconds(2),
+        };
+        _connection = RedisStoreBuilderExtensions.Connect(options);
+        return new RedisCredentialStore(_connection, Options.Create(options), BrokerOptions);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_connection is not null)
+        {
+            await _connection.DisposeAsync();
+        }
+    }
+}

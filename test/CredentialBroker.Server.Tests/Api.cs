@@ -1,0 +1,65 @@
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
+
+namespace CredentialBroker.Server.Tests;
+
+/// <summary>Request helpers speaking the HTTP contract of API.md.</summary>
+internal static class Api
+{
+    public static string TaskBody(string agent, int ttlSeconds = 600, string workflow = "wf-invoices") => $$"""
+        {
+          "agent": "{{agent}}",
+          "workflow": {"id": "{{workflow}}", "designer": "team-payments", "version": "3"},
+          "authorization": [{"tool": "sql.query", "destination": "postgres://payments", "actions": ["read"], "dataClass": "confidential"}],
+          "ttlSeconds": {{ttlSeconds}},
+          "approval": {"id": "CHG-1042", "approver": "alice@corp.example", "approvedAt": "2026-11-28T09:00:00Z"},
+          "origin": {"promptId": "p-77", "promptSha256": "{{new string('a', 64)}}", "requestedBy": "user:bob@corp.example"},
+          "maxDelegationDepth": 2
+        }
+        """;
+
+    public static StringContent Json(string body) => new(body, System.Text.Encoding.UTF8, "application/json");
+
+    public static Task<HttpResponseMessage> CreateTaskAsync(this HttpClient client, string body, string? idempotencyKey = null)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, "/v1/tasks") { Content = Json(body) };
+        if (idempotencyKey is not null)
+        {
+            request.Headers.Add("Idempotency-Key", idempotencyKey);
+        }
+
+        return client.SendAsync(request);
+    }
+
+    public static async Task<(string TaskId, string Token, string Jti)> CreateTaskOkAsync(this HttpClient client, string agent, int ttlSeconds = 600)
+    {
+        var response = await client.CreateTaskAsync(TaskBody(agent, ttlSeconds));
+        var body = await response.Content.ReadAsStringAsync();
+        if (!response.IsSuccessStatusCode)
+        {
+            throw new InvalidOperationException($"POST /v1/tasks answered {(int)response.StatusCode}: {body}");
+        }
+
+        var json = JsonNode.Parse(body)!;
+        return ((string)json["taskId"]!, (string)json["token"]!, (string)json["jti"]!);
+    }
+
+    public static Task<HttpResponseMessage> ChangeStateAsync(this HttpClient client, string taskId, string state, string? reason = null) =>
+        client.PostAsync($"/v1/tasks/{taskId}/state", Json(reason is null ? $$"""{"state":"{{state}}"}""" : $$"""{"state":"{{state}}","reason":"{{reason}}"}"""));
+
+    public static Task<HttpResponseMessage> IntrospectAsync(this HttpClient client, string token) =>
+        client.PostAsync("/oauth2/introspect", new FormUrlEncodedContent([new("token", token)]));
+
+    public static async Task<JsonObject> IntrospectJsonAsync(this HttpClient client, string token)
+    {
+        var response = await client.IntrospectAsync(token);
+        response.EnsureSuccessStatusCode();
+        return (await response.Content.ReadFromJsonAsync<JsonObject>())!;
+    }
+
+    public static Task<HttpResponseMessage> RevokeAsync(this HttpClient client, string token) =>
+        client.PostAsync("/oauth2/revoke", new FormUrlEncodedContent([new("token", token)]));
+
+    public static async Task<JsonObject> JsonAsync(this HttpResponseMessage response) =>
+        JsonNode.Parse(await response.Content.ReadAsStringAsync())!.AsObject();
+}

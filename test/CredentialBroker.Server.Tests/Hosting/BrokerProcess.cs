@@ -1,0 +1,128 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+
+namespace CredentialBroker.Server.Tests.Hosting;
+
+/// <summary>
+/// The real broker binary as a separate process, the way a user runs it. Start-up is awaited on the
+/// process's own signals: its "Now listening on" line, or its exit.
+/// </summary>
+internal sealed class BrokerProcess : IAsyncDisposable
+{
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
+    private readonly Process _process;
+    private readonly StringBuilder _output = new();
+    private readonly TaskCompletionSource _listening = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    private BrokerProcess(IReadOnlyDictionary<string, string> environment, IEnumerable<string> arguments)
+    {
+        var info = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = AppContext.BaseDirectory,
+        };
+        info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "CredentialBroker.Server.dll"));
+        foreach (var argument in arguments)
+        {
+            info.ArgumentList.Add(argument);
+        }
+
+        foreach (var (name, value) in environment)
+        {
+            info.Environment[name] = value;
+        }
+
+        _process = new Process { StartInfo = info, EnableRaisingEvents = true };
+        _process.OutputDataReceived += (_, e) => Append(e.Data);
+        _process.ErrorDataReceived += (_, e) => Append(e.Data);
+        _process.Exited += (_, _) => _listening.TrySetException(new InvalidOperationException("The broker exited."));
+    }
+
+    public string Output
+    {
+        get
+        {
+            lock (_output)
+            {
+                return _output.ToString();
+            }
+        }
+    }
+
+    public int ExitCode => _process.ExitCode;
+
+    public static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    /// <summary>Starts the broker and returns once it listens (or throws with its output if it exits first).</summary>
+    public static async Task<BrokerProcess> StartListeningAsync(IReadOnlyDictionary<string, string> environment, params string[] arguments)
+    {
+        var broker = Launch(environment, arguments);
+        try
+        {
+            await broker._listening.Task.WaitAsync(StartTimeout);
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or TimeoutException)
+        {
+            await broker.DisposeAsync();
+            throw new InvalidOperationException($"The broker did not start listening:{Environment.NewLine}{broker.Output}", ex);
+        }
+
+        return broker;
+    }
+
+    /// <summary>Runs the broker until it exits by itself (a refused start).</summary>
+    public static async Task<BrokerProcess> RunToExitAsync(IReadOnlyDictionary<string, string> environment, params string[] arguments)
+    {
+        var broker = Launch(environment, arguments);
+        using var timeout = new CancellationTokenSource(StartTimeout);
+        await broker._process.WaitForExitAsync(timeout.Token);
+        return broker;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync();
+        }
+
+        _process.Dispose();
+    }
+
+    private static BrokerProcess Launch(IReadOnlyDictionary<string, string> environment, string[] arguments)
+    {
+        var broker = new BrokerProcess(environment, arguments);
+        broker._process.Start();
+        broker._process.BeginOutputReadLine();
+        broker._process.BeginErrorReadLine();
+        return broker;
+    }
+
+    private void Append(string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        lock (_output)
+        {
+            _output.AppendLine(line);
+        }
+
+        if (line.Contains("Now listening on:", StringComparison.Ordinal))
+        {
+            _listening.TrySetResult();
+        }
+    }
+}

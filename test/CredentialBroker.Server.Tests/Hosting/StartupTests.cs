@@ -1,0 +1,77 @@
+namespace CredentialBroker.Server.Tests.Hosting;
+
+/// <summary>How the real binary starts, or refuses to: plain messages, every problem at once, exit code 2.</summary>
+public sealed class StartupTests
+{
+    private static Dictionary<string, string> Environment(string name, params (string Key, string Value)[] settings)
+    {
+        var environment = new Dictionary<string, string> { ["ASPNETCORE_ENVIRONMENT"] = name };
+        foreach (var (key, value) in settings)
+        {
+            environment[key.Replace(":", "__", StringComparison.Ordinal)] = value;
+        }
+
+        return environment;
+    }
+
+    private static string Urls() => $"http://127.0.0.1:{BrokerProcess.FreePort()}";
+
+    private static string CredentialsFile() => Path.Combine(Directory.CreateTempSubdirectory("cb-dev-").FullName, "dev.json");
+
+    [Test]
+    public async Task Dev_mode_is_refused_in_the_production_environment()
+    {
+        await using var broker = await BrokerProcess.RunToExitAsync(Environment("Production"), "--urls", Urls());
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(broker.ExitCode, Is.EqualTo(2));
+            Assert.That(broker.Output, Does.Contain("refused in the Production environment"));
+            Assert.That(broker.Output, Does.Not.Contain("   at "), "no stack trace");
+        });
+    }
+
+    [Test]
+    public async Task Dev_mode_starts_in_production_only_when_explicitly_allowed()
+    {
+        var file = CredentialsFile();
+        await using var broker = await BrokerProcess.StartListeningAsync(
+            Environment("Production", ("CredentialBroker:Dev:AllowInProduction", "true")), "--urls", Urls(), "--dev-credentials-file", file);
+
+        Assert.That(File.Exists(file), Is.True);
+    }
+
+    [Test]
+    public async Task Production_mode_lists_every_missing_setting_at_once()
+    {
+        var settings = Environment("Production", ("ConnectionStrings:Redis", "127.0.0.1:1"), ("CredentialBroker:ClockSkew", "00:02:00"),
+            ("CredentialBroker:TrustBundles:corp.example", "/nonexistent/bundle.json"));
+        await using var broker = await BrokerProcess.RunToExitAsync(settings, "--urls", Urls());
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(broker.ExitCode, Is.EqualTo(2));
+            Assert.That(broker.Output, Does.Contain("CredentialBroker cannot start"));
+            Assert.That(broker.Output, Does.Contain("Issuer is required"));
+            Assert.That(broker.Output, Does.Contain("ClockSkew"));
+            Assert.That(broker.Output, Does.Contain("SigningKeys needs at least one key"));
+            Assert.That(broker.Output, Does.Contain("/nonexistent/bundle.json"));
+            Assert.That(broker.Output, Does.Not.Contain("   at "), "no stack trace");
+        });
+    }
+
+    [Test]
+    public async Task Dev_mode_prints_its_how_to_and_the_credentials_path()
+    {
+        var file = CredentialsFile();
+        var urls = Urls();
+        await using var broker = await BrokerProcess.StartListeningAsync(Environment("Development"), "--urls", urls, "--dev-credentials-file", file);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(broker.Output, Does.Contain($"DEVELOPMENT MODE at {urls}"));
+            Assert.That(broker.Output, Does.Contain(file));
+            Assert.That(File.Exists(file), Is.True);
+        });
+    }
+}
