@@ -15,6 +15,7 @@ internal sealed class BrokerProcess : IAsyncDisposable
     private readonly Process _process;
     private readonly StringBuilder _output = new();
     private readonly TaskCompletionSource _listening = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly List<(string Text, TaskCompletionSource Seen)> _awaited = [];
 
     private BrokerProcess(IReadOnlyDictionary<string, string> environment, IEnumerable<string> arguments)
     {
@@ -88,6 +89,23 @@ internal sealed class BrokerProcess : IAsyncDisposable
         return broker;
     }
 
+    /// <summary>Completes when the process has written <paramref name="text"/> (already, or later).</summary>
+    public Task WaitForOutputAsync(string text)
+    {
+        var seen = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        lock (_output)
+        {
+            if (_output.ToString().Contains(text, StringComparison.Ordinal))
+            {
+                return Task.CompletedTask;
+            }
+
+            _awaited.Add((text, seen));
+        }
+
+        return seen.Task.WaitAsync(StartTimeout);
+    }
+
     public async ValueTask DisposeAsync()
     {
         if (!_process.HasExited)
@@ -118,6 +136,13 @@ internal sealed class BrokerProcess : IAsyncDisposable
         lock (_output)
         {
             _output.AppendLine(line);
+            foreach (var (text, seen) in _awaited)
+            {
+                if (line.Contains(text, StringComparison.Ordinal))
+                {
+                    seen.TrySetResult();
+                }
+            }
         }
 
         if (line.Contains("Now listening on:", StringComparison.Ordinal))

@@ -66,6 +66,7 @@ public sealed class StartupTests
         var file = CredentialsFile();
         var urls = Urls();
         await using var broker = await BrokerProcess.StartListeningAsync(Environment("Development"), "--urls", urls, "--dev-credentials-file", file);
+        await broker.WaitForOutputAsync("The README walks through the rest");
 
         Assert.Multiple(() =>
         {
