@@ -2,15 +2,12 @@ using CredentialBroker.Testing;
 
 namespace CredentialBroker.Redis.Tests;
 
-/// <summary>Starts one real redis-server for the whole assembly (or uses CB_TEST_REDIS). Tests isolate by key prefix.</summary>
 [SetUpFixture]
-public sealed class RedisFixture
+public sealed class RedisFixture : RedisSetUpFixture
 {
-    public static RedisServer Server { get; private set; } = null!;
-
     [OneTimeSetUp]
-    public async Task StartAsync() => Server = await RedisServer.StartSharedAsync();
+    public Task StartAsync() => StartServerAsync();
 
     [OneTimeTearDown]
-    public async Task StopAsync() => await Server.DisposeAsync();
+    public Task StopAsync() => StopServerAsync();
 }

@@ -37,6 +37,9 @@ internal sealed class BrokerApp : WebApplicationFactory<Program>
 
     public string DevCredentialsFile => _devCredentialsFile;
 
+    /// <summary>Settings applied after the defaults, to vary one thing per test.</summary>
+    public Dictionary<string, string> Settings { get; } = new(StringComparer.Ordinal);
+
     public string Issuer => _redis is null ? "http://127.0.0.1:8080" : TestIssuer;
 
     public FakeLogCollector Logs => Services.GetFakeLogCollector();
@@ -70,6 +73,11 @@ internal sealed class BrokerApp : WebApplicationFactory<Program>
         else
         {
             builder.UseSetting("CredentialBroker:Dev:CredentialsFile", _devCredentialsFile);
+        }
+
+        foreach (var (key, value) in Settings)
+        {
+            builder.UseSetting(key, value);
         }
 
         builder.ConfigureTestServices(services =>

@@ -1,6 +1,6 @@
-using System.Diagnostics;
 using System.Text;
 using CredentialBroker.Core;
+using CredentialBroker.Testing;
 using Microsoft.Extensions.Configuration;
 
 namespace CredentialBroker.Server.Tests.Deployment;
@@ -75,17 +75,8 @@ public sealed class HelmChartTests
     {
         var helm = Environment.GetEnvironmentVariable("CB_HELM") ?? FindOnPath("helm")
             ?? throw new InvalidOperationException("helm was not found: run './build.sh test' (it installs helm into .tools/), or set CB_HELM.");
-        var info = new ProcessStartInfo(helm) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var argument in arguments)
-        {
-            info.ArgumentList.Add(argument);
-        }
-
-        using var process = Process.Start(info)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        return (process.ExitCode, await stdout + await stderr);
+        var result = await ProcessRunner.RunAsync(helm, arguments);
+        return (result.ExitCode, result.StandardOutput + result.StandardError);
     }
 
     private static string? FindOnPath(string name) =>

@@ -1,4 +1,4 @@
-using System.Diagnostics;
+using CredentialBroker.Testing;
 
 namespace CredentialBroker.Server.Tests.Hosting;
 
@@ -25,22 +25,13 @@ public sealed class ReadmeWalkthroughTests
         await using var process = await BrokerProcess.StartListeningAsync(
             new Dictionary<string, string> { ["ASPNETCORE_ENVIRONMENT"] = "Development" }, "--urls", broker, "--dev-credentials-file", credentials);
 
-        var info = new ProcessStartInfo("bash") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        info.ArgumentList.Add("-euo");
-        info.ArgumentList.Add("pipefail");
-        info.ArgumentList.Add("-c");
-        info.ArgumentList.Add(Walkthrough());
-        info.Environment["BROKER"] = broker;
-        info.Environment["CREDS"] = credentials;
-        using var bash = Process.Start(info)!;
-        var stdout = bash.StandardOutput.ReadToEndAsync();
-        var stderr = bash.StandardError.ReadToEndAsync();
-        await bash.WaitForExitAsync();
-        var output = await stdout;
+        var bash = await ProcessRunner.RunAsync("bash", ["-euo", "pipefail", "-c", Walkthrough()],
+            new Dictionary<string, string> { ["BROKER"] = broker, ["CREDS"] = credentials });
+        var output = bash.StandardOutput;
 
-        Assert.Multiple(async () =>
+        Assert.Multiple(() =>
         {
-            Assert.That(bash.ExitCode, Is.Zero, await stderr);
+            Assert.That(bash.ExitCode, Is.Zero, bash.StandardError);
             Assert.That(output, Does.Contain("\"state\": \"created\""));
             Assert.That(output, Does.Contain("\"active\": true"));
             Assert.That(output, Does.Contain("\"sub\": \"spiffe://dev.local/agent\""));

@@ -1,4 +1,4 @@
-using System.Diagnostics;
+using CredentialBroker.Testing;
 
 namespace CredentialBroker.Server.Tests.Hosting;
 
@@ -13,24 +13,12 @@ public sealed class SampleTests
         await using var process = await BrokerProcess.StartListeningAsync(
             new Dictionary<string, string> { ["ASPNETCORE_ENVIRONMENT"] = "Development" }, "--urls", broker, "--dev-credentials-file", credentials);
 
-        var info = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "Orchestrator.dll"));
-        info.ArgumentList.Add(broker);
-        info.ArgumentList.Add(credentials);
-        using var sample = Process.Start(info)!;
-        var stdout = sample.StandardOutput.ReadToEndAsync();
-        var stderr = sample.StandardError.ReadToEndAsync();
-        await sample.WaitForExitAsync();
+        var sample = await ProcessRunner.RunAsync(ProcessRunner.DotnetHost, [Path.Combine(AppContext.BaseDirectory, "Orchestrator.dll"), broker, credentials]);
 
-        Assert.Multiple(async () =>
+        Assert.Multiple(() =>
         {
-            Assert.That(sample.ExitCode, Is.Zero, await stderr);
-            Assert.That(await stdout, Does.Contain("active=True").And.Contain("active=False").And.Contain("1 credential(s) revoked"));
+            Assert.That(sample.ExitCode, Is.Zero, sample.StandardError);
+            Assert.That(sample.StandardOutput, Does.Contain("active=True").And.Contain("active=False").And.Contain("1 credential(s) revoked"));
         });
     }
 }

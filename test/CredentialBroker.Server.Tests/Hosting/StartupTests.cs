@@ -1,3 +1,5 @@
+using CredentialBroker.Testing;
+
 namespace CredentialBroker.Server.Tests.Hosting;
 
 /// <summary>How the real binary starts, or refuses to: plain messages, every problem at once, exit code 2.</summary>

@@ -3,13 +3,14 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 
-namespace CredentialBroker.Server.Tests.Hosting;
+namespace CredentialBroker.Testing;
 
 /// <summary>
-/// The real broker binary as a separate process, the way a user runs it. Start-up is awaited on the
-/// process's own signals: its "Now listening on" line, or its exit.
+/// The real broker binary (<c>CredentialBroker.Server.dll</c>, next to the calling assembly) as a separate
+/// process, the way a user runs it. Start-up is awaited on the process's own signals: its "Now listening
+/// on" line, or its exit.
 /// </summary>
-internal sealed class BrokerProcess : IAsyncDisposable
+public sealed class BrokerProcess : IAsyncDisposable
 {
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
     private readonly Process _process;
@@ -19,7 +20,7 @@ internal sealed class BrokerProcess : IAsyncDisposable
 
     private BrokerProcess(IReadOnlyDictionary<string, string> environment, IEnumerable<string> arguments)
     {
-        var info = new ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet")
+        var info = new ProcessStartInfo(ProcessRunner.DotnetHost)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
