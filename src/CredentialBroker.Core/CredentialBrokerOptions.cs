@@ -25,6 +25,9 @@ public sealed class CredentialBrokerOptions
     /// <summary>The longest task TTL accepted. Default 15 min.</summary>
     public TimeSpan MaxTaskTtl { get; set; } = TimeSpan.FromMinutes(15);
 
+    /// <summary>The longest lifetime of a downstream access token; it never outlives its subject token either. Default 5 min.</summary>
+    public TimeSpan MaxAccessTokenTtl { get; set; } = TimeSpan.FromMinutes(5);
+
     /// <summary>The deepest delegation chain a task may allow. Default 5.</summary>
     public int MaxDelegationDepth { get; set; } = 5;
 

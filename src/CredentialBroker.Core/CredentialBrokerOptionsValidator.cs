@@ -41,6 +41,11 @@ internal sealed class CredentialBrokerOptionsValidator : IValidateOptions<Creden
             failures.Add($"{s}:MaxTaskTtl ({options.MaxTaskTtl}) is shorter than MinTaskTtl ({options.MinTaskTtl}).");
         }
 
+        if (options.MaxAccessTokenTtl <= TimeSpan.Zero)
+        {
+            failures.Add($"{s}:MaxAccessTokenTtl must be positive.");
+        }
+
         if (options.MaxDelegationDepth is < 0 or > 32)
         {
             failures.Add($"{s}:MaxDelegationDepth is {options.MaxDelegationDepth}; it must lie between 0 and 32.");

@@ -1,6 +1,8 @@
+using CredentialBroker.Core.Exchange;
 using CredentialBroker.Core.Identity;
 using CredentialBroker.Core.Introspection;
 using CredentialBroker.Core.Issuance;
+using CredentialBroker.Core.Policy;
 using CredentialBroker.Core.Revocation;
 using CredentialBroker.Core.Storage;
 using CredentialBroker.Core.Tasks;
@@ -16,7 +18,8 @@ public static class CredentialBrokerServiceCollectionExtensions
 {
     /// <summary>
     /// Adds the broker's core services and options validation. Calling it twice is harmless. The host must
-    /// also register a <see cref="SigningKeyRing"/>, a <see cref="TrustBundleSet"/>, a <see cref="RoleMap"/> and a store.
+    /// also register a <see cref="SigningKeyRing"/>, a <see cref="TrustBundleSet"/>, a <see cref="RoleMap"/>,
+    /// an <see cref="IPolicySource"/> and a store.
     /// </summary>
     public static CredentialBrokerBuilder AddCredentialBroker(this IServiceCollection services)
     {
@@ -26,11 +29,12 @@ public static class CredentialBrokerServiceCollectionExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<JwtSvidValidator>();
         services.TryAddSingleton<BrokerTokenValidator>();
-        services.TryAddSingleton<TaskTokenFactory>();
+        services.TryAddSingleton<TokenFactory>();
         services.TryAddSingleton<TaskIssuanceService>();
         services.TryAddSingleton<TaskService>();
         services.TryAddSingleton<IntrospectionService>();
         services.TryAddSingleton<RevocationService>();
+        services.TryAddSingleton<TokenExchangeService>();
         return new CredentialBrokerBuilder(services);
     }
 
@@ -40,6 +44,7 @@ public static class CredentialBrokerServiceCollectionExtensions
         ArgumentNullException.ThrowIfNull(builder);
         builder.Services.TryAddSingleton<InMemoryCredentialStore>();
         builder.Services.TryAddSingleton<ICredentialStore>(sp => sp.GetRequiredService<InMemoryCredentialStore>());
+        builder.Services.TryAddSingleton<IRiskRegistry, InMemoryRiskRegistry>();
         return builder;
     }
 }

@@ -98,17 +98,37 @@ public sealed class RedisCredentialStore : ICredentialStore
         {
             var db = Db;
             var credentialFields = db.HashGetAsync(_keys.Credentials(taskId), [jti, jti + ":r"]);
-            var taskFields = db.HashGetAsync(_keys.Task(taskId), ["state", "createdBy"]);
-            await Task.WhenAll(credentialFields, taskFields);
+            var taskEntries = db.HashGetAllAsync(_keys.Task(taskId));
+            await Task.WhenAll(credentialFields, taskEntries);
             var credential = await credentialFields;
-            var task = await taskFields;
-            if (credential[0].IsNull || task[0].IsNull || !TaskStateMachine.TryParseWireName(task[0], out var state))
-            {
-                return null;
-            }
-
-            return new CredentialLookup(FromStored(taskId, jti, credential[0]!, credential[1]), state, task[1]!);
+            var task = ReadTask(taskId, await taskEntries);
+            return credential[0].IsNull || task is null ? null : new CredentialLookup(FromStored(taskId, jti, credential[0]!, credential[1]), task);
         }, cancellationToken);
+
+    /// <inheritdoc />
+    public ValueTask<CredentialAddition> AddCredentialAsync(CredentialRecord credential, IReadOnlyCollection<TaskState> openStates, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(credential);
+        ArgumentNullException.ThrowIfNull(openStates);
+        var json = JsonSerializer.Serialize(ToStored(credential), StoreJsonContext.Default.StoredCredential);
+        return _resilience.ExecuteAsync(async ct =>
+        {
+            var db = Db;
+            var index = db.SortedSetAddAsync(_keys.ExpiryShardOf(credential.TaskId), RedisKeys.ExpiryMember(credential.TaskId, credential.Jti), credential.ExpiresAt.ToUnixTimeSeconds());
+            var added = db.ScriptEvaluateAsync(
+                RedisScripts.AddCredential,
+                [_keys.Task(credential.TaskId), _keys.Credentials(credential.TaskId)],
+                [credential.ParentJti ?? string.Empty, credential.Jti, json, now.ToUnixTimeMilliseconds(), string.Join(',', openStates.Select(TaskStateMachine.ToWireName))]);
+            await Task.WhenAll(index, added);
+            return (string?)await added switch
+            {
+                "added" => CredentialAddition.Added,
+                "task_not_found" => CredentialAddition.TaskNotFound,
+                "task_closed" => CredentialAddition.TaskClosed,
+                _ => CredentialAddition.ParentInactive,
+            };
+        }, cancellationToken);
+    }
 
     /// <inheritdoc />
     public ValueTask<StateChange> ChangeStateAsync(StateChangeRequest request, CancellationToken cancellationToken)
@@ -154,7 +174,27 @@ public sealed class RedisCredentialStore : ICredentialStore
         var taskEntries = db.HashGetAllAsync(_keys.Task(taskId));
         var credentialEntries = db.HashGetAllAsync(_keys.Credentials(taskId));
         await Task.WhenAll(taskEntries, credentialEntries);
-        var fields = (await taskEntries).ToDictionary(e => e.Name.ToString(), e => e.Value, StringComparer.Ordinal);
+        var task = ReadTask(taskId, await taskEntries);
+        if (task is null)
+        {
+            return null;
+        }
+
+        var entries = (await credentialEntries).ToDictionary(e => e.Name.ToString(), e => e.Value, StringComparer.Ordinal);
+        var credentials = entries
+            .Where(e => !e.Key.EndsWith(":r", StringComparison.Ordinal))
+            .Select(e => FromStored(taskId, e.Key, e.Value!, entries.GetValueOrDefault(e.Key + ":r")))
+            .OrderBy(c => c.IssuedAt)
+            .ThenBy(c => c.Depth)
+            .ThenBy(c => c.Kind)
+            .ThenBy(c => c.Jti, StringComparer.Ordinal)
+            .ToList();
+        return new TaskView(task, credentials);
+    }
+
+    private static TaskRecord? ReadTask(string taskId, HashEntry[] entries)
+    {
+        var fields = entries.ToDictionary(e => e.Name.ToString(), e => e.Value, StringComparer.Ordinal);
         if (fields.Count == 0)
         {
             return null;
@@ -171,22 +211,14 @@ public sealed class RedisCredentialStore : ICredentialStore
             spec.Approval is { } a ? new TaskApproval(a.Id, a.Approver, a.ApprovedAt) : null,
             spec.Origin is { } o ? new TaskOrigin(o.PromptId, o.PromptSha256, o.RequestedBy) : null,
             spec.MaxDelegationDepth,
+            spec.MayAct ?? [],
             fields["createdBy"]!,
             FromMilliseconds(fields["createdAt"]),
             FromMilliseconds(fields["expiresAt"]),
             state,
             FromMilliseconds(fields["stateAt"]),
             string.IsNullOrEmpty(reason) ? null : reason);
-
-        var entries = (await credentialEntries).ToDictionary(e => e.Name.ToString(), e => e.Value, StringComparer.Ordinal);
-        var credentials = entries
-            .Where(e => !e.Key.EndsWith(":r", StringComparison.Ordinal))
-            .Select(e => FromStored(taskId, e.Key, e.Value!, entries.GetValueOrDefault(e.Key + ":r")))
-            .OrderBy(c => c.IssuedAt)
-            .ThenBy(c => c.Kind)
-            .ThenBy(c => c.Jti, StringComparer.Ordinal)
-            .ToList();
-        return new TaskView(task, credentials);
+        return task;
     }
 
     private static CredentialRecord FromStored(string taskId, string jti, string json, RedisValue revocation)
@@ -204,7 +236,8 @@ public sealed class RedisCredentialStore : ICredentialStore
         }
 
         return new CredentialRecord(jti, taskId, kind, stored.Parent, stored.Holder,
-            DateTimeOffset.FromUnixTimeSeconds(stored.Iat), DateTimeOffset.FromUnixTimeSeconds(stored.Exp), revokedAt, reason);
+            DateTimeOffset.FromUnixTimeSeconds(stored.Iat), DateTimeOffset.FromUnixTimeSeconds(stored.Exp), revokedAt, reason,
+            stored.Aud, stored.Depth, stored.Rules is null ? null : new PolicyReference(stored.Rules, stored.Pv ?? string.Empty));
     }
 
     private static TaskState ParseState(string? value) =>
@@ -218,9 +251,11 @@ public sealed class RedisCredentialStore : ICredentialStore
         [.. task.Authorization.Select(g => new StoredGrant(g.Tool, g.Destination, g.Actions, g.DataClass))],
         task.Approval is { } a ? new StoredApproval(a.Id, a.Approver, a.ApprovedAt) : null,
         task.Origin is { } o ? new StoredOrigin(o.PromptId, o.PromptSha256, o.RequestedBy) : null,
-        task.MaxDelegationDepth);
+        task.MaxDelegationDepth,
+        task.MayAct.Count == 0 ? null : task.MayAct);
 
     private static StoredCredential ToStored(CredentialRecord credential) => new(
         CredentialKinds.ToWireName(credential.Kind), credential.ParentJti, credential.Holder,
-        credential.IssuedAt.ToUnixTimeSeconds(), credential.ExpiresAt.ToUnixTimeSeconds());
+        credential.IssuedAt.ToUnixTimeSeconds(), credential.ExpiresAt.ToUnixTimeSeconds(),
+        credential.Audience, credential.Depth, credential.Policy?.Rules, credential.Policy?.Version);
 }

@@ -20,6 +20,8 @@ internal sealed class RedisKeys(string prefix, int expiryShards)
 
     public RedisKey Idempotency(string scopedKey) => $"{prefix}:idem:{{{scopedKey}}}";
 
+    public RedisKey Risk => $"{prefix}:{{risk}}:levels";
+
     public static RedisValue ExpiryMember(string taskId, string jti) => $"{taskId}/{jti}";
 
     // FNV-1a: stable across processes and versions, unlike string.GetHashCode.

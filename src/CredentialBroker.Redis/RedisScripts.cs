@@ -6,6 +6,7 @@ internal static class RedisScripts
     public static readonly string CreateTask = Load("create_task");
     public static readonly string ChangeState = Load("change_state");
     public static readonly string RevokeSubtree = Load("revoke_subtree");
+    public static readonly string AddCredential = Load("add_credential");
 
     private static string Load(string name)
     {

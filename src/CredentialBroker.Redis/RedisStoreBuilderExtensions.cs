@@ -1,4 +1,5 @@
 using CredentialBroker.Core;
+using CredentialBroker.Core.Policy;
 using CredentialBroker.Core.Storage;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -27,6 +28,7 @@ public static class RedisStoreBuilderExtensions
         builder.Services.TryAddSingleton<IConnectionMultiplexer>(sp => Connect(sp.GetRequiredService<IOptions<RedisStoreOptions>>().Value));
         builder.Services.TryAddSingleton<RedisCredentialStore>();
         builder.Services.TryAddSingleton<ICredentialStore>(sp => sp.GetRequiredService<RedisCredentialStore>());
+        builder.Services.TryAddSingleton<IRiskRegistry, RedisRiskRegistry>();
         return builder;
     }
 

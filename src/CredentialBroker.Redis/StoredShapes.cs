@@ -9,7 +9,8 @@ internal sealed record StoredTaskSpec(
     IReadOnlyList<StoredGrant> Authorization,
     StoredApproval? Approval,
     StoredOrigin? Origin,
-    int MaxDelegationDepth);
+    int MaxDelegationDepth,
+    IReadOnlyList<string>? MayAct);
 
 internal sealed record StoredWorkflow(string Id, string? Designer, string? Version);
 
@@ -20,12 +21,15 @@ internal sealed record StoredApproval(string Id, string Approver, DateTimeOffset
 internal sealed record StoredOrigin(string? PromptId, string? PromptSha256, string? RequestedBy);
 
 /// <summary>The immutable part of a credential, stored in the task's credentials hash under its jti. Times are unix seconds.</summary>
-internal sealed record StoredCredential(string Kind, string? Parent, string Holder, long Iat, long Exp);
+internal sealed record StoredCredential(string Kind, string? Parent, string Holder, long Iat, long Exp, string? Aud = null, int Depth = 0, string? Rules = null, string? Pv = null);
 
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(StoredTaskSpec))]
 [JsonSerializable(typeof(StoredCredential))]
 [JsonSerializable(typeof(StoredIdempotency))]
+[JsonSerializable(typeof(StoredRisk))]
 internal sealed partial class StoreJsonContext : JsonSerializerContext;
 
 internal sealed record StoredIdempotency(string RequestHash, string TaskId, string Jti, long IssuedAt);
+
+internal sealed record StoredRisk(string Level, string? Reason, string SetBy, DateTimeOffset SetAt);

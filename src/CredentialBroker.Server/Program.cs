@@ -1,3 +1,4 @@
+using CredentialBroker.Policy;
 using CredentialBroker.Server.Hosting;
 using Microsoft.Extensions.Options;
 
@@ -16,10 +17,15 @@ try
     await app.RunAsync();
     return 0;
 }
-catch (Exception ex) when (ex is BrokerStartupException or OptionsValidationException)
+catch (Exception ex) when (ex is BrokerStartupException or OptionsValidationException or PolicyLoadException)
 {
     // Configuration mistakes get a plain explanation, not a stack trace.
-    var failures = ex is OptionsValidationException validation ? validation.Failures : [ex.Message];
+    var failures = ex switch
+    {
+        OptionsValidationException validation => validation.Failures,
+        PolicyLoadException { Errors.Count: > 0 } policy => policy.Errors.Select(e => "policy: " + e),
+        _ => [ex.Message],
+    };
     await Console.Error.WriteLineAsync("CredentialBroker cannot start:");
     foreach (var failure in failures)
     {

@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using CredentialBroker.Server.Policy;
 using CredentialBroker.Server.Tasks;
 
 namespace CredentialBroker.Server;
@@ -14,4 +15,8 @@ namespace CredentialBroker.Server;
 [JsonSerializable(typeof(ChangeStateRequest))]
 [JsonSerializable(typeof(CreateTaskResponse))]
 [JsonSerializable(typeof(TaskResponse))]
+[JsonSerializable(typeof(SetRiskRequest))]
+[JsonSerializable(typeof(RiskResponse))]
+[JsonSerializable(typeof(List<RiskResponse>))]
+[JsonSerializable(typeof(PolicyStatusResponse))]
 internal sealed partial class ServerJsonContext : JsonSerializerContext;

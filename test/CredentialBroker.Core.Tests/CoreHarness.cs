@@ -1,6 +1,8 @@
+using CredentialBroker.Core.Exchange;
 using CredentialBroker.Core.Identity;
 using CredentialBroker.Core.Introspection;
 using CredentialBroker.Core.Issuance;
+using CredentialBroker.Core.Policy;
 using CredentialBroker.Core.Revocation;
 using CredentialBroker.Core.Storage;
 using CredentialBroker.Core.Tasks;
@@ -19,9 +21,16 @@ internal sealed class CoreHarness
     {
         var options = TestOptions.Create();
         Store = store ?? new InMemoryCredentialStore(Time);
-        Tokens = new TaskTokenFactory(Keys, options);
+        Tokens = new TokenFactory(Keys, options);
         Validator = new BrokerTokenValidator(Keys, options, Time);
-        Issuance = new TaskIssuanceService(Store, Tokens, options, Time, NullLogger<TaskIssuanceService>.Instance);
+        var svids = new JwtSvidValidator(new TrustBundleSet([Trust.Bundle]), options, Time);
+        var roles = new RoleMap([
+            (Pattern("spiffe://a.example/agent"), BrokerRoles.Agent),
+            (Pattern("spiffe://a.example/other-agent"), BrokerRoles.Agent),
+            (Pattern("spiffe://a.example/agents/"), BrokerRoles.Agent),
+        ]);
+        Issuance = new TaskIssuanceService(Store, Risk, Policy, Tokens, options, Time, NullLogger<TaskIssuanceService>.Instance);
+        Exchange = new TokenExchangeService(Validator, svids, roles, Store, Risk, Policy, Tokens, options, Time, NullLogger<TokenExchangeService>.Instance);
         Tasks = new TaskService(Store, Time, NullLogger<TaskService>.Instance);
         Introspection = new IntrospectionService(Validator, Store, Time, NullLogger<IntrospectionService>.Instance);
         Revocation = new RevocationService(Validator, Store, Time, NullLogger<RevocationService>.Instance);
@@ -29,11 +38,20 @@ internal sealed class CoreHarness
 
     public FakeTimeProvider Time { get; } = new(Start);
 
+    /// <summary>The trust domain <c>a.example</c>, for actor SVIDs.</summary>
+    public JwtSvidMinter Trust { get; } = new("a.example", SigningKey.Generate("trust-a"));
+
+    public TestPolicy Policy { get; } = new();
+
+    public InMemoryRiskRegistry Risk { get; } = new();
+
+    public TokenExchangeService Exchange { get; }
+
     public SigningKeyRing Keys { get; } = new([SigningKey.Generate("k1")]);
 
     public ICredentialStore Store { get; }
 
-    public TaskTokenFactory Tokens { get; }
+    public TokenFactory Tokens { get; }
 
     public BrokerTokenValidator Validator { get; }
 
@@ -62,7 +80,19 @@ internal sealed class CoreHarness
         ttl ?? TimeSpan.FromMinutes(10),
         new TaskApproval("CHG-1042", "alice@corp.example", Start.AddMinutes(-5)),
         new TaskOrigin("p-77", new string('a', 64), "user:bob@corp.example"),
-        2);
+        2,
+        []);
+
+    /// <summary>An SVID for <paramref name="path"/> of <c>a.example</c>, addressed to the broker.</summary>
+    public string Svid(string path) => Trust.Mint(path, TestOptions.Issuer, Time.GetUtcNow(), TimeSpan.FromHours(1));
+
+    public async Task<ExchangeResult> ExchangeAsync(CallerIdentity caller, string subjectToken, string? audience = "postgres://payments", IReadOnlySet<string>? scopes = null) =>
+        await Exchange.ExchangeAsync(caller, new ExchangeRequest(subjectToken, false, audience, scopes, null), CancellationToken.None);
+
+    public async Task<ExchangeResult> DelegateAsync(CallerIdentity caller, string subjectToken, string actorPath, IReadOnlySet<string>? scopes = null) =>
+        await Exchange.ExchangeAsync(caller, new ExchangeRequest(subjectToken, true, null, scopes, Svid(actorPath)), CancellationToken.None);
+
+    private static SpiffeIdPattern Pattern(string pattern) => SpiffeIdPattern.TryParse(pattern, out var parsed, out _) ? parsed : throw new ArgumentException(pattern);
 
     public async Task<TaskIssuance> IssueAsync(TaskDraft? draft = null, string? idempotencyKey = null, CallerIdentity? caller = null) =>
         await Issuance.IssueAsync(caller ?? Orchestrator, draft ?? Draft(), idempotencyKey, CancellationToken.None);

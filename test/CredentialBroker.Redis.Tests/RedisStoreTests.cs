@@ -19,7 +19,7 @@ public sealed class RedisStoreTests : IAsyncDisposable
 
     private static TaskRecord Task(string taskId) => new(
         taskId, "spiffe://a.example/agent", new WorkflowRef("wf", null, null),
-        [new AuthorizationGrant("t", "postgres://x", ["read"], null)], null, null, 0,
+        [new AuthorizationGrant("t", "postgres://x", ["read"], null)], null, null, 0, [],
         "spiffe://a.example/orchestrator", Start, Start.AddMinutes(10), TaskState.Created, Start, null);
 
     private static CredentialRecord Token(string taskId) =>

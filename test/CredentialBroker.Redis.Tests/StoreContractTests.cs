@@ -31,6 +31,7 @@ public sealed class StoreContractTests(StoreKind kind) : IAsyncDisposable
         new TaskApproval("CHG-1042", "alice@corp.example", Start.AddMinutes(-5).AddMilliseconds(123)),
         new TaskOrigin(promptId, new string('b', 64), "user:bob@corp.example"),
         2,
+        ["spiffe://a.example/agents/sub/"],
         "spiffe://a.example/orchestrator",
         Start,
         Start.AddMinutes(10),
@@ -110,8 +111,9 @@ public sealed class StoreContractTests(StoreKind kind) : IAsyncDisposable
         Assert.Multiple(() =>
         {
             Assert.That(Json(lookup!.Credential), Is.EqualTo(Json(Token(taskId))));
-            Assert.That(lookup.TaskState, Is.EqualTo(TaskState.Running));
-            Assert.That(lookup.TaskCreatedBy, Is.EqualTo("spiffe://a.example/orchestrator"));
+            Assert.That(lookup.Task.State, Is.EqualTo(TaskState.Running));
+            Assert.That(lookup.Task.CreatedBy, Is.EqualTo("spiffe://a.example/orchestrator"));
+            Assert.That(lookup.Task.MayAct, Is.EqualTo(new[] { "spiffe://a.example/agents/sub/" }));
         });
     }
 

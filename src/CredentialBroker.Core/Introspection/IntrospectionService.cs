@@ -14,7 +14,7 @@ namespace CredentialBroker.Core.Introspection;
 /// </summary>
 public sealed partial class IntrospectionService
 {
-    private static readonly string[] IntrospectableTypes = [TokenTypes.Task];
+    private static readonly string[] IntrospectableTypes = [TokenTypes.Task, TokenTypes.AccessToken];
 
     private readonly BrokerTokenValidator _validator;
     private readonly ICredentialStore _store;
@@ -58,7 +58,7 @@ public sealed partial class IntrospectionService
 
         var allowed = caller.HasAnyRole(BrokerRoles.Soc | BrokerRoles.ResourceServer)
             || string.Equals(caller.Id.Value, lookup.Credential.Holder, StringComparison.Ordinal)
-            || string.Equals(caller.Id.Value, lookup.TaskCreatedBy, StringComparison.Ordinal);
+            || string.Equals(caller.Id.Value, lookup.Task.CreatedBy, StringComparison.Ordinal);
         if (!allowed)
         {
             LogInactive(_logger, "caller_not_entitled", jwt.Id);

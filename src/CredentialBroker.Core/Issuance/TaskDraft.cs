@@ -10,6 +10,7 @@ namespace CredentialBroker.Core.Issuance;
 /// <param name="Approval">The approval, if any.</param>
 /// <param name="Origin">The prompt and requester, if given.</param>
 /// <param name="MaxDelegationDepth">How deep delegation may go.</param>
+/// <param name="MayAct">SPIFFE ID patterns of the workloads the task may be delegated to; empty means any agent.</param>
 public sealed record TaskDraft(
     string Agent,
     WorkflowRef Workflow,
@@ -17,4 +18,5 @@ public sealed record TaskDraft(
     TimeSpan Ttl,
     TaskApproval? Approval,
     TaskOrigin? Origin,
-    int MaxDelegationDepth);
+    int MaxDelegationDepth,
+    IReadOnlyList<string> MayAct);

@@ -8,4 +8,5 @@ namespace CredentialBroker.Core.Issuance;
 /// <param name="Task">The task (absent on <see cref="TaskIssuanceOutcome.IdempotencyKeyReused"/>).</param>
 /// <param name="Credential">Its task token record.</param>
 /// <param name="Token">The signed task token.</param>
-public sealed record TaskIssuance(TaskIssuanceOutcome Outcome, TaskRecord? Task = null, CredentialRecord? Credential = null, string? Token = null);
+/// <param name="Decision">The policy decision, when it denied the task.</param>
+public sealed record TaskIssuance(TaskIssuanceOutcome Outcome, TaskRecord? Task = null, CredentialRecord? Credential = null, string? Token = null, Policy.PolicyDecision? Decision = null);

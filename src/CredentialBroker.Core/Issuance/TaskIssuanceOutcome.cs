@@ -11,4 +11,7 @@ public enum TaskIssuanceOutcome
 
     /// <summary>The <c>Idempotency-Key</c> was seen with a different request: nothing was issued.</summary>
     IdempotencyKeyReused,
+
+    /// <summary>Policy denied a grant (or its TTL): nothing was issued.</summary>
+    PolicyDenied,
 }

@@ -1,4 +1,5 @@
 using CredentialBroker.Core.Identity;
+using CredentialBroker.Core.Policy;
 using CredentialBroker.Core.Storage;
 using CredentialBroker.Core.Tasks;
 using Microsoft.Extensions.Logging;
@@ -7,22 +8,35 @@ using Microsoft.Extensions.Options;
 namespace CredentialBroker.Core.Issuance;
 
 /// <summary>
-/// Creates tasks and their task tokens. The credential is recorded before it is signed: a credential the
-/// broker cannot record is a credential it cannot revoke, so a store failure means no token at all.
+/// Creates tasks and their task tokens. Policy decides every grant first (default deny); destinations
+/// with a registered data class get that class, whatever the request declared. The credential is recorded
+/// before it is signed: a credential the broker cannot record is a credential it cannot revoke, so a store
+/// failure means no token at all.
 /// </summary>
 public sealed partial class TaskIssuanceService
 {
     private readonly ICredentialStore _store;
-    private readonly TaskTokenFactory _tokens;
+    private readonly IRiskRegistry _risk;
+    private readonly IPolicySource _policy;
+    private readonly TokenFactory _tokens;
     private readonly CredentialBrokerOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger<TaskIssuanceService> _logger;
 
     /// <summary>Creates the service.</summary>
-    public TaskIssuanceService(ICredentialStore store, TaskTokenFactory tokens, IOptions<CredentialBrokerOptions> options, TimeProvider time, ILogger<TaskIssuanceService> logger)
+    public TaskIssuanceService(
+        ICredentialStore store,
+        IRiskRegistry risk,
+        IPolicySource policy,
+        TokenFactory tokens,
+        IOptions<CredentialBrokerOptions> options,
+        TimeProvider time,
+        ILogger<TaskIssuanceService> logger)
     {
         ArgumentNullException.ThrowIfNull(options);
         _store = store;
+        _risk = risk;
+        _policy = policy;
         _tokens = tokens;
         _options = options.Value;
         _time = time;
@@ -55,16 +69,42 @@ public sealed partial class TaskIssuanceService
                 return new TaskIssuance(TaskIssuanceOutcome.IdempotencyKeyReused);
             }
 
+            if (!ReferenceEquals(stored, candidate) && await _store.GetTaskAsync(stored.TaskId, cancellationToken) is { } earlier
+                && earlier.Credentials.FirstOrDefault(c => c.Jti == stored.Jti) is { } earlierToken)
+            {
+                // A retry of a request that already succeeded: the recorded task, not a new decision.
+                LogTaskReplayed(_logger, stored.TaskId, stored.Jti, caller.Id.Value);
+                return new TaskIssuance(TaskIssuanceOutcome.Replayed, earlier.Task, earlierToken, _tokens.SignTaskToken(earlier.Task, earlierToken));
+            }
+
             (taskId, jti, issuedAt) = (stored.TaskId, stored.Jti, stored.IssuedAt);
         }
 
+        var policy = _policy.Current;
+        var grants = draft.Authorization.Select(g => g with { DataClass = policy.RegisteredDataClass(g.Destination) ?? g.DataClass }).ToList();
         var expiresAt = issuedAt + draft.Ttl;
-        var task = new TaskRecord(taskId, draft.Agent, draft.Workflow, draft.Authorization, draft.Approval, draft.Origin,
-            draft.MaxDelegationDepth, caller.Id.Value, issuedAt, expiresAt, TaskState.Created, issuedAt, null);
-        var credential = new CredentialRecord(jti, taskId, CredentialKind.Task, null, draft.Agent, issuedAt, expiresAt);
+        var task = new TaskRecord(taskId, draft.Agent, draft.Workflow, grants, draft.Approval, draft.Origin,
+            draft.MaxDelegationDepth, draft.MayAct, caller.Id.Value, issuedAt, expiresAt, TaskState.Created, issuedAt, null);
+
+        var risk = await _risk.GetAsync([draft.Agent, caller.Id.Value], draft.Workflow.Id, cancellationToken);
+        var decision = PolicyDecision.Combine([.. grants.Select(g => policy.Evaluate(new PolicyInput(
+            PolicyOperation.CreateTask, caller, task, new PolicyGrantRequest(g.Tool, g.Destination, g.Actions, g.DataClass, draft.Ttl, null, null, 0), risk, now)))]);
+        if (decision.Allowed && decision.MaxTtl is { } limit && limit < draft.Ttl)
+        {
+            decision = decision with { Allowed = false, Reason = $"the TTL may be at most {(long)limit.TotalSeconds} s" };
+        }
+
+        if (!decision.Allowed)
+        {
+            LogPolicyDenied(_logger, caller.Id.Value, decision.RuleId, decision.PolicyVersion);
+            return new TaskIssuance(TaskIssuanceOutcome.PolicyDenied, Decision: decision);
+        }
+
+        var credential = new CredentialRecord(jti, taskId, CredentialKind.Task, null, draft.Agent, issuedAt, expiresAt,
+            Policy: new PolicyReference(decision.RuleId, decision.PolicyVersion));
         var creation = await _store.CreateTaskAsync(task, credential, cancellationToken);
 
-        var token = _tokens.Sign(creation.Task, creation.TaskToken);
+        var token = _tokens.SignTaskToken(creation.Task, creation.TaskToken);
         if (creation.Created)
         {
             LogTaskIssued(_logger, taskId, jti, draft.Agent, caller.Id.Value, (long)draft.Ttl.TotalSeconds);
@@ -82,6 +122,10 @@ public sealed partial class TaskIssuanceService
     [LoggerMessage(EventId = 1001, EventName = "TaskReplayed", Level = LogLevel.Information,
         Message = "Idempotent retry returned task {TaskId} token {Jti} to {Orchestrator}")]
     private static partial void LogTaskReplayed(ILogger logger, string taskId, string jti, string orchestrator);
+
+    [LoggerMessage(EventId = 1003, EventName = "TaskPolicyDenied", Level = LogLevel.Information,
+        Message = "Policy rule {Rule} (policy {PolicyVersion}) denied a task for {Orchestrator}")]
+    private static partial void LogPolicyDenied(ILogger logger, string orchestrator, string rule, string policyVersion);
 
     [LoggerMessage(EventId = 1002, EventName = "IdempotencyKeyReused", Level = LogLevel.Warning,
         Message = "{Orchestrator} reused an Idempotency-Key for a different request; nothing issued")]

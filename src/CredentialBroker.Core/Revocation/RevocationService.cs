@@ -12,7 +12,7 @@ namespace CredentialBroker.Core.Revocation;
 /// </summary>
 public sealed partial class RevocationService
 {
-    private static readonly string[] RevocableTypes = [TokenTypes.Task];
+    private static readonly string[] RevocableTypes = [TokenTypes.Task, TokenTypes.AccessToken];
 
     private readonly BrokerTokenValidator _validator;
     private readonly ICredentialStore _store;
@@ -49,7 +49,7 @@ public sealed partial class RevocationService
 
         var allowed = caller.HasAnyRole(BrokerRoles.Soc)
             || string.Equals(caller.Id.Value, lookup.Credential.Holder, StringComparison.Ordinal)
-            || string.Equals(caller.Id.Value, lookup.TaskCreatedBy, StringComparison.Ordinal);
+            || string.Equals(caller.Id.Value, lookup.Task.CreatedBy, StringComparison.Ordinal);
         if (!allowed)
         {
             LogRefused(_logger, jti, caller.Id.Value);

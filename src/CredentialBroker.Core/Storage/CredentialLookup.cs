@@ -2,5 +2,5 @@ using CredentialBroker.Core.Tasks;
 
 namespace CredentialBroker.Core.Storage;
 
-/// <summary>A credential with the facts about its task that introspection and revocation decide on.</summary>
-public sealed record CredentialLookup(CredentialRecord Credential, TaskState TaskState, string TaskCreatedBy);
+/// <summary>A credential with its task, as introspection, revocation and exchange decide on them.</summary>
+public sealed record CredentialLookup(CredentialRecord Credential, TaskRecord Task);

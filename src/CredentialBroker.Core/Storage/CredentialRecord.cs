@@ -10,6 +10,9 @@ namespace CredentialBroker.Core.Storage;
 /// <param name="ExpiresAt">When it expires (whole seconds).</param>
 /// <param name="RevokedAt">When it was revoked, or <see langword="null"/>.</param>
 /// <param name="RevocationReason">Why it was revoked (<see cref="RevocationReasons"/>), or <see langword="null"/>.</param>
+/// <param name="Audience">The resource an access token is for; <see langword="null"/> for task tokens.</param>
+/// <param name="Depth">How many delegations lie between the task token and this credential (0 for the task token and its access tokens).</param>
+/// <param name="Policy">The policy decision that allowed it.</param>
 public sealed record CredentialRecord(
     string Jti,
     string TaskId,
@@ -19,7 +22,10 @@ public sealed record CredentialRecord(
     DateTimeOffset IssuedAt,
     DateTimeOffset ExpiresAt,
     DateTimeOffset? RevokedAt = null,
-    string? RevocationReason = null)
+    string? RevocationReason = null,
+    string? Audience = null,
+    int Depth = 0,
+    PolicyReference? Policy = null)
 {
     /// <summary>The credential's status at <paramref name="now"/>.</summary>
     public CredentialStatus StatusAt(DateTimeOffset now) =>

@@ -25,6 +25,15 @@ public interface ICredentialStore
     /// <summary>One credential with the facts about its task that decisions need, or <see langword="null"/>.</summary>
     ValueTask<CredentialLookup?> GetCredentialAsync(string taskId, string jti, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Records a credential derived from <see cref="CredentialRecord.ParentJti"/>, in one atomic step that
+    /// also checks that the task is in one of <paramref name="openStates"/> and that the parent is neither
+    /// revoked nor expired at <paramref name="now"/>. Because subtree revocation is atomic too, a credential
+    /// minted while its ancestor is being revoked is either refused here or revoked with the subtree.
+    /// Also enters the credential in the expiry index.
+    /// </summary>
+    ValueTask<CredentialAddition> AddCredentialAsync(CredentialRecord credential, IReadOnlyCollection<Tasks.TaskState> openStates, DateTimeOffset now, CancellationToken cancellationToken);
+
     /// <summary>Moves a task to a new state if its current state allows it, revoking the requested credential kinds in the same atomic step.</summary>
     ValueTask<StateChange> ChangeStateAsync(StateChangeRequest request, CancellationToken cancellationToken);
 

@@ -85,7 +85,44 @@ public sealed class InMemoryCredentialStore : ICredentialStore
         lock (entry)
         {
             var credential = entry.Find(jti);
-            return ValueTask.FromResult(credential is null ? null : new CredentialLookup(credential, entry.Task.State, entry.Task.CreatedBy));
+            return ValueTask.FromResult(credential is null ? null : new CredentialLookup(credential, entry.Task));
+        }
+    }
+
+    /// <inheritdoc />
+    public ValueTask<CredentialAddition> AddCredentialAsync(CredentialRecord credential, IReadOnlyCollection<TaskState> openStates, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(credential);
+        ArgumentNullException.ThrowIfNull(openStates);
+        if (!_tasks.TryGetValue(credential.TaskId, out var entry))
+        {
+            return ValueTask.FromResult(CredentialAddition.TaskNotFound);
+        }
+
+        lock (_expiryIndex)
+        {
+            _expiryIndex.Add((credential.ExpiresAt, credential.TaskId, credential.Jti));
+        }
+
+        lock (entry)
+        {
+            if (!openStates.Contains(entry.Task.State))
+            {
+                return ValueTask.FromResult(CredentialAddition.TaskClosed);
+            }
+
+            var parent = credential.ParentJti is null ? null : entry.Find(credential.ParentJti);
+            if (parent is null || parent.RevokedAt is not null || parent.ExpiresAt <= now)
+            {
+                return ValueTask.FromResult(CredentialAddition.ParentInactive);
+            }
+
+            if (entry.Find(credential.Jti) is null)
+            {
+                entry.Credentials.Add(credential);
+            }
+
+            return ValueTask.FromResult(CredentialAddition.Added);
         }
     }
 

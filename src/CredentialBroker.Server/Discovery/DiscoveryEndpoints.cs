@@ -1,5 +1,6 @@
 using System.Text.Json;
 using CredentialBroker.Core;
+using CredentialBroker.Core.Exchange;
 using CredentialBroker.Core.Tokens;
 using Microsoft.Extensions.Options;
 
@@ -24,7 +25,7 @@ internal static class DiscoveryEndpoints
         json.WriteString("token_endpoint", issuer + "/oauth2/token");
         json.WriteString("introspection_endpoint", issuer + "/oauth2/introspect");
         json.WriteString("revocation_endpoint", issuer + "/oauth2/revoke");
-        WriteArray(json, "grant_types_supported", []);
+        WriteArray(json, "grant_types_supported", [TokenTypeUris.TokenExchangeGrant]);
         WriteArray(json, "response_types_supported", []);
         WriteArray(json, "token_endpoint_auth_methods_supported", authMethods);
         WriteArray(json, "token_endpoint_auth_signing_alg_values_supported", options.Value.EffectiveAlgorithms);

@@ -1,11 +1,14 @@
 using CredentialBroker.Core;
 using CredentialBroker.Core.Identity;
+using CredentialBroker.Core.Policy;
 using CredentialBroker.Core.Tokens;
+using CredentialBroker.Policy;
 using CredentialBroker.Redis;
 using CredentialBroker.Server.Discovery;
 using CredentialBroker.Server.Health;
 using CredentialBroker.Server.Identity;
 using CredentialBroker.Server.OAuth;
+using CredentialBroker.Server.Policy;
 using CredentialBroker.Server.Problems;
 using CredentialBroker.Server.Tasks;
 using Microsoft.AspNetCore.Http.Features;
@@ -68,6 +71,12 @@ internal static class BrokerServer
         services.AddSingleton<CallerAuthenticator>();
 
         services.Configure<CredentialBrokerOptions>(configuration.GetSection(CredentialBrokerOptions.SectionName));
+        services.Configure<PolicyOptions>(configuration.GetSection(PolicyOptions.SectionName));
+        services.AddSingleton(sp => new ReloadingPolicySource(
+            sp.GetRequiredService<IOptions<PolicyOptions>>().Value.Path,
+            TimeProvider.System, // the reload debounce is wall-clock plumbing, not domain time
+            sp.GetRequiredService<ILogger<ReloadingPolicySource>>()));
+        services.AddSingleton<IPolicySource>(sp => sp.GetRequiredService<ReloadingPolicySource>());
         var broker = services.AddCredentialBroker();
         if (devMode)
         {
@@ -106,10 +115,12 @@ internal static class BrokerServer
         app.MapHealthEndpoints();
         app.MapTaskEndpoints();
         app.MapOAuthEndpoints();
+        app.MapPolicyEndpoints();
 
-        // Resolve key material and bundles now, so a bad file stops the start instead of the first request.
+        // Resolve key material, bundles and the policy now, so a bad file stops the start instead of the first request.
         _ = app.Services.GetRequiredService<SigningKeyRing>();
         _ = app.Services.GetRequiredService<TrustBundleSet>();
+        _ = app.Services.GetRequiredService<IPolicySource>();
         return app;
     }
 

@@ -1,7 +1,8 @@
-using System.Buffers.Text;
 using System.Text.Json;
+using CredentialBroker.Core.Exchange;
 using CredentialBroker.Core.Introspection;
 using CredentialBroker.Core.Revocation;
+using CredentialBroker.Core.Tokens;
 using CredentialBroker.Server.Identity;
 using Microsoft.IdentityModel.JsonWebTokens;
 
@@ -54,17 +55,34 @@ internal static class OAuthEndpoints
             : OAuthErrors.Error(StatusCodes.Status400BadRequest, "unauthorized_client", "This client may not revoke that token.");
     }
 
-    private static async Task<IResult> TokenAsync(HttpContext http, CallerAuthenticator authenticator)
+    private static async Task<IResult> TokenAsync(HttpContext http, CallerAuthenticator authenticator, TokenExchangeService exchange)
     {
-        var (form, error, _) = await ReadAuthenticatedAsync(http, authenticator);
+        var (form, error, caller) = await ReadAuthenticatedAsync(http, authenticator);
         if (error is not null)
         {
             return error;
         }
 
-        return form!.TryGetValue("grant_type", out var grantType) && !string.IsNullOrEmpty(grantType)
-            ? OAuthErrors.Error(StatusCodes.Status400BadRequest, "unsupported_grant_type", "This broker supports no grant type on this endpoint yet.")
-            : OAuthErrors.InvalidRequest("The 'grant_type' parameter is required.");
+        if (!form!.TryGetValue("grant_type", out var grantType) || string.IsNullOrEmpty(grantType))
+        {
+            return OAuthErrors.InvalidRequest("The 'grant_type' parameter is required.");
+        }
+
+        if (grantType != TokenTypeUris.TokenExchangeGrant)
+        {
+            return OAuthErrors.Error(StatusCodes.Status400BadRequest, "unsupported_grant_type", $"This broker supports only {TokenTypeUris.TokenExchangeGrant}.");
+        }
+
+        var (request, invalid) = TokenExchangeForm.Parse(form);
+        if (invalid is not null)
+        {
+            return invalid;
+        }
+
+        var result = await exchange.ExchangeAsync(caller!, request!, http.RequestAborted);
+        return result.Succeeded
+            ? new TokenResponseResult(result)
+            : OAuthErrors.Error(StatusCodes.Status400BadRequest, TokenExchangeForm.ErrorCode(result.Error.Value), result.Description);
     }
 
     private static async ValueTask<(IFormCollection? Form, IResult? Error, Core.Identity.CallerIdentity? Caller)> ReadAuthenticatedAsync(HttpContext http, CallerAuthenticator authenticator)
@@ -86,6 +104,26 @@ internal static class OAuthEndpoints
             : OAuthErrors.InvalidClient(authentication.Description), null);
     }
 
+    /// <summary>Writes an RFC 8693 §2.2.1 success response.</summary>
+    private sealed class TokenResponseResult(ExchangeResult result) : IResult
+    {
+        public async Task ExecuteAsync(HttpContext httpContext)
+        {
+            var response = httpContext.Response;
+            response.ContentType = "application/json";
+            response.Headers.CacheControl = "no-store";
+            response.Headers.Pragma = "no-cache";
+            await using var json = new Utf8JsonWriter(response.Body, JsonWriting.WriterOptions);
+            json.WriteStartObject();
+            json.WriteString("access_token", result.Token);
+            json.WriteString("issued_token_type", result.IssuedTokenType);
+            json.WriteString("token_type", result.TokenType);
+            json.WriteNumber("expires_in", result.ExpiresIn);
+            json.WriteString("scope", result.Scope);
+            json.WriteEndObject();
+        }
+    }
+
     /// <summary>Writes an RFC 7662 answer: the token's claims with <c>active: true</c>, or exactly <c>{"active":false}</c>.</summary>
     private sealed class IntrospectionResult(JsonWebToken? active) : IResult
     {
@@ -100,7 +138,7 @@ internal static class OAuthEndpoints
             if (active is not null)
             {
                 json.WriteString("token_type", active.Typ);
-                using var payload = JsonDocument.Parse(Base64Url.DecodeFromChars(active.EncodedPayload));
+                using var payload = BrokerTokenClaims.Payload(active);
                 foreach (var claim in payload.RootElement.EnumerateObject())
                 {
                     claim.WriteTo(json);

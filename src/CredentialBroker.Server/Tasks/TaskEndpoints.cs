@@ -1,6 +1,7 @@
 using CredentialBroker.Core;
 using CredentialBroker.Core.Identity;
 using CredentialBroker.Core.Issuance;
+using CredentialBroker.Core.Policy;
 using CredentialBroker.Core.Storage;
 using CredentialBroker.Core.Tasks;
 using CredentialBroker.Server.Identity;
@@ -24,6 +25,7 @@ internal static class TaskEndpoints
         HttpContext http,
         TaskIssuanceService issuance,
         TrustBundleSet trust,
+        IPolicySource policy,
         IOptions<CredentialBrokerOptions> options)
     {
         var idempotencyKey = http.Request.Headers["Idempotency-Key"];
@@ -38,7 +40,7 @@ internal static class TaskEndpoints
             return error;
         }
 
-        var draft = TaskRequestValidator.Validate(request!, options.Value, trust, out var errors);
+        var draft = TaskRequestValidator.Validate(request!, options.Value, trust, policy.Current, out var errors);
         if (draft is null)
         {
             return ProblemResults.Validation(errors);
@@ -48,6 +50,14 @@ internal static class TaskEndpoints
         if (issued.Outcome == TaskIssuanceOutcome.IdempotencyKeyReused)
         {
             return ProblemResults.IdempotencyKeyReused();
+        }
+
+        if (issued.Outcome == TaskIssuanceOutcome.PolicyDenied)
+        {
+            var decision = issued.Decision!;
+            return ProblemResults.Create(StatusCodes.Status403Forbidden, "policy-denied", "Denied by policy",
+                $"Policy rule '{decision.RuleId}' denied the task: {decision.Reason}.",
+                new Dictionary<string, object?> { ["rule"] = decision.RuleId, ["policyVersion"] = decision.PolicyVersion });
         }
 
         http.Response.Headers.CacheControl = "no-store";

@@ -1,6 +1,7 @@
 using CredentialBroker.Core;
 using CredentialBroker.Core.Identity;
 using CredentialBroker.Core.Issuance;
+using CredentialBroker.Core.Policy;
 using CredentialBroker.Core.Tasks;
 
 namespace CredentialBroker.Server.Tasks;
@@ -12,8 +13,9 @@ internal static class TaskRequestValidator
     private const int MaxDestinationLength = 2048;
     private const int MaxGrants = 64;
     private const int MaxActions = 32;
+    private const int MaxMayAct = 16;
 
-    public static TaskDraft? Validate(CreateTaskRequest request, CredentialBrokerOptions options, TrustBundleSet trust, out Dictionary<string, string[]> errors)
+    public static TaskDraft? Validate(CreateTaskRequest request, CredentialBrokerOptions options, TrustBundleSet trust, IPolicy policy, out Dictionary<string, string[]> errors)
     {
         var found = new Dictionary<string, List<string>>(StringComparer.Ordinal);
         void Fail(string field, string message)
@@ -66,11 +68,15 @@ internal static class TaskRequestValidator
                     continue;
                 }
 
-                Text(grant.Tool, at + ".tool", required: true, MaxIdLength, Fail);
-                if (Text(grant.Destination, at + ".destination", required: true, MaxDestinationLength, Fail)
-                    && !Uri.TryCreate(grant.Destination, UriKind.Absolute, out _))
+                if (Text(grant.Tool, at + ".tool", required: true, MaxIdLength, Fail) && !IsName(grant.Tool!, allowSlash: true))
                 {
-                    Fail(at + ".destination", "must be an absolute URI, for example postgres://payments");
+                    Fail(at + ".tool", "may hold only letters, digits, '.', '-', '_' and '/'");
+                }
+
+                if (Text(grant.Destination, at + ".destination", required: true, MaxDestinationLength, Fail)
+                    && DestinationProblem(grant.Destination!) is { } problem)
+                {
+                    Fail(at + ".destination", problem);
                 }
 
                 if (grant.Actions is not { Count: > 0 } || grant.Actions.Count > MaxActions)
@@ -81,11 +87,18 @@ internal static class TaskRequestValidator
                 {
                     for (var j = 0; j < grant.Actions.Count; j++)
                     {
-                        Text(grant.Actions[j], $"{at}.actions[{j}]", required: true, 64, Fail);
+                        if (Text(grant.Actions[j], $"{at}.actions[{j}]", required: true, 64, Fail) && !IsName(grant.Actions[j], allowSlash: false))
+                        {
+                            Fail($"{at}.actions[{j}]", "may hold only letters, digits, '.', '-' and '_'");
+                        }
                     }
                 }
 
-                Text(grant.DataClass, at + ".dataClass", required: false, 64, Fail);
+                if (Text(grant.DataClass, at + ".dataClass", required: false, 64, Fail) && grant.Destination is not null
+                    && policy.RegisteredDataClass(grant.Destination) is { } registered && registered != grant.DataClass)
+                {
+                    Fail(at + ".dataClass", $"'{grant.DataClass}' contradicts the class '{registered}' registered for this destination; leave it out or match it");
+                }
             }
         }
 
@@ -123,6 +136,22 @@ internal static class TaskRequestValidator
             }
         }
 
+        if (request.MayAct is { } mayAct)
+        {
+            if (mayAct.Count > MaxMayAct)
+            {
+                Fail("mayAct", $"at most {MaxMayAct} patterns");
+            }
+
+            for (var i = 0; i < mayAct.Count; i++)
+            {
+                if (!SpiffeIdPattern.TryParse(mayAct[i], out _, out var patternError))
+                {
+                    Fail($"mayAct[{i}]", patternError + " (a SPIFFE ID, or a prefix ending in '/')");
+                }
+            }
+        }
+
         var depth = request.MaxDelegationDepth ?? 0;
         if (depth < 0 || depth > options.MaxDelegationDepth)
         {
@@ -142,7 +171,62 @@ internal static class TaskRequestValidator
             ttl,
             request.Approval is { } a ? new TaskApproval(a.Id!, a.Approver!, a.ApprovedAt!.Value.ToUniversalTime()) : null,
             request.Origin is { } o ? new TaskOrigin(o.PromptId, o.PromptSha256, o.RequestedBy) : null,
-            depth);
+            depth,
+            request.MayAct ?? []);
+    }
+
+    private static bool IsName(string value, bool allowSlash) =>
+        value.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '-' or '_' || (allowSlash && c == '/'));
+
+    /// <summary>
+    /// Destinations are compared exactly when an access token names its audience, so only unambiguous
+    /// spellings are accepted: no user info (<c>https://allowed@evil</c>), no fragment, an ASCII lowercase host
+    /// without a trailing dot (IDN hosts in punycode), IPv4 hosts only in dotted-decimal form, lowercase scheme.
+    /// </summary>
+    private static string? DestinationProblem(string destination)
+    {
+        if (!Uri.TryCreate(destination, UriKind.Absolute, out var uri))
+        {
+            return "must be an absolute URI, for example postgres://payments";
+        }
+
+        if (!destination.StartsWith(uri.Scheme + ":", StringComparison.Ordinal))
+        {
+            return "the scheme must be lowercase";
+        }
+
+        if (!string.IsNullOrEmpty(uri.UserInfo))
+        {
+            return "must not contain user info ('user@')";
+        }
+
+        if (!string.IsNullOrEmpty(uri.Fragment))
+        {
+            return "must not contain a fragment";
+        }
+
+        var host = uri.Host;
+        if (host.Length > 0)
+        {
+            if (!host.All(char.IsAscii) || uri.IdnHost != host)
+            {
+                return "the host must be ASCII (write internationalised names in punycode)";
+            }
+
+            if (host.EndsWith('.'))
+            {
+                return "the host must not end with a dot";
+            }
+
+            if (!destination.Contains("//" + host, StringComparison.Ordinal))
+            {
+                return uri.HostNameType == UriHostNameType.IPv4
+                    ? "an IPv4 host must be written in dotted-decimal form"
+                    : "the host must be lowercase";
+            }
+        }
+
+        return null;
     }
 
     private static bool Text(string? value, string field, bool required, int maxLength, Action<string, string> fail)

@@ -16,6 +16,8 @@ internal sealed class CreateTaskRequest
     public OriginDto? Origin { get; set; }
 
     public int? MaxDelegationDepth { get; set; }
+
+    public List<string>? MayAct { get; set; }
 }
 
 internal sealed class WorkflowDto

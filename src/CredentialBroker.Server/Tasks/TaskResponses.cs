@@ -17,6 +17,7 @@ internal sealed record TaskResponse(
     ApprovalResponse? Approval,
     OriginResponse? Origin,
     int MaxDelegationDepth,
+    IReadOnlyList<string> MayAct,
     string CreatedBy,
     DateTime CreatedAt,
     DateTime ExpiresAt,
@@ -37,6 +38,7 @@ internal sealed record TaskResponse(
             task.Approval is { } a ? new ApprovalResponse(a.Id, a.Approver, a.ApprovedAt.UtcDateTime) : null,
             task.Origin is { } o ? new OriginResponse(o.PromptId, o.PromptSha256, o.RequestedBy) : null,
             task.MaxDelegationDepth,
+            task.MayAct,
             task.CreatedBy,
             task.CreatedAt.UtcDateTime,
             task.ExpiresAt.UtcDateTime,
@@ -64,7 +66,10 @@ internal sealed record CredentialResponse(
     DateTime ExpiresAt,
     string Status,
     DateTime? RevokedAt,
-    string? RevocationReason)
+    string? RevocationReason,
+    string? Audience,
+    int Depth,
+    PolicyResponse? Policy)
 {
     public static CredentialResponse From(CredentialRecord c, DateTimeOffset now) => new(
         c.Jti,
@@ -75,5 +80,10 @@ internal sealed record CredentialResponse(
         c.ExpiresAt.UtcDateTime,
         CredentialKinds.ToWireName(c.StatusAt(now)),
         c.RevokedAt?.UtcDateTime,
-        c.RevocationReason);
+        c.RevocationReason,
+        c.Audience,
+        c.Depth,
+        c.Policy is null ? null : new PolicyResponse(c.Policy.Rules, c.Policy.Version));
 }
+
+internal sealed record PolicyResponse(string Rules, string Version);

@@ -75,7 +75,7 @@ public sealed class IntrospectionServiceTests
     public async Task A_validly_signed_token_the_store_never_recorded_is_inactive()
     {
         var issued = await _harness.IssueAsync();
-        var unrecorded = _harness.Tokens.Sign(issued.Task!, issued.Credential! with { Jti = "never-recorded" });
+        var unrecorded = _harness.Tokens.SignTaskToken(issued.Task!, issued.Credential! with { Jti = "never-recorded" });
 
         Assert.Multiple(async () =>
         {

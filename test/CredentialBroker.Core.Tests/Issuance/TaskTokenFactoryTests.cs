@@ -3,7 +3,7 @@ using CredentialBroker.Testing;
 
 namespace CredentialBroker.Core.Tests.Issuance;
 
-public sealed class TaskTokenFactoryTests
+public sealed class TokenFactoryTests
 {
     [Test]
     public async Task Task_tokens_carry_every_claim_the_contract_names()

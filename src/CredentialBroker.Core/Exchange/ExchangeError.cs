@@ -1,0 +1,20 @@
+namespace CredentialBroker.Core.Exchange;
+
+/// <summary>RFC 6749 / RFC 8693 error codes of the token endpoint.</summary>
+public enum ExchangeError
+{
+    /// <summary><c>invalid_request</c>: malformed or missing parameters, unsupported token types.</summary>
+    InvalidRequest,
+
+    /// <summary><c>invalid_grant</c>: the subject or actor token is invalid, revoked, expired, not bound to the caller, or its task is closed; delegation not permitted.</summary>
+    InvalidGrant,
+
+    /// <summary><c>invalid_target</c>: the audience is not granted, or policy denies it.</summary>
+    InvalidTarget,
+
+    /// <summary><c>invalid_scope</c>: a wider scope than the subject token holds.</summary>
+    InvalidScope,
+
+    /// <summary><c>unauthorized_client</c>: the caller may not exchange tokens at all.</summary>
+    UnauthorizedClient,
+}

@@ -1,0 +1,44 @@
+using System.Diagnostics.CodeAnalysis;
+
+namespace CredentialBroker.Core.Exchange;
+
+/// <summary>The outcome of a token exchange: the issued token (RFC 8693 §2.2.1), or an error (§2.2.2).</summary>
+public sealed record ExchangeResult
+{
+    private ExchangeResult()
+    {
+    }
+
+    /// <summary>The issued token.</summary>
+    public string? Token { get; private init; }
+
+    /// <summary>The token type URN of the issued token.</summary>
+    public string? IssuedTokenType { get; private init; }
+
+    /// <summary><c>Bearer</c> for access tokens, <c>N_A</c> for delegated task tokens.</summary>
+    public string? TokenType { get; private init; }
+
+    /// <summary>Seconds until the issued token expires.</summary>
+    public long ExpiresIn { get; private init; }
+
+    /// <summary>The scope of the issued token.</summary>
+    public string? Scope { get; private init; }
+
+    /// <summary>The error, when the exchange failed.</summary>
+    public ExchangeError? Error { get; private init; }
+
+    /// <summary>A description of the error, safe to show the caller.</summary>
+    public string? Description { get; private init; }
+
+    /// <summary>Whether a token was issued.</summary>
+    [MemberNotNullWhen(true, nameof(Token), nameof(IssuedTokenType), nameof(TokenType), nameof(Scope))]
+    [MemberNotNullWhen(false, nameof(Error), nameof(Description))]
+    public bool Succeeded => Token is not null;
+
+    /// <summary>An issued token.</summary>
+    public static ExchangeResult Issued(string token, string issuedTokenType, string tokenType, long expiresIn, string scope) =>
+        new() { Token = token, IssuedTokenType = issuedTokenType, TokenType = tokenType, ExpiresIn = expiresIn, Scope = scope };
+
+    /// <summary>A failed exchange.</summary>
+    public static ExchangeResult Failed(ExchangeError error, string description) => new() { Error = error, Description = description };
+}

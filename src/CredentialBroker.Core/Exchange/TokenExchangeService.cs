@@ -1,0 +1,249 @@
+using CredentialBroker.Core.Identity;
+using CredentialBroker.Core.Issuance;
+using CredentialBroker.Core.Policy;
+using CredentialBroker.Core.Storage;
+using CredentialBroker.Core.Tasks;
+using CredentialBroker.Core.Tokens;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace CredentialBroker.Core.Exchange;
+
+/// <summary>
+/// RFC 8693 token exchange. An agent trades its task token for a downstream access token (one audience,
+/// RFC 9068) or for a delegated task token bound to a sub-agent. Every derived credential can only narrow:
+/// grants ⊆ the subject's, expiry ≤ the subject's, depth ≤ the task's limit. Policy decides every grant;
+/// the derived credential is recorded under its parent, atomically refused if the parent was revoked in
+/// the meantime, and only then signed.
+/// </summary>
+public sealed partial class TokenExchangeService
+{
+    /// <summary>Task states in which new derived credentials may be minted.</summary>
+    public static readonly IReadOnlyList<TaskState> OpenStates = [TaskState.Created, TaskState.Running];
+
+    private static readonly string[] SubjectTypes = [TokenTypes.Task];
+
+    private readonly BrokerTokenValidator _tokens;
+    private readonly JwtSvidValidator _svids;
+    private readonly RoleMap _roles;
+    private readonly ICredentialStore _store;
+    private readonly IRiskRegistry _risk;
+    private readonly IPolicySource _policy;
+    private readonly TokenFactory _factory;
+    private readonly CredentialBrokerOptions _options;
+    private readonly TimeProvider _time;
+    private readonly ILogger<TokenExchangeService> _logger;
+
+    /// <summary>Creates the service.</summary>
+    public TokenExchangeService(
+        BrokerTokenValidator tokens,
+        JwtSvidValidator svids,
+        RoleMap roles,
+        ICredentialStore store,
+        IRiskRegistry risk,
+        IPolicySource policy,
+        TokenFactory factory,
+        IOptions<CredentialBrokerOptions> options,
+        TimeProvider time,
+        ILogger<TokenExchangeService> logger)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _tokens = tokens;
+        _svids = svids;
+        _roles = roles;
+        _store = store;
+        _risk = risk;
+        _policy = policy;
+        _factory = factory;
+        _options = options.Value;
+        _time = time;
+        _logger = logger;
+    }
+
+    /// <summary>Exchanges <see cref="ExchangeRequest.SubjectToken"/> for <paramref name="caller"/>.</summary>
+    /// <exception cref="StoreUnavailableException">The store did not answer; nothing was issued.</exception>
+    public async ValueTask<ExchangeResult> ExchangeAsync(CallerIdentity caller, ExchangeRequest request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(caller);
+        ArgumentNullException.ThrowIfNull(request);
+        if (!caller.HasAnyRole(BrokerRoles.Agent))
+        {
+            return Fail(ExchangeError.UnauthorizedClient, "Only agents may exchange task tokens.", caller, null);
+        }
+
+        var validation = await _tokens.ValidateAsync(request.SubjectToken, SubjectTypes);
+        if (!validation.IsValid || !validation.Token.TryGetPayloadValue<string>("task_id", out var taskId))
+        {
+            return Fail(ExchangeError.InvalidGrant, "The subject_token is not a valid, current task token of this broker.", caller, null);
+        }
+
+        var subjectJti = validation.Token.Id;
+        var lookup = await _store.GetCredentialAsync(taskId, subjectJti, cancellationToken);
+        var now = _time.GetUtcNowSeconds();
+        if (lookup is null || lookup.Credential.StatusAt(now) != CredentialStatus.Active)
+        {
+            return Fail(ExchangeError.InvalidGrant, "The subject_token has been revoked or has expired.", caller, subjectJti);
+        }
+
+        var (subject, task) = (lookup.Credential, lookup.Task);
+        if (!OpenStates.Contains(task.State))
+        {
+            return Fail(ExchangeError.InvalidGrant, $"The task is {TaskStateMachine.ToWireName(task.State)}; it issues no new credentials.", caller, subjectJti);
+        }
+
+        // Proof of possession: only the workload the subject token is bound to may exchange it.
+        if (!string.Equals(subject.Holder, caller.Id.Value, StringComparison.Ordinal))
+        {
+            return Fail(ExchangeError.InvalidGrant, "The subject_token is not bound to the calling workload.", caller, subjectJti);
+        }
+
+        var grants = BrokerTokenClaims.Grants(validation.Token);
+        if (request.Audience is not null)
+        {
+            grants = [.. grants.Where(g => string.Equals(g.Destination, request.Audience, StringComparison.Ordinal))];
+            if (grants.Count == 0)
+            {
+                return Fail(ExchangeError.InvalidTarget, "The subject_token grants nothing for that resource or audience.", caller, subjectJti);
+            }
+        }
+
+        if (request.Scopes is not null)
+        {
+            var narrowed = Scopes.Narrow(grants, request.Scopes);
+            if (narrowed is null || narrowed.Count == 0)
+            {
+                return Fail(ExchangeError.InvalidScope, "The requested scope is wider than what the subject_token grants for that target.", caller, subjectJti);
+            }
+
+            grants = narrowed;
+        }
+
+        var actors = BrokerTokenClaims.Actors(validation.Token);
+        return request.Delegate
+            ? await DelegateAsync(caller, request, task, subject, grants, actors, now, cancellationToken)
+            : await IssueAccessTokenAsync(caller, request, task, subject, grants, actors, now, cancellationToken);
+    }
+
+    private async ValueTask<ExchangeResult> IssueAccessTokenAsync(
+        CallerIdentity caller, ExchangeRequest request, TaskRecord task, CredentialRecord subject,
+        IReadOnlyList<AuthorizationGrant> grants, IReadOnlyList<string> actors, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        if (request.Audience is null)
+        {
+            return Fail(ExchangeError.InvalidRequest, "An access token needs one 'resource' or 'audience'.", caller, subject.Jti);
+        }
+
+        var lifetime = Min(subject.ExpiresAt - now, _options.MaxAccessTokenTtl);
+        var decision = await DecideAsync(PolicyOperation.Exchange, caller, task, grants, lifetime, request.Audience, actor: null, subject.Depth, now, cancellationToken);
+        if (!decision.Allowed)
+        {
+            return Fail(ExchangeError.InvalidTarget, $"Denied by policy rule '{decision.RuleId}': {decision.Reason}", caller, subject.Jti);
+        }
+
+        var credential = new CredentialRecord(Identifiers.NewJti(), task.TaskId, CredentialKind.AccessToken, subject.Jti, caller.Id.Value,
+            now, now + Min(lifetime, decision.MaxTtl), Audience: request.Audience, Depth: subject.Depth,
+            Policy: new PolicyReference(decision.RuleId, decision.PolicyVersion));
+        if (await RecordAsync(credential, caller, cancellationToken) is { } failure)
+        {
+            return failure;
+        }
+
+        var scope = Scopes.Format(grants);
+        var token = _factory.SignAccessToken(task, credential, grants, actors, caller.Id.Value, scope);
+        LogIssued(_logger, credential.Jti, "access_token", subject.Jti, task.TaskId, caller.Id.Value, decision.RuleId);
+        return ExchangeResult.Issued(token, TokenTypeUris.AccessToken, "Bearer", (long)(credential.ExpiresAt - now).TotalSeconds, scope);
+    }
+
+    private async ValueTask<ExchangeResult> DelegateAsync(
+        CallerIdentity caller, ExchangeRequest request, TaskRecord task, CredentialRecord subject,
+        IReadOnlyList<AuthorizationGrant> grants, IReadOnlyList<string> actors, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var actorValidation = await _svids.ValidateAsync(request.ActorToken);
+        if (!actorValidation.IsValid)
+        {
+            return Fail(ExchangeError.InvalidGrant, "The actor_token is not a valid JWT-SVID for this broker.", caller, subject.Jti);
+        }
+
+        var actor = actorValidation.Id;
+        if (!_roles.RolesOf(actor).HasFlag(BrokerRoles.Agent))
+        {
+            return Fail(ExchangeError.InvalidGrant, "The actor does not hold the agent role.", caller, subject.Jti);
+        }
+
+        if (task.MayAct.Count > 0 && !task.MayAct.Any(p => SpiffeIdPattern.TryParse(p, out var pattern, out _) && pattern.Matches(actor)))
+        {
+            return Fail(ExchangeError.InvalidGrant, "The task's may_act does not allow this actor.", caller, subject.Jti);
+        }
+
+        if (string.Equals(actor.Value, task.Agent, StringComparison.Ordinal) || actors.Contains(actor.Value, StringComparer.Ordinal))
+        {
+            return Fail(ExchangeError.InvalidGrant, "The actor is already in the delegation chain.", caller, subject.Jti);
+        }
+
+        var depth = subject.Depth + 1;
+        if (depth > task.MaxDelegationDepth)
+        {
+            return Fail(ExchangeError.InvalidGrant, $"The task allows a delegation depth of {task.MaxDelegationDepth}.", caller, subject.Jti);
+        }
+
+        var lifetime = subject.ExpiresAt - now;
+        var decision = await DecideAsync(PolicyOperation.Delegate, caller, task, grants, lifetime, request.Audience, actor.Value, depth, now, cancellationToken);
+        if (!decision.Allowed)
+        {
+            return Fail(ExchangeError.InvalidTarget, $"Denied by policy rule '{decision.RuleId}': {decision.Reason}", caller, subject.Jti);
+        }
+
+        var credential = new CredentialRecord(Identifiers.NewJti(), task.TaskId, CredentialKind.Delegated, subject.Jti, actor.Value,
+            now, now + Min(lifetime, decision.MaxTtl), Depth: depth, Policy: new PolicyReference(decision.RuleId, decision.PolicyVersion));
+        if (await RecordAsync(credential, caller, cancellationToken) is { } failure)
+        {
+            return failure;
+        }
+
+        var token = _factory.SignDelegatedToken(task, credential, grants, [actor.Value, .. actors]);
+        LogIssued(_logger, credential.Jti, "delegated", subject.Jti, task.TaskId, caller.Id.Value, decision.RuleId);
+        return ExchangeResult.Issued(token, TokenTypeUris.Task, "N_A", (long)(credential.ExpiresAt - now).TotalSeconds, Scopes.Format(grants));
+    }
+
+    private async ValueTask<PolicyDecision> DecideAsync(
+        PolicyOperation operation, CallerIdentity caller, TaskRecord task, IReadOnlyList<AuthorizationGrant> grants,
+        TimeSpan lifetime, string? audience, string? actor, int depth, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var policy = _policy.Current;
+        IReadOnlyList<string> workloads = actor is null ? [task.Agent, caller.Id.Value] : [task.Agent, caller.Id.Value, actor];
+        var risk = await _risk.GetAsync(workloads, task.Workflow.Id, cancellationToken);
+        return PolicyDecision.Combine([.. grants.Select(g => policy.Evaluate(new PolicyInput(
+            operation, caller, task, new PolicyGrantRequest(g.Tool, g.Destination, g.Actions, g.DataClass, lifetime, audience, actor, depth), risk, now)))]);
+    }
+
+    private async ValueTask<ExchangeResult?> RecordAsync(CredentialRecord credential, CallerIdentity caller, CancellationToken cancellationToken)
+    {
+        if (credential.ExpiresAt <= credential.IssuedAt)
+        {
+            return Fail(ExchangeError.InvalidGrant, "The subject_token expires too soon to derive anything from it.", caller, credential.ParentJti);
+        }
+
+        var added = await _store.AddCredentialAsync(credential, OpenStates, credential.IssuedAt, cancellationToken);
+        return added == CredentialAddition.Added
+            ? null
+            : Fail(ExchangeError.InvalidGrant, added == CredentialAddition.TaskClosed
+                ? "The task was closed while the exchange ran."
+                : "The subject_token was revoked while the exchange ran.", caller, credential.ParentJti);
+    }
+
+    private ExchangeResult Fail(ExchangeError error, string description, CallerIdentity caller, string? subjectJti)
+    {
+        LogRefused(_logger, error, subjectJti, caller.Id.Value, description);
+        return ExchangeResult.Failed(error, description);
+    }
+
+    private static TimeSpan Min(TimeSpan a, TimeSpan? b) => b is { } limit && limit < a ? limit : a;
+
+    [LoggerMessage(EventId = 1700, EventName = "TokenExchanged", Level = LogLevel.Information,
+        Message = "Issued {Kind} {Jti} from jti {SubjectJti} of task {TaskId} to {Caller} (policy rule {Rule})")]
+    private static partial void LogIssued(ILogger logger, string jti, string kind, string subjectJti, string taskId, string caller, string rule);
+
+    [LoggerMessage(EventId = 1701, EventName = "TokenExchangeRefused", Level = LogLevel.Information,
+        Message = "Refused a token exchange ({Error}) of jti {SubjectJti} for {Caller}: {Reason}")]
+    private static partial void LogRefused(ILogger logger, ExchangeError error, string? subjectJti, string caller, string reason);
+}

@@ -1,0 +1,168 @@
+using System.Buffers;
+using System.Text;
+using System.Text.Json;
+using CredentialBroker.Core.Storage;
+using CredentialBroker.Core.Tasks;
+using CredentialBroker.Core.Tokens;
+using Microsoft.Extensions.Options;
+using Microsoft.IdentityModel.JsonWebTokens;
+
+namespace CredentialBroker.Core.Issuance;
+
+/// <summary>
+/// Signs every token the broker issues, ES256 with the active key: task tokens and delegated task tokens
+/// (<c>typ: task+jwt</c>) and downstream access tokens (<c>typ: at+jwt</c>, RFC 9068). A token is a pure
+/// function of the stored records and the grants it carries, so signing the same records again yields the
+/// same claims (an idempotent retry re-signs the recorded credential rather than minting a new one).
+/// </summary>
+public sealed class TokenFactory
+{
+    /// <summary>The <c>type</c> of the RFC 9396 authorization details the broker's tokens carry.</summary>
+    public const string AuthorizationDetailType = "tool";
+
+    private static readonly JsonWebTokenHandler Handler = new();
+    private static readonly Dictionary<string, object> TaskHeader = new(StringComparer.Ordinal) { ["typ"] = TokenTypes.Task };
+    private static readonly Dictionary<string, object> AccessHeader = new(StringComparer.Ordinal) { ["typ"] = TokenTypes.AccessToken };
+
+    private readonly SigningKeyRing _keys;
+    private readonly string _issuer;
+
+    /// <summary>Creates the factory.</summary>
+    public TokenFactory(SigningKeyRing keys, IOptions<CredentialBrokerOptions> options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _keys = keys;
+        _issuer = options.Value.Issuer ?? throw new InvalidOperationException("CredentialBroker:Issuer must be set before tokens can be signed.");
+    }
+
+    /// <summary>The broker's issuer identifier.</summary>
+    public string Issuer => _issuer;
+
+    /// <summary>Signs the task token of <paramref name="task"/>: all of the task's grants, bound to its agent.</summary>
+    public string SignTaskToken(TaskRecord task, CredentialRecord credential)
+    {
+        ArgumentNullException.ThrowIfNull(task);
+        ArgumentNullException.ThrowIfNull(credential);
+        return Handler.CreateToken(Payload(task, credential, _issuer, task.Authorization, [], clientId: null, scope: null), _keys.Active.Credentials, TaskHeader);
+    }
+
+    /// <summary>Signs a delegated task token: the task's agent stays <c>sub</c>, the actors nest in <c>act</c> (current actor outermost).</summary>
+    public string SignDelegatedToken(TaskRecord task, CredentialRecord credential, IReadOnlyList<AuthorizationGrant> grants, IReadOnlyList<string> actors)
+    {
+        ArgumentNullException.ThrowIfNull(task);
+        ArgumentNullException.ThrowIfNull(credential);
+        return Handler.CreateToken(Payload(task, credential, _issuer, grants, actors, clientId: null, scope: null), _keys.Active.Credentials, TaskHeader);
+    }
+
+    /// <summary>Signs an RFC 9068 access token for one audience.</summary>
+    public string SignAccessToken(TaskRecord task, CredentialRecord credential, IReadOnlyList<AuthorizationGrant> grants, IReadOnlyList<string> actors, string clientId, string scope)
+    {
+        ArgumentNullException.ThrowIfNull(task);
+        ArgumentNullException.ThrowIfNull(credential);
+        var audience = credential.Audience ?? throw new ArgumentException("An access token needs an audience.", nameof(credential));
+        return Handler.CreateToken(Payload(task, credential, audience, grants, actors, clientId, scope), _keys.Active.Credentials, AccessHeader);
+    }
+
+    private string Payload(TaskRecord task, CredentialRecord credential, string audience, IReadOnlyList<AuthorizationGrant> grants, IReadOnlyList<string> actors, string? clientId, string? scope)
+    {
+        var buffer = new ArrayBufferWriter<byte>(1024);
+        using (var json = new Utf8JsonWriter(buffer))
+        {
+            json.WriteStartObject();
+            json.WriteString("iss", _issuer);
+            json.WriteString("sub", task.Agent);
+            json.WriteString("aud", audience);
+            json.WriteNumber("iat", credential.IssuedAt.ToUnixTimeSeconds());
+            json.WriteNumber("nbf", credential.IssuedAt.ToUnixTimeSeconds());
+            json.WriteNumber("exp", credential.ExpiresAt.ToUnixTimeSeconds());
+            json.WriteString("jti", credential.Jti);
+            if (clientId is not null)
+            {
+                json.WriteString("client_id", clientId);
+            }
+
+            if (scope is not null)
+            {
+                json.WriteString("scope", scope);
+            }
+
+            json.WriteString("task_id", task.TaskId);
+            json.WriteString("workflow_id", task.Workflow.Id);
+            WriteAuthorizationDetails(json, grants);
+            WriteActors(json, actors);
+            json.WriteStartObject("cnf");
+            json.WriteString("spiffe_id", credential.Holder);
+            json.WriteEndObject();
+            if (task.Approval is not null)
+            {
+                json.WriteString("approval_id", task.Approval.Id);
+            }
+
+            if (task.Origin?.PromptId is not null)
+            {
+                json.WriteString("prompt_id", task.Origin.PromptId);
+            }
+
+            json.WriteNumber("max_delegation_depth", task.MaxDelegationDepth);
+            json.WriteEndObject();
+        }
+
+        return Encoding.UTF8.GetString(buffer.WrittenSpan);
+    }
+
+    private static void WriteAuthorizationDetails(Utf8JsonWriter json, IReadOnlyList<AuthorizationGrant> grants)
+    {
+        json.WriteStartArray("authorization_details");
+        foreach (var grant in grants)
+        {
+            json.WriteStartObject();
+            json.WriteString("type", AuthorizationDetailType);
+            json.WriteString("identifier", grant.Tool);
+            json.WriteStartArray("locations");
+            json.WriteStringValue(grant.Destination);
+            json.WriteEndArray();
+            json.WriteStartArray("actions");
+            foreach (var action in grant.Actions)
+            {
+                json.WriteStringValue(action);
+            }
+
+            json.WriteEndArray();
+            if (grant.DataClass is not null)
+            {
+                json.WriteStartArray("datatypes");
+                json.WriteStringValue(grant.DataClass);
+                json.WriteEndArray();
+            }
+
+            json.WriteEndObject();
+        }
+
+        json.WriteEndArray();
+    }
+
+    // RFC 8693 §4.1: the current actor is the outermost "act"; earlier actors nest inside it.
+    private static void WriteActors(Utf8JsonWriter json, IReadOnlyList<string> actors)
+    {
+        if (actors.Count == 0)
+        {
+            return;
+        }
+
+        json.WritePropertyName("act");
+        for (var i = 0; i < actors.Count; i++)
+        {
+            json.WriteStartObject();
+            json.WriteString("sub", actors[i]);
+            if (i < actors.Count - 1)
+            {
+                json.WritePropertyName("act");
+            }
+        }
+
+        for (var i = 0; i < actors.Count; i++)
+        {
+            json.WriteEndObject();
+        }
+    }
+}

@@ -1,0 +1,34 @@
+using System.Diagnostics.CodeAnalysis;
+
+namespace CredentialBroker.Core.Policy;
+
+/// <summary>Wire names of <see cref="RiskLevel"/>: <c>none</c>, <c>low</c>, <c>medium</c>, <c>high</c>, <c>critical</c>.</summary>
+public static class RiskLevels
+{
+    /// <summary>The wire name of a level.</summary>
+    public static string ToWireName(RiskLevel level) => level switch
+    {
+        RiskLevel.None => "none",
+        RiskLevel.Low => "low",
+        RiskLevel.Medium => "medium",
+        RiskLevel.High => "high",
+        RiskLevel.Critical => "critical",
+        _ => throw new ArgumentOutOfRangeException(nameof(level)),
+    };
+
+    /// <summary>Parses a wire name; exact and case-sensitive.</summary>
+    public static bool TryParseWireName([NotNullWhen(true)] string? name, out RiskLevel level)
+    {
+        foreach (var candidate in Enum.GetValues<RiskLevel>())
+        {
+            if (string.Equals(ToWireName(candidate), name, StringComparison.Ordinal))
+            {
+                level = candidate;
+                return true;
+            }
+        }
+
+        level = default;
+        return false;
+    }
+}

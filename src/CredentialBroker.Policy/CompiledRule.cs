@@ -1,0 +1,25 @@
+using Cel;
+using CredentialBroker.Core.Policy;
+
+namespace CredentialBroker.Policy;
+
+/// <summary>A rule with its condition compiled once.</summary>
+internal sealed class CompiledRule(string id, string? description, PolicyEffect effect, IReadOnlySet<PolicyOperation>? operations, CelProgramDelegate condition, TimeSpan? maxTtl)
+{
+    public string Id { get; } = id;
+
+    public string Reason { get; } = description ?? $"rule {id}";
+
+    public PolicyEffect Effect { get; } = effect;
+
+    public TimeSpan? MaxTtl { get; } = maxTtl;
+
+    public bool AppliesTo(PolicyOperation operation) => operations is null || operations.Contains(operation);
+
+    /// <summary>Evaluates the condition; anything but <see langword="true"/> or <see langword="false"/> is an error.</summary>
+    public bool Matches(IDictionary<string, object?> variables) => condition(variables) switch
+    {
+        bool result => result,
+        var other => throw new CelException($"The condition of rule '{Id}' evaluated to {other?.GetType().Name ?? "null"}, not a boolean."),
+    };
+}

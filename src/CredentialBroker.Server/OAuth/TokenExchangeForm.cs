@@ -1,0 +1,93 @@
+using CredentialBroker.Core.Exchange;
+
+namespace CredentialBroker.Server.OAuth;
+
+/// <summary>The RFC 8693 §2.1 request parameters, checked to the letter before the exchange sees them.</summary>
+internal static class TokenExchangeForm
+{
+    private static readonly string[] KnownTokenTypes =
+        [TokenTypeUris.AccessToken, TokenTypeUris.Jwt, TokenTypeUris.RefreshToken, TokenTypeUris.IdToken, TokenTypeUris.Saml1, TokenTypeUris.Saml2, TokenTypeUris.Task];
+
+    public static (ExchangeRequest? Request, IResult? Error) Parse(IFormCollection form)
+    {
+        string? Value(string name) => form.TryGetValue(name, out var value) && !string.IsNullOrEmpty(value) ? value.ToString() : null;
+
+        var subjectToken = Value("subject_token");
+        var subjectType = Value("subject_token_type");
+        if (subjectToken is null || subjectType is null)
+        {
+            return Invalid("'subject_token' and 'subject_token_type' are required.");
+        }
+
+        if (subjectType is not (TokenTypeUris.Jwt or TokenTypeUris.AccessToken))
+        {
+            return Invalid(KnownTokenTypes.Contains(subjectType)
+                ? $"subject_token_type {subjectType} is not supported: a task token is {TokenTypeUris.Jwt}."
+                : "subject_token_type is not a known token type identifier.");
+        }
+
+        var requested = Value("requested_token_type") ?? TokenTypeUris.AccessToken;
+        if (requested is not (TokenTypeUris.AccessToken or TokenTypeUris.Task))
+        {
+            return Invalid(KnownTokenTypes.Contains(requested)
+                ? $"requested_token_type {requested} is not issued here: ask for {TokenTypeUris.AccessToken} or {TokenTypeUris.Task}."
+                : "requested_token_type is not a known token type identifier.");
+        }
+
+        var actorToken = Value("actor_token");
+        var actorType = Value("actor_token_type");
+        if ((actorToken is null) != (actorType is null))
+        {
+            return Invalid("'actor_token' and 'actor_token_type' go together.");
+        }
+
+        if (actorType is not null && actorType != TokenTypeUris.Jwt)
+        {
+            return Invalid(KnownTokenTypes.Contains(actorType)
+                ? $"actor_token_type must be {TokenTypeUris.Jwt} (a JWT-SVID)."
+                : "actor_token_type is not a known token type identifier.");
+        }
+
+        var delegate_ = requested == TokenTypeUris.Task;
+        if (delegate_ && actorToken is null)
+        {
+            return Invalid("Delegation (requested_token_type task) needs the sub-agent's JWT-SVID as actor_token.");
+        }
+
+        if (!delegate_ && actorToken is not null)
+        {
+            return Invalid("actor_token is only used for delegation (requested_token_type task).");
+        }
+
+        var resource = Value("resource");
+        var audience = Value("audience");
+        if (resource is not null && (!Uri.TryCreate(resource, UriKind.Absolute, out var uri) || !string.IsNullOrEmpty(uri.Fragment)))
+        {
+            return (null, OAuthErrors.Error(StatusCodes.Status400BadRequest, "invalid_target", "'resource' must be an absolute URI without a fragment (RFC 8707)."));
+        }
+
+        if (resource is not null && audience is not null && resource != audience)
+        {
+            return (null, OAuthErrors.Error(StatusCodes.Status400BadRequest, "invalid_target", "One token has one audience: give 'resource' or 'audience', not two different ones."));
+        }
+
+        IReadOnlySet<string>? scopes = null;
+        if (form.ContainsKey("scope") && !Scopes.TryParse(form["scope"], out scopes))
+        {
+            return (null, OAuthErrors.Error(StatusCodes.Status400BadRequest, "invalid_scope", "'scope' must be scope tokens separated by single spaces."));
+        }
+
+        return (new ExchangeRequest(subjectToken, delegate_, resource ?? audience, scopes, actorToken), null);
+    }
+
+    public static string ErrorCode(ExchangeError error) => error switch
+    {
+        ExchangeError.InvalidRequest => "invalid_request",
+        ExchangeError.InvalidGrant => "invalid_grant",
+        ExchangeError.InvalidTarget => "invalid_target",
+        ExchangeError.InvalidScope => "invalid_scope",
+        _ => "unauthorized_client",
+    };
+
+    private static (ExchangeRequest?, IResult?) Invalid(string description) => (null, OAuthErrors.InvalidRequest(description));
+}
