@@ -1,4 +1,5 @@
 using System.Text.Json;
+using CredentialBroker.Core.Policy;
 using CredentialBroker.Core;
 using CredentialBroker.Core.Storage;
 using CredentialBroker.Core.Tasks;
@@ -259,6 +260,118 @@ public sealed class StoreContractTests(StoreKind kind) : IAsyncDisposable
             Assert.That(claimed, Is.EqualTo(first));
             Assert.That(replay, Is.EqualTo(first));
             Assert.That(other.TaskId, Is.EqualTo("tsk_b"));
+        });
+    }
+
+    private static CredentialRecord Child(string taskId, string jti, string parent, CredentialKind kind = CredentialKind.Delegated, int depth = 1, DateTimeOffset? expiresAt = null) =>
+        new(jti, taskId, kind, parent, "spiffe://a.example/agents/sub", Start.AddSeconds(1), expiresAt ?? Start.AddMinutes(5),
+            Audience: kind == CredentialKind.AccessToken ? "postgres://payments" : null, Depth: depth, Policy: new PolicyReference("allow-x", "sha256:abc"));
+
+    private static readonly TaskState[] Open = [TaskState.Created, TaskState.Running];
+
+    private ValueTask<CredentialAddition> AddAsync(CredentialRecord credential, DateTimeOffset? now = null) =>
+        _store.AddCredentialAsync(credential, Open, now ?? Start.AddSeconds(1), CancellationToken.None);
+
+    [Test]
+    public async Task A_derived_credential_is_recorded_under_its_parent_with_everything_it_carries()
+    {
+        var taskId = await CreateAsync();
+        var child = Child(taskId, "jti-2", "jti-1", CredentialKind.AccessToken, depth: 0);
+
+        var added = await AddAsync(child);
+        var view = await _store.GetTaskAsync(taskId, CancellationToken.None);
+        var lookup = await _store.GetCredentialAsync(taskId, "jti-2", CancellationToken.None);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(added, Is.EqualTo(CredentialAddition.Added));
+            Assert.That(view!.Credentials.Select(c => c.Jti), Is.EqualTo(new[] { "jti-1", "jti-2" }));
+            Assert.That(Json(lookup!.Credential), Is.EqualTo(Json(child)));
+        });
+    }
+
+    [Test]
+    public async Task A_child_of_a_revoked_or_expired_parent_or_of_a_closed_task_is_refused_and_not_recorded()
+    {
+        var revokedParent = await CreateAsync();
+        await _store.RevokeSubtreeAsync(revokedParent, "jti-1", Start, RevocationReasons.Holder, CancellationToken.None);
+        var expiredParent = await CreateAsync();
+        var closedTask = await CreateAsync();
+        await MoveAsync(closedTask, TaskState.Completed);
+        var pausedTask = await CreateAsync();
+        await MoveAsync(pausedTask, TaskState.Running);
+        await MoveAsync(pausedTask, TaskState.Paused);
+        var liveTask = await CreateAsync();
+
+        var results = new[]
+        {
+            await AddAsync(Child(revokedParent, "c", "jti-1")),
+            await AddAsync(Child(expiredParent, "c", "jti-1"), now: Start.AddMinutes(10)),
+            await AddAsync(Child(closedTask, "c", "jti-1")),
+            await AddAsync(Child(pausedTask, "c", "jti-1")),
+            await AddAsync(Child(liveTask, "c", "no-such-parent")),
+            await AddAsync(Child(NewTaskId(), "c", "jti-1")),
+            await AddAsync(Child(liveTask, "c", "jti-1")),
+        };
+
+        Assert.Multiple(async () =>
+        {
+            Assert.That(results, Is.EqualTo(new[]
+            {
+                CredentialAddition.ParentInactive, CredentialAddition.ParentInactive, CredentialAddition.TaskClosed, CredentialAddition.TaskClosed,
+                CredentialAddition.ParentInactive, CredentialAddition.TaskNotFound, CredentialAddition.Added,
+            }));
+            Assert.That((await _store.GetTaskAsync(revokedParent, CancellationToken.None))!.Credentials, Has.Count.EqualTo(1));
+            Assert.That((await _store.GetTaskAsync(closedTask, CancellationToken.None))!.Credentials, Has.Count.EqualTo(1));
+        });
+    }
+
+    [Test]
+    public async Task Revoking_a_node_revokes_its_whole_subtree_three_levels_deep_and_nothing_else()
+    {
+        //        jti-1 (task)
+        //        ├── a (delegated) ── b (delegated) ── c (access token)
+        //        └── x (access token)
+        var taskId = await CreateAsync();
+        await AddAsync(Child(taskId, "a", "jti-1"));
+        await AddAsync(Child(taskId, "b", "a", depth: 2));
+        await AddAsync(Child(taskId, "c", "b", CredentialKind.AccessToken, depth: 2));
+        await AddAsync(Child(taskId, "x", "jti-1", CredentialKind.AccessToken, depth: 0));
+
+        var revoked = await _store.RevokeSubtreeAsync(taskId, "a", Start.AddSeconds(5), RevocationReasons.Holder, CancellationToken.None);
+        var byJti = (await _store.GetTaskAsync(taskId, CancellationToken.None))!.Credentials.ToDictionary(c => c.Jti);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(revoked, Is.EqualTo(3));
+            Assert.That(byJti["a"].RevocationReason, Is.EqualTo(RevocationReasons.Holder));
+            Assert.That(byJti["b"].RevocationReason, Is.EqualTo(RevocationReasons.Cascade));
+            Assert.That(byJti["c"].RevocationReason, Is.EqualTo(RevocationReasons.Cascade));
+            Assert.That(byJti["jti-1"].RevokedAt, Is.Null);
+            Assert.That(byJti["x"].RevokedAt, Is.Null);
+        });
+    }
+
+    [Test]
+    public async Task Credentials_minted_while_their_ancestor_is_revoked_are_refused_or_revoked_never_left_active()
+    {
+        var taskId = await CreateAsync();
+        await AddAsync(Child(taskId, "a", "jti-1"));
+
+        // Children of 'a' and grandchildren race a subtree revocation of the task token.
+        var minting = Enumerable.Range(0, 40).Select(async i =>
+        {
+            await AddAsync(Child(taskId, $"a{i}", "a", depth: 2));
+            await AddAsync(Child(taskId, $"a{i}-at", $"a{i}", CredentialKind.AccessToken, depth: 2));
+        }).ToList();
+        var revoking = _store.RevokeSubtreeAsync(taskId, "jti-1", Start.AddSeconds(2), RevocationReasons.Holder, CancellationToken.None).AsTask();
+        await System.Threading.Tasks.Task.WhenAll([.. minting, revoking]);
+
+        var credentials = (await _store.GetTaskAsync(taskId, CancellationToken.None))!.Credentials;
+        Assert.Multiple(() =>
+        {
+            Assert.That(credentials.Where(c => c.RevokedAt is null).Select(c => c.Jti), Is.Empty);
+            Assert.That(credentials.Count, Is.GreaterThanOrEqualTo(2));
         });
     }
 

@@ -60,6 +60,24 @@ internal static class Api
     public static Task<HttpResponseMessage> RevokeAsync(this HttpClient client, string token) =>
         client.PostAsync("/oauth2/revoke", new FormUrlEncodedContent([new("token", token)]));
 
+    public const string TokenExchange = "urn:ietf:params:oauth:grant-type:token-exchange";
+    public const string JwtType = "urn:ietf:params:oauth:token-type:jwt";
+    public const string TaskType = "urn:credentialbroker:token-type:task";
+
+    /// <summary>Posts a token exchange with exactly the given parameters (repeats allowed, for the tests that need them).</summary>
+    public static Task<HttpResponseMessage> TokenAsync(this HttpClient client, params (string Name, string Value)[] parameters) =>
+        client.PostAsync("/oauth2/token", new FormUrlEncodedContent(parameters.Select(p => new KeyValuePair<string, string>(p.Name, p.Value))));
+
+    /// <summary>Exchanges <paramref name="subjectToken"/> for an access token to <paramref name="resource"/>.</summary>
+    public static Task<HttpResponseMessage> AccessTokenAsync(this HttpClient client, string subjectToken, string resource = "postgres://payments", string? scope = null) =>
+        client.TokenAsync([("grant_type", TokenExchange), ("subject_token", subjectToken), ("subject_token_type", JwtType), ("resource", resource),
+            .. scope is null ? Array.Empty<(string, string)>() : [("scope", scope)]]);
+
+    /// <summary>Delegates <paramref name="subjectToken"/> to the workload whose SVID is <paramref name="actorSvid"/>.</summary>
+    public static Task<HttpResponseMessage> DelegateAsync(this HttpClient client, string subjectToken, string actorSvid) =>
+        client.TokenAsync(("grant_type", TokenExchange), ("subject_token", subjectToken), ("subject_token_type", JwtType),
+            ("requested_token_type", TaskType), ("actor_token", actorSvid), ("actor_token_type", JwtType));
+
     public static async Task<JsonObject> JsonAsync(this HttpResponseMessage response) =>
         JsonNode.Parse(await response.Content.ReadAsStringAsync())!.AsObject();
 }

@@ -90,6 +90,73 @@ public sealed class TaskIssuanceServiceTests
     }
 
     [Test]
+    public async Task Policy_decides_every_grant_and_a_denial_issues_nothing()
+    {
+        _harness.Policy.Decide = input => input.Request.Tool == "shell.exec" ? TestPolicy.Deny("no-shell") : TestPolicy.Allow("ok");
+        var draft = CoreHarness.Draft() with { Authorization = [new AuthorizationGrant("sql.query", "postgres://payments", ["read"], null), new AuthorizationGrant("shell.exec", "ssh://build", ["run"], null)] };
+
+        var denied = await _harness.IssueAsync(draft);
+        var allowed = await _harness.IssueAsync();
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(denied.Outcome, Is.EqualTo(TaskIssuanceOutcome.PolicyDenied));
+            Assert.That(denied.Decision!.RuleId, Is.EqualTo("no-shell"));
+            Assert.That(denied.Token, Is.Null);
+            Assert.That(_harness.Policy.Inputs.Count(i => i.Operation == Core.Policy.PolicyOperation.CreateTask), Is.EqualTo(3));
+            Assert.That(allowed.Outcome, Is.EqualTo(TaskIssuanceOutcome.Issued));
+            Assert.That(allowed.Credential!.Policy, Is.EqualTo(new PolicyReference("ok", "test-1")));
+        });
+    }
+
+    [Test]
+    public async Task A_policy_ttl_limit_below_the_requested_ttl_denies_the_task_and_at_or_above_it_allows()
+    {
+        _harness.Policy.Decide = _ => TestPolicy.Allow("short", TimeSpan.FromMinutes(5));
+
+        var tooLong = await _harness.IssueAsync(CoreHarness.Draft(TimeSpan.FromMinutes(6)));
+        var atLimit = await _harness.IssueAsync(CoreHarness.Draft(TimeSpan.FromMinutes(5)));
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(tooLong.Outcome, Is.EqualTo(TaskIssuanceOutcome.PolicyDenied));
+            Assert.That(tooLong.Decision!.Reason, Does.Contain("300 s"));
+            Assert.That(atLimit.Outcome, Is.EqualTo(TaskIssuanceOutcome.Issued));
+        });
+    }
+
+    [Test]
+    public async Task A_registered_data_class_is_what_the_task_records_and_signs()
+    {
+        _harness.Policy.DataClasses["postgres://payments"] = "restricted";
+        var undeclared = CoreHarness.Draft() with { Authorization = [new AuthorizationGrant("sql.query", "postgres://payments", ["read"], null)] };
+
+        var issued = await _harness.IssueAsync(undeclared);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(issued.Task!.Authorization[0].DataClass, Is.EqualTo("restricted"));
+            Assert.That((string?)JwtParts.Payload(issued.Token!)["authorization_details"]![0]!["datatypes"]![0], Is.EqualTo("restricted"));
+            Assert.That(_harness.Policy.Inputs[0].Request.DeclaredDataClass, Is.EqualTo("restricted"));
+        });
+    }
+
+    [Test]
+    public async Task A_replay_returns_the_recorded_task_without_a_new_policy_decision()
+    {
+        var first = await _harness.IssueAsync(idempotencyKey: "order-9");
+        _harness.Policy.Decide = _ => TestPolicy.Deny("changed-my-mind");
+
+        var replay = await _harness.IssueAsync(idempotencyKey: "order-9");
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(replay.Outcome, Is.EqualTo(TaskIssuanceOutcome.Replayed));
+            Assert.That(replay.Task!.TaskId, Is.EqualTo(first.Task!.TaskId));
+        });
+    }
+
+    [Test]
     public async Task IssueAsync_signs_nothing_when_the_store_cannot_record()
     {
         var harness = new CoreHarness(new UnavailableStore());

@@ -8,7 +8,7 @@ namespace CredentialBroker.Server.Tests.Deployment;
 /// <summary>The Helm chart, linted and rendered by a real Helm binary; the settings it renders pass the broker's own validation.</summary>
 public sealed class HelmChartTests
 {
-    private static readonly string Chart = Path.Combine(RepositoryRoot(), "charts", "credentialbroker");
+    private static readonly string Chart = Repository.Path("charts", "credentialbroker");
     private static readonly string TestValues = Path.Combine(Chart, "ci", "test-values.yaml");
 
     [Test]
@@ -82,15 +82,4 @@ public sealed class HelmChartTests
     private static string? FindOnPath(string name) =>
         (Environment.GetEnvironmentVariable("PATH") ?? string.Empty).Split(Path.PathSeparator)
             .Select(d => Path.Combine(d, name)).FirstOrDefault(File.Exists);
-
-    private static string RepositoryRoot()
-    {
-        var directory = new DirectoryInfo(AppContext.BaseDirectory);
-        while (directory is not null && !File.Exists(Path.Combine(directory.FullName, "CredentialBroker.sln")))
-        {
-            directory = directory.Parent;
-        }
-
-        return directory?.FullName ?? throw new InvalidOperationException("The tests run outside the repository.");
-    }
 }

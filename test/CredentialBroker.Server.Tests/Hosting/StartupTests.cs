@@ -63,6 +63,23 @@ public sealed class StartupTests
     }
 
     [Test]
+    public async Task A_broken_policy_stops_the_start_with_its_problems_listed()
+    {
+        var directory = Directory.CreateTempSubdirectory("cb-policy-").FullName;
+        File.WriteAllText(Path.Combine(directory, "policy.yaml"), "rules: [{id: a, effect: perhaps, condition: 'reqest.tool == 1'}]");
+        await using var broker = await BrokerProcess.RunToExitAsync(
+            Environment("Development", ("CredentialBroker:Policy:Path", directory)), "--urls", Urls(), "--dev-credentials-file", CredentialsFile());
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(broker.ExitCode, Is.EqualTo(2));
+            Assert.That(broker.Output, Does.Contain("policy: policy.yaml: rule a: 'effect' must be allow, deny or limit"));
+            Assert.That(broker.Output, Does.Contain("policy: policy.yaml: rule a: the condition refers to something that does not exist"));
+            Assert.That(broker.Output, Does.Not.Contain("   at "), "no stack trace");
+        });
+    }
+
+    [Test]
     public async Task Dev_mode_prints_its_how_to_and_the_credentials_path()
     {
         var file = CredentialsFile();
