@@ -13,7 +13,7 @@ internal static class Scenarios
     private static readonly string TaskBody = $$"""
         {"agent": "{{Agent}}", "workflow": {"id": "wf-load", "designer": "perf", "version": "1"},
          "authorization": [{"tool": "sql.query", "destination": "postgres://payments", "actions": ["read"], "dataClass": "confidential"}],
-         "ttlSeconds": 600}
+         "ttlSeconds": 900}
         """;
 
     public static async Task<(string TaskId, string Token)> CreateTaskAsync(HttpClient orchestrator)
@@ -29,6 +29,35 @@ internal static class Scenarios
         using var response = await client.PostAsync("/oauth2/introspect", new FormUrlEncodedContent([new("token", token)]));
         response.EnsureSuccessStatusCode();
         return (bool)(await response.Content.ReadFromJsonAsync<JsonObject>())!["active"]!;
+    }
+
+    /// <summary>
+    /// Token exchange latency: one agent exchanges its task token for a downstream access token, one request
+    /// at a time (each sample is one uncontended path: two signature checks, two Redis round trips, a policy
+    /// decision, an atomic record, a signature).
+    /// </summary>
+    public static async Task<Percentiles> ExchangeLatencyAsync(BrokerUnderTest broker, int exchanges)
+    {
+        using var orchestrator = broker.ClientAs("/orchestrator");
+        using var agent = broker.ClientAs("/agents/bot");
+        var (_, token) = await CreateTaskAsync(orchestrator);
+        var form = new Dictionary<string, string>
+        {
+            ["grant_type"] = "urn:ietf:params:oauth:grant-type:token-exchange",
+            ["subject_token"] = token,
+            ["subject_token_type"] = "urn:ietf:params:oauth:token-type:jwt",
+            ["resource"] = "postgres://payments",
+        };
+        var samples = new List<double>(exchanges);
+        for (var i = 0; i < exchanges; i++)
+        {
+            var started = Stopwatch.GetTimestamp();
+            using var response = await agent.PostAsync("/oauth2/token", new FormUrlEncodedContent(form));
+            response.EnsureSuccessStatusCode();
+            samples.Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        }
+
+        return new Percentiles(samples);
     }
 
     /// <summary>

@@ -2,31 +2,69 @@ using CredentialBroker.Testing;
 
 namespace CredentialBroker.Server.Tests.Hosting;
 
-/// <summary>The README's curl walkthrough, run verbatim with bash against the real broker in development mode.</summary>
+/// <summary>The curl walkthroughs of the README and the docs, run verbatim with bash against the real broker in development mode.</summary>
 public sealed class ReadmeWalkthroughTests
 {
     private const string Begin = "<!-- walkthrough:begin -->";
     private const string End = "<!-- walkthrough:end -->";
 
-    private static string Walkthrough()
+    private static string Walkthrough(string document = "README.md")
     {
-        var readme = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "README.md"));
+        var readme = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, document));
         var block = readme[(readme.IndexOf(Begin, StringComparison.Ordinal) + Begin.Length)..readme.IndexOf(End, StringComparison.Ordinal)];
         var lines = block.Trim().Split('\n');
         Assert.That(lines[0].Trim(), Is.EqualTo("```bash"), "the walkthrough is one bash block");
         return string.Join('\n', lines[1..^1]);
     }
 
-    [Test]
-    public async Task The_walkthrough_works_verbatim()
+    private static async Task<ProcessRunner.Result> RunAgainstDevBrokerAsync(string script)
     {
         var credentials = Path.Combine(Directory.CreateTempSubdirectory("cb-dev-").FullName, "dev.json");
         var broker = $"http://127.0.0.1:{BrokerProcess.FreePort()}";
         await using var process = await BrokerProcess.StartListeningAsync(
             new Dictionary<string, string> { ["ASPNETCORE_ENVIRONMENT"] = "Development" }, "--urls", broker, "--dev-credentials-file", credentials);
-
-        var bash = await ProcessRunner.RunAsync("bash", ["-euo", "pipefail", "-c", Walkthrough()],
+        return await ProcessRunner.RunAsync("bash", ["-euo", "pipefail", "-c", script],
             new Dictionary<string, string> { ["BROKER"] = broker, ["CREDS"] = credentials });
+    }
+
+    [Test]
+    public async Task The_token_exchange_walkthrough_works_verbatim()
+    {
+        var bash = await RunAgainstDevBrokerAsync(Walkthrough(Path.Combine("docs", "token-exchange.md")));
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(bash.ExitCode, Is.Zero, bash.StandardError);
+            Assert.That(bash.StandardOutput, Does.Contain("\"issued_token_type\": \"urn:ietf:params:oauth:token-type:access_token\""));
+            Assert.That(bash.StandardOutput, Does.Contain("\"scope\": \"sql.query:read\""));
+            Assert.That(bash.StandardOutput, Does.Contain("\"scope\": \"sql.query:read sql.query:list\""));
+            Assert.That(bash.StandardOutput.TrimEnd().Split('\n')[^1], Does.StartWith("{\"error\":\"invalid_scope\""));
+        });
+    }
+
+    [Test]
+    public async Task The_risk_walkthrough_works_verbatim()
+    {
+        var bash = await RunAgainstDevBrokerAsync(Walkthrough(Path.Combine("docs", "policy.md")));
+        var lines = bash.StandardOutput.TrimEnd().Split('\n');
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(bash.ExitCode, Is.Zero, bash.StandardError);
+            Assert.That(lines, Is.EqualTo(new[]
+            {
+                "{\"kind\":\"workload\",\"id\":\"spiffe://dev.local/agent\",\"level\":\"high\"}",
+                "[{\"id\":\"spiffe://dev.local/agent\",\"level\":\"high\"}]",
+                "{\"status\":403,\"rule\":\"deny-high-risk\"}",
+                "{\"state\":\"created\"}",
+            }));
+        });
+    }
+
+    [Test]
+    public async Task The_walkthrough_works_verbatim()
+    {
+        var bash = await RunAgainstDevBrokerAsync(Walkthrough());
         var output = bash.StandardOutput;
 
         Assert.Multiple(() =>
