@@ -1,3 +1,4 @@
+using CredentialBroker.Core;
 using CredentialBroker.Core.Identity;
 using CredentialBroker.Core.Policy;
 using CredentialBroker.Core.Tasks;
@@ -88,20 +89,7 @@ internal static class CelInput
         _ => throw new ArgumentOutOfRangeException(nameof(operation)),
     };
 
-    public static bool TryParseOperation(string? name, out PolicyOperation operation)
-    {
-        foreach (var candidate in Enum.GetValues<PolicyOperation>())
-        {
-            if (OperationName(candidate) == name)
-            {
-                operation = candidate;
-                return true;
-            }
-        }
-
-        operation = default;
-        return false;
-    }
+    public static bool TryParseOperation(string? name, out PolicyOperation operation) => WireNames.TryParse(name, OperationName, out operation);
 
     private static object?[] RoleNames(BrokerRoles roles)
     {

@@ -69,6 +69,9 @@ internal sealed class BrokerApp : WebApplicationFactory<Program>
             builder.UseSetting("CredentialBroker:SigningKeys:0:Path", KeyFiles.WriteEs256Pem());
             builder.UseSetting("CredentialBroker:Redis:KeyPrefix", KeyPrefix);
             builder.UseSetting("CredentialBroker:Redis:RetryAttempts", "1");
+            // These tests check behaviour, not latency: on a 2-core machine running several test assemblies at once,
+            // an operation can wait longer than the production 2 s. A stopped Redis still fails fast (no backlog).
+            builder.UseSetting("CredentialBroker:Redis:OperationTimeout", "00:00:10");
         }
         else
         {

@@ -17,18 +17,5 @@ public static class RiskLevels
     };
 
     /// <summary>Parses a wire name; exact and case-sensitive.</summary>
-    public static bool TryParseWireName([NotNullWhen(true)] string? name, out RiskLevel level)
-    {
-        foreach (var candidate in Enum.GetValues<RiskLevel>())
-        {
-            if (string.Equals(ToWireName(candidate), name, StringComparison.Ordinal))
-            {
-                level = candidate;
-                return true;
-            }
-        }
-
-        level = default;
-        return false;
-    }
+    public static bool TryParseWireName([NotNullWhen(true)] string? name, out RiskLevel level) => WireNames.TryParse(name, ToWireName, out level);
 }

@@ -16,20 +16,7 @@ public static class CredentialKinds
     };
 
     /// <summary>Parses a wire name; exact and case-sensitive.</summary>
-    public static bool TryParseWireName([NotNullWhen(true)] string? name, out CredentialKind kind)
-    {
-        foreach (var candidate in Enum.GetValues<CredentialKind>())
-        {
-            if (string.Equals(ToWireName(candidate), name, StringComparison.Ordinal))
-            {
-                kind = candidate;
-                return true;
-            }
-        }
-
-        kind = default;
-        return false;
-    }
+    public static bool TryParseWireName([NotNullWhen(true)] string? name, out CredentialKind kind) => WireNames.TryParse(name, ToWireName, out kind);
 
     /// <summary>The wire name of a status: <c>active</c>, <c>revoked</c> or <c>expired</c>.</summary>
     public static string ToWireName(CredentialStatus status) => status switch

@@ -40,18 +40,5 @@ public static class TaskStateMachine
     };
 
     /// <summary>Parses a wire name; exact and case-sensitive.</summary>
-    public static bool TryParseWireName([NotNullWhen(true)] string? name, out TaskState state)
-    {
-        foreach (var candidate in Enum.GetValues<TaskState>())
-        {
-            if (string.Equals(ToWireName(candidate), name, StringComparison.Ordinal))
-            {
-                state = candidate;
-                return true;
-            }
-        }
-
-        state = default;
-        return false;
-    }
+    public static bool TryParseWireName([NotNullWhen(true)] string? name, out TaskState state) => WireNames.TryParse(name, ToWireName, out state);
 }

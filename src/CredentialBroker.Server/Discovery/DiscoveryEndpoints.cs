@@ -33,7 +33,7 @@ internal static class DiscoveryEndpoints
         WriteArray(json, "revocation_endpoint_auth_methods_supported", authMethods);
         WriteArray(json, "introspection_endpoint_auth_signing_alg_values_supported", options.Value.EffectiveAlgorithms);
         WriteArray(json, "revocation_endpoint_auth_signing_alg_values_supported", options.Value.EffectiveAlgorithms);
-    }, cacheSeconds: 300);
+    }, cacheControl: "public, max-age=300");
 
     private static JsonWriterResult Jwks(SigningKeyRing keys) => new JsonWriterResult(json =>
     {
@@ -52,7 +52,7 @@ internal static class DiscoveryEndpoints
         }
 
         json.WriteEndArray();
-    }, cacheSeconds: 60);
+    }, cacheControl: "public, max-age=60");
 
     private static void WriteArray(Utf8JsonWriter json, string name, IEnumerable<string> values)
     {
@@ -63,18 +63,5 @@ internal static class DiscoveryEndpoints
         }
 
         json.WriteEndArray();
-    }
-
-    private sealed class JsonWriterResult(Action<Utf8JsonWriter> writeMembers, int cacheSeconds) : IResult
-    {
-        public async Task ExecuteAsync(HttpContext httpContext)
-        {
-            httpContext.Response.ContentType = "application/json";
-            httpContext.Response.Headers.CacheControl = $"public, max-age={cacheSeconds}";
-            await using var json = new Utf8JsonWriter(httpContext.Response.Body, JsonWriting.WriterOptions);
-            json.WriteStartObject();
-            writeMembers(json);
-            json.WriteEndObject();
-        }
     }
 }

@@ -32,7 +32,20 @@ internal static class OAuthEndpoints
         }
 
         var active = await introspection.IntrospectAsync(caller!, token, http.RequestAborted);
-        return new IntrospectionResult(active);
+        return new JsonWriterResult(json =>
+        {
+            // RFC 7662 §2.2: the token's claims with "active": true, or exactly {"active": false}.
+            json.WriteBoolean("active", active is not null);
+            if (active is not null)
+            {
+                json.WriteString("token_type", active.Typ);
+                using var payload = BrokerTokenClaims.Payload(active);
+                foreach (var claim in payload.RootElement.EnumerateObject())
+                {
+                    claim.WriteTo(json);
+                }
+            }
+        });
     }
 
     private static async Task<IResult> RevokeAsync(HttpContext http, CallerAuthenticator authenticator, RevocationService revocation)
@@ -81,7 +94,14 @@ internal static class OAuthEndpoints
 
         var result = await exchange.ExchangeAsync(caller!, request!, http.RequestAborted);
         return result.Succeeded
-            ? new TokenResponseResult(result)
+            ? new JsonWriterResult(json =>
+            {
+                json.WriteString("access_token", result.Token);
+                json.WriteString("issued_token_type", result.IssuedTokenType);
+                json.WriteString("token_type", result.TokenType);
+                json.WriteNumber("expires_in", result.ExpiresIn);
+                json.WriteString("scope", result.Scope);
+            })
             : OAuthErrors.Error(StatusCodes.Status400BadRequest, TokenExchangeForm.ErrorCode(result.Error.Value), result.Description);
     }
 
@@ -102,50 +122,5 @@ internal static class OAuthEndpoints
         return (null, authentication.Failure is CallerAuthenticationFailure.Ambiguous or CallerAuthenticationFailure.BadAssertionType
             ? OAuthErrors.InvalidRequest(authentication.Description)
             : OAuthErrors.InvalidClient(authentication.Description), null);
-    }
-
-    /// <summary>Writes an RFC 8693 §2.2.1 success response.</summary>
-    private sealed class TokenResponseResult(ExchangeResult result) : IResult
-    {
-        public async Task ExecuteAsync(HttpContext httpContext)
-        {
-            var response = httpContext.Response;
-            response.ContentType = "application/json";
-            response.Headers.CacheControl = "no-store";
-            response.Headers.Pragma = "no-cache";
-            await using var json = new Utf8JsonWriter(response.Body, JsonWriting.WriterOptions);
-            json.WriteStartObject();
-            json.WriteString("access_token", result.Token);
-            json.WriteString("issued_token_type", result.IssuedTokenType);
-            json.WriteString("token_type", result.TokenType);
-            json.WriteNumber("expires_in", result.ExpiresIn);
-            json.WriteString("scope", result.Scope);
-            json.WriteEndObject();
-        }
-    }
-
-    /// <summary>Writes an RFC 7662 answer: the token's claims with <c>active: true</c>, or exactly <c>{"active":false}</c>.</summary>
-    private sealed class IntrospectionResult(JsonWebToken? active) : IResult
-    {
-        public async Task ExecuteAsync(HttpContext httpContext)
-        {
-            var response = httpContext.Response;
-            response.ContentType = "application/json";
-            response.Headers.CacheControl = "no-store";
-            await using var json = new Utf8JsonWriter(response.Body, JsonWriting.WriterOptions);
-            json.WriteStartObject();
-            json.WriteBoolean("active", active is not null);
-            if (active is not null)
-            {
-                json.WriteString("token_type", active.Typ);
-                using var payload = BrokerTokenClaims.Payload(active);
-                foreach (var claim in payload.RootElement.EnumerateObject())
-                {
-                    claim.WriteTo(json);
-                }
-            }
-
-            json.WriteEndObject();
-        }
     }
 }

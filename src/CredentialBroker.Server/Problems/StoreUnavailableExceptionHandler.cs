@@ -19,7 +19,7 @@ internal sealed partial class StoreUnavailableExceptionHandler(ILogger<StoreUnav
             return false;
         }
 
-        LogUnavailable(logger, httpContext.Request.Path, exception.InnerException?.GetType().Name ?? exception.GetType().Name);
+        LogUnavailable(logger, httpContext.Request.Path, exception.InnerException?.Message ?? exception.Message);
         httpContext.Response.Headers.RetryAfter = RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
         var result = httpContext.Request.Path.StartsWithSegments("/oauth2")
             ? OAuthErrors.Error(StatusCodes.Status503ServiceUnavailable, "temporarily_unavailable", "The credential store is unavailable; nothing was issued or changed. Retry later.")

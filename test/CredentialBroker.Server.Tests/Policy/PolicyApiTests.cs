@@ -273,7 +273,8 @@ public sealed class PolicyApiTests : IDisposable
         Assert.Multiple(() =>
         {
             Assert.That(statuses, Is.Not.Empty);
-            Assert.That(statuses, Is.All.AnyOf(HttpStatusCode.Created, HttpStatusCode.Forbidden));
+            Assert.That(statuses, Is.All.AnyOf(HttpStatusCode.Created, HttpStatusCode.Forbidden),
+                () => string.Join('\n', _app.Logs.GetSnapshot().Where(r => r.Level >= Microsoft.Extensions.Logging.LogLevel.Warning).Select(r => r.Message + " " + r.Exception?.GetType().Name)));
         });
     }
 
