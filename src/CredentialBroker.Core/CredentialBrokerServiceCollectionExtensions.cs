@@ -19,7 +19,7 @@ public static class CredentialBrokerServiceCollectionExtensions
     /// <summary>
     /// Adds the broker's core services and options validation. Calling it twice is harmless. The host must
     /// also register a <see cref="SigningKeyRing"/>, a <see cref="TrustBundleSet"/>, a <see cref="RoleMap"/>,
-    /// an <see cref="IPolicySource"/> and a store.
+    /// an <see cref="IPolicySource"/>, an <see cref="IRevocationSignal"/>, metrics (<c>AddMetrics</c>) and a store.
     /// </summary>
     public static CredentialBrokerBuilder AddCredentialBroker(this IServiceCollection services)
     {
@@ -35,6 +35,14 @@ public static class CredentialBrokerServiceCollectionExtensions
         services.TryAddSingleton<IntrospectionService>();
         services.TryAddSingleton<RevocationService>();
         services.TryAddSingleton<TokenExchangeService>();
+        services.AddOptions<RevokerOptions>().ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<RevokerOptions>, RevokerOptionsValidator>());
+        services.TryAddSingleton<RevokerMetrics>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IDownstreamRevoker, BrokerTokenRevoker>());
+        services.TryAddSingleton<RevocationProcessor>();
+        services.TryAddSingleton<ExpirySweeper>();
+        services.TryAddSingleton<RevocationWorker>();
+        services.TryAddSingleton<IrrevocableRetrier>();
         return new CredentialBrokerBuilder(services);
     }
 
@@ -44,6 +52,8 @@ public static class CredentialBrokerServiceCollectionExtensions
         ArgumentNullException.ThrowIfNull(builder);
         builder.Services.TryAddSingleton<InMemoryCredentialStore>();
         builder.Services.TryAddSingleton<ICredentialStore>(sp => sp.GetRequiredService<InMemoryCredentialStore>());
+        builder.Services.TryAddSingleton<IRevokerStore>(sp => sp.GetRequiredService<InMemoryCredentialStore>());
+        builder.Services.TryAddSingleton<IRevocationFeed, InMemoryRevocationFeed>();
         builder.Services.TryAddSingleton<IRiskRegistry, InMemoryRiskRegistry>();
         return builder;
     }

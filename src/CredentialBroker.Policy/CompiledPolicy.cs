@@ -1,5 +1,7 @@
 using Cel;
 using CredentialBroker.Core.Policy;
+using CredentialBroker.Core.Storage;
+using CredentialBroker.Core.Tasks;
 using Microsoft.Extensions.Logging;
 
 namespace CredentialBroker.Policy;
@@ -17,14 +19,16 @@ public sealed partial class CompiledPolicy : IPolicy
 
     private readonly IReadOnlyList<CompiledRule> _rules;
     private readonly IReadOnlyDictionary<string, string> _dataClasses;
+    private readonly StateRevocation _stateRevocation;
     private readonly ILogger _logger;
 
-    internal CompiledPolicy(string version, string source, IReadOnlyList<CompiledRule> rules, IReadOnlyDictionary<string, string> dataClasses, ILogger logger)
+    internal CompiledPolicy(string version, string source, IReadOnlyList<CompiledRule> rules, IReadOnlyDictionary<string, string> dataClasses, StateRevocation stateRevocation, ILogger logger)
     {
         Version = version;
         Source = source;
         _rules = rules;
         _dataClasses = dataClasses;
+        _stateRevocation = stateRevocation;
         _logger = logger;
     }
 
@@ -42,6 +46,9 @@ public sealed partial class CompiledPolicy : IPolicy
 
     /// <inheritdoc />
     public string? RegisteredDataClass(string destination) => _dataClasses.GetValueOrDefault(destination);
+
+    /// <inheritdoc />
+    public IReadOnlyCollection<CredentialKind> RevokedOnEntering(string workflowId, TaskState state) => _stateRevocation.RevokedOnEntering(workflowId, state);
 
     /// <inheritdoc />
     public PolicyDecision Evaluate(PolicyInput input)

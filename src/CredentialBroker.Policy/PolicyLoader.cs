@@ -2,6 +2,8 @@ using System.Security.Cryptography;
 using System.Text;
 using Cel;
 using CredentialBroker.Core.Policy;
+using CredentialBroker.Core.Storage;
+using CredentialBroker.Core.Tasks;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using YamlDotNet.Core;
@@ -90,6 +92,8 @@ public static class PolicyLoader
         var rules = new List<CompiledRule>();
         var ruleIds = new HashSet<string>(StringComparer.Ordinal);
         var dataClasses = new Dictionary<string, (string Class, string File)>(StringComparer.Ordinal);
+        StateRevocationDocument? stateRevocation = null;
+        string? stateRevocationFile = null;
         var environment = new CelEnvironment(null, string.Empty);
         var sample = CelInput.From(CelInput.Sample(), "internal");
 
@@ -128,6 +132,16 @@ public static class PolicyLoader
                 }
             }
 
+            if (document.StateRevocation is not null)
+            {
+                if (stateRevocation is not null)
+                {
+                    errors.Add(new PolicyError(name, "stateRevocation", $"already defined in {stateRevocationFile}; define it in one file"));
+                }
+
+                (stateRevocation, stateRevocationFile) = (document.StateRevocation, name);
+            }
+
             var index = 0;
             foreach (var rule in document.Rules ?? [])
             {
@@ -140,6 +154,8 @@ public static class PolicyLoader
             }
         }
 
+        var revocationTable = stateRevocation is null ? StateRevocation.Default : CompileStateRevocation(stateRevocation, stateRevocationFile!, errors);
+
         if (errors.Count == 0 && rules.Count == 0)
         {
             errors.Add(new PolicyError(documents.Count == 1 ? documents[0].Name : source, "rules", "the policy has no rule, so it would deny everything"));
@@ -150,7 +166,61 @@ public static class PolicyLoader
             throw new PolicyLoadException(errors);
         }
 
-        return new CompiledPolicy(Version(documents), source, rules, dataClasses.ToDictionary(d => d.Key, d => d.Value.Class, StringComparer.Ordinal), logger ?? NullLogger.Instance);
+        return new CompiledPolicy(Version(documents), source, rules, dataClasses.ToDictionary(d => d.Key, d => d.Value.Class, StringComparer.Ordinal), revocationTable, logger ?? NullLogger.Instance);
+    }
+
+    private static StateRevocation CompileStateRevocation(StateRevocationDocument document, string file, List<PolicyError> errors)
+    {
+        Dictionary<TaskState, IReadOnlyCollection<CredentialKind>> Table(Dictionary<string, List<string>>? entries, string where)
+        {
+            var table = new Dictionary<TaskState, IReadOnlyCollection<CredentialKind>>();
+            foreach (var (stateName, kindNames) in entries ?? [])
+            {
+                if (!TaskStateMachine.TryParseWireName(stateName, out var state) || state == TaskState.Created)
+                {
+                    errors.Add(new PolicyError(file, $"{where}.{stateName}", "not a state a task can enter: running, paused or awaiting_approval"));
+                    continue;
+                }
+
+                if (TaskStateMachine.IsTerminal(state))
+                {
+                    errors.Add(new PolicyError(file, $"{where}.{stateName}", "terminal states always revoke everything; they cannot be configured"));
+                    continue;
+                }
+
+                var kinds = new List<CredentialKind>();
+                foreach (var kindName in kindNames ?? [])
+                {
+                    if (CredentialKinds.TryParseWireName(kindName, out var kind))
+                    {
+                        kinds.Add(kind);
+                    }
+                    else
+                    {
+                        errors.Add(new PolicyError(file, $"{where}.{stateName}", $"unknown credential kind '{kindName}' (task, delegated, access_token, secret)"));
+                    }
+                }
+
+                table[state] = kinds;
+            }
+
+            return table;
+        }
+
+        var defaults = document.Default is null ? null : Table(document.Default, "stateRevocation.default");
+        var workflows = new Dictionary<string, IReadOnlyDictionary<TaskState, IReadOnlyCollection<CredentialKind>>>(StringComparer.Ordinal);
+        foreach (var (workflow, entries) in document.Workflows ?? [])
+        {
+            workflows[workflow] = Table(entries, $"stateRevocation.workflows.{workflow}");
+        }
+
+        return new StateRevocation(
+            defaults ?? new Dictionary<TaskState, IReadOnlyCollection<CredentialKind>>
+            {
+                [TaskState.Paused] = StateRevocation.Default.RevokedOnEntering(string.Empty, TaskState.Paused),
+                [TaskState.AwaitingApproval] = StateRevocation.Default.RevokedOnEntering(string.Empty, TaskState.AwaitingApproval),
+            },
+            workflows);
     }
 
     private static CompiledRule? CompileRule(

@@ -14,16 +14,18 @@ namespace CredentialBroker.Redis;
 /// sharded sorted sets. Every call runs through <see cref="RedisResilience"/>, and any failure to reach
 /// Redis surfaces as <see cref="StoreUnavailableException"/> so the broker fails closed.
 /// </summary>
-public sealed class RedisCredentialStore : ICredentialStore
+public sealed partial class RedisCredentialStore : ICredentialStore
 {
     private readonly IConnectionMultiplexer _redis;
     private readonly RedisResilience _resilience;
     private readonly RedisKeys _keys;
     private readonly CredentialBrokerOptions _options;
+    private readonly TimeProvider _time;
 
     /// <summary>Creates the store over an existing connection.</summary>
-    public RedisCredentialStore(IConnectionMultiplexer redis, IOptions<RedisStoreOptions> storeOptions, IOptions<CredentialBrokerOptions> brokerOptions)
+    public RedisCredentialStore(IConnectionMultiplexer redis, IOptions<RedisStoreOptions> storeOptions, IOptions<CredentialBrokerOptions> brokerOptions, TimeProvider time)
     {
+        _time = time;
         ArgumentNullException.ThrowIfNull(storeOptions);
         ArgumentNullException.ThrowIfNull(brokerOptions);
         _redis = redis;
@@ -97,12 +99,12 @@ public sealed class RedisCredentialStore : ICredentialStore
         _resilience.ExecuteAsync(async ct =>
         {
             var db = Db;
-            var credentialFields = db.HashGetAsync(_keys.Credentials(taskId), [jti, jti + ":r"]);
+            var credentialFields = db.HashGetAsync(_keys.Credentials(taskId), MarkFields(jti));
             var taskEntries = db.HashGetAllAsync(_keys.Task(taskId));
             await Task.WhenAll(credentialFields, taskEntries);
             var credential = await credentialFields;
             var task = ReadTask(taskId, await taskEntries);
-            return credential[0].IsNull || task is null ? null : new CredentialLookup(FromStored(taskId, jti, credential[0]!, credential[1]), task);
+            return credential[0].IsNull || task is null ? null : new CredentialLookup(FromStored(taskId, jti, credential), task);
         }, cancellationToken);
 
     /// <inheritdoc />
@@ -136,9 +138,15 @@ public sealed class RedisCredentialStore : ICredentialStore
         ArgumentNullException.ThrowIfNull(request);
         return _resilience.ExecuteAsync(async ct =>
         {
+            if (request.RevokeKinds.Count > 0)
+            {
+                // The work entry goes first: a revocation must never be recorded without the work that carries it downstream.
+                await EnqueueAsync(request.TaskId);
+            }
+
             var result = (RedisResult[])(await Db.ScriptEvaluateAsync(
                 RedisScripts.ChangeState,
-                [_keys.Task(request.TaskId), _keys.Credentials(request.TaskId)],
+                [_keys.Task(request.TaskId), _keys.Credentials(request.TaskId), _keys.Pending(request.TaskId)],
                 [TaskStateMachine.ToWireName(request.Target),
                  string.Join(',', request.AllowedSources.Select(TaskStateMachine.ToWireName)),
                  request.At.ToUnixTimeMilliseconds(),
@@ -160,10 +168,13 @@ public sealed class RedisCredentialStore : ICredentialStore
     /// <inheritdoc />
     public ValueTask<int> RevokeSubtreeAsync(string taskId, string jti, DateTimeOffset at, string reason, CancellationToken cancellationToken) =>
         _resilience.ExecuteAsync(async ct =>
-            (int)await Db.ScriptEvaluateAsync(
+        {
+            await EnqueueAsync(taskId);
+            return (int)await Db.ScriptEvaluateAsync(
                 RedisScripts.RevokeSubtree,
-                [_keys.Credentials(taskId)],
-                [jti, at.ToUnixTimeMilliseconds(), reason]), cancellationToken);
+                [_keys.Credentials(taskId), _keys.Pending(taskId)],
+                [jti, at.ToUnixTimeMilliseconds(), reason]);
+        }, cancellationToken);
 
     /// <inheritdoc />
     public async ValueTask PingAsync(CancellationToken cancellationToken) =>
@@ -182,8 +193,8 @@ public sealed class RedisCredentialStore : ICredentialStore
 
         var entries = (await credentialEntries).ToDictionary(e => e.Name.ToString(), e => e.Value, StringComparer.Ordinal);
         var credentials = entries
-            .Where(e => !e.Key.EndsWith(":r", StringComparison.Ordinal))
-            .Select(e => FromStored(taskId, e.Key, e.Value!, entries.GetValueOrDefault(e.Key + ":r")))
+            .Where(e => !e.Key.Contains(':', StringComparison.Ordinal))
+            .Select(e => FromStored(taskId, e.Key, [e.Value, entries.GetValueOrDefault(e.Key + ":r"), entries.GetValueOrDefault(e.Key + ":x"), entries.GetValueOrDefault(e.Key + ":d")]))
             .OrderBy(c => c.IssuedAt)
             .ThenBy(c => c.Depth)
             .ThenBy(c => c.Kind)
@@ -221,23 +232,39 @@ public sealed class RedisCredentialStore : ICredentialStore
         return task;
     }
 
-    private static CredentialRecord FromStored(string taskId, string jti, string json, RedisValue revocation)
+    /// <summary>The fields of one credential: its record and its revoked, expiry-processed and downstream marks.</summary>
+    private static RedisValue[] MarkFields(string jti) => [jti, jti + ":r", jti + ":x", jti + ":d"];
+
+    /// <summary>A credential from its <see cref="MarkFields"/> values.</summary>
+    private static CredentialRecord FromStored(string taskId, string jti, RedisValue[] values)
     {
-        var stored = JsonSerializer.Deserialize(json, StoreJsonContext.Default.StoredCredential)!;
+        var stored = JsonSerializer.Deserialize((string)values[0]!, StoreJsonContext.Default.StoredCredential)!;
         var kind = CredentialKinds.TryParseWireName(stored.Kind, out var k) ? k : throw new InvalidDataException($"Credential {jti} has the unknown kind '{stored.Kind}'.");
         DateTimeOffset? revokedAt = null;
         string? reason = null;
-        if (!revocation.IsNullOrEmpty)
+        if (!values[1].IsNullOrEmpty)
         {
-            var mark = (string)revocation!;
+            var mark = (string)values[1]!;
             var bar = mark.IndexOf('|', StringComparison.Ordinal);
             revokedAt = DateTimeOffset.FromUnixTimeMilliseconds(long.Parse(mark.AsSpan(0, bar), CultureInfo.InvariantCulture));
             reason = mark[(bar + 1)..];
         }
 
+        DateTimeOffset? expiryProcessedAt = values[2].IsNullOrEmpty ? null : FromMilliseconds(values[2]);
+        DownstreamState? downstream = null;
+        if (!values[3].IsNullOrEmpty)
+        {
+            var d = JsonSerializer.Deserialize((string)values[3]!, StoreJsonContext.Default.StoredDownstream)!;
+            downstream = new DownstreamState(
+                d.At is { } at ? DateTimeOffset.FromUnixTimeMilliseconds(at) : null,
+                d.Verified is { } verified ? DateTimeOffset.FromUnixTimeMilliseconds(verified) : null,
+                d.Attempts, d.Irrevocable, d.Error, d.ResolvedBy);
+        }
+
         return new CredentialRecord(jti, taskId, kind, stored.Parent, stored.Holder,
             DateTimeOffset.FromUnixTimeSeconds(stored.Iat), DateTimeOffset.FromUnixTimeSeconds(stored.Exp), revokedAt, reason,
-            stored.Aud, stored.Depth, stored.Rules is null ? null : new PolicyReference(stored.Rules, stored.Pv ?? string.Empty));
+            stored.Aud, stored.Depth, stored.Rules is null ? null : new PolicyReference(stored.Rules, stored.Pv ?? string.Empty),
+            expiryProcessedAt, downstream);
     }
 
     private static TaskState ParseState(string? value) =>

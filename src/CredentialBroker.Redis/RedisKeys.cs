@@ -14,9 +14,23 @@ internal sealed class RedisKeys(string prefix, int expiryShards)
 
     public RedisKey Credentials(string taskId) => $"{prefix}:{{{taskId}}}:creds";
 
+    public RedisKey Pending(string taskId) => $"{prefix}:{{{taskId}}}:pending";
+
+    public RedisKey ClaimedShard(int shard) => $"{prefix}:{{exp:{shard}}}:claimed";
+
+    public int ExpiryShards => expiryShards;
+
+    public RedisKey Work => $"{prefix}:{{work}}:intents";
+
+    public RedisKey Feed => $"{prefix}:{{feed}}:events";
+
+    public RedisKey Retries => $"{prefix}:{{retry}}:due";
+
     public RedisKey ExpiryShard(int shard) => $"{prefix}:{{exp:{shard}}}:due";
 
     public RedisKey ExpiryShardOf(string taskId) => ExpiryShard(ShardOf(taskId));
+
+    public RedisKey ClaimedShardOf(string taskId) => ClaimedShard(ShardOf(taskId));
 
     public RedisKey Idempotency(string scopedKey) => $"{prefix}:idem:{{{scopedKey}}}";
 

@@ -28,6 +28,8 @@ public static class RedisStoreBuilderExtensions
         builder.Services.TryAddSingleton<IConnectionMultiplexer>(sp => Connect(sp.GetRequiredService<IOptions<RedisStoreOptions>>().Value));
         builder.Services.TryAddSingleton<RedisCredentialStore>();
         builder.Services.TryAddSingleton<ICredentialStore>(sp => sp.GetRequiredService<RedisCredentialStore>());
+        builder.Services.TryAddSingleton<IRevokerStore>(sp => sp.GetRequiredService<RedisCredentialStore>());
+        builder.Services.TryAddSingleton<IRevocationFeed, RedisRevocationFeed>();
         builder.Services.TryAddSingleton<IRiskRegistry, RedisRiskRegistry>();
         return builder;
     }

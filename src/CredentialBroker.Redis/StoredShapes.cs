@@ -28,8 +28,12 @@ internal sealed record StoredCredential(string Kind, string? Parent, string Hold
 [JsonSerializable(typeof(StoredCredential))]
 [JsonSerializable(typeof(StoredIdempotency))]
 [JsonSerializable(typeof(StoredRisk))]
+[JsonSerializable(typeof(StoredDownstream))]
 internal sealed partial class StoreJsonContext : JsonSerializerContext;
 
 internal sealed record StoredIdempotency(string RequestHash, string TaskId, string Jti, long IssuedAt);
 
 internal sealed record StoredRisk(string Level, string? Reason, string SetBy, DateTimeOffset SetAt);
+
+/// <summary>A credential's downstream outcome ('&lt;jti&gt;:d'). Times are unix ms.</summary>
+internal sealed record StoredDownstream(long? At, long? Verified, int Attempts, bool Irrevocable, string? Error, string? ResolvedBy);

@@ -30,10 +30,10 @@ internal sealed class CoreHarness
             (Pattern("spiffe://a.example/agents/"), BrokerRoles.Agent),
         ]);
         Issuance = new TaskIssuanceService(Store, Risk, Policy, Tokens, options, Time, NullLogger<TaskIssuanceService>.Instance);
+        Tasks = new TaskService(Store, Policy, Signal, Time, NullLogger<TaskService>.Instance);
+        Revocation = new RevocationService(Validator, Store, Signal, Time, NullLogger<RevocationService>.Instance);
         Exchange = new TokenExchangeService(Validator, svids, roles, Store, Risk, Policy, Tokens, options, Time, NullLogger<TokenExchangeService>.Instance);
-        Tasks = new TaskService(Store, Time, NullLogger<TaskService>.Instance);
         Introspection = new IntrospectionService(Validator, Store, Time, NullLogger<IntrospectionService>.Instance);
-        Revocation = new RevocationService(Validator, Store, Time, NullLogger<RevocationService>.Instance);
     }
 
     public FakeTimeProvider Time { get; } = new(Start);
@@ -42,6 +42,8 @@ internal sealed class CoreHarness
     public JwtSvidMinter Trust { get; } = new("a.example", SigningKey.Generate("trust-a"));
 
     public TestPolicy Policy { get; } = new();
+
+    public TestSignal Signal { get; } = new();
 
     public InMemoryRiskRegistry Risk { get; } = new();
 

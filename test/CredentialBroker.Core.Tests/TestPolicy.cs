@@ -24,6 +24,10 @@ internal sealed class TestPolicy : IPolicy, IPolicySource
 
     public string? RegisteredDataClass(string destination) => DataClasses.GetValueOrDefault(destination);
 
+    public Func<string, Core.Tasks.TaskState, IReadOnlyCollection<Core.Storage.CredentialKind>> Revokes { get; set; } = StateRevocation.Default.RevokedOnEntering;
+
+    public IReadOnlyCollection<Core.Storage.CredentialKind> RevokedOnEntering(string workflowId, Core.Tasks.TaskState state) => Revokes(workflowId, state);
+
     public PolicyDecision Evaluate(PolicyInput input)
     {
         lock (Inputs)

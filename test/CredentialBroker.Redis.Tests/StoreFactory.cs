@@ -23,6 +23,10 @@ internal sealed class StoreFactory : IAsyncDisposable
 
     public IConnectionMultiplexer Connection => _connection ?? throw new InvalidOperationException("Not a Redis store.");
 
+    public IRevocationFeed CreateFeed(StoreKind kind, FakeTimeProvider time) => kind == StoreKind.Embedded
+        ? new InMemoryRevocationFeed(time)
+        : new RedisRevocationFeed(Connection, Options.Create(new RedisStoreOptions { KeyPrefix = KeyPrefix }));
+
     public ICredentialStore Create(StoreKind kind, FakeTimeProvider time, string? connectionString = null, int retryAttempts = 2)
     {
         if (kind == StoreKind.Embedded)
@@ -38,7 +42,7 @@ internal sealed class StoreFactory : IAsyncDisposable
             OperationTimeout = TimeSpan.FromSeconds(2),
         };
         _connection = RedisStoreBuilderExtensions.Connect(options);
-        return new RedisCredentialStore(_connection, Options.Create(options), BrokerOptions);
+        return new RedisCredentialStore(_connection, Options.Create(options), BrokerOptions, time);
     }
 
     public async ValueTask DisposeAsync()

@@ -15,4 +15,10 @@ public interface IPolicy
 
     /// <summary>Decides one grant.</summary>
     PolicyDecision Evaluate(PolicyInput input);
+
+    /// <summary>
+    /// Which credential kinds a task of <paramref name="workflowId"/> loses when it enters the non-terminal
+    /// state <paramref name="state"/> (terminal states always revoke everything, whatever the policy says).
+    /// </summary>
+    IReadOnlyCollection<Storage.CredentialKind> RevokedOnEntering(string workflowId, Tasks.TaskState state);
 }

@@ -16,14 +16,16 @@ public sealed partial class RevocationService
 
     private readonly BrokerTokenValidator _validator;
     private readonly ICredentialStore _store;
+    private readonly IRevocationSignal _signal;
     private readonly TimeProvider _time;
     private readonly ILogger<RevocationService> _logger;
 
     /// <summary>Creates the service.</summary>
-    public RevocationService(BrokerTokenValidator validator, ICredentialStore store, TimeProvider time, ILogger<RevocationService> logger)
+    public RevocationService(BrokerTokenValidator validator, ICredentialStore store, IRevocationSignal signal, TimeProvider time, ILogger<RevocationService> logger)
     {
         _validator = validator;
         _store = store;
+        _signal = signal;
         _time = time;
         _logger = logger;
     }
@@ -57,6 +59,11 @@ public sealed partial class RevocationService
         }
 
         var revoked = await _store.RevokeSubtreeAsync(taskId, jti, _time.GetUtcNowMilliseconds(), RevocationReasons.Holder, cancellationToken);
+        if (revoked > 0)
+        {
+            _signal.WorkAvailable();
+        }
+
         LogRevoked(_logger, jti, taskId, revoked, caller.Id.Value);
         return true;
     }

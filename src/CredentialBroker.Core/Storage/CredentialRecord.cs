@@ -13,6 +13,8 @@ namespace CredentialBroker.Core.Storage;
 /// <param name="Audience">The resource an access token is for; <see langword="null"/> for task tokens.</param>
 /// <param name="Depth">How many delegations lie between the task token and this credential (0 for the task token and its access tokens).</param>
 /// <param name="Policy">The policy decision that allowed it.</param>
+/// <param name="ExpiryProcessedAt">When the revoker processed its expiry (started its downstream revocation), if it has.</param>
+/// <param name="Downstream">How far its invalidation has got downstream, once it is revoked or expired.</param>
 public sealed record CredentialRecord(
     string Jti,
     string TaskId,
@@ -25,7 +27,9 @@ public sealed record CredentialRecord(
     string? RevocationReason = null,
     string? Audience = null,
     int Depth = 0,
-    PolicyReference? Policy = null)
+    PolicyReference? Policy = null,
+    DateTimeOffset? ExpiryProcessedAt = null,
+    DownstreamState? Downstream = null)
 {
     /// <summary>The credential's status at <paramref name="now"/>.</summary>
     public CredentialStatus StatusAt(DateTimeOffset now) =>

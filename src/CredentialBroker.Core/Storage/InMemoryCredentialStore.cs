@@ -5,14 +5,20 @@ namespace CredentialBroker.Core.Storage;
 
 /// <summary>
 /// The embedded store for development mode and single-node trials: everything in process memory, gone on
-/// restart (like <c>vault server -dev</c>). It passes the same contract suite as the Redis store.
+/// restart (like <c>vault server -dev</c>). It keeps the same contract as the Redis store — the tasks, the
+/// expiry index and the revoker's work queue — and passes the same contract suite.
 /// </summary>
-public sealed class InMemoryCredentialStore : ICredentialStore
+public sealed class InMemoryCredentialStore : ICredentialStore, IRevokerStore
 {
     private readonly ConcurrentDictionary<string, TaskEntry> _tasks = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, (IdempotencyRecord Record, DateTimeOffset ExpiresAt)> _idempotency = new(StringComparer.Ordinal);
+    private readonly Lock _queues = new();
     private readonly SortedSet<(DateTimeOffset ExpiresAt, string TaskId, string Jti)> _expiryIndex = [];
+    private readonly Dictionary<(string TaskId, string Jti), DateTimeOffset> _expiryClaims = [];
+    private readonly List<WorkEntry> _work = [];
+    private readonly SortedSet<(DateTimeOffset DueAt, string TaskId, string Jti)> _retries = [];
     private readonly TimeProvider _time;
+    private long _workIds;
 
     /// <summary>Creates an empty store.</summary>
     public InMemoryCredentialStore(TimeProvider time) => _time = time;
@@ -22,7 +28,7 @@ public sealed class InMemoryCredentialStore : ICredentialStore
     {
         get
         {
-            lock (_expiryIndex)
+            lock (_queues)
             {
                 return _expiryIndex.Count;
             }
@@ -34,7 +40,7 @@ public sealed class InMemoryCredentialStore : ICredentialStore
     {
         ArgumentNullException.ThrowIfNull(task);
         ArgumentNullException.ThrowIfNull(taskToken);
-        lock (_expiryIndex)
+        lock (_queues)
         {
             _expiryIndex.Add((taskToken.ExpiresAt, task.TaskId, taskToken.Jti));
         }
@@ -99,7 +105,7 @@ public sealed class InMemoryCredentialStore : ICredentialStore
             return ValueTask.FromResult(CredentialAddition.TaskNotFound);
         }
 
-        lock (_expiryIndex)
+        lock (_queues)
         {
             _expiryIndex.Add((credential.ExpiresAt, credential.TaskId, credential.Jti));
         }
@@ -135,6 +141,7 @@ public sealed class InMemoryCredentialStore : ICredentialStore
             return ValueTask.FromResult(new StateChange(StateChangeOutcome.NotFound, default, 0));
         }
 
+        StateChange change;
         lock (entry)
         {
             var current = entry.Task.State;
@@ -156,12 +163,20 @@ public sealed class InMemoryCredentialStore : ICredentialStore
                 if (credential.RevokedAt is null && request.RevokeKinds.Contains(credential.Kind))
                 {
                     entry.Credentials[i] = credential with { RevokedAt = request.At, RevocationReason = request.RevocationReason };
+                    entry.Pending.Add(credential.Jti);
                     revoked++;
                 }
             }
 
-            return ValueTask.FromResult(new StateChange(StateChangeOutcome.Changed, current, revoked));
+            change = new StateChange(StateChangeOutcome.Changed, current, revoked);
         }
+
+        if (change.Revoked > 0)
+        {
+            Enqueue(request.TaskId);
+        }
+
+        return ValueTask.FromResult(change);
     }
 
     /// <inheritdoc />
@@ -172,6 +187,7 @@ public sealed class InMemoryCredentialStore : ICredentialStore
             return ValueTask.FromResult(0);
         }
 
+        var revoked = 0;
         lock (entry)
         {
             if (entry.Find(jti) is null)
@@ -179,7 +195,6 @@ public sealed class InMemoryCredentialStore : ICredentialStore
                 return ValueTask.FromResult(0);
             }
 
-            var revoked = 0;
             var pending = new Queue<string>([jti]);
             while (pending.TryDequeue(out var next))
             {
@@ -200,17 +215,216 @@ public sealed class InMemoryCredentialStore : ICredentialStore
                     if (credential.RevokedAt is null)
                     {
                         entry.Credentials[i] = credential with { RevokedAt = at, RevocationReason = isRoot ? reason : RevocationReasons.Cascade };
+                        entry.Pending.Add(credential.Jti);
                         revoked++;
                     }
                 }
             }
-
-            return ValueTask.FromResult(revoked);
         }
+
+        if (revoked > 0)
+        {
+            Enqueue(taskId);
+        }
+
+        return ValueTask.FromResult(revoked);
     }
 
     /// <inheritdoc />
     public ValueTask PingAsync(CancellationToken cancellationToken) => ValueTask.CompletedTask;
+
+    /// <inheritdoc />
+    public ValueTask<IReadOnlyList<DueCredential>> ClaimDueAsync(DateTimeOffset now, int limit, TimeSpan lease, CancellationToken cancellationToken)
+    {
+        var claimed = new List<DueCredential>();
+        lock (_queues)
+        {
+            foreach (var (expiresAt, taskId, jti) in _expiryIndex)
+            {
+                if (expiresAt > now || claimed.Count >= limit)
+                {
+                    break;
+                }
+
+                if (_expiryClaims.TryGetValue((taskId, jti), out var leaseUntil) && leaseUntil > now)
+                {
+                    continue;
+                }
+
+                _expiryClaims[(taskId, jti)] = now + lease;
+                claimed.Add(new DueCredential(taskId, jti, expiresAt));
+            }
+        }
+
+        return ValueTask.FromResult<IReadOnlyList<DueCredential>>(claimed);
+    }
+
+    /// <inheritdoc />
+    public ValueTask<bool> ExpireAsync(DueCredential due, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(due);
+        if (!_tasks.TryGetValue(due.TaskId, out var entry))
+        {
+            return ValueTask.FromResult(false);
+        }
+
+        lock (entry)
+        {
+            var index = entry.Credentials.FindIndex(c => c.Jti == due.Jti);
+            if (index < 0)
+            {
+                return ValueTask.FromResult(false);
+            }
+
+            var credential = entry.Credentials[index];
+            if (credential.RevokedAt is not null || credential.ExpiryProcessedAt is not null || credential.ExpiresAt > now)
+            {
+                return ValueTask.FromResult(false);
+            }
+
+            entry.Credentials[index] = credential with { ExpiryProcessedAt = now };
+            entry.Pending.Add(due.Jti);
+        }
+
+        Enqueue(due.TaskId);
+        return ValueTask.FromResult(true);
+    }
+
+    /// <inheritdoc />
+    public ValueTask ReleaseAsync(IReadOnlyList<DueCredential> claimed, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(claimed);
+        lock (_queues)
+        {
+            foreach (var due in claimed)
+            {
+                _expiryIndex.Remove((due.ExpiresAt, due.TaskId, due.Jti));
+                _expiryClaims.Remove((due.TaskId, due.Jti));
+            }
+        }
+
+        return ValueTask.CompletedTask;
+    }
+
+    /// <inheritdoc />
+    public ValueTask<IReadOnlyList<RevocationWork>> TakeWorkAsync(string consumer, int count, TimeSpan reclaimAfter, CancellationToken cancellationToken)
+    {
+        var now = _time.GetUtcNow();
+        var taken = new List<RevocationWork>();
+        lock (_queues)
+        {
+            foreach (var entry in _work)
+            {
+                if (taken.Count >= count)
+                {
+                    break;
+                }
+
+                if (entry.TakenBy is null || entry.TakenAt + reclaimAfter <= now)
+                {
+                    entry.TakenBy = consumer;
+                    entry.TakenAt = now;
+                    taken.Add(new RevocationWork(entry.Id, entry.TaskId, entry.EnqueuedAt));
+                }
+            }
+        }
+
+        return ValueTask.FromResult<IReadOnlyList<RevocationWork>>(taken);
+    }
+
+    /// <inheritdoc />
+    public ValueTask AckWorkAsync(IReadOnlyList<RevocationWork> work, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(work);
+        var ids = work.Select(w => w.Id).ToHashSet(StringComparer.Ordinal);
+        lock (_queues)
+        {
+            _work.RemoveAll(e => ids.Contains(e.Id));
+        }
+
+        return ValueTask.CompletedTask;
+    }
+
+    /// <inheritdoc />
+    public ValueTask<IReadOnlyList<CredentialRecord>> GetPendingAsync(string taskId, CancellationToken cancellationToken)
+    {
+        if (!_tasks.TryGetValue(taskId, out var entry))
+        {
+            return ValueTask.FromResult<IReadOnlyList<CredentialRecord>>([]);
+        }
+
+        lock (entry)
+        {
+            return ValueTask.FromResult<IReadOnlyList<CredentialRecord>>([.. entry.Credentials.Where(c => entry.Pending.Contains(c.Jti))]);
+        }
+    }
+
+    /// <inheritdoc />
+    public ValueTask CompleteAsync(string taskId, string jti, DownstreamState outcome, DateTimeOffset? retryAt, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(outcome);
+        if (!_tasks.TryGetValue(taskId, out var entry))
+        {
+            return ValueTask.CompletedTask;
+        }
+
+        lock (entry)
+        {
+            var index = entry.Credentials.FindIndex(c => c.Jti == jti);
+            if (index >= 0)
+            {
+                entry.Credentials[index] = entry.Credentials[index] with { Downstream = outcome };
+            }
+
+            entry.Pending.Remove(jti);
+        }
+
+        lock (_queues)
+        {
+            _retries.RemoveWhere(r => r.TaskId == taskId && r.Jti == jti);
+            if (outcome.Irrevocable && retryAt is { } at)
+            {
+                _retries.Add((at, taskId, jti));
+            }
+        }
+
+        return ValueTask.CompletedTask;
+    }
+
+    /// <inheritdoc />
+    public ValueTask<IReadOnlyList<(string TaskId, string Jti)>> ClaimRetriesAsync(DateTimeOffset now, int limit, TimeSpan lease, CancellationToken cancellationToken)
+    {
+        var claimed = new List<(DateTimeOffset, string TaskId, string Jti)>();
+        lock (_queues)
+        {
+            claimed.AddRange(_retries.TakeWhile(r => r.DueAt <= now).Take(limit));
+            foreach (var retry in claimed)
+            {
+                // The lease: the entry comes due again if the claimer never completes it.
+                _retries.Remove(retry);
+                _retries.Add((now + lease, retry.TaskId, retry.Jti));
+            }
+        }
+
+        return ValueTask.FromResult<IReadOnlyList<(string TaskId, string Jti)>>([.. claimed.Select(c => (c.TaskId, c.Jti))]);
+    }
+
+    /// <inheritdoc />
+    public ValueTask<long> DepthAsync(CancellationToken cancellationToken)
+    {
+        lock (_queues)
+        {
+            return ValueTask.FromResult((long)_work.Count);
+        }
+    }
+
+    private void Enqueue(string taskId)
+    {
+        lock (_queues)
+        {
+            _work.Add(new WorkEntry((++_workIds).ToString(System.Globalization.CultureInfo.InvariantCulture), taskId, _time.GetUtcNowMilliseconds()));
+        }
+    }
 
     private sealed class TaskEntry(TaskRecord task, CredentialRecord taskToken)
     {
@@ -218,6 +432,21 @@ public sealed class InMemoryCredentialStore : ICredentialStore
 
         public List<CredentialRecord> Credentials { get; } = [taskToken];
 
+        public HashSet<string> Pending { get; } = new(StringComparer.Ordinal);
+
         public CredentialRecord? Find(string jti) => Credentials.Find(c => c.Jti == jti);
+    }
+
+    private sealed class WorkEntry(string id, string taskId, DateTimeOffset enqueuedAt)
+    {
+        public string Id { get; } = id;
+
+        public string TaskId { get; } = taskId;
+
+        public DateTimeOffset EnqueuedAt { get; } = enqueuedAt;
+
+        public string? TakenBy { get; set; }
+
+        public DateTimeOffset TakenAt { get; set; }
     }
 }

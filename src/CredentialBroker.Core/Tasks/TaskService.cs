@@ -1,4 +1,6 @@
 using CredentialBroker.Core.Identity;
+using CredentialBroker.Core.Policy;
+using CredentialBroker.Core.Revocation;
 using CredentialBroker.Core.Storage;
 using Microsoft.Extensions.Logging;
 
@@ -7,20 +9,24 @@ namespace CredentialBroker.Core.Tasks;
 /// <summary>
 /// Reads tasks and moves them through their state machine. Only the orchestrator that created a task, or
 /// the SOC, may see or change it; to anyone else it does not exist. Terminal states revoke every
-/// credential of the task in the same atomic store step as the state change.
+/// credential of the task in the same atomic store step as the state change; other states revoke what the
+/// policy's state-revocation table says (by default: pausing and awaiting approval revoke downstream
+/// credentials). The revoker is told at once, so downstream revocation starts without waiting for a poll.
 /// </summary>
 public sealed partial class TaskService
 {
-    private static readonly CredentialKind[] AllKinds = Enum.GetValues<CredentialKind>();
-
     private readonly ICredentialStore _store;
+    private readonly IPolicySource _policy;
+    private readonly IRevocationSignal _signal;
     private readonly TimeProvider _time;
     private readonly ILogger<TaskService> _logger;
 
     /// <summary>Creates the service.</summary>
-    public TaskService(ICredentialStore store, TimeProvider time, ILogger<TaskService> logger)
+    public TaskService(ICredentialStore store, IPolicySource policy, IRevocationSignal signal, TimeProvider time, ILogger<TaskService> logger)
     {
         _store = store;
+        _policy = policy;
+        _signal = signal;
         _time = time;
         _logger = logger;
     }
@@ -37,20 +43,23 @@ public sealed partial class TaskService
     public async ValueTask<StateTransition> ChangeStateAsync(CallerIdentity caller, string taskId, TaskState target, string? reason, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(caller);
-        if (await GetAsync(caller, taskId, cancellationToken) is null)
+        if (await GetAsync(caller, taskId, cancellationToken) is not { } before)
         {
             return new StateTransition(StateChangeOutcome.NotFound, null, default, 0);
         }
 
-        var terminal = TaskStateMachine.IsTerminal(target);
         var change = await _store.ChangeStateAsync(new StateChangeRequest(
             taskId,
             target,
             TaskStateMachine.SourcesOf(target),
             _time.GetUtcNowMilliseconds(),
             reason,
-            terminal ? AllKinds : [],
+            _policy.Current.RevokedOnEntering(before.Task.Workflow.Id, target),
             target == TaskState.Completed ? RevocationReasons.TaskCompleted : RevocationReasons.TaskState), cancellationToken);
+        if (change.Revoked > 0)
+        {
+            _signal.WorkAvailable();
+        }
 
         switch (change.Outcome)
         {

@@ -1,6 +1,7 @@
 -- Moves a task to a new state if its current state allows it, and revokes credentials of the given kinds
--- in the same atomic step. Revocation marks live in the credentials hash as '<jti>:r' = '<unix ms>|<reason>'.
--- KEYS[1] task hash, KEYS[2] credentials hash
+-- in the same atomic step. Credentials are fields named by jti; marks are '<jti>:r' (revoked: '<unix ms>|<reason>'),
+-- '<jti>:x' (expiry processed) and '<jti>:d' (downstream outcome). Revoked credentials join the pending set.
+-- KEYS[1] task hash, KEYS[2] credentials hash, KEYS[3] pending set
 -- ARGV: target, allowed sources (comma separated), at (unix ms), reason, kinds to revoke (comma separated), revocation reason
 local current = redis.call('HGET', KEYS[1], 'state')
 if not current then
@@ -29,10 +30,15 @@ if ARGV[5] ~= '' then
   local mark = ARGV[3] .. '|' .. ARGV[6]
   for i = 1, #fields, 2 do
     local jti = fields[i]
-    if string.sub(jti, -2) ~= ':r' and not marked[jti] and kinds[cjson.decode(fields[i + 1]).kind] then
+    if not string.find(jti, ':', 1, true) and not marked[jti] and kinds[cjson.decode(fields[i + 1]).kind] then
       redis.call('HSET', KEYS[2], jti .. ':r', mark)
+      redis.call('SADD', KEYS[3], jti)
       revoked = revoked + 1
     end
+  end
+  if revoked > 0 then
+    local ttl = redis.call('PTTL', KEYS[2])
+    if ttl > 0 then redis.call('PEXPIRE', KEYS[3], ttl) end
   end
 end
 return {'ok', current, revoked}

@@ -1,6 +1,7 @@
 -- Revokes a credential and every credential derived from it, atomically. The root gets the given reason,
--- descendants 'cascade'; credentials revoked earlier keep their first revocation.
--- KEYS[1] credentials hash
+-- descendants 'cascade'; credentials revoked earlier keep their first revocation. Newly revoked credentials
+-- join the pending set.
+-- KEYS[1] credentials hash, KEYS[2] pending set
 -- ARGV: root jti, at (unix ms), reason
 local fields = redis.call('HGETALL', KEYS[1])
 local marked = {}
@@ -10,7 +11,7 @@ for i = 1, #fields, 2 do
   local jti = fields[i]
   if string.sub(jti, -2) == ':r' then
     marked[string.sub(jti, 1, -3)] = true
-  else
+  elseif not string.find(jti, ':', 1, true) then
     if jti == ARGV[1] then found = true end
     local parent = cjson.decode(fields[i + 1]).parent
     if type(parent) == 'string' then
@@ -32,10 +33,15 @@ while head <= #queue do
     local reason = 'cascade'
     if jti == ARGV[1] then reason = ARGV[3] end
     redis.call('HSET', KEYS[1], jti .. ':r', ARGV[2] .. '|' .. reason)
+    redis.call('SADD', KEYS[2], jti)
     revoked = revoked + 1
   end
   for _, child in ipairs(children[jti] or {}) do
     table.insert(queue, child)
   end
+end
+if revoked > 0 then
+  local ttl = redis.call('PTTL', KEYS[1])
+    if ttl > 0 then redis.call('PEXPIRE', KEYS[2], ttl) end
 end
 return revoked

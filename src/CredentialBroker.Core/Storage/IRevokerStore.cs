@@ -1,0 +1,41 @@
+namespace CredentialBroker.Core.Storage;
+
+/// <summary>
+/// The revoker's durable work. Revoking a credential (a state change, RFC 7009, a bulk revocation, TTL
+/// expiry) leaves it <em>pending</em> in its task, and — written before the revocation itself — an entry in a
+/// shared work queue naming the task. Any broker replica takes the work, delivers each pending credential
+/// downstream and only then completes it; work a crashed replica took is taken over after a lease. Nothing
+/// lives only in a process's memory, duplicates are harmless, gaps impossible.
+/// </summary>
+public interface IRevokerStore
+{
+    /// <summary>Claims up to <paramref name="limit"/> credentials whose expiry is at or before <paramref name="now"/>, for <paramref name="lease"/> (claims a crashed sweeper held are claimed again).</summary>
+    ValueTask<IReadOnlyList<DueCredential>> ClaimDueAsync(DateTimeOffset now, int limit, TimeSpan lease, CancellationToken cancellationToken);
+
+    /// <summary>Marks the expiry of a claimed credential as processed and makes it pending, unless it was revoked or processed already. Idempotent.</summary>
+    ValueTask<bool> ExpireAsync(DueCredential due, DateTimeOffset now, CancellationToken cancellationToken);
+
+    /// <summary>Drops finished claims from the expiry index.</summary>
+    ValueTask ReleaseAsync(IReadOnlyList<DueCredential> claimed, CancellationToken cancellationToken);
+
+    /// <summary>Takes up to <paramref name="count"/> work entries for <paramref name="consumer"/>, including entries another consumer took more than <paramref name="reclaimAfter"/> ago and never acknowledged.</summary>
+    ValueTask<IReadOnlyList<RevocationWork>> TakeWorkAsync(string consumer, int count, TimeSpan reclaimAfter, CancellationToken cancellationToken);
+
+    /// <summary>Acknowledges finished work.</summary>
+    ValueTask AckWorkAsync(IReadOnlyList<RevocationWork> work, CancellationToken cancellationToken);
+
+    /// <summary>The task's credentials whose downstream revocation is pending.</summary>
+    ValueTask<IReadOnlyList<CredentialRecord>> GetPendingAsync(string taskId, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Records the downstream outcome of a pending credential and takes it off the pending set. An
+    /// irrevocable outcome schedules a retry at <paramref name="retryAt"/>.
+    /// </summary>
+    ValueTask CompleteAsync(string taskId, string jti, DownstreamState outcome, DateTimeOffset? retryAt, CancellationToken cancellationToken);
+
+    /// <summary>Claims irrevocable credentials due for another attempt.</summary>
+    ValueTask<IReadOnlyList<(string TaskId, string Jti)>> ClaimRetriesAsync(DateTimeOffset now, int limit, TimeSpan lease, CancellationToken cancellationToken);
+
+    /// <summary>How many work entries are waiting or taken but not acknowledged.</summary>
+    ValueTask<long> DepthAsync(CancellationToken cancellationToken);
+}

@@ -1,0 +1,60 @@
+using System.Globalization;
+using CredentialBroker.Core.Storage;
+using Microsoft.Extensions.Options;
+using StackExchange.Redis;
+
+namespace CredentialBroker.Redis;
+
+/// <summary>
+/// The revocation feed as a Redis stream (<c>cb:{feed}:events</c>). Stream ids are the feed's event ids, so a
+/// resource server resumes exactly where it stopped; the stream is trimmed by age, never by count.
+/// </summary>
+public sealed class RedisRevocationFeed : IRevocationFeed
+{
+    private readonly IConnectionMultiplexer _redis;
+    private readonly RedisResilience _resilience;
+    private readonly RedisKey _key;
+
+    /// <summary>Creates the feed over an existing connection.</summary>
+    public RedisRevocationFeed(IConnectionMultiplexer redis, IOptions<RedisStoreOptions> options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _redis = redis;
+        _resilience = new RedisResilience(options.Value);
+        _key = new RedisKeys(options.Value.KeyPrefix, options.Value.ExpiryIndexShards).Feed;
+    }
+
+    /// <inheritdoc />
+    public ValueTask<string> AppendAsync(RevocationEvent revocation, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(revocation);
+        NameValueEntry[] fields =
+        [
+            new("jti", revocation.Jti),
+            new("task", revocation.TaskId),
+            new("exp", revocation.ExpiresAt.ToUnixTimeSeconds()),
+            new("reason", revocation.Reason),
+            new("at", revocation.RevokedAt.ToUnixTimeMilliseconds()),
+        ];
+        return _resilience.ExecuteAsync(async ct => (string)(await _redis.GetDatabase().StreamAddAsync(_key, fields))!, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public ValueTask<IReadOnlyList<RevocationEvent>> ReadAsync(string? afterId, int count, CancellationToken cancellationToken) =>
+        _resilience.ExecuteAsync<IReadOnlyList<RevocationEvent>>(async ct =>
+        {
+            var entries = await _redis.GetDatabase().StreamRangeAsync(_key, afterId is null ? "-" : "(" + afterId, "+", count);
+            return [.. entries.Select(e => new RevocationEvent(
+                e.Id!,
+                (string)e["jti"]!,
+                (string)e["task"]!,
+                DateTimeOffset.FromUnixTimeSeconds((long)e["exp"]),
+                (string)e["reason"]!,
+                DateTimeOffset.FromUnixTimeMilliseconds((long)e["at"])))];
+        }, cancellationToken);
+
+    /// <inheritdoc />
+    public async ValueTask TrimAsync(DateTimeOffset before, CancellationToken cancellationToken) =>
+        await _resilience.ExecuteAsync(async ct =>
+            await _redis.GetDatabase().ExecuteAsync("XTRIM", _key, "MINID", before.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture) + "-0"), cancellationToken);
+}

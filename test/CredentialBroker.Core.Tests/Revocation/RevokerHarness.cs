@@ -1,0 +1,62 @@
+using System.Diagnostics.Metrics;
+using CredentialBroker.Core.Revocation;
+using CredentialBroker.Core.Storage;
+using Microsoft.Extensions.Logging.Testing;
+using Microsoft.Extensions.Options;
+
+namespace CredentialBroker.Core.Tests.Revocation;
+
+/// <summary>The core harness plus the revoker: feed, downstream revokers, processor, sweeper, worker, retrier, metrics.</summary>
+internal sealed class RevokerHarness : IDisposable
+{
+    public RevokerHarness(params IDownstreamRevoker[] downstream)
+    {
+        Core = new CoreHarness();
+        Store = (InMemoryCredentialStore)Core.Store;
+        Feed = new InMemoryRevocationFeed(Core.Time);
+        Metrics = new RevokerMetrics(MeterFactory);
+        var options = Options.Create(Settings);
+        Processor = new RevocationProcessor(Store, Feed, [.. downstream, new BrokerTokenRevoker(Store, Core.Time)], options, Metrics, Core.Time, ProcessorLog);
+        Sweeper = new ExpirySweeper(Store, Core.Signal, options, Metrics, Core.Time);
+        Worker = new RevocationWorker(Store, Processor, options, Metrics, new FakeLogger<RevocationWorker>());
+        Retrier = new IrrevocableRetrier(Store, Store, Processor, options, Core.Time);
+    }
+
+    public CoreHarness Core { get; }
+
+    public InMemoryCredentialStore Store { get; }
+
+    public InMemoryRevocationFeed Feed { get; }
+
+    public RevokerOptions Settings { get; } = new() { DownstreamRetryDelay = TimeSpan.FromMilliseconds(1), DownstreamAttempts = 4 };
+
+    public TestMeterFactory MeterFactory { get; } = new();
+
+    public RevokerMetrics Metrics { get; }
+
+    public FakeLogger<RevocationProcessor> ProcessorLog { get; } = new();
+
+    public RevocationProcessor Processor { get; }
+
+    public ExpirySweeper Sweeper { get; }
+
+    public RevocationWorker Worker { get; }
+
+    public IrrevocableRetrier Retrier { get; }
+
+    public void Dispose() => MeterFactory.Dispose();
+
+    public sealed class TestMeterFactory : IMeterFactory
+    {
+        private readonly List<Meter> _meters = [];
+
+        public Meter Create(MeterOptions options)
+        {
+            var meter = new Meter(options.Name, options.Version, options.Tags, this);
+            _meters.Add(meter);
+            return meter;
+        }
+
+        public void Dispose() => _meters.ForEach(m => m.Dispose());
+    }
+}

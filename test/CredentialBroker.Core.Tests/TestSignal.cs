@@ -1,0 +1,13 @@
+using CredentialBroker.Core.Revocation;
+
+namespace CredentialBroker.Core.Tests;
+
+/// <summary>Counts the revoker being told that work is waiting.</summary>
+internal sealed class TestSignal : IRevocationSignal
+{
+    private int _count;
+
+    public int Count => _count;
+
+    public void WorkAvailable() => Interlocked.Increment(ref _count);
+}

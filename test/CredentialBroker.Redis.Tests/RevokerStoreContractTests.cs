@@ -1,0 +1,229 @@
+using CredentialBroker.Core;
+using CredentialBroker.Core.Storage;
+using CredentialBroker.Core.Tasks;
+using Microsoft.Extensions.Time.Testing;
+
+namespace CredentialBroker.Redis.Tests;
+
+/// <summary>The revoker's durable work — pending credentials, the work queue, expiry claims, retries, the feed — for both stores.</summary>
+[TestFixture(StoreKind.Embedded)]
+[TestFixture(StoreKind.Redis)]
+public sealed class RevokerStoreContractTests(StoreKind kind) : IAsyncDisposable
+{
+    private static readonly DateTimeOffset Start = TimeProvider.System.GetUtcNowSeconds();
+    private static readonly CredentialKind[] AllKinds = Enum.GetValues<CredentialKind>();
+    private readonly FakeTimeProvider _time = new(Start);
+    private readonly StoreFactory _factory = new();
+    private ICredentialStore _store = null!;
+    private IRevokerStore _revoker = null!;
+    private IRevocationFeed _feed = null!;
+
+    [SetUp]
+    public void SetUp()
+    {
+        _store = _factory.Create(kind, _time);
+        _revoker = (IRevokerStore)_store;
+        _feed = _factory.CreateFeed(kind, _time);
+    }
+
+    public ValueTask DisposeAsync() => _factory.DisposeAsync();
+
+    private async Task<string> CreateAsync(TimeSpan? ttl = null, string jti = "jti-1")
+    {
+        var taskId = "tsk_" + Guid.NewGuid().ToString("N");
+        var expiresAt = Start + (ttl ?? TimeSpan.FromMinutes(10));
+        var task = new TaskRecord(taskId, "spiffe://a.example/agent", new WorkflowRef("wf", null, null), [new AuthorizationGrant("t", "postgres://x", ["read"], null)],
+            null, null, 1, [], "spiffe://a.example/orchestrator", Start, expiresAt, TaskState.Created, Start, null);
+        await _store.CreateTaskAsync(task, new CredentialRecord(jti, taskId, CredentialKind.Task, null, "spiffe://a.example/agent", Start, expiresAt), CancellationToken.None);
+        return taskId;
+    }
+
+    private async Task<IReadOnlyList<RevocationWork>> DrainWorkAsync(string consumer = "c1")
+    {
+        var work = await _revoker.TakeWorkAsync(consumer, 1000, TimeSpan.FromHours(1), CancellationToken.None);
+        await _revoker.AckWorkAsync(work, CancellationToken.None);
+        return work;
+    }
+
+    private ValueTask<StateChange> CompleteTaskAsync(string taskId) =>
+        _store.ChangeStateAsync(new StateChangeRequest(taskId, TaskState.Completed, TaskStateMachine.SourcesOf(TaskState.Completed), Start.AddSeconds(1), null, AllKinds, RevocationReasons.TaskCompleted), CancellationToken.None);
+
+    [Test]
+    public async Task A_revocation_leaves_its_credentials_pending_and_work_naming_the_task()
+    {
+        await DrainWorkAsync();
+        var taskId = await CreateAsync();
+
+        await CompleteTaskAsync(taskId);
+        var pending = await _revoker.GetPendingAsync(taskId, CancellationToken.None);
+        var work = await DrainWorkAsync();
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(pending.Select(p => p.Jti), Is.EqualTo(new[] { "jti-1" }));
+            Assert.That(pending[0].RevocationReason, Is.EqualTo(RevocationReasons.TaskCompleted));
+            Assert.That(work.Select(w => w.TaskId), Has.Member(taskId));
+        });
+    }
+
+    [Test]
+    public async Task A_subtree_revocation_leaves_the_whole_subtree_pending()
+    {
+        var taskId = await CreateAsync();
+        await _store.AddCredentialAsync(new CredentialRecord("child", taskId, CredentialKind.AccessToken, "jti-1", "spiffe://a.example/agent", Start, Start.AddMinutes(5)),
+            [TaskState.Created], Start, CancellationToken.None);
+        await DrainWorkAsync();
+
+        await _store.RevokeSubtreeAsync(taskId, "jti-1", Start.AddSeconds(1), RevocationReasons.Holder, CancellationToken.None);
+
+        Assert.Multiple(async () =>
+        {
+            Assert.That((await _revoker.GetPendingAsync(taskId, CancellationToken.None)).Select(p => p.Jti), Is.EquivalentTo(new[] { "jti-1", "child" }));
+            Assert.That((await DrainWorkAsync()).Select(w => w.TaskId), Has.Member(taskId));
+        });
+    }
+
+    [Test]
+    public async Task A_transition_that_revokes_nothing_leaves_nothing_pending()
+    {
+        var taskId = await CreateAsync();
+        await _store.ChangeStateAsync(new StateChangeRequest(taskId, TaskState.Running, TaskStateMachine.SourcesOf(TaskState.Running), Start, null, [], RevocationReasons.TaskState), CancellationToken.None);
+
+        Assert.That(await _revoker.GetPendingAsync(taskId, CancellationToken.None), Is.Empty);
+    }
+
+    [Test]
+    public async Task Completing_a_credential_records_its_downstream_outcome_and_takes_it_off_the_pending_set()
+    {
+        var taskId = await CreateAsync();
+        await CompleteTaskAsync(taskId);
+        var outcome = new DownstreamState(Start.AddSeconds(2), Start.AddSeconds(3), 1, false, null);
+
+        await _revoker.CompleteAsync(taskId, "jti-1", outcome, null, CancellationToken.None);
+        var credential = (await _store.GetCredentialAsync(taskId, "jti-1", CancellationToken.None))!.Credential;
+
+        Assert.Multiple(async () =>
+        {
+            Assert.That(await _revoker.GetPendingAsync(taskId, CancellationToken.None), Is.Empty);
+            Assert.That(credential.Downstream, Is.EqualTo(outcome));
+        });
+    }
+
+    [Test]
+    public async Task Work_taken_and_never_acknowledged_is_taken_over_only_after_the_lease()
+    {
+        await DrainWorkAsync();
+        var taskId = await CreateAsync();
+        await CompleteTaskAsync(taskId);
+
+        var first = await _revoker.TakeWorkAsync("replica-a", 10, TimeSpan.FromHours(1), CancellationToken.None);
+        var tooEarly = await _revoker.TakeWorkAsync("replica-b", 10, TimeSpan.FromHours(1), CancellationToken.None);
+        var takenOver = await _revoker.TakeWorkAsync("replica-b", 10, TimeSpan.Zero, CancellationToken.None);
+        await _revoker.AckWorkAsync(takenOver, CancellationToken.None);
+        var afterAck = await _revoker.TakeWorkAsync("replica-c", 10, TimeSpan.Zero, CancellationToken.None);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(first.Select(w => w.TaskId), Is.EqualTo(new[] { taskId }));
+            Assert.That(tooEarly, Is.Empty);
+            Assert.That(takenOver.Select(w => w.Id), Is.EqualTo(first.Select(w => w.Id)));
+            Assert.That(afterAck, Is.Empty);
+        });
+    }
+
+    [Test]
+    public async Task Due_credentials_are_claimed_once_per_lease_and_released_for_good()
+    {
+        var due = await CreateAsync(TimeSpan.FromSeconds(30));
+        var later = await CreateAsync(TimeSpan.FromMinutes(10));
+        var now = Start.AddSeconds(31);
+
+        var claimed = await _revoker.ClaimDueAsync(now, 100, TimeSpan.FromSeconds(30), CancellationToken.None);
+        var whileLeased = await _revoker.ClaimDueAsync(now.AddSeconds(10), 100, TimeSpan.FromSeconds(30), CancellationToken.None);
+        var afterLease = await _revoker.ClaimDueAsync(now.AddSeconds(31), 100, TimeSpan.FromSeconds(30), CancellationToken.None);
+        await _revoker.ReleaseAsync(afterLease, CancellationToken.None);
+        var afterRelease = await _revoker.ClaimDueAsync(now.AddSeconds(62), 100, TimeSpan.FromSeconds(30), CancellationToken.None);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(claimed.Where(c => c.TaskId == due).ToList(), Is.EqualTo(new[] { new DueCredential(due, "jti-1", Start.AddSeconds(30)) }));
+            Assert.That(claimed.Any(c => c.TaskId == later), Is.False);
+            Assert.That(whileLeased.Any(c => c.TaskId == due), Is.False);
+            Assert.That(afterLease.Any(c => c.TaskId == due), Is.True, "a claim whose sweeper died comes back");
+            Assert.That(afterRelease.Any(c => c.TaskId == due), Is.False);
+        });
+    }
+
+    [Test]
+    public async Task Expiring_a_due_credential_is_done_once_and_never_for_a_revoked_or_undue_one()
+    {
+        var taskId = await CreateAsync(TimeSpan.FromSeconds(30));
+        var revokedTask = await CreateAsync(TimeSpan.FromSeconds(30));
+        await CompleteTaskAsync(revokedTask);
+        var due = new DueCredential(taskId, "jti-1", Start.AddSeconds(30));
+
+        var early = await _revoker.ExpireAsync(due, Start.AddSeconds(29), CancellationToken.None);
+        var first = await _revoker.ExpireAsync(due, Start.AddSeconds(31), CancellationToken.None);
+        var again = await _revoker.ExpireAsync(due, Start.AddSeconds(32), CancellationToken.None);
+        var revoked = await _revoker.ExpireAsync(due with { TaskId = revokedTask }, Start.AddSeconds(31), CancellationToken.None);
+        var credential = (await _store.GetCredentialAsync(taskId, "jti-1", CancellationToken.None))!.Credential;
+
+        Assert.Multiple(async () =>
+        {
+            Assert.That(early, Is.False);
+            Assert.That(first, Is.True);
+            Assert.That(again, Is.False);
+            Assert.That(revoked, Is.False);
+            Assert.That(credential.ExpiryProcessedAt, Is.EqualTo(Start.AddSeconds(31)));
+            Assert.That(credential.RevokedAt, Is.Null);
+            Assert.That((await _revoker.GetPendingAsync(taskId, CancellationToken.None)).Select(c => c.Jti), Is.EqualTo(new[] { "jti-1" }));
+        });
+    }
+
+    [Test]
+    public async Task An_irrevocable_credential_comes_due_for_retry_and_leaves_the_retries_when_it_succeeds()
+    {
+        var taskId = await CreateAsync();
+        await CompleteTaskAsync(taskId);
+        var retryAt = Start.AddMinutes(1);
+
+        await _revoker.CompleteAsync(taskId, "jti-1", new DownstreamState(null, null, 5, true, "connection refused"), retryAt, CancellationToken.None);
+        var early = await _revoker.ClaimRetriesAsync(retryAt.AddSeconds(-1), 10, TimeSpan.FromMinutes(1), CancellationToken.None);
+        var due = await _revoker.ClaimRetriesAsync(retryAt, 10, TimeSpan.FromMinutes(1), CancellationToken.None);
+        var leased = await _revoker.ClaimRetriesAsync(retryAt.AddSeconds(1), 10, TimeSpan.FromMinutes(1), CancellationToken.None);
+        await _revoker.CompleteAsync(taskId, "jti-1", new DownstreamState(retryAt, retryAt, 6, false, null), null, CancellationToken.None);
+        var afterSuccess = await _revoker.ClaimRetriesAsync(retryAt.AddHours(1), 10, TimeSpan.FromMinutes(1), CancellationToken.None);
+        var credential = (await _store.GetCredentialAsync(taskId, "jti-1", CancellationToken.None))!.Credential;
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(early.Any(r => r.TaskId == taskId), Is.False);
+            Assert.That(due, Has.Member((taskId, "jti-1")));
+            Assert.That(leased.Any(r => r.TaskId == taskId), Is.False);
+            Assert.That(afterSuccess.Any(r => r.TaskId == taskId), Is.False);
+            Assert.That(credential.Downstream!.Irrevocable, Is.False);
+            Assert.That(credential.Downstream.Attempts, Is.EqualTo(6));
+        });
+    }
+
+    [Test]
+    public async Task The_feed_is_ordered_resumable_and_trimmed_by_age()
+    {
+        var first = await _feed.AppendAsync(new RevocationEvent("", "a", "tsk_1", Start.AddMinutes(5), RevocationReasons.Holder, Start), CancellationToken.None);
+        var second = await _feed.AppendAsync(new RevocationEvent("", "b", "tsk_1", Start.AddMinutes(5), RevocationReasons.Cascade, Start), CancellationToken.None);
+
+        var all = await _feed.ReadAsync(null, 100, CancellationToken.None);
+        var afterFirst = await _feed.ReadAsync(first, 100, CancellationToken.None);
+        await _feed.TrimAsync(_time.GetUtcNow().AddHours(1).Add(TimeSpan.FromDays(3650)), CancellationToken.None);
+        var trimmed = await _feed.ReadAsync(null, 100, CancellationToken.None);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(all.Select(e => e.Jti), Is.EqualTo(new[] { "a", "b" }));
+            Assert.That(all.Select(e => e.Id), Is.EqualTo(new[] { first, second }));
+            Assert.That(all[1], Is.EqualTo(new RevocationEvent(second, "b", "tsk_1", Start.AddMinutes(5), RevocationReasons.Cascade, Start)));
+            Assert.That(afterFirst.Select(e => e.Jti), Is.EqualTo(new[] { "b" }));
+            Assert.That(trimmed, Is.Empty);
+        });
+    }
+}
