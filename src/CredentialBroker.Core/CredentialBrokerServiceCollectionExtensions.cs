@@ -27,6 +27,7 @@ public static class CredentialBrokerServiceCollectionExtensions
         services.AddOptions<CredentialBrokerOptions>().ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<CredentialBrokerOptions>, CredentialBrokerOptionsValidator>());
         services.TryAddSingleton(TimeProvider.System);
+        services.TryAddKeyedSingleton(BrokerTime.ServiceKey, TimeProvider.System);
         services.TryAddSingleton<JwtSvidValidator>();
         services.TryAddSingleton<BrokerTokenValidator>();
         services.TryAddSingleton<TokenFactory>();

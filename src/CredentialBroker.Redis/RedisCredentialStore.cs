@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using System.Globalization;
 using System.Text.Json;
 using CredentialBroker.Core;
@@ -23,7 +24,7 @@ public sealed partial class RedisCredentialStore : ICredentialStore
     private readonly TimeProvider _time;
 
     /// <summary>Creates the store over an existing connection.</summary>
-    public RedisCredentialStore(IConnectionMultiplexer redis, IOptions<RedisStoreOptions> storeOptions, IOptions<CredentialBrokerOptions> brokerOptions, TimeProvider time)
+    public RedisCredentialStore(IConnectionMultiplexer redis, IOptions<RedisStoreOptions> storeOptions, IOptions<CredentialBrokerOptions> brokerOptions, [FromKeyedServices(BrokerTime.ServiceKey)] TimeProvider time)
     {
         _time = time;
         ArgumentNullException.ThrowIfNull(storeOptions);

@@ -1,5 +1,6 @@
 using System.Text.Json.Serialization;
 using CredentialBroker.Server.Policy;
+using CredentialBroker.Server.Revocation;
 using CredentialBroker.Server.Tasks;
 
 namespace CredentialBroker.Server;
@@ -19,4 +20,6 @@ namespace CredentialBroker.Server;
 [JsonSerializable(typeof(RiskResponse))]
 [JsonSerializable(typeof(List<RiskResponse>))]
 [JsonSerializable(typeof(PolicyStatusResponse))]
+[JsonSerializable(typeof(ResolveRequest))]
+[JsonSerializable(typeof(CredentialResponse))]
 internal sealed partial class ServerJsonContext : JsonSerializerContext;

@@ -21,24 +21,46 @@ internal sealed class BrokerApp : WebApplicationFactory<Program>
     public const string TestIssuer = "https://broker.test";
 
     private readonly string? _redis;
+    private readonly bool _ownsTrust;
+    private bool _keepShared;
     private readonly string _devCredentialsFile = Path.Combine(Directory.CreateTempSubdirectory("cb-dev-").FullName, "dev-credentials.json");
 
-    private BrokerApp(string? redis) => _redis = redis;
+    private BrokerApp(string? redis, BrokerApp? sibling = null)
+    {
+        _redis = redis;
+        _ownsTrust = sibling is null;
+        Time = sibling?.Time ?? new FakeTimeProvider(TimeProvider.System.GetUtcNowSeconds());
+        Trust = sibling?.Trust ?? new TestTrustDomain("test.example");
+        KeyPrefix = sibling?.KeyPrefix ?? "t" + Guid.NewGuid().ToString("N")[..12];
+        SigningKeyPath = sibling?.SigningKeyPath ?? KeyFiles.WriteEs256Pem();
+        foreach (var (key, value) in sibling?.Settings ?? [])
+        {
+            Settings[key] = value;
+        }
+    }
 
     public static BrokerApp Redis(string? connectionString = null) => new(connectionString ?? RedisFixture.Server.ConnectionString);
 
     public static BrokerApp Dev() => new(null);
 
-    public FakeTimeProvider Time { get; } = new(TimeProvider.System.GetUtcNowSeconds());
+    /// <summary>Another replica of the same broker: same Redis, key prefix, signing key, trust domain, settings and clock.</summary>
+    public BrokerApp Replica() => new(_redis, this);
 
-    public TestTrustDomain Trust { get; } = new("test.example");
+    public FakeTimeProvider Time { get; }
 
-    public string KeyPrefix { get; } = "t" + Guid.NewGuid().ToString("N")[..12];
+    public TestTrustDomain Trust { get; }
+
+    public string KeyPrefix { get; }
+
+    public string SigningKeyPath { get; }
 
     public string DevCredentialsFile => _devCredentialsFile;
 
     /// <summary>Settings applied after the defaults, to vary one thing per test.</summary>
     public Dictionary<string, string> Settings { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Extra services for this host only (a failing downstream provider, say).</summary>
+    public Action<IServiceCollection>? TestServices { get; set; }
 
     public string Issuer => _redis is null ? "http://127.0.0.1:8080" : TestIssuer;
 
@@ -66,7 +88,7 @@ internal sealed class BrokerApp : WebApplicationFactory<Program>
         {
             builder.UseSetting("ConnectionStrings:Redis", _redis);
             builder.UseSetting("CredentialBroker:Issuer", TestIssuer);
-            builder.UseSetting("CredentialBroker:SigningKeys:0:Path", KeyFiles.WriteEs256Pem());
+            builder.UseSetting("CredentialBroker:SigningKeys:0:Path", SigningKeyPath);
             builder.UseSetting("CredentialBroker:Redis:KeyPrefix", KeyPrefix);
             builder.UseSetting("CredentialBroker:Redis:RetryAttempts", "1");
             // These tests check behaviour, not latency: on a 2-core machine running several test assemblies at once,
@@ -85,8 +107,9 @@ internal sealed class BrokerApp : WebApplicationFactory<Program>
 
         builder.ConfigureTestServices(services =>
         {
-            services.AddSingleton<TimeProvider>(Time);
+            services.AddKeyedSingleton<TimeProvider>(BrokerTime.ServiceKey, Time); // the broker's clock only; schedules keep the wall clock
             services.AddFakeLogging();
+            TestServices?.Invoke(services);
         });
     }
 
@@ -101,6 +124,9 @@ internal sealed class BrokerApp : WebApplicationFactory<Program>
         return client;
     }
 
+    /// <summary>Follows this broker's revocation feed as a resource server.</summary>
+    public FeedReader FollowFeed(string? lastEventId = null) => FeedReader.Follow(As(ResourceServer), lastEventId);
+
     /// <summary>A client presenting <paramref name="bearer"/> verbatim.</summary>
     public HttpClient WithBearer(string bearer)
     {
@@ -109,10 +135,25 @@ internal sealed class BrokerApp : WebApplicationFactory<Program>
         return client;
     }
 
+    /// <summary>Stops this host (its schedules end) but keeps what replicas share: the trust domain, the key, the clock.</summary>
+    public void Stop()
+    {
+        _keepShared = true;
+        try
+        {
+            Dispose();
+        }
+        finally
+        {
+            _keepShared = false;
+        }
+    }
+
+    // WebApplicationFactory.Dispose re-enters this method through DisposeAsync.
     protected override void Dispose(bool disposing)
     {
         base.Dispose(disposing);
-        if (disposing)
+        if (disposing && _ownsTrust && !_keepShared)
         {
             Trust.Dispose();
         }

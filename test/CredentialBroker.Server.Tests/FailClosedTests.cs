@@ -1,7 +1,5 @@
 using System.Net;
 using CredentialBroker.Testing;
-using Microsoft.Extensions.DependencyInjection;
-using StackExchange.Redis;
 
 namespace CredentialBroker.Server.Tests;
 
@@ -42,13 +40,21 @@ public sealed class FailClosedTests
             Assert.That(health.StatusCode, Is.EqualTo(HttpStatusCode.OK));
         });
 
-        var connection = app.Services.GetRequiredService<IConnectionMultiplexer>();
-        var restored = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        connection.ConnectionRestored += (_, _) => restored.TrySetResult();
         await redis.StartAsync();
-        await restored.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        await WaitUntilReadyAsync(app.CreateClient());
 
         var again = await orchestrator.CreateTaskAsync(Api.TaskBody(app.AgentId));
         Assert.That(again.StatusCode, Is.EqualTo(HttpStatusCode.Created));
+    }
+
+    // After an outage the client reconnects and the circuit breaker half-opens after its break; /readyz says when
+    // the broker serves again, as it tells Kubernetes. Each probe is a real request the broker answers.
+    private static async Task WaitUntilReadyAsync(HttpClient client)
+    {
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        while ((await client.GetAsync("/readyz", deadline.Token)).StatusCode != HttpStatusCode.OK)
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(100), deadline.Token);
+        }
     }
 }

@@ -1,3 +1,5 @@
+using CredentialBroker.Core;
+using Microsoft.Extensions.DependencyInjection;
 using CredentialBroker.Core.Identity;
 using CredentialBroker.Core.Issuance;
 using CredentialBroker.Core.Policy;
@@ -44,7 +46,7 @@ public sealed partial class TokenExchangeService
         IPolicySource policy,
         TokenFactory factory,
         IOptions<CredentialBrokerOptions> options,
-        TimeProvider time,
+        [FromKeyedServices(BrokerTime.ServiceKey)] TimeProvider time,
         ILogger<TokenExchangeService> logger)
     {
         ArgumentNullException.ThrowIfNull(options);

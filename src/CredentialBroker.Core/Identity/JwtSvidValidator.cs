@@ -1,3 +1,5 @@
+using CredentialBroker.Core;
+using Microsoft.Extensions.DependencyInjection;
 using CredentialBroker.Core.Tokens;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.JsonWebTokens;
@@ -21,7 +23,7 @@ public sealed class JwtSvidValidator
     private readonly string _audience;
 
     /// <summary>Creates the validator.</summary>
-    public JwtSvidValidator(TrustBundleSet bundles, IOptions<CredentialBrokerOptions> options, TimeProvider time)
+    public JwtSvidValidator(TrustBundleSet bundles, IOptions<CredentialBrokerOptions> options, [FromKeyedServices(BrokerTime.ServiceKey)] TimeProvider time)
     {
         ArgumentNullException.ThrowIfNull(options);
         _bundles = bundles;

@@ -1,3 +1,5 @@
+using CredentialBroker.Core;
+using Microsoft.Extensions.DependencyInjection;
 using CredentialBroker.Core.Identity;
 using CredentialBroker.Core.Storage;
 using CredentialBroker.Core.Tokens;
@@ -22,7 +24,7 @@ public sealed partial class IntrospectionService
     private readonly ILogger<IntrospectionService> _logger;
 
     /// <summary>Creates the service.</summary>
-    public IntrospectionService(BrokerTokenValidator validator, ICredentialStore store, TimeProvider time, ILogger<IntrospectionService> logger)
+    public IntrospectionService(BrokerTokenValidator validator, ICredentialStore store, [FromKeyedServices(BrokerTime.ServiceKey)] TimeProvider time, ILogger<IntrospectionService> logger)
     {
         _validator = validator;
         _store = store;

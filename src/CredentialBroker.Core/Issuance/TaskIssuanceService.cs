@@ -1,3 +1,5 @@
+using CredentialBroker.Core;
+using Microsoft.Extensions.DependencyInjection;
 using CredentialBroker.Core.Identity;
 using CredentialBroker.Core.Policy;
 using CredentialBroker.Core.Storage;
@@ -30,7 +32,7 @@ public sealed partial class TaskIssuanceService
         IPolicySource policy,
         TokenFactory tokens,
         IOptions<CredentialBrokerOptions> options,
-        TimeProvider time,
+        [FromKeyedServices(BrokerTime.ServiceKey)] TimeProvider time,
         ILogger<TaskIssuanceService> logger)
     {
         ArgumentNullException.ThrowIfNull(options);

@@ -1,3 +1,5 @@
+using CredentialBroker.Core;
+using Microsoft.Extensions.DependencyInjection;
 using CredentialBroker.Core.Storage;
 
 namespace CredentialBroker.Core.Revocation;
@@ -7,7 +9,7 @@ namespace CredentialBroker.Core.Revocation;
 /// downstream revocation is the revocation feed entry, written just before this runs, and the proof that one
 /// is dead is what introspection answers — the store's status of its credential.
 /// </summary>
-public sealed class BrokerTokenRevoker(ICredentialStore store, TimeProvider time) : IDownstreamRevoker
+public sealed class BrokerTokenRevoker(ICredentialStore store, [FromKeyedServices(BrokerTime.ServiceKey)] TimeProvider time) : IDownstreamRevoker
 {
     /// <inheritdoc />
     public bool IsResponsibleFor(CredentialRecord credential)

@@ -1,3 +1,5 @@
+using CredentialBroker.Core;
+using Microsoft.Extensions.DependencyInjection;
 using CredentialBroker.Core.Storage;
 using Microsoft.Extensions.Options;
 
@@ -9,7 +11,7 @@ namespace CredentialBroker.Core.Revocation;
 /// without doing the same work twice in effect; a replica that dies mid-sweep loses nothing, its claims come
 /// due again when the lease runs out. Redis keyspace notifications are not used.
 /// </summary>
-public sealed class ExpirySweeper(IRevokerStore revoker, IRevocationSignal signal, IOptions<RevokerOptions> options, RevokerMetrics metrics, TimeProvider time)
+public sealed class ExpirySweeper(IRevokerStore revoker, IRevocationSignal signal, IOptions<RevokerOptions> options, RevokerMetrics metrics, [FromKeyedServices(BrokerTime.ServiceKey)] TimeProvider time)
 {
     /// <summary>Sweeps until nothing is due; returns how many expiries this replica processed.</summary>
     public async ValueTask<int> SweepAsync(CancellationToken cancellationToken)

@@ -7,7 +7,8 @@ namespace CredentialBroker.Core.Revocation;
 /// are handled built in (their downstream step is the revocation feed); downstream secret providers
 /// (databases, Redis ACL users, Vault leases) plug in here. Implementations must be idempotent — the revoker
 /// may call them again after a crash — and must not put secrets in exception messages: the message is stored
-/// as the credential's last error.
+/// as the credential's last error. When several registered revokers are responsible for a credential, the one
+/// registered last handles it.
 /// </summary>
 public interface IDownstreamRevoker
 {

@@ -1,10 +1,12 @@
+using CredentialBroker.Core;
+using Microsoft.Extensions.DependencyInjection;
 using CredentialBroker.Core.Storage;
 using Microsoft.Extensions.Options;
 
 namespace CredentialBroker.Core.Revocation;
 
 /// <summary>Tries irrevocable credentials again, at the slower cadence, until their downstream revocation succeeds or the SOC resolves them.</summary>
-public sealed class IrrevocableRetrier(IRevokerStore revoker, ICredentialStore store, RevocationProcessor processor, IOptions<RevokerOptions> options, TimeProvider time)
+public sealed class IrrevocableRetrier(IRevokerStore revoker, ICredentialStore store, RevocationProcessor processor, IOptions<RevokerOptions> options, [FromKeyedServices(BrokerTime.ServiceKey)] TimeProvider time)
 {
     /// <summary>Retries every irrevocable credential that is due; returns how many recovered.</summary>
     public async ValueTask<int> RetryDueAsync(CancellationToken cancellationToken)

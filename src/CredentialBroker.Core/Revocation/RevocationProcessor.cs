@@ -1,3 +1,5 @@
+using CredentialBroker.Core;
+using Microsoft.Extensions.DependencyInjection;
 using CredentialBroker.Core.Storage;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -30,13 +32,14 @@ public sealed partial class RevocationProcessor
         IEnumerable<IDownstreamRevoker> downstream,
         IOptions<RevokerOptions> options,
         RevokerMetrics metrics,
-        TimeProvider time,
+        [FromKeyedServices(BrokerTime.ServiceKey)] TimeProvider time,
         ILogger<RevocationProcessor> logger)
     {
         ArgumentNullException.ThrowIfNull(options);
         _revoker = revoker;
         _feed = feed;
-        _downstream = [.. downstream];
+        // The most recently registered revoker responsible for a credential handles it, so a host can replace the built-in one.
+        _downstream = [.. downstream.Reverse()];
         _options = options.Value;
         _metrics = metrics;
         _time = time;

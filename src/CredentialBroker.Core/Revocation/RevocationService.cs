@@ -1,3 +1,5 @@
+using CredentialBroker.Core;
+using Microsoft.Extensions.DependencyInjection;
 using CredentialBroker.Core.Identity;
 using CredentialBroker.Core.Storage;
 using CredentialBroker.Core.Tokens;
@@ -21,7 +23,7 @@ public sealed partial class RevocationService
     private readonly ILogger<RevocationService> _logger;
 
     /// <summary>Creates the service.</summary>
-    public RevocationService(BrokerTokenValidator validator, ICredentialStore store, IRevocationSignal signal, TimeProvider time, ILogger<RevocationService> logger)
+    public RevocationService(BrokerTokenValidator validator, ICredentialStore store, IRevocationSignal signal, [FromKeyedServices(BrokerTime.ServiceKey)] TimeProvider time, ILogger<RevocationService> logger)
     {
         _validator = validator;
         _store = store;

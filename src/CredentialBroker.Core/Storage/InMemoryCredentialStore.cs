@@ -1,3 +1,5 @@
+using CredentialBroker.Core;
+using Microsoft.Extensions.DependencyInjection;
 using System.Collections.Concurrent;
 using CredentialBroker.Core.Tasks;
 
@@ -21,7 +23,7 @@ public sealed class InMemoryCredentialStore : ICredentialStore, IRevokerStore
     private long _workIds;
 
     /// <summary>Creates an empty store.</summary>
-    public InMemoryCredentialStore(TimeProvider time) => _time = time;
+    public InMemoryCredentialStore([FromKeyedServices(BrokerTime.ServiceKey)] TimeProvider time) => _time = time;
 
     /// <summary>How many credentials the expiry index holds.</summary>
     internal int ExpiryIndexCount

@@ -1,3 +1,5 @@
+using CredentialBroker.Core;
+using Microsoft.Extensions.DependencyInjection;
 namespace CredentialBroker.Core.Storage;
 
 /// <summary>The embedded revocation feed for development mode: in process memory, ids counting up from 1.</summary>
@@ -8,7 +10,7 @@ public sealed class InMemoryRevocationFeed : IRevocationFeed
     private long _lastId;
 
     /// <summary>Creates an empty feed.</summary>
-    public InMemoryRevocationFeed(TimeProvider time) => _time = time;
+    public InMemoryRevocationFeed([FromKeyedServices(BrokerTime.ServiceKey)] TimeProvider time) => _time = time;
 
     /// <inheritdoc />
     public ValueTask<string> AppendAsync(RevocationEvent revocation, CancellationToken cancellationToken)

@@ -1,3 +1,5 @@
+using CredentialBroker.Core;
+using Microsoft.Extensions.DependencyInjection;
 using CredentialBroker.Core.Identity;
 using CredentialBroker.Core.Policy;
 using CredentialBroker.Core.Revocation;
@@ -22,7 +24,7 @@ public sealed partial class TaskService
     private readonly ILogger<TaskService> _logger;
 
     /// <summary>Creates the service.</summary>
-    public TaskService(ICredentialStore store, IPolicySource policy, IRevocationSignal signal, TimeProvider time, ILogger<TaskService> logger)
+    public TaskService(ICredentialStore store, IPolicySource policy, IRevocationSignal signal, [FromKeyedServices(BrokerTime.ServiceKey)] TimeProvider time, ILogger<TaskService> logger)
     {
         _store = store;
         _policy = policy;

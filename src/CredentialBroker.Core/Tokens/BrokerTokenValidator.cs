@@ -1,3 +1,5 @@
+using CredentialBroker.Core;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
 namespace CredentialBroker.Core.Tokens;
@@ -17,7 +19,7 @@ public sealed class BrokerTokenValidator
     private readonly string _issuer;
 
     /// <summary>Creates the validator.</summary>
-    public BrokerTokenValidator(SigningKeyRing keys, IOptions<CredentialBrokerOptions> options, TimeProvider time)
+    public BrokerTokenValidator(SigningKeyRing keys, IOptions<CredentialBrokerOptions> options, [FromKeyedServices(BrokerTime.ServiceKey)] TimeProvider time)
     {
         ArgumentNullException.ThrowIfNull(options);
         _keys = keys;

@@ -1,6 +1,8 @@
 using CredentialBroker.Core;
 using CredentialBroker.Core.Identity;
 using CredentialBroker.Core.Policy;
+using CredentialBroker.Core.Revocation;
+using CredentialBroker.Core.Storage;
 using CredentialBroker.Core.Tokens;
 using CredentialBroker.Policy;
 using CredentialBroker.Redis;
@@ -10,6 +12,9 @@ using CredentialBroker.Server.Identity;
 using CredentialBroker.Server.OAuth;
 using CredentialBroker.Server.Policy;
 using CredentialBroker.Server.Problems;
+using CredentialBroker.Server.Revocation;
+using OpenTelemetry.Metrics;
+using Quartz;
 using CredentialBroker.Server.Tasks;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Options;
@@ -72,6 +77,9 @@ internal static class BrokerServer
 
         services.Configure<CredentialBrokerOptions>(configuration.GetSection(CredentialBrokerOptions.SectionName));
         services.Configure<PolicyOptions>(configuration.GetSection(PolicyOptions.SectionName));
+        services.Configure<RevokerOptions>(configuration.GetSection(RevokerOptions.SectionName));
+        services.AddOptions<RevocationFeedOptions>().Bind(configuration.GetSection(RevocationFeedOptions.SectionName)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<RevocationFeedOptions>, RevocationFeedOptionsValidator>();
         services.AddSingleton(sp => new ReloadingPolicySource(
             sp.GetRequiredService<IOptions<PolicyOptions>>().Value.Path,
             TimeProvider.System, // the reload debounce is wall-clock plumbing, not domain time
@@ -104,8 +112,50 @@ internal static class BrokerServer
             });
         }
 
+        AddRevoker(services, configuration.GetSection(RevokerOptions.SectionName).Get<RevokerOptions>() ?? new RevokerOptions());
+        services.AddOpenTelemetry().WithMetrics(metrics => metrics
+            .AddMeter(RevokerMetrics.MeterName)
+            .AddAspNetCoreInstrumentation()
+            .AddPrometheusExporter());
         return builder;
     }
+
+    /// <summary>
+    /// The revoker runs on Quartz: each replica sweeps expiries, drains the work queue, retries irrevocable
+    /// credentials and trims the feed on its own schedule; Redis claims keep replicas from doing the same work
+    /// twice in effect. The feed is decorated so this replica's feed streams wake on its own appends.
+    /// </summary>
+    private static void AddRevoker(IServiceCollection services, RevokerOptions revoker)
+    {
+        services.AddSingleton<FeedNotifier>();
+        var feed = services.Last(d => d.ServiceType == typeof(IRevocationFeed));
+        services.Remove(feed);
+        services.AddSingleton<IRevocationFeed>(sp => new NotifyingRevocationFeed(
+            (IRevocationFeed)ActivatorUtilities.CreateInstance(sp, feed.ImplementationType!),
+            sp.GetRequiredService<FeedNotifier>()));
+
+        services.AddSingleton<QuartzRevocationSignal>();
+        services.AddSingleton<IRevocationSignal>(sp => sp.GetRequiredService<QuartzRevocationSignal>());
+        // Quartz keeps schedulers in a process-wide registry by name; each broker host gets its own.
+        var properties = new Dictionary<string, string?> { ["quartz.scheduler.instanceName"] = "credentialbroker-" + Guid.NewGuid().ToString("N") };
+        services.AddQuartz(properties, quartz =>
+        {
+            // Schedules run on the wall clock; the jobs decide with the broker's TimeProvider (a FakeTimeProvider in tests).
+            quartz.UseTimeProvider(TimeProvider.System);
+            Every<ExpirySweepJob>(quartz, ExpirySweepJob.Key, revoker.ExpirySweepInterval);
+            Every<RevocationWorkJob>(quartz, RevocationWorkJob.Key, revoker.WorkPollInterval);
+            Every<IrrevocableRetryJob>(quartz, IrrevocableRetryJob.Key, revoker.IrrevocableRetryInterval);
+            Every<FeedTrimJob>(quartz, FeedTrimJob.Key, revoker.FeedTrimInterval);
+        });
+        services.AddQuartzHostedService(o => o.WaitForJobsToComplete = true);
+    }
+
+    private static void Every<TJob>(IQuartzBuilder quartz, JobKey key, TimeSpan interval)
+        where TJob : IJob =>
+        quartz.ScheduleJob<TJob>(
+            trigger => trigger.WithIdentity(key.Name + "-trigger", key.Group).StartNow()
+                .WithSimpleSchedule(s => s.WithInterval(interval).RepeatForever().MeasureIntervalFromCompletion()),
+            job => job.WithIdentity(key));
 
     public static WebApplication MapCredentialBroker(this WebApplication app)
     {
@@ -116,6 +166,8 @@ internal static class BrokerServer
         app.MapTaskEndpoints();
         app.MapOAuthEndpoints();
         app.MapPolicyEndpoints();
+        app.MapRevocationEndpoints();
+        app.MapPrometheusScrapingEndpoint("/metrics");
 
         // Resolve key material, bundles and the policy now, so a bad file stops the start instead of the first request.
         _ = app.Services.GetRequiredService<SigningKeyRing>();

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using System.Text.Json;
 using CredentialBroker.Core;
 using Microsoft.Extensions.Options;
@@ -12,7 +13,7 @@ internal sealed partial class DevCredentialsWriter(
     DevIdentities identities,
     IOptions<DevModeOptions> devOptions,
     IOptions<CredentialBrokerOptions> brokerOptions,
-    TimeProvider time,
+    [FromKeyedServices(BrokerTime.ServiceKey)] TimeProvider time,
     IHostApplicationLifetime lifetime,
     ILogger<DevCredentialsWriter> logger) : IHostedService
 {

@@ -22,13 +22,13 @@ internal static class PolicyEndpoints
         var risk = app.MapGroup("/v1/risk");
         risk.MapGet("/", async (IRiskRegistry registry, CancellationToken cancellationToken) =>
             TypedResults.Ok((await registry.ListAsync(cancellationToken)).Select(RiskResponse.From).ToList())).RequireCaller(BrokerRoles.Soc);
-        risk.MapPut("/workloads/{**spiffeId}", (string spiffeId, HttpContext http, IRiskRegistry registry, TimeProvider time) =>
+        risk.MapPut("/workloads/{**spiffeId}", (string spiffeId, HttpContext http, IRiskRegistry registry, [FromKeyedServices(BrokerTime.ServiceKey)] TimeProvider time) =>
             SetAsync(RiskSubjectKind.Workload, "spiffe://" + spiffeId, http, registry, time)).RequireCaller(BrokerRoles.Soc);
-        risk.MapPut("/workflows/{workflowId}", (string workflowId, HttpContext http, IRiskRegistry registry, TimeProvider time) =>
+        risk.MapPut("/workflows/{workflowId}", (string workflowId, HttpContext http, IRiskRegistry registry, [FromKeyedServices(BrokerTime.ServiceKey)] TimeProvider time) =>
             SetAsync(RiskSubjectKind.Workflow, workflowId, http, registry, time)).RequireCaller(BrokerRoles.Soc);
     }
 
-    private static async Task<IResult> SetAsync(RiskSubjectKind kind, string id, HttpContext http, IRiskRegistry registry, TimeProvider time)
+    private static async Task<IResult> SetAsync(RiskSubjectKind kind, string id, HttpContext http, IRiskRegistry registry, [FromKeyedServices(BrokerTime.ServiceKey)] TimeProvider time)
     {
         var (request, error) = await JsonBody.ReadAsync(http.Request, ServerJsonContext.Default.SetRiskRequest);
         if (error is not null)

@@ -72,7 +72,7 @@ internal static class TaskEndpoints
             new CreateTaskResponse(task.TaskId, issued.Token!, issued.Credential!.Jti, issued.Credential.ExpiresAt.UtcDateTime, TaskStateMachine.ToWireName(task.State)));
     }
 
-    private static async Task<IResult> GetAsync(string taskId, HttpContext http, TaskService tasks, TimeProvider time)
+    private static async Task<IResult> GetAsync(string taskId, HttpContext http, TaskService tasks, [FromKeyedServices(BrokerTime.ServiceKey)] TimeProvider time)
     {
         var view = await tasks.GetAsync(http.Caller(), taskId, http.RequestAborted);
         return view is null
@@ -80,7 +80,7 @@ internal static class TaskEndpoints
             : TypedResults.Ok(TaskResponse.From(view, time.GetUtcNow()));
     }
 
-    private static async Task<IResult> ChangeStateAsync(string taskId, HttpContext http, TaskService tasks, TimeProvider time)
+    private static async Task<IResult> ChangeStateAsync(string taskId, HttpContext http, TaskService tasks, [FromKeyedServices(BrokerTime.ServiceKey)] TimeProvider time)
     {
         var (request, error) = await JsonBody.ReadAsync(http.Request, ServerJsonContext.Default.ChangeStateRequest);
         if (error is not null)

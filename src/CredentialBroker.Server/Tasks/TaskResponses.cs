@@ -69,7 +69,9 @@ internal sealed record CredentialResponse(
     string? RevocationReason,
     string? Audience,
     int Depth,
-    PolicyResponse? Policy)
+    PolicyResponse? Policy,
+    DateTime? ExpiryProcessedAt,
+    DownstreamResponse? Downstream)
 {
     public static CredentialResponse From(CredentialRecord c, DateTimeOffset now) => new(
         c.Jti,
@@ -83,7 +85,12 @@ internal sealed record CredentialResponse(
         c.RevocationReason,
         c.Audience,
         c.Depth,
-        c.Policy is null ? null : new PolicyResponse(c.Policy.Rules, c.Policy.Version));
+        c.Policy is null ? null : new PolicyResponse(c.Policy.Rules, c.Policy.Version),
+        c.ExpiryProcessedAt?.UtcDateTime,
+        c.Downstream is { } d ? new DownstreamResponse(d.RevokedAt?.UtcDateTime, d.VerifiedAt?.UtcDateTime, d.Attempts, d.Irrevocable, d.LastError, d.ResolvedBy) : null);
 }
+
+/// <summary>How far a revoked or expired credential's invalidation has got beyond the broker's record.</summary>
+internal sealed record DownstreamResponse(DateTime? RevokedAt, DateTime? VerifiedAt, int Attempts, bool Irrevocable, string? LastError, string? ResolvedBy);
 
 internal sealed record PolicyResponse(string Rules, string Version);

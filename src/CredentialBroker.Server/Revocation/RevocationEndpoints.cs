@@ -1,0 +1,161 @@
+using System.Text;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using CredentialBroker.Core;
+using CredentialBroker.Core.Identity;
+using CredentialBroker.Core.Revocation;
+using CredentialBroker.Core.Storage;
+using CredentialBroker.Server.Identity;
+using CredentialBroker.Server.Problems;
+using CredentialBroker.Server.Tasks;
+using Microsoft.Extensions.Options;
+
+namespace CredentialBroker.Server.Revocation;
+
+/// <summary>The revocation feed (Server-Sent Events) and the SOC's hand resolution of irrevocable credentials.</summary>
+internal static partial class RevocationEndpoints
+{
+    private const int BatchSize = 500;
+
+    public static void MapRevocationEndpoints(this IEndpointRouteBuilder app)
+    {
+        app.MapGet("/v1/revocations/feed", StreamAsync).RequireCaller(BrokerRoles.ResourceServer | BrokerRoles.Soc);
+        app.MapPost("/v1/tasks/{taskId}/credentials/{jti}/resolve", ResolveAsync).RequireCaller(BrokerRoles.Soc);
+    }
+
+    [GeneratedRegex(@"^\d{1,20}(-\d{1,20})?$")]
+    private static partial Regex EventId();
+
+    /// <summary>
+    /// Streams revoked credentials, oldest first, from just after <c>Last-Event-ID</c> (or the header's query twin
+    /// <c>lastEventId</c>), or from the start of the retained feed. Heartbeats tell a follower it is current.
+    /// </summary>
+    private static async Task StreamAsync(HttpContext http, IRevocationFeed feed, FeedNotifier notifier, IOptions<RevocationFeedOptions> options, [FromKeyedServices(BrokerTime.ServiceKey)] TimeProvider time)
+    {
+        var lastId = http.Request.Headers["Last-Event-ID"].FirstOrDefault() ?? http.Request.Query["lastEventId"].FirstOrDefault();
+        if (!string.IsNullOrEmpty(lastId) && !EventId().IsMatch(lastId))
+        {
+            await ProblemResults.BadRequest("Last-Event-ID is not a feed event id.").ExecuteAsync(http);
+            return;
+        }
+
+        lastId = string.IsNullOrEmpty(lastId) ? null : lastId;
+
+        // Read before the response starts: a store outage is still an honest 503.
+        var events = await feed.ReadAsync(lastId, BatchSize, http.RequestAborted);
+        var response = http.Response;
+        response.ContentType = "text/event-stream";
+        response.Headers.CacheControl = "no-store";
+        response.Headers["X-Accel-Buffering"] = "no";
+        var settings = options.Value;
+        var lastHeartbeat = DateTimeOffset.MinValue;
+        try
+        {
+            while (!http.RequestAborted.IsCancellationRequested)
+            {
+                foreach (var revocation in events)
+                {
+                    await WriteAsync(response, revocation.Id, "revoked", Json(revocation), http.RequestAborted);
+                    lastId = revocation.Id;
+                }
+
+                var now = TimeProvider.System.GetUtcNow();
+                if (events.Count == 0 && now - lastHeartbeat >= settings.HeartbeatInterval)
+                {
+                    await WriteAsync(response, null, "heartbeat", Heartbeat(time.GetUtcNow(), lastId), http.RequestAborted);
+                    lastHeartbeat = now;
+                }
+
+                await response.Body.FlushAsync(http.RequestAborted);
+                if (events.Count < BatchSize)
+                {
+                    await notifier.WaitAsync(settings.PollInterval, http.RequestAborted);
+                }
+
+                events = await feed.ReadAsync(lastId, BatchSize, http.RequestAborted);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // The follower went away.
+        }
+        catch (StoreUnavailableException)
+        {
+            // Mid-stream there is no status to send: end the stream; the follower reconnects with its Last-Event-ID.
+        }
+    }
+
+    private static async Task<IResult> ResolveAsync(string taskId, string jti, HttpContext http, IrrevocableRetrier retrier, ICredentialStore store, [FromKeyedServices(BrokerTime.ServiceKey)] TimeProvider time)
+    {
+        var (request, error) = await JsonBody.ReadAsync(http.Request, ServerJsonContext.Default.ResolveRequest);
+        if (error is not null)
+        {
+            return error;
+        }
+
+        if (string.IsNullOrWhiteSpace(request!.Note) || request.Note.Length > 1024)
+        {
+            return ProblemResults.Validation(new Dictionary<string, string[]> { ["note"] = ["required, at most 1024 characters: what was done instead"] });
+        }
+
+        if (await store.GetCredentialAsync(taskId, jti, http.RequestAborted) is null)
+        {
+            return ProblemResults.NotFound("No such credential.");
+        }
+
+        if (!await retrier.ResolveAsync(taskId, jti, http.Caller().Id.Value, request.Note, http.RequestAborted))
+        {
+            return ProblemResults.Conflict("The credential is not irrevocable; there is nothing to resolve.");
+        }
+
+        var resolved = (await store.GetCredentialAsync(taskId, jti, http.RequestAborted))!.Credential;
+        return TypedResults.Ok(CredentialResponse.From(resolved, time.GetUtcNow()));
+    }
+
+    private static async Task WriteAsync(HttpResponse response, string? id, string eventName, string data, CancellationToken cancellationToken)
+    {
+        var frame = new StringBuilder();
+        if (id is not null)
+        {
+            frame.Append("id: ").Append(id).Append('\n');
+        }
+
+        frame.Append("event: ").Append(eventName).Append('\n').Append("data: ").Append(data).Append("\n\n");
+        await response.WriteAsync(frame.ToString(), cancellationToken);
+    }
+
+    private static string Json(RevocationEvent revocation) => Serialize(json =>
+    {
+        json.WriteString("jti", revocation.Jti);
+        json.WriteNumber("exp", revocation.ExpiresAt.ToUnixTimeSeconds());
+        json.WriteString("taskId", revocation.TaskId);
+        json.WriteString("reason", revocation.Reason);
+        json.WriteString("revokedAt", revocation.RevokedAt.UtcDateTime);
+    });
+
+    private static string Heartbeat(DateTimeOffset now, string? lastId) => Serialize(json =>
+    {
+        json.WriteString("time", now.UtcDateTime);
+        if (lastId is null)
+        {
+            json.WriteNull("lastEventId");
+        }
+        else
+        {
+            json.WriteString("lastEventId", lastId);
+        }
+    });
+
+    private static string Serialize(Action<Utf8JsonWriter> members)
+    {
+        using var buffer = new MemoryStream();
+        using (var json = new Utf8JsonWriter(buffer, JsonWriting.WriterOptions))
+        {
+            json.WriteStartObject();
+            members(json);
+            json.WriteEndObject();
+        }
+
+        return Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length);
+    }
+}
