@@ -10,7 +10,10 @@ namespace CredentialBroker.Redis;
 /// The revoker's durable work in Redis. Work is a stream (<c>cb:{work}:intents</c>) read through the consumer
 /// group <c>revokers</c>: any replica takes entries; entries a replica took and never acknowledged are taken
 /// over with XAUTOCLAIM. Each entry names a task whose pending set (<c>cb:{T}:pending</c>) holds the
-/// credentials to deliver downstream. The expiry index shards hand out due credentials under a lease.
+/// credentials to deliver downstream. An entry is written before the script that records its revocation (the
+/// stream and the task live in different hash slots); the script adds <c>@&lt;entry id&gt;</c> to the pending set,
+/// and an entry without that marker is handed back rather than acknowledged until it has it or is a lease old.
+/// The expiry index shards hand out due credentials under a lease.
 /// </summary>
 public sealed partial class RedisCredentialStore : IRevokerStore
 {
@@ -41,11 +44,11 @@ public sealed partial class RedisCredentialStore : IRevokerStore
         ArgumentNullException.ThrowIfNull(due);
         return _resilience.ExecuteAsync(async ct =>
         {
-            await EnqueueAsync(due.TaskId);
+            var entry = await EnqueueAsync(due.TaskId);
             return (int)await Db.ScriptEvaluateAsync(
                 RedisScripts.ExpireCredential,
                 [_keys.Credentials(due.TaskId), _keys.Pending(due.TaskId)],
-                [due.Jti, now.ToUnixTimeMilliseconds()]) == 1;
+                [due.Jti, now.ToUnixTimeMilliseconds(), entry]) == 1;
         }, cancellationToken);
     }
 
@@ -86,8 +89,36 @@ public sealed partial class RedisCredentialStore : IRevokerStore
                 entries.AddRange(await db.StreamReadGroupAsync(_keys.Work, Group, consumer, ">", count - entries.Count));
             }
 
-            return [.. entries.Select(e => new RevocationWork(e.Id!, (string)e["task"]!, FromMilliseconds(e["at"])))];
+            if (entries.Count == 0)
+            {
+                return [];
+            }
+
+            // Recorded: the revoking script left its marker, or the entry is a lease old (its writer failed before recording).
+            var serverTime = await ServerTimeMillisecondsAsync(db);
+            var markers = await Task.WhenAll(entries.Select(e => db.SetContainsAsync(_keys.Pending((string)e["task"]!), Marker(e.Id!))));
+            return [.. entries.Select((e, i) => new RevocationWork(
+                e.Id!, (string)e["task"]!, FromMilliseconds(e["at"]), markers[i] || serverTime - EntryMilliseconds(e.Id) >= (long)reclaimAfter.TotalMilliseconds))];
         }, cancellationToken);
+
+    /// <inheritdoc />
+    public async ValueTask DeferWorkAsync(IReadOnlyList<RevocationWork> work, TimeSpan reclaimAfter, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(work);
+        if (work.Count == 0)
+        {
+            return;
+        }
+
+        // XCLAIM with IDLE makes the entries look a lease old, so the next XAUTOCLAIM of any replica takes them;
+        // the consumer 'deferred' holds them meanwhile.
+        await _resilience.ExecuteAsync(async ct =>
+        {
+            object[] args = [_keys.Work, Group, "deferred", 0, .. work.Select(w => (object)w.Id), "IDLE", (long)reclaimAfter.TotalMilliseconds, "JUSTID"];
+            await Db.ExecuteAsync("XCLAIM", args);
+            return true;
+        }, cancellationToken);
+    }
 
     /// <inheritdoc />
     public async ValueTask AckWorkAsync(IReadOnlyList<RevocationWork> work, CancellationToken cancellationToken)
@@ -103,7 +134,9 @@ public sealed partial class RedisCredentialStore : IRevokerStore
         {
             var db = Db;
             await db.StreamAcknowledgeAsync(_keys.Work, Group, ids);
-            return await db.StreamDeleteAsync(_keys.Work, ids);
+            await db.StreamDeleteAsync(_keys.Work, ids);
+            await Task.WhenAll(work.Select(w => db.SetRemoveAsync(_keys.Pending(w.TaskId), Marker(w.Id))));
+            return true;
         }, cancellationToken);
     }
 
@@ -112,9 +145,9 @@ public sealed partial class RedisCredentialStore : IRevokerStore
         _resilience.ExecuteAsync<IReadOnlyList<CredentialRecord>>(async ct =>
         {
             var db = Db;
-            var jtis = await db.SetMembersAsync(_keys.Pending(taskId));
-            var records = new List<CredentialRecord>(jtis.Length);
-            foreach (var jti in jtis)
+            var members = await db.SetMembersAsync(_keys.Pending(taskId));
+            var records = new List<CredentialRecord>(members.Length);
+            foreach (var jti in members.Where(m => !((string)m!).StartsWith('@')))
             {
                 var values = await db.HashGetAsync(_keys.Credentials(taskId), MarkFields(jti!));
                 if (!values[0].IsNull)
@@ -169,9 +202,24 @@ public sealed partial class RedisCredentialStore : IRevokerStore
     public ValueTask<long> DepthAsync(CancellationToken cancellationToken) =>
         _resilience.ExecuteAsync(async ct => await Db.StreamLengthAsync(_keys.Work), cancellationToken);
 
-    // Called inside a resilience-wrapped operation, before the script that records the revocation.
-    private async Task EnqueueAsync(string taskId) =>
+    // Called inside a resilience-wrapped operation, before the script that records the revocation; returns the entry id the script marks.
+    private async Task<RedisValue> EnqueueAsync(string taskId) =>
         await Db.StreamAddAsync(_keys.Work, [new NameValueEntry("task", taskId), new NameValueEntry("at", _time.GetUtcNow().ToUnixTimeMilliseconds())]);
+
+    private static RedisValue Marker(string entryId) => "@" + entryId;
+
+    // A stream entry id is '<unix ms on the Redis server>-<sequence>'.
+    private static long EntryMilliseconds(RedisValue entryId)
+    {
+        var id = (string)entryId!;
+        return long.Parse(id.AsSpan(0, id.IndexOf('-', StringComparison.Ordinal)), CultureInfo.InvariantCulture);
+    }
+
+    private static async Task<long> ServerTimeMillisecondsAsync(IDatabase db)
+    {
+        var time = (RedisResult[])(await db.ExecuteAsync("TIME"))!;
+        return ((long)time[0] * 1000) + ((long)time[1] / 1000);
+    }
 
     private async Task EnsureGroupAsync()
     {

@@ -139,11 +139,8 @@ public sealed partial class RedisCredentialStore : ICredentialStore
         ArgumentNullException.ThrowIfNull(request);
         return _resilience.ExecuteAsync(async ct =>
         {
-            if (request.RevokeKinds.Count > 0)
-            {
-                // The work entry goes first: a revocation must never be recorded without the work that carries it downstream.
-                await EnqueueAsync(request.TaskId);
-            }
+            // The work entry goes first: a revocation must never be recorded without the work that carries it downstream.
+            var entry = request.RevokeKinds.Count > 0 ? await EnqueueAsync(request.TaskId) : RedisValue.EmptyString;
 
             var result = (RedisResult[])(await Db.ScriptEvaluateAsync(
                 RedisScripts.ChangeState,
@@ -153,7 +150,8 @@ public sealed partial class RedisCredentialStore : ICredentialStore
                  request.At.ToUnixTimeMilliseconds(),
                  request.Reason ?? string.Empty,
                  string.Join(',', request.RevokeKinds.Select(CredentialKinds.ToWireName)),
-                 request.RevocationReason]))!;
+                 request.RevocationReason,
+                 entry]))!;
             var outcome = (string)result[0]! switch
             {
                 "ok" => StateChangeOutcome.Changed,
@@ -170,11 +168,11 @@ public sealed partial class RedisCredentialStore : ICredentialStore
     public ValueTask<int> RevokeSubtreeAsync(string taskId, string jti, DateTimeOffset at, string reason, CancellationToken cancellationToken) =>
         _resilience.ExecuteAsync(async ct =>
         {
-            await EnqueueAsync(taskId);
+            var entry = await EnqueueAsync(taskId);
             return (int)await Db.ScriptEvaluateAsync(
                 RedisScripts.RevokeSubtree,
                 [_keys.Credentials(taskId), _keys.Pending(taskId)],
-                [jti, at.ToUnixTimeMilliseconds(), reason]);
+                [jti, at.ToUnixTimeMilliseconds(), reason, entry]);
         }, cancellationToken);
 
     /// <inheritdoc />

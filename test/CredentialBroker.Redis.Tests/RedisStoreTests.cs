@@ -93,6 +93,42 @@ public sealed class RedisStoreTests : IAsyncDisposable
         Assert.That(async () => await store.CreateTaskAsync(Task(otherId), Token(otherId), CancellationToken.None), Throws.Nothing);
     }
 
+    [Test]
+    public async Task Work_announced_but_not_yet_recorded_is_flagged_handed_back_and_ready_once_recorded_or_a_lease_old()
+    {
+        var store = _factory.Create(StoreKind.Redis, _time);
+        var revoker = (IRevokerStore)store;
+        var taskId = "tsk_" + Guid.NewGuid().ToString("N");
+        await store.CreateTaskAsync(Task(taskId), Token(taskId), CancellationToken.None);
+        var lease = TimeSpan.FromHours(1);
+
+        // A writer that announced its revocation and has not run (or never ran) the recording script.
+        var keys = new RedisKeys(_factory.KeyPrefix, 16);
+        await _factory.Connection.GetDatabase().StreamAddAsync(keys.Work, [new NameValueEntry("task", taskId), new NameValueEntry("at", Start.ToUnixTimeMilliseconds())]);
+        var announced = await revoker.TakeWorkAsync("replica-a", 10, lease, CancellationToken.None);
+        await revoker.DeferWorkAsync(announced, lease, CancellationToken.None);
+        var handedBack = await revoker.TakeWorkAsync("replica-b", 10, lease, CancellationToken.None);
+        var aLeaseOld = await revoker.TakeWorkAsync("replica-c", 10, TimeSpan.Zero, CancellationToken.None);
+        await revoker.AckWorkAsync(aLeaseOld, CancellationToken.None);
+
+        // The same through the store: announced and recorded.
+        await store.ChangeStateAsync(new StateChangeRequest(taskId, TaskState.Completed, TaskStateMachine.SourcesOf(TaskState.Completed), Start, null, [CredentialKind.Task], RevocationReasons.TaskCompleted), CancellationToken.None);
+        var recorded = await revoker.TakeWorkAsync("replica-a", 10, lease, CancellationToken.None);
+        var pending = await revoker.GetPendingAsync(taskId, CancellationToken.None);
+        await revoker.AckWorkAsync(recorded, CancellationToken.None);
+        var members = await _factory.Connection.GetDatabase().SetMembersAsync(keys.Pending(taskId));
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(announced.Select(w => w.Recorded), Is.EqualTo(new[] { false }));
+            Assert.That(handedBack.Select(w => (w.Id, w.Recorded)), Is.EqualTo(announced.Select(w => (w.Id, false))), "handed back for any replica at once");
+            Assert.That(aLeaseOld.Select(w => w.Recorded), Is.EqualTo(new[] { true }), "a writer a lease late never records");
+            Assert.That(recorded.Select(w => w.Recorded), Is.EqualTo(new[] { true }));
+            Assert.That(pending.Select(c => c.Jti), Is.EqualTo(new[] { "jti-1" }), "the marker is not a credential");
+            Assert.That(members.Select(m => (string?)m), Is.EqualTo(new[] { "jti-1" }), "acknowledging removes the marker");
+        });
+    }
+
     // The multiplexer reconnects in the background and raises ConnectionRestored: a signal, not a sleep.
     private static async Task WaitUntilConnectedAsync(IConnectionMultiplexer connection)
     {

@@ -7,7 +7,8 @@ namespace CredentialBroker.Core.Revocation;
 /// <summary>
 /// Drains the revocation work queue on this replica: takes entries (including ones a crashed replica took
 /// and never finished), processes their tasks, acknowledges what is done. A task that fails stays
-/// unacknowledged and is taken over again after the lease.
+/// unacknowledged and is taken over again after the lease. An entry whose revocation is not recorded yet
+/// (its writer is still between announcing and recording it) is handed back, never acknowledged unprocessed.
 /// </summary>
 public sealed partial class RevocationWorker
 {
@@ -43,8 +44,14 @@ public sealed partial class RevocationWorker
                 break;
             }
 
+            var early = work.Where(w => !w.Recorded).ToList();
+            if (early.Count > 0)
+            {
+                await _revoker.DeferWorkAsync(early, _options.Lease, cancellationToken);
+            }
+
             var done = new List<RevocationWork>(work.Count);
-            await Parallel.ForEachAsync(work.GroupBy(w => w.TaskId), new ParallelOptions { MaxDegreeOfParallelism = _options.Concurrency, CancellationToken = cancellationToken }, async (entries, ct) =>
+            await Parallel.ForEachAsync(work.Where(w => w.Recorded).GroupBy(w => w.TaskId), new ParallelOptions { MaxDegreeOfParallelism = _options.Concurrency, CancellationToken = cancellationToken }, async (entries, ct) =>
             {
                 try
                 {

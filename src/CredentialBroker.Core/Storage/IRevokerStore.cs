@@ -24,6 +24,9 @@ public interface IRevokerStore
     /// <summary>Acknowledges finished work.</summary>
     ValueTask AckWorkAsync(IReadOnlyList<RevocationWork> work, CancellationToken cancellationToken);
 
+    /// <summary>Hands taken work that is not <see cref="RevocationWork.Recorded"/> yet back to the queue, for any replica taking with <paramref name="reclaimAfter"/> to take again at once.</summary>
+    ValueTask DeferWorkAsync(IReadOnlyList<RevocationWork> work, TimeSpan reclaimAfter, CancellationToken cancellationToken);
+
     /// <summary>The task's credentials whose downstream revocation is pending.</summary>
     ValueTask<IReadOnlyList<CredentialRecord>> GetPendingAsync(string taskId, CancellationToken cancellationToken);
 

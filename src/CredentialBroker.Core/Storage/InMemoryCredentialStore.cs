@@ -335,6 +335,23 @@ public sealed class InMemoryCredentialStore : ICredentialStore, IRevokerStore
     }
 
     /// <inheritdoc />
+    /// <remarks>This store enqueues and records in one step, so its work is always recorded and nothing is deferred in practice.</remarks>
+    public ValueTask DeferWorkAsync(IReadOnlyList<RevocationWork> work, TimeSpan reclaimAfter, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(work);
+        var ids = work.Select(w => w.Id).ToHashSet(StringComparer.Ordinal);
+        lock (_queues)
+        {
+            foreach (var entry in _work.Where(e => ids.Contains(e.Id)))
+            {
+                entry.TakenBy = null;
+            }
+        }
+
+        return ValueTask.CompletedTask;
+    }
+
+    /// <inheritdoc />
     public ValueTask AckWorkAsync(IReadOnlyList<RevocationWork> work, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(work);

@@ -1,13 +1,24 @@
 -- Moves a task to a new state if its current state allows it, and revokes credentials of the given kinds
 -- in the same atomic step. Credentials are fields named by jti; marks are '<jti>:r' (revoked: '<unix ms>|<reason>'),
 -- '<jti>:x' (expiry processed) and '<jti>:d' (downstream outcome). Revoked credentials join the pending set.
+-- The work entry announcing the revocation is written before this script runs; '@<entry id>' in the pending set
+-- tells the revoker this script has run, so the entry may be acknowledged.
 -- KEYS[1] task hash, KEYS[2] credentials hash, KEYS[3] pending set
--- ARGV: target, allowed sources (comma separated), at (unix ms), reason, kinds to revoke (comma separated), revocation reason
+-- ARGV: target, allowed sources (comma separated), at (unix ms), reason, kinds to revoke (comma separated), revocation reason,
+--       work entry id ('' when nothing is to be revoked)
+local function recorded()
+  if ARGV[7] ~= '' then
+    redis.call('SADD', KEYS[3], '@' .. ARGV[7])
+    local ttl = redis.call('PTTL', KEYS[2])
+    if ttl > 0 then redis.call('PEXPIRE', KEYS[3], ttl) end
+  end
+end
 local current = redis.call('HGET', KEYS[1], 'state')
 if not current then
   return {'missing', '', 0}
 end
 if current == ARGV[1] then
+  recorded()
   return {'same', current, 0}
 end
 local allowed = false
@@ -15,6 +26,7 @@ for source in string.gmatch(ARGV[2], '[^,]+') do
   if source == current then allowed = true end
 end
 if not allowed then
+  recorded()
   return {'illegal', current, 0}
 end
 redis.call('HSET', KEYS[1], 'state', ARGV[1], 'stateAt', ARGV[3], 'stateReason', ARGV[4])
@@ -41,4 +53,5 @@ if ARGV[5] ~= '' then
     if ttl > 0 then redis.call('PEXPIRE', KEYS[3], ttl) end
   end
 end
+recorded()
 return {'ok', current, revoked}

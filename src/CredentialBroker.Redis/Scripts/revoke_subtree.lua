@@ -1,8 +1,14 @@
 -- Revokes a credential and every credential derived from it, atomically. The root gets the given reason,
 -- descendants 'cascade'; credentials revoked earlier keep their first revocation. Newly revoked credentials
 -- join the pending set.
+-- '@<work entry id>' in the pending set tells the revoker this script has run (see change_state.lua).
 -- KEYS[1] credentials hash, KEYS[2] pending set
--- ARGV: root jti, at (unix ms), reason
+-- ARGV: root jti, at (unix ms), reason, work entry id
+local function recorded()
+  redis.call('SADD', KEYS[2], '@' .. ARGV[4])
+  local ttl = redis.call('PTTL', KEYS[1])
+  if ttl > 0 then redis.call('PEXPIRE', KEYS[2], ttl) end
+end
 local fields = redis.call('HGETALL', KEYS[1])
 local marked = {}
 local children = {}
@@ -21,6 +27,7 @@ for i = 1, #fields, 2 do
   end
 end
 if not found then
+  recorded()
   return 0
 end
 local revoked = 0
@@ -40,8 +47,5 @@ while head <= #queue do
     table.insert(queue, child)
   end
 end
-if revoked > 0 then
-  local ttl = redis.call('PTTL', KEYS[1])
-    if ttl > 0 then redis.call('PEXPIRE', KEYS[2], ttl) end
-end
+recorded()
 return revoked

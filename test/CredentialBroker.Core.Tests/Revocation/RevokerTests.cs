@@ -251,4 +251,27 @@ public sealed class RevokerTests : IDisposable
             Assert.That(await _harness.Store.DepthAsync(CancellationToken.None), Is.Zero);
         });
     }
+
+    [Test]
+    public async Task Work_taken_before_its_revocation_is_recorded_is_handed_back_and_finished_once_recorded()
+    {
+        var (taskId, _, jti) = await NewTaskAsync();
+        await Core.Tasks.ChangeStateAsync(CoreHarness.Orchestrator, taskId, TaskState.Completed, null, CancellationToken.None);
+        var late = new LateRecordingStore(_harness.Store);
+        var worker = new RevocationWorker(late, _harness.Processor, Microsoft.Extensions.Options.Options.Create(_harness.Settings), _harness.Metrics, new Microsoft.Extensions.Logging.Testing.FakeLogger<RevocationWorker>());
+
+        var whileRecording = await worker.DrainAsync(CancellationToken.None);
+        var pendingMeanwhile = await _harness.Store.GetPendingAsync(taskId, CancellationToken.None);
+        var onceRecorded = await worker.DrainAsync(CancellationToken.None);
+
+        Assert.Multiple(async () =>
+        {
+            Assert.That(whileRecording, Is.Zero);
+            Assert.That(late.Deferred, Has.Count.EqualTo(1));
+            Assert.That(pendingMeanwhile.Select(c => c.Jti), Is.EqualTo(new[] { jti }), "not processed while unrecorded");
+            Assert.That(onceRecorded, Is.EqualTo(1));
+            Assert.That((await CredentialAsync(taskId, jti)).Downstream!.RevokedAt, Is.Not.Null);
+            Assert.That(await _harness.Store.DepthAsync(CancellationToken.None), Is.Zero);
+        });
+    }
 }
