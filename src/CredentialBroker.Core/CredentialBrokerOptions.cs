@@ -37,6 +37,9 @@ public sealed class CredentialBrokerOptions
     /// <summary>How far in the future a caller's JWT-SVID may expire. Default 24 h.</summary>
     public TimeSpan MaxCallerCredentialLifetime { get; set; } = TimeSpan.FromHours(24);
 
+    /// <summary>How long before it starts signing a scheduled signing key is published in the JWKS. Default 1 h: longer than resource servers cache the JWKS.</summary>
+    public TimeSpan KeyPublishLead { get; set; } = TimeSpan.FromHours(1);
+
     /// <summary>JWS algorithms accepted on callers' JWT-SVIDs; each key additionally accepts only the algorithm that fits it. Default ES256.</summary>
     public IList<string> AllowedAlgorithms { get; } = [];
 

@@ -61,6 +61,11 @@ internal sealed class CredentialBrokerOptionsValidator : IValidateOptions<Creden
             failures.Add($"{s}:MaxCallerCredentialLifetime must be positive.");
         }
 
+        if (options.KeyPublishLead < TimeSpan.Zero)
+        {
+            failures.Add($"{s}:KeyPublishLead must not be negative.");
+        }
+
         if (options.IdempotencyKeyLifetime <= TimeSpan.Zero)
         {
             failures.Add($"{s}:IdempotencyKeyLifetime must be positive.");

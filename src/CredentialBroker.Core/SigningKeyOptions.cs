@@ -8,4 +8,11 @@ public sealed class SigningKeyOptions
 
     /// <summary>The <c>kid</c>; defaults to the RFC 7638 thumbprint of the public key.</summary>
     public string? KeyId { get; set; }
+
+    /// <summary>
+    /// When the key starts signing (rotation on a schedule). Default: from the start. The key is published
+    /// <see cref="CredentialBrokerOptions.KeyPublishLead"/> earlier, and the key it replaces stays published until
+    /// every token that key signed has expired.
+    /// </summary>
+    public DateTimeOffset? NotBefore { get; set; }
 }

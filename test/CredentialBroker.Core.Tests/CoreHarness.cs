@@ -21,7 +21,7 @@ internal sealed class CoreHarness
     {
         var options = TestOptions.Create();
         Store = store ?? new InMemoryCredentialStore(Time);
-        Tokens = new TokenFactory(Keys, options);
+        Tokens = new TokenFactory(Keys, options, Time);
         Validator = new BrokerTokenValidator(Keys, options, Time);
         var svids = new JwtSvidValidator(new TrustBundleSet([Trust.Bundle]), options, Time);
         var roles = new RoleMap([
@@ -49,7 +49,7 @@ internal sealed class CoreHarness
 
     public TokenExchangeService Exchange { get; }
 
-    public SigningKeyRing Keys { get; } = new([SigningKey.Generate("k1")]);
+    public SigningKeyRing Keys { get; } = new(SigningKey.Generate("k1"));
 
     public ICredentialStore Store { get; }
 

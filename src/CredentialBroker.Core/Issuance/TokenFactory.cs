@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using System.Buffers;
 using System.Text;
 using System.Text.Json;
@@ -25,13 +26,15 @@ public sealed class TokenFactory
     private static readonly Dictionary<string, object> AccessHeader = new(StringComparer.Ordinal) { ["typ"] = TokenTypes.AccessToken };
 
     private readonly SigningKeyRing _keys;
+    private readonly TimeProvider _time;
     private readonly string _issuer;
 
     /// <summary>Creates the factory.</summary>
-    public TokenFactory(SigningKeyRing keys, IOptions<CredentialBrokerOptions> options)
+    public TokenFactory(SigningKeyRing keys, IOptions<CredentialBrokerOptions> options, [FromKeyedServices(BrokerTime.ServiceKey)] TimeProvider time)
     {
         ArgumentNullException.ThrowIfNull(options);
         _keys = keys;
+        _time = time;
         _issuer = options.Value.Issuer ?? throw new InvalidOperationException("CredentialBroker:Issuer must be set before tokens can be signed.");
     }
 
@@ -43,7 +46,7 @@ public sealed class TokenFactory
     {
         ArgumentNullException.ThrowIfNull(task);
         ArgumentNullException.ThrowIfNull(credential);
-        return Handler.CreateToken(Payload(task, credential, _issuer, task.Authorization, [], clientId: null, scope: null), _keys.Active.Credentials, TaskHeader);
+        return Handler.CreateToken(Payload(task, credential, _issuer, task.Authorization, [], clientId: null, scope: null), Credentials, TaskHeader);
     }
 
     /// <summary>Signs a delegated task token: the task's agent stays <c>sub</c>, the actors nest in <c>act</c> (current actor outermost).</summary>
@@ -51,7 +54,7 @@ public sealed class TokenFactory
     {
         ArgumentNullException.ThrowIfNull(task);
         ArgumentNullException.ThrowIfNull(credential);
-        return Handler.CreateToken(Payload(task, credential, _issuer, grants, actors, clientId: null, scope: null), _keys.Active.Credentials, TaskHeader);
+        return Handler.CreateToken(Payload(task, credential, _issuer, grants, actors, clientId: null, scope: null), Credentials, TaskHeader);
     }
 
     /// <summary>Signs an RFC 9068 access token for one audience.</summary>
@@ -60,8 +63,11 @@ public sealed class TokenFactory
         ArgumentNullException.ThrowIfNull(task);
         ArgumentNullException.ThrowIfNull(credential);
         var audience = credential.Audience ?? throw new ArgumentException("An access token needs an audience.", nameof(credential));
-        return Handler.CreateToken(Payload(task, credential, audience, grants, actors, clientId, scope), _keys.Active.Credentials, AccessHeader);
+        return Handler.CreateToken(Payload(task, credential, audience, grants, actors, clientId, scope), Credentials, AccessHeader);
     }
+
+    // The key that signs now: a scheduled rotation switches keys without a restart.
+    private Microsoft.IdentityModel.Tokens.SigningCredentials Credentials => _keys.ActiveAt(_time.GetUtcNow()).Credentials;
 
     private string Payload(TaskRecord task, CredentialRecord credential, string audience, IReadOnlyList<AuthorizationGrant> grants, IReadOnlyList<string> actors, string? clientId, string? scope)
     {

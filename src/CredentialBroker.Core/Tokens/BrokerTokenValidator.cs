@@ -37,7 +37,7 @@ public sealed class BrokerTokenValidator
         JwtValidation.ValidateAsync(token, _options.MaxTokenLength, new JwtValidation.Expectations(
             Types: types,
             Algorithms: Es256,
-            ResolveKey: _keys.FindVerificationKey,
+            ResolveKey: kid => _keys.FindVerificationKey(kid, _time.GetUtcNow()),
             Issuer: _issuer,
             Audience: audience,
             Now: _time.GetUtcNow(),

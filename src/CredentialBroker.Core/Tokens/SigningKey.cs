@@ -8,8 +8,12 @@ namespace CredentialBroker.Core.Tokens;
 public sealed class SigningKey
 {
     /// <summary>Wraps a P-256 private key. <paramref name="keyId"/> defaults to the RFC 7638 thumbprint of the public key.</summary>
-    public SigningKey(ECDsa privateKey, string? keyId = null)
+    /// <param name="privateKey">The key.</param>
+    /// <param name="keyId">The <c>kid</c>.</param>
+    /// <param name="notBefore">When the key starts signing; <see langword="null"/> for "from the start".</param>
+    public SigningKey(ECDsa privateKey, string? keyId = null, DateTimeOffset? notBefore = null)
     {
+        NotBefore = notBefore;
         ArgumentNullException.ThrowIfNull(privateKey);
         if (privateKey.KeySize != 256)
         {
@@ -31,6 +35,9 @@ public sealed class SigningKey
             Use = JsonWebKeyUseNames.Sig,
         };
     }
+
+    /// <summary>When the key starts signing; <see langword="null"/> for "from the start".</summary>
+    public DateTimeOffset? NotBefore { get; }
 
     /// <summary>The <c>kid</c> this key's tokens carry.</summary>
     public string KeyId { get; }

@@ -35,10 +35,10 @@ internal static class DiscoveryEndpoints
         WriteArray(json, "revocation_endpoint_auth_signing_alg_values_supported", options.Value.EffectiveAlgorithms);
     }, cacheControl: "public, max-age=300");
 
-    private static JsonWriterResult Jwks(SigningKeyRing keys) => new JsonWriterResult(json =>
+    private static JsonWriterResult Jwks(SigningKeyRing keys, [FromKeyedServices(BrokerTime.ServiceKey)] TimeProvider time) => new JsonWriterResult(json =>
     {
         json.WriteStartArray("keys");
-        foreach (var key in keys.Published)
+        foreach (var key in keys.PublishedAt(time.GetUtcNow()))
         {
             json.WriteStartObject();
             json.WriteString("kty", key.Kty);

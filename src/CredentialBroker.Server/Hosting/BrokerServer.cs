@@ -91,7 +91,7 @@ internal static class BrokerServer
             services.Configure<DevModeOptions>(configuration.GetSection(DevModeOptions.SectionName));
             services.PostConfigure<CredentialBrokerOptions>(o => o.Issuer ??= DevIssuer(configuration["urls"]));
             services.AddSingleton<DevIdentities>();
-            services.AddSingleton(_ => new SigningKeyRing([SigningKey.Generate()]));
+            services.AddSingleton(_ => new SigningKeyRing(SigningKey.Generate()));
             services.AddSingleton(sp => new TrustBundleSet([
                 sp.GetRequiredService<DevIdentities>().Minter.Bundle,
                 .. KeyMaterialLoader.LoadTrustBundles(Options(sp))]));
@@ -102,7 +102,11 @@ internal static class BrokerServer
         else
         {
             services.AddSingleton<IValidateOptions<CredentialBrokerOptions>, ProductionOptionsValidator>();
-            services.AddSingleton(sp => new SigningKeyRing(KeyMaterialLoader.LoadSigningKeys(Options(sp))));
+            services.AddSingleton(sp =>
+            {
+                var options = Options(sp);
+                return new SigningKeyRing(KeyMaterialLoader.LoadSigningKeys(options), options.KeyPublishLead, options.MaxTaskTtl + options.ClockSkew);
+            });
             services.AddSingleton(sp => new TrustBundleSet(KeyMaterialLoader.LoadTrustBundles(Options(sp))));
             services.AddSingleton(sp => RoleMapFrom(Options(sp), devRoles: false));
             broker.UseRedisStore(o =>
@@ -134,6 +138,7 @@ internal static class BrokerServer
             (IRevocationFeed)ActivatorUtilities.CreateInstance(sp, feed.ImplementationType!),
             sp.GetRequiredService<FeedNotifier>()));
 
+        services.AddSingleton<KeyScheduleReporter>();
         services.AddSingleton<QuartzRevocationSignal>();
         services.AddSingleton<IRevocationSignal>(sp => sp.GetRequiredService<QuartzRevocationSignal>());
         // Quartz keeps schedulers in a process-wide registry by name; each broker host gets its own.
@@ -146,6 +151,7 @@ internal static class BrokerServer
             Every<RevocationWorkJob>(quartz, RevocationWorkJob.Key, revoker.WorkPollInterval);
             Every<IrrevocableRetryJob>(quartz, IrrevocableRetryJob.Key, revoker.IrrevocableRetryInterval);
             Every<FeedTrimJob>(quartz, FeedTrimJob.Key, revoker.FeedTrimInterval);
+            Every<KeyRotationJob>(quartz, KeyRotationJob.Key, TimeSpan.FromSeconds(30));
         });
         services.AddQuartzHostedService(o => o.WaitForJobsToComplete = true);
     }

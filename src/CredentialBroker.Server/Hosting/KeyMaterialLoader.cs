@@ -20,7 +20,7 @@ internal static class KeyMaterialLoader
             var entry = options.SigningKeys[i];
             try
             {
-                keys.Add(new SigningKey(ReadPrivateKey(entry.Path!), entry.KeyId));
+                keys.Add(new SigningKey(ReadPrivateKey(entry.Path!), entry.KeyId, entry.NotBefore));
             }
             catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or CryptographicException or ArgumentException or FormatException)
             {

@@ -7,7 +7,7 @@ namespace CredentialBroker.Server.Hosting;
 /// What production mode needs beyond the core checks: signing keys and trust bundles, configured and
 /// loadable. Every problem is reported at once.
 /// </summary>
-internal sealed class ProductionOptionsValidator : IValidateOptions<CredentialBrokerOptions>
+internal sealed class ProductionOptionsValidator([FromKeyedServices(BrokerTime.ServiceKey)] TimeProvider time) : IValidateOptions<CredentialBrokerOptions>
 {
     public ValidateOptionsResult Validate(string? name, CredentialBrokerOptions options)
     {
@@ -19,6 +19,16 @@ internal sealed class ProductionOptionsValidator : IValidateOptions<CredentialBr
         else if (options.SigningKeys.All(k => !string.IsNullOrWhiteSpace(k.Path)))
         {
             Collect(failures, () => KeyMaterialLoader.LoadSigningKeys(options));
+        }
+
+        if (options.SigningKeys.Count > 0 && options.SigningKeys.All(k => k.NotBefore > time.GetUtcNow()))
+        {
+            failures.Add($"{CredentialBrokerOptions.SectionName}:SigningKeys: every key starts signing in the future (NotBefore); one must sign now.");
+        }
+
+        foreach (var clash in options.SigningKeys.Where(k => k.NotBefore is not null).GroupBy(k => k.NotBefore!.Value).Where(g => g.Count() > 1))
+        {
+            failures.Add($"{CredentialBrokerOptions.SectionName}:SigningKeys: {clash.Count()} keys start signing at {clash.Key.ToString("O", System.Globalization.CultureInfo.InvariantCulture)}; give each a distinct NotBefore.");
         }
 
         if (options.TrustBundles.Count == 0)

@@ -54,6 +54,19 @@ internal sealed class FeedTrimJob(IRevocationFeed feed, IOptions<RevocationFeedO
         });
 }
 
+/// <summary>Reports the signing-key schedule as it unfolds (every 30 s).</summary>
+[DisallowConcurrentExecution]
+internal sealed class KeyRotationJob(KeyScheduleReporter reporter) : IJob
+{
+    public static readonly JobKey Key = new("key-rotation", "revoker");
+
+    public ValueTask Execute(IJobExecutionContext context, CancellationToken cancellationToken)
+    {
+        reporter.Report();
+        return ValueTask.CompletedTask;
+    }
+}
+
 /// <summary>What every revoker job does around its work: a store outage is logged and waited out, never fatal.</summary>
 internal static partial class RevokerJob
 {

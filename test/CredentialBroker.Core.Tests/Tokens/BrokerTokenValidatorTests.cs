@@ -14,7 +14,7 @@ public sealed class BrokerTokenValidatorTests : IDisposable
 
     public BrokerTokenValidatorTests()
     {
-        _validator = new BrokerTokenValidator(new SigningKeyRing([new SigningKey(_brokerKey, "k1")]), TestOptions.Create(), _time);
+        _validator = new BrokerTokenValidator(new SigningKeyRing(new SigningKey(_brokerKey, "k1")), TestOptions.Create(), _time);
     }
 
     public void Dispose() => _brokerKey.Dispose();
