@@ -92,7 +92,7 @@ public static class PolicyLoader
         var rules = new List<CompiledRule>();
         var ruleIds = new HashSet<string>(StringComparer.Ordinal);
         var dataClasses = new Dictionary<string, (string Class, string File)>(StringComparer.Ordinal);
-        StateRevocationDocument? stateRevocation = null;
+        StateRevocation? stateRevocation = null;
         string? stateRevocationFile = null;
         var environment = new CelEnvironment(null, string.Empty);
         var sample = CelInput.From(CelInput.Sample(), "internal");
@@ -134,12 +134,16 @@ public static class PolicyLoader
 
             if (document.StateRevocation is not null)
             {
-                if (stateRevocation is not null)
+                // Compiled wherever it appears, so every mistake is reported; the first definition counts.
+                var table = CompileStateRevocation(document.StateRevocation, name, errors);
+                if (stateRevocationFile is not null)
                 {
                     errors.Add(new PolicyError(name, "stateRevocation", $"already defined in {stateRevocationFile}; define it in one file"));
                 }
-
-                (stateRevocation, stateRevocationFile) = (document.StateRevocation, name);
+                else
+                {
+                    (stateRevocation, stateRevocationFile) = (table, name);
+                }
             }
 
             var index = 0;
@@ -154,7 +158,7 @@ public static class PolicyLoader
             }
         }
 
-        var revocationTable = stateRevocation is null ? StateRevocation.Default : CompileStateRevocation(stateRevocation, stateRevocationFile!, errors);
+        var revocationTable = stateRevocation ?? StateRevocation.Default;
 
         if (errors.Count == 0 && rules.Count == 0)
         {

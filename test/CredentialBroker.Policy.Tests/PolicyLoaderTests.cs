@@ -1,3 +1,6 @@
+using CredentialBroker.Core.Storage;
+using CredentialBroker.Core.Tasks;
+
 namespace CredentialBroker.Policy.Tests;
 
 /// <summary>A broken policy is rejected whole, with every problem reported at once.</summary>
@@ -105,4 +108,69 @@ public sealed class PolicyLoaderTests
     [Test]
     public void A_missing_path_is_a_clear_error() =>
         Assert.That(() => PolicyLoader.Load("/nonexistent/policy"), Throws.TypeOf<PolicyLoadException>().With.Message.Contains("/nonexistent/policy"));
+
+    private const string AllowAll = "rules:\n  - id: all\n    effect: allow\n    condition: 'true'\n";
+
+    [Test]
+    public void State_revocation_has_a_default_and_per_workflow_entries_that_replace_it_state_by_state()
+    {
+        var policy = PolicyLoader.Compile([("p.yaml", AllowAll + """
+            stateRevocation:
+              default:
+                paused: [access_token]
+                running: []
+              workflows:
+                wf-payroll:
+                  paused: [access_token, secret, delegated]
+            """)], "test");
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(policy.RevokedOnEntering("wf-other", TaskState.Paused), Is.EquivalentTo(new[] { CredentialKind.AccessToken }));
+            Assert.That(policy.RevokedOnEntering("wf-payroll", TaskState.Paused), Is.EquivalentTo(new[] { CredentialKind.AccessToken, CredentialKind.Secret, CredentialKind.Delegated }));
+            Assert.That(policy.RevokedOnEntering("wf-payroll", TaskState.Running), Is.Empty, "the default applies to states a workflow does not name");
+            Assert.That(policy.RevokedOnEntering("wf-payroll", TaskState.AwaitingApproval), Is.Empty, "a state missing from the table revokes nothing");
+            Assert.That(policy.RevokedOnEntering("wf-payroll", TaskState.Completed), Is.EquivalentTo(Enum.GetValues<CredentialKind>()));
+        });
+    }
+
+    [Test]
+    public void Without_a_state_revocation_table_pausing_and_awaiting_approval_revoke_downstream_credentials_only()
+    {
+        var policy = PolicyLoader.Compile([("p.yaml", AllowAll)], "test");
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(policy.RevokedOnEntering("wf", TaskState.Paused), Is.EquivalentTo(new[] { CredentialKind.AccessToken, CredentialKind.Secret }));
+            Assert.That(policy.RevokedOnEntering("wf", TaskState.AwaitingApproval), Is.EquivalentTo(new[] { CredentialKind.AccessToken, CredentialKind.Secret }));
+            Assert.That(policy.RevokedOnEntering("wf", TaskState.Running), Is.Empty);
+            Assert.That(policy.RevokedOnEntering("wf", TaskState.Cancelled), Is.EquivalentTo(Enum.GetValues<CredentialKind>()));
+        });
+    }
+
+    [Test]
+    public void State_revocation_mistakes_are_all_reported()
+    {
+        var errors = ErrorsOf(
+            ("a.yaml", AllowAll + """
+                stateRevocation:
+                  default:
+                    completed: [task]
+                    sleeping: [task]
+                    paused: [tokens]
+                """),
+            ("b.yaml", """
+                stateRevocation:
+                  default:
+                    paused: [secret]
+                """));
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(errors.Select(e => e.ToString()), Has.Some.Contains("stateRevocation.default.completed: terminal states always revoke everything"));
+            Assert.That(errors.Select(e => e.ToString()), Has.Some.Contains("stateRevocation.default.sleeping: not a state a task can enter"));
+            Assert.That(errors.Select(e => e.ToString()), Has.Some.Contains("unknown credential kind 'tokens'"));
+            Assert.That(errors.Select(e => e.ToString()), Has.Some.Contains("b.yaml: stateRevocation: already defined in a.yaml"));
+        });
+    }
 }
