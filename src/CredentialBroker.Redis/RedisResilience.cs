@@ -8,8 +8,9 @@ using StackExchange.Redis;
 namespace CredentialBroker.Redis;
 
 /// <summary>
-/// Polly around every Redis call: a timeout per attempt, retries with exponential backoff and jitter for
-/// transient faults, and a circuit breaker so a dead Redis fails requests fast instead of queueing them.
+/// Polly around every Redis call: retries with exponential backoff and jitter for transient faults (a command
+/// that times out — StackExchange.Redis enforces <see cref="RedisStoreOptions.OperationTimeout"/> on each one —
+/// is one), and a circuit breaker so a dead Redis fails requests fast instead of queueing them.
 /// Every store operation is idempotent, so retrying is safe. Whatever still fails becomes
 /// <see cref="StoreUnavailableException"/>: the broker answers 503 and issues nothing.
 /// </summary>
@@ -22,7 +23,6 @@ internal sealed class RedisResilience
         var transient = new PredicateBuilder()
             .Handle<RedisConnectionException>()
             .Handle<RedisTimeoutException>()
-            .Handle<TimeoutRejectedException>()
             .Handle<RedisServerException>(IsTransientServerError);
 
         var builder = new ResiliencePipelineBuilder()
@@ -46,16 +46,17 @@ internal sealed class RedisResilience
             });
         }
 
-        _pipeline = builder.AddTimeout(options.OperationTimeout).Build();
+        // No Polly timeout on top: the client's own per-command timeout bounds every call without a timer per call.
+        _pipeline = builder.Build();
     }
 
     public async ValueTask<T> ExecuteAsync<T>(Func<CancellationToken, Task<T>> operation, CancellationToken cancellationToken)
     {
         try
         {
-            return await _pipeline.ExecuteAsync(async ct => await operation(ct), cancellationToken);
+            return await _pipeline.ExecuteAsync(static (operation, ct) => new ValueTask<T>(operation(ct)), operation, cancellationToken);
         }
-        catch (Exception ex) when (ex is RedisConnectionException or RedisTimeoutException or TimeoutRejectedException or BrokenCircuitException
+        catch (Exception ex) when (ex is RedisConnectionException or RedisTimeoutException or BrokenCircuitException
                                    || (ex is RedisServerException server && IsTransientServerError(server)))
         {
             throw new StoreUnavailableException("Redis is unavailable.", ex);

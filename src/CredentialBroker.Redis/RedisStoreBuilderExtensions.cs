@@ -3,6 +3,7 @@ using CredentialBroker.Core.Policy;
 using CredentialBroker.Core.Storage;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
 
@@ -25,7 +26,9 @@ public static class RedisStoreBuilderExtensions
         }
 
         builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<RedisStoreOptions>, RedisStoreOptionsValidator>());
-        builder.Services.TryAddSingleton<IConnectionMultiplexer>(sp => Connect(sp.GetRequiredService<IOptions<RedisStoreOptions>>().Value));
+        builder.Services.TryAddSingleton<RedisConnection>();
+        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, RedisConnection.Starter>());
+        builder.Services.TryAddSingleton<IConnectionMultiplexer>(sp => sp.GetRequiredService<RedisConnection>().Multiplexer);
         builder.Services.TryAddSingleton<RedisCredentialStore>();
         builder.Services.TryAddSingleton<ICredentialStore>(sp => sp.GetRequiredService<RedisCredentialStore>());
         builder.Services.TryAddSingleton<IRevokerStore>(sp => sp.GetRequiredService<RedisCredentialStore>());
@@ -34,7 +37,9 @@ public static class RedisStoreBuilderExtensions
         return builder;
     }
 
-    internal static ConnectionMultiplexer Connect(RedisStoreOptions options)
+    internal static ConnectionMultiplexer Connect(RedisStoreOptions options) => ConnectionMultiplexer.Connect(Configuration(options));
+
+    internal static ConfigurationOptions Configuration(RedisStoreOptions options)
     {
         var configuration = ConfigurationOptions.Parse(options.ConnectionString!);
         configuration.AbortOnConnectFail = false;
@@ -43,6 +48,6 @@ public static class RedisStoreBuilderExtensions
         configuration.AsyncTimeout = (int)options.OperationTimeout.TotalMilliseconds;
         configuration.SyncTimeout = (int)options.OperationTimeout.TotalMilliseconds;
         configuration.ClientName ??= "credentialbroker";
-        return ConnectionMultiplexer.Connect(configuration);
+        return configuration;
     }
 }
