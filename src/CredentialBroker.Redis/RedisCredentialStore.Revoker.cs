@@ -39,16 +39,19 @@ public sealed partial class RedisCredentialStore : IRevokerStore
         }, cancellationToken);
 
     /// <inheritdoc />
-    public ValueTask<bool> ExpireAsync(DueCredential due, DateTimeOffset now, CancellationToken cancellationToken)
+    public ValueTask<CredentialRecord?> ReadDueAsync(DueCredential due, DateTimeOffset now, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(due);
         return _resilience.ExecuteAsync(async ct =>
         {
-            var entry = await EnqueueAsync(due.TaskId);
-            return (int)await Db.ScriptEvaluateAsync(
-                RedisScripts.ExpireCredential,
-                [_keys.Credentials(due.TaskId), _keys.Pending(due.TaskId)],
-                [due.Jti, now.ToUnixTimeMilliseconds(), entry]) == 1;
+            var values = await Db.HashGetAsync(_keys.Credentials(due.TaskId), MarkFields(due.Jti));
+            if (values[0].IsNull || !values[1].IsNull || !values[2].IsNull)
+            {
+                return null;
+            }
+
+            var credential = FromStored(due.TaskId, due.Jti, values);
+            return credential.ExpiresAt > now ? null : credential with { ExpiryProcessedAt = now };
         }, cancellationToken);
     }
 
@@ -59,8 +62,8 @@ public sealed partial class RedisCredentialStore : IRevokerStore
         await _resilience.ExecuteAsync(async ct =>
         {
             var db = Db;
-            await Task.WhenAll(claimed.Select(due => db.SortedSetRemoveAsync(
-                _keys.ClaimedShardOf(due.TaskId), $"{RedisKeys.ExpiryMember(due.TaskId, due.Jti)}|{due.ExpiresAt.ToUnixTimeSeconds()}")));
+            await Task.WhenAll(claimed.GroupBy(due => _keys.ClaimedShardOf(due.TaskId)).Select(shard => db.SortedSetRemoveAsync(
+                shard.Key, [.. shard.Select(due => (RedisValue)$"{RedisKeys.ExpiryMember(due.TaskId, due.Jti)}|{due.ExpiresAt.ToUnixTimeSeconds()}")])));
             return true;
         }, cancellationToken);
     }
@@ -160,9 +163,13 @@ public sealed partial class RedisCredentialStore : IRevokerStore
         }, cancellationToken);
 
     /// <inheritdoc />
-    public async ValueTask CompleteAsync(string taskId, string jti, DownstreamState outcome, DateTimeOffset? retryAt, CancellationToken cancellationToken)
+    public async ValueTask CompleteAsync(CredentialRecord credential, DownstreamState outcome, DateTimeOffset? retryAt, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(credential);
         ArgumentNullException.ThrowIfNull(outcome);
+        var (taskId, jti) = (credential.TaskId, credential.Jti);
+        var expiredAt = credential.RevokedAt is null && credential.ExpiryProcessedAt is { } x ? (RedisValue)x.ToUnixTimeMilliseconds() : RedisValue.EmptyString;
+        var wasScheduled = credential.Downstream?.Irrevocable == true;
         var json = JsonSerializer.Serialize(new StoredDownstream(
             outcome.RevokedAt?.ToUnixTimeMilliseconds(), outcome.VerifiedAt?.ToUnixTimeMilliseconds(), outcome.Attempts, outcome.Irrevocable, outcome.LastError, outcome.ResolvedBy),
             StoreJsonContext.Default.StoredDownstream);
@@ -179,8 +186,8 @@ public sealed partial class RedisCredentialStore : IRevokerStore
                 await db.SortedSetAddAsync(_keys.Retries, member, at.ToUnixTimeMilliseconds());
             }
 
-            await db.ScriptEvaluateAsync(RedisScripts.CompleteDownstream, [_keys.Credentials(taskId), _keys.Pending(taskId)], [jti, json]);
-            if (!outcome.Irrevocable)
+            await db.ScriptEvaluateAsync(RedisScripts.CompleteDownstream, [_keys.Credentials(taskId), _keys.Pending(taskId)], [jti, json, expiredAt]);
+            if (!outcome.Irrevocable && wasScheduled)
             {
                 await db.SortedSetRemoveAsync(_keys.Retries, member);
             }
@@ -188,6 +195,10 @@ public sealed partial class RedisCredentialStore : IRevokerStore
             return true;
         }, cancellationToken);
     }
+
+    /// <inheritdoc />
+    public async ValueTask DropRetryAsync(string taskId, string jti, CancellationToken cancellationToken) =>
+        await _resilience.ExecuteAsync(async ct => await Db.SortedSetRemoveAsync(_keys.Retries, RedisKeys.ExpiryMember(taskId, jti)), cancellationToken);
 
     /// <inheritdoc />
     public ValueTask<IReadOnlyList<(string TaskId, string Jti)>> ClaimRetriesAsync(DateTimeOffset now, int limit, TimeSpan lease, CancellationToken cancellationToken) =>

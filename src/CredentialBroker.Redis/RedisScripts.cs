@@ -7,7 +7,6 @@ internal static class RedisScripts
     public static readonly string ChangeState = Load("change_state");
     public static readonly string RevokeSubtree = Load("revoke_subtree");
     public static readonly string AddCredential = Load("add_credential");
-    public static readonly string ExpireCredential = Load("expire_credential");
     public static readonly string ClaimDue = Load("claim_due");
     public static readonly string CompleteDownstream = Load("complete_downstream");
     public static readonly string ClaimRetries = Load("claim_retries");

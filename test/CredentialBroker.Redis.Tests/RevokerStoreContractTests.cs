@@ -99,7 +99,7 @@ public sealed class RevokerStoreContractTests(StoreKind kind) : IAsyncDisposable
         await CompleteTaskAsync(taskId);
         var outcome = new DownstreamState(Start.AddSeconds(2), Start.AddSeconds(3), 1, false, null);
 
-        await _revoker.CompleteAsync(taskId, "jti-1", outcome, null, CancellationToken.None);
+        await _revoker.CompleteAsync((await _revoker.GetPendingAsync(taskId, CancellationToken.None)).Single(), outcome, null, CancellationToken.None);
         var credential = (await _store.GetCredentialAsync(taskId, "jti-1", CancellationToken.None))!.Credential;
 
         Assert.Multiple(async () =>
@@ -155,28 +155,32 @@ public sealed class RevokerStoreContractTests(StoreKind kind) : IAsyncDisposable
     }
 
     [Test]
-    public async Task Expiring_a_due_credential_is_done_once_and_never_for_a_revoked_or_undue_one()
+    public async Task A_due_credential_is_handed_out_until_its_expiry_is_recorded_never_a_revoked_or_undue_one()
     {
         var taskId = await CreateAsync(TimeSpan.FromSeconds(30));
         var revokedTask = await CreateAsync(TimeSpan.FromSeconds(30));
         await CompleteTaskAsync(revokedTask);
         var due = new DueCredential(taskId, "jti-1", Start.AddSeconds(30));
 
-        var early = await _revoker.ExpireAsync(due, Start.AddSeconds(29), CancellationToken.None);
-        var first = await _revoker.ExpireAsync(due, Start.AddSeconds(31), CancellationToken.None);
-        var again = await _revoker.ExpireAsync(due, Start.AddSeconds(32), CancellationToken.None);
-        var revoked = await _revoker.ExpireAsync(due with { TaskId = revokedTask }, Start.AddSeconds(31), CancellationToken.None);
+        var early = await _revoker.ReadDueAsync(due, Start.AddSeconds(29), CancellationToken.None);
+        var first = await _revoker.ReadDueAsync(due, Start.AddSeconds(31), CancellationToken.None);
+        var afterACrash = await _revoker.ReadDueAsync(due, Start.AddSeconds(62), CancellationToken.None);
+        var revoked = await _revoker.ReadDueAsync(due with { TaskId = revokedTask }, Start.AddSeconds(31), CancellationToken.None);
+        await _revoker.CompleteAsync(afterACrash!, new DownstreamState(Start.AddSeconds(63), Start.AddSeconds(63), 1, false, null), null, CancellationToken.None);
+        var afterRecording = await _revoker.ReadDueAsync(due, Start.AddSeconds(93), CancellationToken.None);
         var credential = (await _store.GetCredentialAsync(taskId, "jti-1", CancellationToken.None))!.Credential;
 
         Assert.Multiple(async () =>
         {
-            Assert.That(early, Is.False);
-            Assert.That(first, Is.True);
-            Assert.That(again, Is.False);
-            Assert.That(revoked, Is.False);
-            Assert.That(credential.ExpiryProcessedAt, Is.EqualTo(Start.AddSeconds(31)));
-            Assert.That(credential.RevokedAt, Is.Null);
-            Assert.That((await _revoker.GetPendingAsync(taskId, CancellationToken.None)).Select(c => c.Jti), Is.EqualTo(new[] { "jti-1" }));
+            Assert.That(early, Is.Null);
+            Assert.That(first?.ExpiryProcessedAt, Is.EqualTo(Start.AddSeconds(31)));
+            Assert.That(afterACrash?.ExpiryProcessedAt, Is.EqualTo(Start.AddSeconds(62)), "not recorded yet: handed out again");
+            Assert.That(revoked, Is.Null, "its revocation is queued work of its own");
+            Assert.That(afterRecording, Is.Null);
+            Assert.That(credential.ExpiryProcessedAt, Is.EqualTo(Start.AddSeconds(62)));
+            Assert.That(credential.RevokedAt, Is.Null, "an expired credential is expired, not revoked");
+            Assert.That(credential.Downstream!.RevokedAt, Is.EqualTo(Start.AddSeconds(63)));
+            Assert.That(await _revoker.GetPendingAsync(taskId, CancellationToken.None), Is.Empty, "an expiry never needs the pending set");
         });
     }
 
@@ -187,11 +191,13 @@ public sealed class RevokerStoreContractTests(StoreKind kind) : IAsyncDisposable
         await CompleteTaskAsync(taskId);
         var retryAt = Start.AddMinutes(1);
 
-        await _revoker.CompleteAsync(taskId, "jti-1", new DownstreamState(null, null, 5, true, "connection refused"), retryAt, CancellationToken.None);
+        var pending = (await _revoker.GetPendingAsync(taskId, CancellationToken.None)).Single();
+        await _revoker.CompleteAsync(pending, new DownstreamState(null, null, 5, true, "connection refused"), retryAt, CancellationToken.None);
         var early = await _revoker.ClaimRetriesAsync(retryAt.AddSeconds(-1), 10, TimeSpan.FromMinutes(1), CancellationToken.None);
         var due = await _revoker.ClaimRetriesAsync(retryAt, 10, TimeSpan.FromMinutes(1), CancellationToken.None);
         var leased = await _revoker.ClaimRetriesAsync(retryAt.AddSeconds(1), 10, TimeSpan.FromMinutes(1), CancellationToken.None);
-        await _revoker.CompleteAsync(taskId, "jti-1", new DownstreamState(retryAt, retryAt, 6, false, null), null, CancellationToken.None);
+        var irrevocable = (await _store.GetCredentialAsync(taskId, "jti-1", CancellationToken.None))!.Credential;
+        await _revoker.CompleteAsync(irrevocable, new DownstreamState(retryAt, retryAt, 6, false, null), null, CancellationToken.None);
         var afterSuccess = await _revoker.ClaimRetriesAsync(retryAt.AddHours(1), 10, TimeSpan.FromMinutes(1), CancellationToken.None);
         var credential = (await _store.GetCredentialAsync(taskId, "jti-1", CancellationToken.None))!.Credential;
 

@@ -25,6 +25,13 @@ public sealed class BrokerTokenRevoker(ICredentialStore store, [FromKeyedService
     public async ValueTask<bool> VerifyAsync(CredentialRecord credential, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(credential);
+
+        // Past its exp a broker token fails every validation, wherever it is presented: no lookup needed.
+        if (credential.ExpiresAt <= time.GetUtcNow())
+        {
+            return true;
+        }
+
         var lookup = await store.GetCredentialAsync(credential.TaskId, credential.Jti, cancellationToken);
         return lookup is null || lookup.Credential.StatusAt(time.GetUtcNow()) != CredentialStatus.Active;
     }

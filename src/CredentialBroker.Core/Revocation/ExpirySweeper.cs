@@ -6,12 +6,13 @@ using Microsoft.Extensions.Options;
 namespace CredentialBroker.Core.Revocation;
 
 /// <summary>
-/// Sweeps the expiry index: claims due credentials under a lease, marks each expiry processed (which makes
-/// it pending and queues its downstream revocation), then releases the claims. Several replicas sweep at once
-/// without doing the same work twice in effect; a replica that dies mid-sweep loses nothing, its claims come
-/// due again when the lease runs out. Redis keyspace notifications are not used.
+/// Sweeps the expiry index: claims due credentials under a lease, finishes each expiry at once (feed, downstream,
+/// verification, then the record of it), then releases the claims. The claim is the durable work: several replicas
+/// sweep at once without doing the same work twice in effect, and a replica that dies mid-sweep loses nothing — its
+/// claims come due again when the lease runs out, and expiries not yet recorded are finished then. A credential
+/// revoked before its expiry is left to its revocation. Redis keyspace notifications are not used.
 /// </summary>
-public sealed class ExpirySweeper(IRevokerStore revoker, IRevocationSignal signal, IOptions<RevokerOptions> options, RevokerMetrics metrics, [FromKeyedServices(BrokerTime.ServiceKey)] TimeProvider time)
+public sealed class ExpirySweeper(IRevokerStore revoker, RevocationProcessor processor, IOptions<RevokerOptions> options, RevokerMetrics metrics, [FromKeyedServices(BrokerTime.ServiceKey)] TimeProvider time)
 {
     /// <summary>Sweeps until nothing is due; returns how many expiries this replica processed.</summary>
     public async ValueTask<int> SweepAsync(CancellationToken cancellationToken)
@@ -30,9 +31,10 @@ public sealed class ExpirySweeper(IRevokerStore revoker, IRevocationSignal signa
 
             await Parallel.ForEachAsync(claimed, new ParallelOptions { MaxDegreeOfParallelism = settings.Concurrency, CancellationToken = cancellationToken }, async (due, ct) =>
             {
-                if (await revoker.ExpireAsync(due, now, ct))
+                if (await revoker.ReadDueAsync(due, now, ct) is { } expired)
                 {
                     metrics.SweepLag(now - due.ExpiresAt);
+                    await processor.ProcessAsync(expired, ct);
                     Interlocked.Increment(ref processed);
                 }
             });
@@ -41,11 +43,6 @@ public sealed class ExpirySweeper(IRevokerStore revoker, IRevocationSignal signa
             {
                 break;
             }
-        }
-
-        if (processed > 0)
-        {
-            signal.WorkAvailable();
         }
 
         return processed;

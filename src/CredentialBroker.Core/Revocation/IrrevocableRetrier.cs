@@ -20,7 +20,7 @@ public sealed class IrrevocableRetrier(IRevokerStore revoker, ICredentialStore s
             if (lookup is null)
             {
                 // The record is past its retention: nothing is left to revoke or to report.
-                await revoker.CompleteAsync(taskId, jti, new DownstreamState(null, null, 0, false, "record expired"), null, cancellationToken);
+                await revoker.DropRetryAsync(taskId, jti, cancellationToken);
                 continue;
             }
 
@@ -43,7 +43,7 @@ public sealed class IrrevocableRetrier(IRevokerStore revoker, ICredentialStore s
             return false;
         }
 
-        await revoker.CompleteAsync(taskId, jti, downstream with { Irrevocable = false, LastError = "resolved: " + note, ResolvedBy = resolvedBy }, null, cancellationToken);
+        await revoker.CompleteAsync(lookup.Credential, downstream with { Irrevocable = false, LastError = "resolved: " + note, ResolvedBy = resolvedBy }, null, cancellationToken);
         return true;
     }
 }

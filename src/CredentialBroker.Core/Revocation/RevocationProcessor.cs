@@ -91,7 +91,7 @@ public sealed partial class RevocationProcessor
             await handler.RevokeAsync(credential, cancellationToken);
             var now = _time.GetUtcNowMilliseconds();
             var verified = await handler.VerifyAsync(credential, cancellationToken) ? now : (DateTimeOffset?)null;
-            await _revoker.CompleteAsync(credential.TaskId, credential.Jti, new DownstreamState(now, verified, attempts, false, null), null, cancellationToken);
+            await _revoker.CompleteAsync(credential, new DownstreamState(now, verified, attempts, false, null), null, cancellationToken);
             LogRecovered(_logger, credential.Jti, credential.TaskId, attempts);
             return true;
         }
@@ -101,12 +101,15 @@ public sealed partial class RevocationProcessor
         }
 
         var retryAt = _time.GetUtcNowMilliseconds() + _options.IrrevocableRetryInterval;
-        await _revoker.CompleteAsync(credential.TaskId, credential.Jti, new DownstreamState(null, null, attempts, true, error), retryAt, cancellationToken);
+        await _revoker.CompleteAsync(credential, new DownstreamState(null, null, attempts, true, error), retryAt, cancellationToken);
         return false;
     }
 
-    private async ValueTask ProcessAsync(CredentialRecord credential, CancellationToken cancellationToken)
+    /// <summary>Finishes the invalidation of one pending credential (see the class summary).</summary>
+    /// <exception cref="StoreUnavailableException">The store did not answer; the credential stays pending.</exception>
+    public async ValueTask ProcessAsync(CredentialRecord credential, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(credential);
         var reason = credential.RevocationReason ?? RevocationReasons.TtlExpired;
         var triggeredAt = credential.RevokedAt ?? credential.ExpiresAt;
         var recordedAt = credential.RevokedAt ?? credential.ExpiryProcessedAt ?? triggeredAt;
@@ -139,7 +142,7 @@ public sealed partial class RevocationProcessor
         if (error is null)
         {
             var verifiedAt = await handler!.VerifyAsync(credential, cancellationToken) ? _time.GetUtcNowMilliseconds() : (DateTimeOffset?)null;
-            await _revoker.CompleteAsync(credential.TaskId, credential.Jti, new DownstreamState(now, verifiedAt, attempts, false, null), null, cancellationToken);
+            await _revoker.CompleteAsync(credential, new DownstreamState(now, verifiedAt, attempts, false, null), null, cancellationToken);
             _metrics.Lag("recorded", reason, recordedAt - triggeredAt);
             _metrics.Lag("downstream", reason, now - triggeredAt);
             if (verifiedAt is { } verified)
@@ -155,7 +158,7 @@ public sealed partial class RevocationProcessor
             return;
         }
 
-        await _revoker.CompleteAsync(credential.TaskId, credential.Jti, new DownstreamState(null, null, attempts, true, error), now + _options.IrrevocableRetryInterval, cancellationToken);
+        await _revoker.CompleteAsync(credential, new DownstreamState(null, null, attempts, true, error), now + _options.IrrevocableRetryInterval, cancellationToken);
         _metrics.Irrevocable(reason);
         LogIrrevocable(_logger, credential.Jti, credential.TaskId, attempts, error);
     }

@@ -262,34 +262,22 @@ public sealed class InMemoryCredentialStore : ICredentialStore, IRevokerStore
     }
 
     /// <inheritdoc />
-    public ValueTask<bool> ExpireAsync(DueCredential due, DateTimeOffset now, CancellationToken cancellationToken)
+    public ValueTask<CredentialRecord?> ReadDueAsync(DueCredential due, DateTimeOffset now, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(due);
         if (!_tasks.TryGetValue(due.TaskId, out var entry))
         {
-            return ValueTask.FromResult(false);
+            return ValueTask.FromResult<CredentialRecord?>(null);
         }
 
         lock (entry)
         {
-            var index = entry.Credentials.FindIndex(c => c.Jti == due.Jti);
-            if (index < 0)
-            {
-                return ValueTask.FromResult(false);
-            }
-
-            var credential = entry.Credentials[index];
-            if (credential.RevokedAt is not null || credential.ExpiryProcessedAt is not null || credential.ExpiresAt > now)
-            {
-                return ValueTask.FromResult(false);
-            }
-
-            entry.Credentials[index] = credential with { ExpiryProcessedAt = now };
-            entry.Pending.Add(due.Jti);
+            var credential = entry.Credentials.Find(c => c.Jti == due.Jti);
+            return ValueTask.FromResult(
+                credential is null || credential.RevokedAt is not null || credential.ExpiryProcessedAt is not null || credential.ExpiresAt > now
+                    ? null
+                    : credential with { ExpiryProcessedAt = now });
         }
-
-        Enqueue(due.TaskId);
-        return ValueTask.FromResult(true);
     }
 
     /// <inheritdoc />
@@ -379,12 +367,14 @@ public sealed class InMemoryCredentialStore : ICredentialStore, IRevokerStore
     }
 
     /// <inheritdoc />
-    public ValueTask CompleteAsync(string taskId, string jti, DownstreamState outcome, DateTimeOffset? retryAt, CancellationToken cancellationToken)
+    public ValueTask CompleteAsync(CredentialRecord credential, DownstreamState outcome, DateTimeOffset? retryAt, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(credential);
         ArgumentNullException.ThrowIfNull(outcome);
+        var (taskId, jti) = (credential.TaskId, credential.Jti);
         if (!_tasks.TryGetValue(taskId, out var entry))
         {
-            return ValueTask.CompletedTask;
+            return DropRetryAsync(taskId, jti, cancellationToken);
         }
 
         lock (entry)
@@ -392,7 +382,9 @@ public sealed class InMemoryCredentialStore : ICredentialStore, IRevokerStore
             var index = entry.Credentials.FindIndex(c => c.Jti == jti);
             if (index >= 0)
             {
-                entry.Credentials[index] = entry.Credentials[index] with { Downstream = outcome };
+                var stored = entry.Credentials[index];
+                var expiredAt = stored.ExpiryProcessedAt ?? (credential.RevokedAt is null ? credential.ExpiryProcessedAt : null);
+                entry.Credentials[index] = stored with { Downstream = outcome, ExpiryProcessedAt = expiredAt };
             }
 
             entry.Pending.Remove(jti);
@@ -405,6 +397,17 @@ public sealed class InMemoryCredentialStore : ICredentialStore, IRevokerStore
             {
                 _retries.Add((at, taskId, jti));
             }
+        }
+
+        return ValueTask.CompletedTask;
+    }
+
+    /// <inheritdoc />
+    public ValueTask DropRetryAsync(string taskId, string jti, CancellationToken cancellationToken)
+    {
+        lock (_queues)
+        {
+            _retries.RemoveWhere(r => r.TaskId == taskId && r.Jti == jti);
         }
 
         return ValueTask.CompletedTask;

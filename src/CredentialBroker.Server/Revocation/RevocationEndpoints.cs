@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
@@ -49,21 +50,30 @@ internal static partial class RevocationEndpoints
         response.Headers["X-Accel-Buffering"] = "no";
         var settings = options.Value;
         var lastHeartbeat = DateTimeOffset.MinValue;
+        var frames = new ArrayBufferWriter<byte>(16 * 1024);
+        using var json = new Utf8JsonWriter(frames, JsonWriting.WriterOptions);
         try
         {
             while (!http.RequestAborted.IsCancellationRequested)
             {
+                // A batch is framed into one buffer and written once: a burst of revocations costs few writes.
                 foreach (var revocation in events)
                 {
-                    await WriteAsync(response, revocation.Id, "revoked", Json(revocation), http.RequestAborted);
+                    Frame(frames, json, revocation.Id, "revoked", w => Revoked(w, revocation));
                     lastId = revocation.Id;
                 }
 
                 var now = TimeProvider.System.GetUtcNow();
                 if (events.Count == 0 && now - lastHeartbeat >= settings.HeartbeatInterval)
                 {
-                    await WriteAsync(response, null, "heartbeat", Heartbeat(time.GetUtcNow(), lastId), http.RequestAborted);
+                    Frame(frames, json, null, "heartbeat", w => Heartbeat(w, time.GetUtcNow(), lastId));
                     lastHeartbeat = now;
+                }
+
+                if (frames.WrittenCount > 0)
+                {
+                    await response.Body.WriteAsync(frames.WrittenMemory, http.RequestAborted);
+                    frames.ResetWrittenCount();
                 }
 
                 await response.Body.FlushAsync(http.RequestAborted);
@@ -112,28 +122,40 @@ internal static partial class RevocationEndpoints
         return TypedResults.Ok(CredentialResponse.From(resolved, time.GetUtcNow()));
     }
 
-    private static async Task WriteAsync(HttpResponse response, string? id, string eventName, string data, CancellationToken cancellationToken)
+    // One SSE frame: "id: …\nevent: …\ndata: {json}\n\n" (ids and names are ASCII; the JSON is escaped UTF-8).
+    private static void Frame(ArrayBufferWriter<byte> frames, Utf8JsonWriter json, string? id, string eventName, Action<Utf8JsonWriter> members)
     {
-        var frame = new StringBuilder();
         if (id is not null)
         {
-            frame.Append("id: ").Append(id).Append('\n');
+            Ascii(frames, "id: ");
+            Ascii(frames, id);
+            Ascii(frames, "\n");
         }
 
-        frame.Append("event: ").Append(eventName).Append('\n').Append("data: ").Append(data).Append("\n\n");
-        await response.WriteAsync(frame.ToString(), cancellationToken);
+        Ascii(frames, "event: ");
+        Ascii(frames, eventName);
+        Ascii(frames, "\ndata: ");
+        json.Reset(frames);
+        json.WriteStartObject();
+        members(json);
+        json.WriteEndObject();
+        json.Flush();
+        Ascii(frames, "\n\n");
     }
 
-    private static string Json(RevocationEvent revocation) => Serialize(json =>
+    private static void Ascii(ArrayBufferWriter<byte> frames, string text) =>
+        frames.Advance(Encoding.ASCII.GetBytes(text, frames.GetSpan(text.Length)));
+
+    private static void Revoked(Utf8JsonWriter json, RevocationEvent revocation)
     {
         json.WriteString("jti", revocation.Jti);
         json.WriteNumber("exp", revocation.ExpiresAt.ToUnixTimeSeconds());
         json.WriteString("taskId", revocation.TaskId);
         json.WriteString("reason", revocation.Reason);
         json.WriteString("revokedAt", revocation.RevokedAt.UtcDateTime);
-    });
+    }
 
-    private static string Heartbeat(DateTimeOffset now, string? lastId) => Serialize(json =>
+    private static void Heartbeat(Utf8JsonWriter json, DateTimeOffset now, string? lastId)
     {
         json.WriteString("time", now.UtcDateTime);
         if (lastId is null)
@@ -144,18 +166,5 @@ internal static partial class RevocationEndpoints
         {
             json.WriteString("lastEventId", lastId);
         }
-    });
-
-    private static string Serialize(Action<Utf8JsonWriter> members)
-    {
-        using var buffer = new MemoryStream();
-        using (var json = new Utf8JsonWriter(buffer, JsonWriting.WriterOptions))
-        {
-            json.WriteStartObject();
-            members(json);
-            json.WriteEndObject();
-        }
-
-        return Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length);
     }
 }

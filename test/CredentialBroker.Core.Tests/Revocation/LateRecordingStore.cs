@@ -25,13 +25,15 @@ internal sealed class LateRecordingStore(IRevokerStore inner) : IRevokerStore
 
     public ValueTask<IReadOnlyList<DueCredential>> ClaimDueAsync(DateTimeOffset now, int limit, TimeSpan lease, CancellationToken cancellationToken) => inner.ClaimDueAsync(now, limit, lease, cancellationToken);
 
-    public ValueTask<bool> ExpireAsync(DueCredential due, DateTimeOffset now, CancellationToken cancellationToken) => inner.ExpireAsync(due, now, cancellationToken);
+    public ValueTask<CredentialRecord?> ReadDueAsync(DueCredential due, DateTimeOffset now, CancellationToken cancellationToken) => inner.ReadDueAsync(due, now, cancellationToken);
 
     public ValueTask ReleaseAsync(IReadOnlyList<DueCredential> claimed, CancellationToken cancellationToken) => inner.ReleaseAsync(claimed, cancellationToken);
 
     public ValueTask<IReadOnlyList<CredentialRecord>> GetPendingAsync(string taskId, CancellationToken cancellationToken) => inner.GetPendingAsync(taskId, cancellationToken);
 
-    public ValueTask CompleteAsync(string taskId, string jti, DownstreamState outcome, DateTimeOffset? retryAt, CancellationToken cancellationToken) => inner.CompleteAsync(taskId, jti, outcome, retryAt, cancellationToken);
+    public ValueTask CompleteAsync(CredentialRecord credential, DownstreamState outcome, DateTimeOffset? retryAt, CancellationToken cancellationToken) => inner.CompleteAsync(credential, outcome, retryAt, cancellationToken);
+
+    public ValueTask DropRetryAsync(string taskId, string jti, CancellationToken cancellationToken) => inner.DropRetryAsync(taskId, jti, cancellationToken);
 
     public ValueTask<IReadOnlyList<(string TaskId, string Jti)>> ClaimRetriesAsync(DateTimeOffset now, int limit, TimeSpan lease, CancellationToken cancellationToken) => inner.ClaimRetriesAsync(now, limit, lease, cancellationToken);
 

@@ -17,7 +17,7 @@ internal sealed class RevokerHarness : IDisposable
         Metrics = new RevokerMetrics(MeterFactory);
         var options = Options.Create(Settings);
         Processor = new RevocationProcessor(Store, Feed, [new BrokerTokenRevoker(Store, Core.Time), .. downstream], options, Metrics, Core.Time, ProcessorLog);
-        Sweeper = new ExpirySweeper(Store, Core.Signal, options, Metrics, Core.Time);
+        Sweeper = new ExpirySweeper(Store, Processor, options, Metrics, Core.Time);
         Worker = new RevocationWorker(Store, Processor, options, Metrics, new FakeLogger<RevocationWorker>());
         Retrier = new IrrevocableRetrier(Store, Store, Processor, options, Core.Time);
     }

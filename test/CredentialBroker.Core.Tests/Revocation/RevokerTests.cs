@@ -57,7 +57,7 @@ public sealed class RevokerTests : IDisposable
     }
 
     [Test]
-    public async Task A_ttl_expiry_is_swept_once_and_reaches_the_feed()
+    public async Task A_ttl_expiry_is_swept_once_and_finished_by_the_sweep_itself()
     {
         using var sweepLag = new MetricCollector<double>(_harness.MeterFactory, RevokerMetrics.MeterName, "credentialbroker.expiry.sweep_lag");
         var (taskId, _, jti) = await NewTaskAsync(TimeSpan.FromMinutes(1));
@@ -67,7 +67,6 @@ public sealed class RevokerTests : IDisposable
         Core.Time.Advance(TimeSpan.FromSeconds(2));
         var due = await _harness.Sweeper.SweepAsync(CancellationToken.None);
         var again = await _harness.Sweeper.SweepAsync(CancellationToken.None);
-        await _harness.Worker.DrainAsync(CancellationToken.None);
         var credential = await CredentialAsync(taskId, jti);
 
         Assert.Multiple(async () =>
@@ -80,7 +79,7 @@ public sealed class RevokerTests : IDisposable
             Assert.That(credential.Downstream!.RevokedAt, Is.Not.Null);
             Assert.That((await FeedAsync()).Single().Reason, Is.EqualTo(RevocationReasons.TtlExpired));
             Assert.That(sweepLag.GetMeasurementSnapshot().Single().Value, Is.EqualTo(1.0));
-            Assert.That(Core.Signal.Count, Is.EqualTo(1));
+            Assert.That(await _harness.Store.DepthAsync(CancellationToken.None), Is.Zero, "an expiry needs no queued work");
         });
     }
 
@@ -272,6 +271,29 @@ public sealed class RevokerTests : IDisposable
             Assert.That(onceRecorded, Is.EqualTo(1));
             Assert.That((await CredentialAsync(taskId, jti)).Downstream!.RevokedAt, Is.Not.Null);
             Assert.That(await _harness.Store.DepthAsync(CancellationToken.None), Is.Zero);
+        });
+    }
+
+    [Test]
+    public async Task An_expiry_whose_sweeper_died_halfway_is_finished_by_a_sweep_after_the_lease()
+    {
+        var (taskId, _, jti) = await NewTaskAsync(TimeSpan.FromMinutes(1));
+        Core.Time.Advance(TimeSpan.FromSeconds(61));
+
+        // A sweeper claims the expiry and reads it, then dies before the feed and the downstream revocation.
+        var claimed = await _harness.Store.ClaimDueAsync(Core.Time.GetUtcNow(), 10, _harness.Settings.Lease, CancellationToken.None);
+        await _harness.Store.ReadDueAsync(claimed.Single(), Core.Time.GetUtcNow(), CancellationToken.None);
+        var whileLeased = await _harness.Sweeper.SweepAsync(CancellationToken.None);
+        Core.Time.Advance(_harness.Settings.Lease);
+        var afterLease = await _harness.Sweeper.SweepAsync(CancellationToken.None);
+
+        Assert.Multiple(async () =>
+        {
+            Assert.That(whileLeased, Is.Zero);
+            Assert.That(afterLease, Is.EqualTo(1));
+            Assert.That((await CredentialAsync(taskId, jti)).Downstream!.RevokedAt, Is.Not.Null);
+            Assert.That((await FeedAsync()).Select(e => e.Jti), Is.EqualTo(new[] { jti }));
+            Assert.That(await _harness.Store.GetPendingAsync(taskId, CancellationToken.None), Is.Empty);
         });
     }
 }
