@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net.Http.Headers;
 using CredentialBroker.Testing;
 
@@ -7,14 +8,20 @@ namespace CredentialBroker.LoadHarness;
 internal sealed class BrokerUnderTest : IAsyncDisposable
 {
     private readonly BrokerProcess _broker;
+    private readonly Dictionary<string, string> _environment;
 
-    private BrokerUnderTest(RedisServer redis, TestTrustDomain trust, BrokerProcess broker, string url)
+    private BrokerUnderTest(RedisServer redis, TestTrustDomain trust, BrokerProcess broker, string url, Dictionary<string, string> environment, TimeSpan startToReady)
     {
         Redis = redis;
         Trust = trust;
         _broker = broker;
         Url = url;
+        _environment = environment;
+        StartToReady = startToReady;
     }
+
+    /// <summary>From starting the broker process to <c>/readyz</c> answering 200.</summary>
+    public TimeSpan StartToReady { get; }
 
     public RedisServer Redis { get; }
 
@@ -40,17 +47,46 @@ internal sealed class BrokerUnderTest : IAsyncDisposable
             ["CredentialBroker__Roles__Agent__0"] = "spiffe://load.example/agents/",
             ["CredentialBroker__Roles__Soc__0"] = "spiffe://load.example/soc",
             ["CredentialBroker__Roles__ResourceServer__0"] = "spiffe://load.example/resource-server",
+            // Lets the TTL-expiry scenario aim many credentials at one second soon after creating them; validation only.
+            ["CredentialBroker__MinTaskTtl"] = "00:00:01",
         };
+        var (broker, startToReady) = await StartProcessAsync(environment, url);
+        return new BrokerUnderTest(redis, trust, broker, url, environment, startToReady);
+    }
+
+    /// <summary>Starts another broker process on the same Redis and configuration, measures its start-to-ready time, and stops it.</summary>
+    public async Task<TimeSpan> MeasureReplicaStartAsync()
+    {
+        var url = $"http://127.0.0.1:{BrokerProcess.FreePort()}";
+        var (replica, startToReady) = await StartProcessAsync(new Dictionary<string, string>(_environment) { ["CredentialBroker__Issuer"] = Url }, url);
+        await replica.DisposeAsync();
+        return startToReady;
+    }
+
+    /// <summary>An SVID of the load trust domain for <paramref name="path"/>, addressed to the broker.</summary>
+    public string Svid(string path) => Trust.Minter.Mint(path, Url, TimeProvider.System.GetUtcNow(), TimeSpan.FromHours(1));
+
+    // Readiness is polled: the harness measures, it asserts nothing.
+    private static async Task<(BrokerProcess Broker, TimeSpan StartToReady)> StartProcessAsync(Dictionary<string, string> environment, string url)
+    {
+        var started = Stopwatch.GetTimestamp();
         var broker = await BrokerProcess.StartListeningAsync(environment, "--urls", url);
-        return new BrokerUnderTest(redis, trust, broker, url);
+        using var probe = new HttpClient { BaseAddress = new Uri(url) };
+        while (true)
+        {
+            using var ready = await probe.GetAsync("/readyz");
+            if (ready.IsSuccessStatusCode)
+            {
+                return (broker, Stopwatch.GetElapsedTime(started));
+            }
+        }
     }
 
     /// <summary>An HTTP client authenticated as <paramref name="path"/> of the load trust domain.</summary>
     public HttpClient ClientAs(string path)
     {
         var client = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 256 }) { BaseAddress = new Uri(Url) };
-        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue(
-            "Bearer", Trust.Minter.Mint(path, Url, TimeProvider.System.GetUtcNow(), TimeSpan.FromHours(1)));
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", Svid(path));
         return client;
     }
 

@@ -6,9 +6,9 @@ using System.Text;
 namespace CredentialBroker.Testing;
 
 /// <summary>
-/// The real broker binary (<c>CredentialBroker.Server.dll</c>, next to the calling assembly) as a separate
-/// process, the way a user runs it. Start-up is awaited on the process's own signals: its "Now listening
-/// on" line, or its exit.
+/// The real broker binary (<c>CredentialBroker.Server.dll</c>, next to the calling assembly) — or another ASP.NET
+/// Core app next to it, a sample say — as a separate process, the way a user runs it. Start-up is awaited on the
+/// process's own signals: its "Now listening on" line, or its exit.
 /// </summary>
 public sealed class BrokerProcess : IAsyncDisposable
 {
@@ -18,7 +18,7 @@ public sealed class BrokerProcess : IAsyncDisposable
     private readonly TaskCompletionSource _listening = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly List<(string Text, TaskCompletionSource Seen)> _awaited = [];
 
-    private BrokerProcess(IReadOnlyDictionary<string, string> environment, IEnumerable<string> arguments)
+    private BrokerProcess(string assembly, IReadOnlyDictionary<string, string> environment, IEnumerable<string> arguments)
     {
         var info = new ProcessStartInfo(ProcessRunner.DotnetHost)
         {
@@ -27,7 +27,7 @@ public sealed class BrokerProcess : IAsyncDisposable
             UseShellExecute = false,
             WorkingDirectory = AppContext.BaseDirectory,
         };
-        info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "CredentialBroker.Server.dll"));
+        info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, assembly));
         foreach (var argument in arguments)
         {
             info.ArgumentList.Add(argument);
@@ -41,7 +41,7 @@ public sealed class BrokerProcess : IAsyncDisposable
         _process = new Process { StartInfo = info, EnableRaisingEvents = true };
         _process.OutputDataReceived += (_, e) => Append(e.Data);
         _process.ErrorDataReceived += (_, e) => Append(e.Data);
-        _process.Exited += (_, _) => _listening.TrySetException(new InvalidOperationException("The broker exited."));
+        _process.Exited += (_, _) => _listening.TrySetException(new InvalidOperationException($"{assembly} exited."));
     }
 
     public string Output
@@ -65,9 +65,13 @@ public sealed class BrokerProcess : IAsyncDisposable
     }
 
     /// <summary>Starts the broker and returns once it listens (or throws with its output if it exits first).</summary>
-    public static async Task<BrokerProcess> StartListeningAsync(IReadOnlyDictionary<string, string> environment, params string[] arguments)
+    public static Task<BrokerProcess> StartListeningAsync(IReadOnlyDictionary<string, string> environment, params string[] arguments) =>
+        StartAppListeningAsync("CredentialBroker.Server.dll", environment, arguments);
+
+    /// <summary>Starts the ASP.NET Core app <paramref name="assembly"/> and returns once it listens (or throws with its output if it exits first).</summary>
+    public static async Task<BrokerProcess> StartAppListeningAsync(string assembly, IReadOnlyDictionary<string, string> environment, params string[] arguments)
     {
-        var broker = Launch(environment, arguments);
+        var broker = Launch(assembly, environment, arguments);
         try
         {
             await broker._listening.Task.WaitAsync(StartTimeout);
@@ -75,7 +79,7 @@ public sealed class BrokerProcess : IAsyncDisposable
         catch (Exception ex) when (ex is InvalidOperationException or TimeoutException)
         {
             await broker.DisposeAsync();
-            throw new InvalidOperationException($"The broker did not start listening:{Environment.NewLine}{broker.Output}", ex);
+            throw new InvalidOperationException($"{assembly} did not start listening:{Environment.NewLine}{broker.Output}", ex);
         }
 
         return broker;
@@ -84,7 +88,7 @@ public sealed class BrokerProcess : IAsyncDisposable
     /// <summary>Runs the broker until it exits by itself (a refused start).</summary>
     public static async Task<BrokerProcess> RunToExitAsync(IReadOnlyDictionary<string, string> environment, params string[] arguments)
     {
-        var broker = Launch(environment, arguments);
+        var broker = Launch("CredentialBroker.Server.dll", environment, arguments);
         using var timeout = new CancellationTokenSource(StartTimeout);
         await broker._process.WaitForExitAsync(timeout.Token);
         return broker;
@@ -118,9 +122,9 @@ public sealed class BrokerProcess : IAsyncDisposable
         _process.Dispose();
     }
 
-    private static BrokerProcess Launch(IReadOnlyDictionary<string, string> environment, string[] arguments)
+    private static BrokerProcess Launch(string assembly, IReadOnlyDictionary<string, string> environment, string[] arguments)
     {
-        var broker = new BrokerProcess(environment, arguments);
+        var broker = new BrokerProcess(assembly, environment, arguments);
         broker._process.Start();
         broker._process.BeginOutputReadLine();
         broker._process.BeginErrorReadLine();

@@ -23,6 +23,7 @@ public sealed class DiscoveryTests : IDisposable
             Assert.That((string?)metadata["token_endpoint"], Is.EqualTo(BrokerApp.TestIssuer + "/oauth2/token"));
             Assert.That((string?)metadata["introspection_endpoint"], Is.EqualTo(BrokerApp.TestIssuer + "/oauth2/introspect"));
             Assert.That((string?)metadata["revocation_endpoint"], Is.EqualTo(BrokerApp.TestIssuer + "/oauth2/revoke"));
+            Assert.That((string?)metadata["revocation_feed_endpoint"], Is.EqualTo(BrokerApp.TestIssuer + "/v1/revocations/feed"));
             Assert.That(metadata["token_endpoint_auth_methods_supported"]!.AsArray().Select(n => (string?)n), Does.Contain("private_key_jwt"));
             Assert.That(metadata["response_types_supported"], Is.Not.Null);
         });

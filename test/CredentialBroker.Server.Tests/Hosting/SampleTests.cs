@@ -1,3 +1,6 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Security.Cryptography.X509Certificates;
 using CredentialBroker.Testing;
 
 namespace CredentialBroker.Server.Tests.Hosting;
@@ -20,5 +23,88 @@ public sealed class SampleTests
             Assert.That(sample.ExitCode, Is.Zero, sample.StandardError);
             Assert.That(sample.StandardOutput, Does.Contain("active=True").And.Contain("active=False").And.Contain("1 credential(s) revoked"));
         });
+    }
+
+    [Test]
+    public async Task The_resource_server_sample_serves_its_holder_over_mutual_tls_and_refuses_the_token_once_revoked()
+    {
+        using var trust = new TestTrustDomain("sample.example");
+        using var pki = new TestPki("sample.example");
+        var brokerUrl = $"http://127.0.0.1:{BrokerProcess.FreePort()}";
+        await using var broker = await BrokerProcess.StartListeningAsync(new Dictionary<string, string>
+        {
+            ["ASPNETCORE_ENVIRONMENT"] = "Production",
+            ["ConnectionStrings__Redis"] = RedisFixture.Server.ConnectionString,
+            ["CredentialBroker__Redis__KeyPrefix"] = "t" + Guid.NewGuid().ToString("N")[..12],
+            ["CredentialBroker__Issuer"] = brokerUrl,
+            ["CredentialBroker__SigningKeys__0__Path"] = KeyFiles.WriteEs256Pem(),
+            ["CredentialBroker__TrustBundles__sample.example"] = trust.BundlePath,
+            ["CredentialBroker__Roles__Orchestrator__0"] = "spiffe://sample.example/orchestrator",
+            ["CredentialBroker__Roles__Agent__0"] = "spiffe://sample.example/agents/",
+            ["CredentialBroker__Roles__ResourceServer__0"] = "spiffe://sample.example/payments-db",
+        }, "--urls", brokerUrl);
+
+        using var serverSvid = pki.Issue("spiffe://sample.example/payments-db", server: true);
+        var (certificateFile, keyFile) = pki.Write(serverSvid, "payments-db");
+        var jwtSvidFile = Path.Combine(Path.GetDirectoryName(pki.BundleFile)!, "payments-db.jwt");
+        await File.WriteAllTextAsync(jwtSvidFile, trust.Svid("/payments-db", brokerUrl, TimeProvider.System.GetUtcNow()));
+        var sampleUrl = $"https://127.0.0.1:{BrokerProcess.FreePort()}";
+        await using var sample = await BrokerProcess.StartAppListeningAsync("ResourceServer.dll", new Dictionary<string, string>
+        {
+            ["ResourceServer__CertificateFile"] = certificateFile,
+            ["ResourceServer__KeyFile"] = keyFile,
+            ["ResourceServer__BundleFile"] = pki.BundleFile,
+            ["ResourceServer__JwtSvidFile"] = jwtSvidFile,
+            ["ResourceServer__BrokerIssuer"] = brokerUrl,
+            ["ResourceServer__Audience"] = "postgres://payments",
+            ["ResourceServer__RequireHttps"] = "false",
+        }, "--urls", sampleUrl);
+        await sample.WaitForOutputAsync("Following the broker's revocation feed");
+
+        using var orchestrator = new HttpClient { BaseAddress = new Uri(brokerUrl) };
+        orchestrator.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", trust.Svid("/orchestrator", brokerUrl, TimeProvider.System.GetUtcNow()));
+        using var agentBroker = new HttpClient { BaseAddress = new Uri(brokerUrl) };
+        agentBroker.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", trust.Svid("/agents/invoice-bot", brokerUrl, TimeProvider.System.GetUtcNow()));
+        var (taskId, taskToken, _) = await orchestrator.CreateTaskOkAsync("spiffe://sample.example/agents/invoice-bot");
+        var exchanged = await agentBroker.AccessTokenAsync(taskToken, "postgres://payments");
+        var accessToken = (string)(await exchanged.JsonAsync())["access_token"]!;
+
+        using var agentSvid = pki.Issue("spiffe://sample.example/agents/invoice-bot");
+        using var otherSvid = pki.Issue("spiffe://sample.example/agents/other-bot");
+        var before = await GetInvoicesAsync(sampleUrl, pki, agentSvid, accessToken);
+        var stolen = await GetInvoicesAsync(sampleUrl, pki, otherSvid, accessToken);
+        (await orchestrator.ChangeStateAsync(taskId, "completed")).EnsureSuccessStatusCode();
+        await sample.WaitForOutputAsync($"revoked {JwtParts.Payload(accessToken)["jti"]}");
+        var after = await GetInvoicesAsync(sampleUrl, pki, agentSvid, accessToken);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(exchanged.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+            Assert.That(before, Is.EqualTo((HttpStatusCode.OK, true)), sample.Output);
+            Assert.That(stolen.Status, Is.EqualTo(HttpStatusCode.Unauthorized), "another workload's connection");
+            Assert.That(after.Status, Is.EqualTo(HttpStatusCode.Unauthorized));
+        });
+    }
+
+    // GET /invoices over mutual TLS as the holder of clientCertificate; the answer must name the agent.
+    private static async Task<(HttpStatusCode Status, bool NamesAgent)> GetInvoicesAsync(string url, TestPki pki, X509Certificate2 clientCertificate, string accessToken)
+    {
+        using var handler = new HttpClientHandler
+        {
+            ClientCertificateOptions = ClientCertificateOption.Manual,
+            ServerCertificateCustomValidationCallback = (_, certificate, chain, _) =>
+            {
+                chain!.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+                chain.ChainPolicy.CustomTrustStore.Add(pki.Authority);
+                chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+                return chain.Build(certificate!);
+            },
+        };
+        handler.ClientCertificates.Add(clientCertificate);
+        using var client = new HttpClient(handler) { BaseAddress = new Uri(url) };
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/invoices");
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", accessToken);
+        using var response = await client.SendAsync(request);
+        return (response.StatusCode, (await response.Content.ReadAsStringAsync()).Contains("spiffe://sample.example/agents/invoice-bot", StringComparison.Ordinal));
     }
 }

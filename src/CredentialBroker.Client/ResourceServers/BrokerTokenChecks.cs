@@ -1,0 +1,159 @@
+using System.Net.Http.Headers;
+using System.Security.Cryptography;
+using System.Text.Json;
+using Microsoft.AspNetCore.Authentication.JwtBearer;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Tokens;
+
+namespace CredentialBroker.Client.ResourceServers;
+
+/// <summary>
+/// What a signature-valid broker access token must still pass: the exact issuer, the binding to the workload that
+/// presents it, and not being revoked — by the feed's deny list while the feed is current, by introspection
+/// otherwise. Fails closed: a token whose status cannot be learnt is refused.
+/// </summary>
+internal sealed partial class BrokerTokenChecks(
+    string scheme,
+    RevocationFeedFollower feed,
+    IOptionsMonitor<BrokerTokenOptions> options,
+    IOptionsMonitor<JwtBearerOptions> jwtOptions,
+    IHttpClientFactory http,
+    ClientMetrics metrics,
+    ILogger<BrokerTokenChecks> logger)
+{
+    public async Task OnTokenValidatedAsync(TokenValidatedContext context)
+    {
+        var settings = options.Get(scheme);
+        if (context.SecurityToken is not JsonWebToken token || string.IsNullOrEmpty(token.Id) || !string.Equals(token.Issuer, settings.Issuer, StringComparison.Ordinal))
+        {
+            Refuse(context, "unbound", "none", null, "The token is not a broker access token of the configured issuer.");
+            return;
+        }
+
+        if (Unbound(token, context, settings) is { } binding)
+        {
+            Refuse(context, "unbound", "none", token.Id, binding);
+            return;
+        }
+
+        if (feed.DenyList.Contains(token.Id))
+        {
+            Refuse(context, "revoked", "feed", token.Id, "The token is revoked.");
+            return;
+        }
+
+        if (feed.IsCurrent)
+        {
+            metrics.Checked("accepted", "feed");
+            return;
+        }
+
+        switch (await IntrospectAsync(token.EncodedToken, settings, context.HttpContext.RequestAborted))
+        {
+            case true:
+                metrics.Checked("accepted", "introspection");
+                break;
+            case false:
+                feed.DenyList.Add(token.Id, token.ValidTo);
+                Refuse(context, "revoked", "introspection", token.Id, "The token is revoked.");
+                break;
+            default:
+                Refuse(context, "unverified", "introspection", token.Id, "The token's revocation status cannot be checked right now.");
+                break;
+        }
+    }
+
+    // RFC 8705 / RFC 9449 style confirmation: the broker binds every token to its holder's SPIFFE ID.
+    private static string? Unbound(JsonWebToken token, TokenValidatedContext context, BrokerTokenOptions settings)
+    {
+        if (!token.TryGetPayloadValue<JsonElement>("cnf", out var cnf) || cnf.ValueKind != JsonValueKind.Object
+            || !cnf.TryGetProperty("spiffe_id", out var holder) || holder.ValueKind != JsonValueKind.String)
+        {
+            return "The token is not bound to a workload.";
+        }
+
+        if (cnf.TryGetProperty("jkt", out _))
+        {
+            return "The token is bound to a DPoP key, which this resource server cannot verify.";
+        }
+
+        var presenter = settings.PresenterId(context.HttpContext);
+        if (presenter is null || !string.Equals(presenter, holder.GetString(), StringComparison.Ordinal))
+        {
+            return "The token is bound to another workload than the one presenting it.";
+        }
+
+        if (cnf.TryGetProperty("x5t#S256", out var thumbprint))
+        {
+            var certificate = context.HttpContext.Connection.ClientCertificate;
+            if (certificate is null || thumbprint.ValueKind != JsonValueKind.String
+                || !string.Equals(Base64UrlEncoder.Encode(SHA256.HashData(certificate.RawData)), thumbprint.GetString(), StringComparison.Ordinal))
+            {
+                return "The token is bound to another client certificate.";
+            }
+        }
+
+        return null;
+    }
+
+    // true: active; false: not active; null: could not tell.
+    private async Task<bool?> IntrospectAsync(string token, BrokerTokenOptions settings, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var metadata = await jwtOptions.Get(scheme).ConfigurationManager!.GetConfigurationAsync(cancellationToken).ConfigureAwait(false);
+            using var request = new HttpRequestMessage(HttpMethod.Post, BrokerMetadata.Endpoint(metadata, BrokerMetadata.IntrospectionEndpoint, settings.RequireHttps))
+            {
+                Content = new FormUrlEncodedContent([new("token", token), new("token_type_hint", "access_token")]),
+            };
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", await settings.CallerToken!(cancellationToken).ConfigureAwait(false));
+            using var client = http.CreateClient(BrokerAuthenticationExtensions.HttpClientName);
+            using var response = await client.SendAsync(request, cancellationToken).ConfigureAwait(false);
+            if (!response.IsSuccessStatusCode)
+            {
+                LogIntrospectionRefused(logger, scheme, (int)response.StatusCode);
+                return null;
+            }
+
+            using var body = await JsonDocument.ParseAsync(await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false), cancellationToken: cancellationToken).ConfigureAwait(false);
+            return body.RootElement.TryGetProperty("active", out var active) && active.ValueKind == JsonValueKind.True;
+        }
+        catch (Exception ex) when (ex is HttpRequestException or JsonException or InvalidOperationException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
+        {
+            LogIntrospectionFailed(logger, ex, scheme);
+            return null;
+        }
+    }
+
+    private void Refuse(TokenValidatedContext context, string outcome, string via, string? jti, string reason)
+    {
+        metrics.Checked(outcome, via);
+        LogRefused(logger, scheme, jti, reason);
+        context.Fail(new BrokerTokenRefusedException(reason));
+    }
+
+    /// <summary>Puts the reason a token was refused into the RFC 6750 challenge (JwtBearer describes only its own failures).</summary>
+    public static Task OnChallengeAsync(JwtBearerChallengeContext context)
+    {
+        if (context.AuthenticateFailure is BrokerTokenRefusedException refused)
+        {
+            context.ErrorDescription = refused.Message;
+        }
+
+        return Task.CompletedTask;
+    }
+
+    [LoggerMessage(EventId = 3010, EventName = "TokenRefused", Level = LogLevel.Information,
+        Message = "Scheme {Scheme} refused broker token {Jti}: {Reason}")]
+    private static partial void LogRefused(ILogger logger, string scheme, string? jti, string reason);
+
+    [LoggerMessage(EventId = 3011, EventName = "IntrospectionRefused", Level = LogLevel.Warning,
+        Message = "The broker answered {Status} to introspection for scheme {Scheme}; tokens are refused until the feed or introspection works")]
+    private static partial void LogIntrospectionRefused(ILogger logger, string scheme, int status);
+
+    [LoggerMessage(EventId = 3012, EventName = "IntrospectionFailed", Level = LogLevel.Warning,
+        Message = "Introspection for scheme {Scheme} failed; tokens are refused until the feed or introspection works")]
+    private static partial void LogIntrospectionFailed(ILogger logger, Exception exception, string scheme);
+}

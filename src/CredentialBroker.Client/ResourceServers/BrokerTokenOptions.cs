@@ -1,0 +1,60 @@
+using Microsoft.AspNetCore.Http;
+
+namespace CredentialBroker.Client.ResourceServers;
+
+/// <summary>How a resource server accepts CredentialBroker access tokens (one authentication scheme).</summary>
+public sealed class BrokerTokenOptions
+{
+    /// <summary>
+    /// The broker's issuer identifier, exactly as in its tokens' <c>iss</c> and its discovery document
+    /// (for example <c>https://broker.corp.example</c>). Required.
+    /// </summary>
+    public string? Issuer { get; set; }
+
+    /// <summary>
+    /// Where the broker's discovery document is. Default: <see cref="Issuer"/> + <c>/.well-known/oauth-authorization-server</c>.
+    /// The JWKS, the introspection endpoint and the revocation feed are taken from it.
+    /// </summary>
+    public Uri? MetadataAddress { get; set; }
+
+    /// <summary>This resource server's identifier: an access token is accepted only if its <c>aud</c> is exactly this. Required.</summary>
+    public string? Audience { get; set; }
+
+    /// <summary>
+    /// Produces this resource server's JWT-SVID (audience: the broker), sent as the bearer credential when
+    /// following the revocation feed and when introspecting. Called for every connection and introspection,
+    /// so a rotated SVID is picked up. Required.
+    /// </summary>
+    public Func<CancellationToken, ValueTask<string>>? CallerToken { get; set; }
+
+    /// <summary>
+    /// The SPIFFE ID of the workload presenting the token, established by the transport (the token must be bound
+    /// to it: <c>cnf.spiffe_id</c>). <see langword="null"/> means unknown, and the token is refused.
+    /// Default: <see cref="PresenterIdentity.FromClientCertificate"/> (the URI SAN of a TLS client certificate).
+    /// </summary>
+    public Func<HttpContext, string?> PresenterId { get; set; } = PresenterIdentity.FromClientCertificate;
+
+    /// <summary>Clock skew allowed on <c>exp</c>/<c>nbf</c>, and kept on deny-list entries past <c>exp</c>. Default 30 s; at most 30 s (RFC 8725 practice).</summary>
+    public TimeSpan ClockSkew { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// How long after the last heartbeat the feed still counts as current. The broker sends a heartbeat every 5 s once
+    /// a follower has caught up; while the feed is not current, every token is checked by introspection. Default 15 s.
+    /// </summary>
+    public TimeSpan FeedStaleAfter { get; set; } = TimeSpan.FromSeconds(15);
+
+    /// <summary>
+    /// How often the JWKS is fetched again. Must be shorter than the broker's <c>KeyPublishLead</c> (default 1 h), so
+    /// a new signing key is known before it signs. Default 30 min.
+    /// </summary>
+    public TimeSpan JwksRefreshInterval { get; set; } = TimeSpan.FromMinutes(30);
+
+    /// <summary>The longest wait between attempts to reconnect to the feed (attempts back off exponentially from 1 s, with jitter). Default 30 s.</summary>
+    public TimeSpan MaxReconnectDelay { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Whether discovery, JWKS, feed and introspection must use HTTPS. Default <see langword="true"/>; turn off only for local development.</summary>
+    public bool RequireHttps { get; set; } = true;
+
+    /// <summary>Called for each revocation the feed delivers, after the deny list has it (close sessions opened with the credential, say). Default none.</summary>
+    public Action<RevokedCredential>? OnRevoked { get; set; }
+}
