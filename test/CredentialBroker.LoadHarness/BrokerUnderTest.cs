@@ -63,6 +63,10 @@ internal sealed class BrokerUnderTest : IAsyncDisposable
         return startToReady;
     }
 
+    /// <summary>Starts the bare comparator endpoint (<see cref="BareEndpoint"/>) as its own process.</summary>
+    public static async Task<BrokerProcess> StartBareEndpointAsync(string url) =>
+        await BrokerProcess.StartAppListeningAsync("CredentialBroker.LoadHarness.dll", new Dictionary<string, string>(), "bare-endpoint", url);
+
     /// <summary>An SVID of the load trust domain for <paramref name="path"/>, addressed to the broker.</summary>
     public string Svid(string path) => Trust.Minter.Mint(path, Url, TimeProvider.System.GetUtcNow(), TimeSpan.FromHours(1));
 

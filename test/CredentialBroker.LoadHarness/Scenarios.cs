@@ -61,6 +61,58 @@ internal static class Scenarios
         return new Percentiles(samples);
     }
 
+    /// <summary>
+    /// Task-token issuance at a fixed concurrency: <paramref name="requests"/> <c>POST /v1/tasks</c>, at most
+    /// <paramref name="concurrency"/> in flight, each authenticated with the orchestrator's SVID (validated every
+    /// time), recorded in Redis and signed. Returns throughput (per second) and latencies.
+    /// </summary>
+    public static async Task<Throughput> IssuanceAsync(HttpClient orchestrator, int requests, int concurrency) =>
+        await MeasureAsync(requests, concurrency, async _ => await CreateTaskAsync(orchestrator));
+
+    /// <summary>Token exchange at a fixed concurrency, round-robin over <paramref name="taskTokens"/>.</summary>
+    public static async Task<Throughput> ExchangeThroughputAsync(HttpClient agent, IReadOnlyList<string> taskTokens, int requests, int concurrency) =>
+        await MeasureAsync(requests, concurrency, async i => await ExchangeAsync(agent, taskTokens[i % taskTokens.Count]));
+
+    /// <summary>
+    /// The floor the issue asks for: raw ES256 signing with <see cref="Microsoft.IdentityModel.JsonWebTokens.JsonWebTokenHandler"/>
+    /// of a task token's claims, on every core, in this process. Returns signatures per second.
+    /// </summary>
+    public static double RawSigningPerSecond(string sampleTaskToken, int signatures)
+    {
+        var handler = new Microsoft.IdentityModel.JsonWebTokens.JsonWebTokenHandler();
+        var key = CredentialBroker.Core.Tokens.SigningKey.Generate("floor");
+        var payload = Encoding.UTF8.GetString(Microsoft.IdentityModel.Tokens.Base64UrlEncoder.DecodeBytes(sampleTaskToken.Split('.')[1]));
+        Parallel.For(0, 1000, _ => handler.CreateToken(payload, key.Credentials)); // warm-up
+        var started = Stopwatch.GetTimestamp();
+        Parallel.For(0, signatures, _ => handler.CreateToken(payload, key.Credentials));
+        return signatures / Stopwatch.GetElapsedTime(started).TotalSeconds;
+    }
+
+    /// <summary>Runs <paramref name="operation"/> <paramref name="requests"/> times, <paramref name="concurrency"/> at once.</summary>
+    public static async Task<Throughput> MeasureAsync(int requests, int concurrency, Func<int, Task> operation)
+    {
+        var samples = new ConcurrentBag<double>();
+        var next = -1;
+        var started = Stopwatch.GetTimestamp();
+        await Task.WhenAll(Enumerable.Range(0, concurrency).Select(async _ =>
+        {
+            int i;
+            while ((i = Interlocked.Increment(ref next)) < requests)
+            {
+                var one = Stopwatch.GetTimestamp();
+                await operation(i);
+                samples.Add(Stopwatch.GetElapsedTime(one).TotalMilliseconds);
+            }
+        }));
+        return new Throughput(requests / Stopwatch.GetElapsedTime(started).TotalSeconds, new Percentiles(samples));
+    }
+
+    /// <summary>Requests per second and their latencies.</summary>
+    public sealed record Throughput(double PerSecond, Percentiles Latency)
+    {
+        public string Describe() => $"{PerSecond:N0}/s; {Latency.Describe()}";
+    }
+
     public static async Task<string> ExchangeAsync(HttpClient agent, string taskToken)
     {
         using var response = await agent.PostAsync("/oauth2/token", new FormUrlEncodedContent(new Dictionary<string, string>
@@ -108,85 +160,50 @@ internal static class Scenarios
     }
 
     /// <summary>
-    /// TTL expiry → revoked: <paramref name="credentials"/> task tokens aimed at one expiry second (created by
-    /// <paramref name="concurrency"/> parallel orchestrator calls), then, per credential, the time from its <c>exp</c>
-    /// to its downstream revocation (<c>downstream.revokedAt</c> of the task, read back afterwards) and to the
-    /// resource server applying it from the feed.
+    /// TTL expiry → revoked: <paramref name="credentials"/> tasks whose task tokens all expire in the same second
+    /// (written straight through the Redis store, so they are exactly simultaneous), then, per credential, the time
+    /// from its <c>exp</c> to its downstream revocation (<c>downstream.revokedAt</c>, read back afterwards) and to
+    /// the resource server applying it from the feed.
     /// </summary>
-    public static async Task<TtlExpiryResult> TtlExpiryAsync(BrokerUnderTest broker, ResourceServerUnderTest server, int credentials, int concurrency = 16)
+    public static async Task<TtlExpiryResult> TtlExpiryAsync(BrokerUnderTest broker, ResourceServerUnderTest server, int credentials)
     {
-        using var orchestrator = broker.ClientAs("/orchestrator");
-        var target = TimeProvider.System.GetUtcNow().ToUnixTimeSeconds() + 3 + (credentials * 3 / 1000); // room for ~3 ms per creation
-        var expiries = new ConcurrentDictionary<string, (string TaskId, long Exp)>(StringComparer.Ordinal);
-        await Parallel.ForEachAsync(Enumerable.Range(0, credentials), new ParallelOptions { MaxDegreeOfParallelism = concurrency }, async (_, _) =>
+        await using var writer = await StoreWriter.OpenAsync(broker);
+        var expiry = TimeProvider.System.GetUtcNowSeconds().AddSeconds(3 + (credentials / 4_000)); // room to write ≥ 4,000/s
+        var run = Guid.NewGuid().ToString("N")[..6];
+        var written = await writer.WriteAsync(credentials, i => $"exp{run}_{i:D7}", expiry);
+        if (TimeProvider.System.GetUtcNow() >= expiry)
         {
-            var ttl = target - TimeProvider.System.GetUtcNow().ToUnixTimeSeconds();
-            if (ttl < 1)
-            {
-                throw new InvalidOperationException("Creating the credentials took longer than planned; they would not expire together.");
-            }
+            throw new InvalidOperationException("Writing the credentials took past their expiry; they would not expire together.");
+        }
 
-            var (taskId, token) = await CreateTaskAsync(orchestrator, ttl);
-            var payload = JwtParts.Payload(token);
-            expiries[(string)payload["jti"]!] = (taskId, (long)payload["exp"]!);
-        });
-
-        await Task.WhenAll(expiries.Keys.Select(server.RevokedAsync)).WaitAsync(TimeSpan.FromSeconds(target - TimeProvider.System.GetUtcNow().ToUnixTimeSeconds() + 120));
-        var applied = server.Applied.Where(a => expiries.ContainsKey(a.Revocation.Jti)).ToList();
-        var downstream = new ConcurrentBag<double>();
-        await Parallel.ForEachAsync(expiries.Values, new ParallelOptions { MaxDegreeOfParallelism = concurrency }, async (credential, ct) =>
-        {
-            var task = (await orchestrator.GetFromJsonAsync<JsonObject>($"/v1/tasks/{credential.TaskId}", ct))!;
-            var revokedAt = (DateTimeOffset)task["credentials"]![0]!["downstream"]!["revokedAt"]!;
-            downstream.Add((revokedAt - DateTimeOffset.FromUnixTimeSeconds(credential.Exp)).TotalMilliseconds);
-        });
-        return new TtlExpiryResult(
-            credentials,
-            expiries.Values.Count(credential => credential.Exp == target),
-            new Percentiles(downstream),
-            new Percentiles(applied.Select(a => (a.AppliedAt - a.Revocation.ExpiresAt).TotalMilliseconds)));
+        await Task.WhenAll(written.Select(c => server.RevokedAsync(c.Jti))).WaitAsync(expiry - TimeProvider.System.GetUtcNow() + TimeSpan.FromMinutes(5));
+        var jtis = written.Select(c => c.Jti).ToHashSet(StringComparer.Ordinal);
+        var applied = server.Applied.Where(a => jtis.Contains(a.Revocation.Jti)).Select(a => (a.AppliedAt - expiry).TotalMilliseconds);
+        var downstream = await writer.DownstreamRevokedAtAsync(written);
+        return new TtlExpiryResult(credentials, new Percentiles(downstream.Select(at => (at - expiry).TotalMilliseconds)), new Percentiles(applied));
     }
 
-    /// <summary>The TTL-expiry measurement: how many shared the target second, and the lags from <c>exp</c>.</summary>
-    public sealed record TtlExpiryResult(int Credentials, int InTargetSecond, Percentiles Downstream, Percentiles Applied);
+    /// <summary>The TTL-expiry measurement: lags from the common <c>exp</c>.</summary>
+    public sealed record TtlExpiryResult(int Credentials, Percentiles Downstream, Percentiles Applied);
 
     /// <summary>
     /// Writes <paramref name="credentials"/> live tasks with their task tokens straight through the Redis store (the
     /// broker's own code and format, far faster than over HTTP); returns Redis's used memory growth in bytes.
     /// </summary>
-    public static async Task<long> PopulateAsync(BrokerUnderTest broker, int credentials, int concurrency = 64)
+    public static async Task<long> PopulateAsync(BrokerUnderTest broker, int credentials)
     {
-        var options = new RedisStoreOptions { ConnectionString = broker.Redis.ConnectionString };
-        await using var connection = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(options.ConnectionString + ",allowAdmin=true"); // INFO, for the memory figure
-        var store = new RedisCredentialStore(connection, Options.Create(options), Options.Create(new CredentialBrokerOptions { Issuer = broker.Url }), TimeProvider.System);
-        var before = await UsedMemoryAsync(connection);
-        var now = TimeProvider.System.GetUtcNowSeconds();
-        await Parallel.ForEachAsync(Enumerable.Range(0, credentials), new ParallelOptions { MaxDegreeOfParallelism = concurrency }, async (i, ct) =>
-        {
-            var taskId = $"tsk_load{i:D8}";
-            var task = new TaskRecord(taskId, Agent, new WorkflowRef("wf-load", "perf", "1"), [new AuthorizationGrant("sql.query", Resource, ["read"], "confidential")],
-                null, null, 0, [], "spiffe://load.example/orchestrator", now, now.AddMinutes(15), TaskState.Created, now, null);
-            var token = new CredentialRecord($"jti_load{i:D8}", taskId, CredentialKind.Task, null, Agent, now, now.AddMinutes(15));
-            await store.CreateTaskAsync(task, token, ct);
-        });
-
-        return await UsedMemoryAsync(connection) - before;
+        await using var writer = await StoreWriter.OpenAsync(broker);
+        var before = await writer.UsedMemoryAsync();
+        var run = Guid.NewGuid().ToString("N")[..6];
+        await writer.WriteAsync(credentials, i => $"live{run}_{i:D7}", TimeProvider.System.GetUtcNowSeconds().AddMinutes(15));
+        return await writer.UsedMemoryAsync() - before;
     }
 
     /// <summary>How many credentials are live (in the expiry index, not yet swept).</summary>
     public static async Task<long> LiveCredentialsAsync(BrokerUnderTest broker)
     {
-        var options = new RedisStoreOptions { ConnectionString = broker.Redis.ConnectionString };
-        await using var connection = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(options.ConnectionString);
-        var keys = Enumerable.Range(0, options.ExpiryIndexShards).Select(shard => (StackExchange.Redis.RedisKey)$"{options.KeyPrefix}:{{exp:{shard}}}:due");
-        var counts = await Task.WhenAll(keys.Select(key => connection.GetDatabase().SortedSetLengthAsync(key)));
-        return counts.Sum();
-    }
-
-    private static async Task<long> UsedMemoryAsync(StackExchange.Redis.ConnectionMultiplexer connection)
-    {
-        var info = await connection.GetServers()[0].InfoAsync("memory");
-        return long.Parse(info.SelectMany(g => g).Single(kv => kv.Key == "used_memory").Value, System.Globalization.CultureInfo.InvariantCulture);
+        await using var writer = await StoreWriter.OpenAsync(broker);
+        return await writer.LiveCredentialsAsync();
     }
 
     private static async Task CompleteAsync(HttpClient orchestrator, string taskId)

@@ -1,0 +1,28 @@
+using CredentialBroker.Testing;
+
+namespace CredentialBroker.Server.Tests.Hosting;
+
+/// <summary>The load harness runs in its smoke mode on every CI run, so it never rots. Nothing here is timed.</summary>
+public sealed class LoadHarnessSmokeTests
+{
+    [Test]
+    public async Task The_smoke_run_measures_every_scenario_and_prints_the_table()
+    {
+        var run = await ProcessRunner.RunAsync(ProcessRunner.DotnetHost, [Path.Combine(AppContext.BaseDirectory, "CredentialBroker.LoadHarness.dll"), "--smoke"]);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(run.ExitCode, Is.Zero, run.StandardOutput + run.StandardError);
+            Assert.That(run.StandardOutput, Does.Contain("| measurement | result |"));
+            foreach (var row in new[]
+                     {
+                         "| floor: raw ES256 signing", "| comparator: bare endpoint", "| task-token issuance", "| token exchange, POST /oauth2/token",
+                         "| task completion → introspection inactive", "| task completion → resource server refuses", "| TTL expiry → downstream revoked",
+                         "| replica start → ready", "| Redis memory per live task",
+                     })
+            {
+                Assert.That(run.StandardOutput, Does.Contain(row), run.StandardOutput);
+            }
+        });
+    }
+}
