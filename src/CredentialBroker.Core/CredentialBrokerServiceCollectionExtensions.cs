@@ -4,6 +4,7 @@ using CredentialBroker.Core.Introspection;
 using CredentialBroker.Core.Issuance;
 using CredentialBroker.Core.Policy;
 using CredentialBroker.Core.Revocation;
+using CredentialBroker.Core.Soc;
 using CredentialBroker.Core.Storage;
 using CredentialBroker.Core.Tasks;
 using CredentialBroker.Core.Tokens;
@@ -44,6 +45,14 @@ public static class CredentialBrokerServiceCollectionExtensions
         services.TryAddSingleton<ExpirySweeper>();
         services.TryAddSingleton<RevocationWorker>();
         services.TryAddSingleton<IrrevocableRetrier>();
+        services.AddOptions<SocOptions>().ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<SocOptions>, SocOptionsValidator>());
+        services.TryAddSingleton<SocRules>();
+        services.TryAddSingleton<BulkRevocationService>();
+        services.TryAddSingleton<IncidentService>();
+        services.AddOptions<SsfOptions>().ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<SsfOptions>, SsfOptionsValidator>());
+        services.TryAddSingleton<SsfReceiver>();
         return new CredentialBrokerBuilder(services);
     }
 
@@ -54,6 +63,7 @@ public static class CredentialBrokerServiceCollectionExtensions
         builder.Services.TryAddSingleton<InMemoryCredentialStore>();
         builder.Services.TryAddSingleton<ICredentialStore>(sp => sp.GetRequiredService<InMemoryCredentialStore>());
         builder.Services.TryAddSingleton<IRevokerStore>(sp => sp.GetRequiredService<InMemoryCredentialStore>());
+        builder.Services.TryAddSingleton<ISocStore>(sp => sp.GetRequiredService<InMemoryCredentialStore>());
         builder.Services.TryAddSingleton<IRevocationFeed, InMemoryRevocationFeed>();
         builder.Services.TryAddSingleton<IRiskRegistry, InMemoryRiskRegistry>();
         return builder;

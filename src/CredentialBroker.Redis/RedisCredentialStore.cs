@@ -50,15 +50,17 @@ public sealed partial class RedisCredentialStore : ICredentialStore
         {
             var db = Db;
 
-            // The index entry goes out with the record: a record without its entry could outlive its TTL unseen.
-            // Both are awaited before anything is signed; an orphaned index entry is harmless.
+            // The index entries go out with the record: a record without its expiry entry could outlive its TTL
+            // unseen, one without its SOC entries escape a bulk revocation. All are awaited before anything is
+            // signed; an orphaned index entry is harmless.
             var index = db.SortedSetAddAsync(_keys.ExpiryShardOf(task.TaskId), RedisKeys.ExpiryMember(task.TaskId, taskToken.Jti), taskToken.ExpiresAt.ToUnixTimeSeconds());
             var created = db.ScriptEvaluateAsync(
                 RedisScripts.CreateTask,
                 [_keys.Task(task.TaskId), _keys.Credentials(task.TaskId)],
                 [spec, TaskStateMachine.ToWireName(task.State), task.StateChangedAt.ToUnixTimeMilliseconds(), task.CreatedBy,
                  task.CreatedAt.ToUnixTimeMilliseconds(), task.ExpiresAt.ToUnixTimeMilliseconds(), taskToken.Jti, credential, retainUntil]);
-            await Task.WhenAll(index, created);
+            var soc = IndexAsync(db, taskToken, task);
+            await Task.WhenAll(index, created, soc);
             if ((int)await created == 1)
             {
                 return new TaskCreation(true, task, taskToken);
@@ -122,7 +124,8 @@ public sealed partial class RedisCredentialStore : ICredentialStore
                 RedisScripts.AddCredential,
                 [_keys.Task(credential.TaskId), _keys.Credentials(credential.TaskId)],
                 [credential.ParentJti ?? string.Empty, credential.Jti, json, now.ToUnixTimeMilliseconds(), string.Join(',', openStates.Select(TaskStateMachine.ToWireName))]);
-            await Task.WhenAll(index, added);
+            var soc = IndexAsync(db, credential, null);
+            await Task.WhenAll(index, added, soc);
             return (string?)await added switch
             {
                 "added" => CredentialAddition.Added,

@@ -36,6 +36,38 @@ internal sealed class RedisKeys(string prefix, int expiryShards)
 
     public RedisKey Risk => $"{prefix}:{{risk}}:levels";
 
+    // SOC indexes: one slot ({idx}), so one script keeps a task's entries together. Scores are expiry times (unix ms).
+    public RedisKey TasksIndex => $"{prefix}:{{idx}}:tasks";
+
+    public RedisKey HoldersIndex => $"{prefix}:{{idx}}:holders";
+
+    public RedisKey HolderIndex(string holder) => $"{prefix}:{{idx}}:h:{holder}";
+
+    public RedisKey WorkflowIndex(string workflowId) => $"{prefix}:{{idx}}:wf:{workflowId}";
+
+    public RedisKey ApprovalIndex(string approvalId) => $"{prefix}:{{idx}}:ap:{approvalId}";
+
+    public RedisKey ApproverIndex(string approver) => $"{prefix}:{{idx}}:apr:{approver}";
+
+    public RedisKey ResourceIndex(string resource) => $"{prefix}:{{idx}}:res:{resource}";
+
+    public RedisKey CredentialTask(string jti) => $"{prefix}:{{idx}}:j:{jti}";
+
+    // SOC records: one slot ({soc}).
+    public RedisKey Revocation(string id) => $"{prefix}:{{soc}}:rev:{id}";
+
+    public RedisKey RevocationMatches(string id) => $"{prefix}:{{soc}}:rev:{id}:m";
+
+    public RedisKey ActiveRevocations => $"{prefix}:{{soc}}:active";
+
+    public RedisKey Incident(string id) => $"{prefix}:{{soc}}:inc:{id}";
+
+    public RedisKey Incidents => $"{prefix}:{{soc}}:incidents";
+
+    public RedisKey Lease(string name) => $"{prefix}:{{soc}}:lease:{name}";
+
+    public RedisKey Remembered(string key) => $"{prefix}:once:{{{key}}}";
+
     public static RedisValue ExpiryMember(string taskId, string jti) => $"{taskId}/{jti}";
 
     // FNV-1a: stable across processes and versions, unlike string.GetHashCode.

@@ -10,6 +10,8 @@ internal static class RedisScripts
     public static readonly string ClaimDue = Load("claim_due");
     public static readonly string CompleteDownstream = Load("complete_downstream");
     public static readonly string ClaimRetries = Load("claim_retries");
+    public static readonly string Index = Load("index");
+    public static readonly string Lease = Load("lease");
 
     private static string Load(string name)
     {

@@ -1,5 +1,6 @@
 using CredentialBroker.Core;
 using CredentialBroker.Core.Policy;
+using CredentialBroker.Core.Soc;
 using CredentialBroker.Core.Storage;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -32,6 +33,7 @@ public static class RedisStoreBuilderExtensions
         builder.Services.TryAddSingleton<RedisCredentialStore>();
         builder.Services.TryAddSingleton<ICredentialStore>(sp => sp.GetRequiredService<RedisCredentialStore>());
         builder.Services.TryAddSingleton<IRevokerStore>(sp => sp.GetRequiredService<RedisCredentialStore>());
+        builder.Services.TryAddSingleton<ISocStore>(sp => sp.GetRequiredService<RedisCredentialStore>());
         builder.Services.TryAddSingleton<IRevocationFeed, RedisRevocationFeed>();
         builder.Services.TryAddSingleton<IRiskRegistry, RedisRiskRegistry>();
         return builder;

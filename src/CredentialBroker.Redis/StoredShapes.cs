@@ -29,6 +29,8 @@ internal sealed record StoredCredential(string Kind, string? Parent, string Hold
 [JsonSerializable(typeof(StoredIdempotency))]
 [JsonSerializable(typeof(StoredRisk))]
 [JsonSerializable(typeof(StoredDownstream))]
+[JsonSerializable(typeof(Core.Soc.BulkRevocation))]
+[JsonSerializable(typeof(Core.Soc.Incident))]
 internal sealed partial class StoreJsonContext : JsonSerializerContext;
 
 internal sealed record StoredIdempotency(string RequestHash, string TaskId, string Jti, long IssuedAt);

@@ -29,14 +29,17 @@ internal sealed class CoreHarness
             (Pattern("spiffe://a.example/other-agent"), BrokerRoles.Agent),
             (Pattern("spiffe://a.example/agents/"), BrokerRoles.Agent),
         ]);
-        Issuance = new TaskIssuanceService(Store, Risk, Policy, Tokens, options, Time, NullLogger<TaskIssuanceService>.Instance);
+        Issuance = new TaskIssuanceService(Store, Risk, Policy, Tokens, Rules, options, Time, NullLogger<TaskIssuanceService>.Instance);
         Tasks = new TaskService(Store, Policy, Signal, Time, NullLogger<TaskService>.Instance);
         Revocation = new RevocationService(Validator, Store, Signal, Time, NullLogger<RevocationService>.Instance);
-        Exchange = new TokenExchangeService(Validator, svids, roles, Store, Risk, Policy, Tokens, options, Time, NullLogger<TokenExchangeService>.Instance);
-        Introspection = new IntrospectionService(Validator, Store, Time, NullLogger<IntrospectionService>.Instance);
+        Exchange = new TokenExchangeService(Validator, svids, roles, Store, Risk, Policy, Tokens, Rules, options, Time, NullLogger<TokenExchangeService>.Instance);
+        Introspection = new IntrospectionService(Validator, Store, Rules, options, Time, NullLogger<IntrospectionService>.Instance);
     }
 
     public FakeTimeProvider Time { get; } = new(Start);
+
+    /// <summary>The SOC's bulk revocations in force.</summary>
+    public Core.Soc.SocRules Rules { get; } = new();
 
     /// <summary>The trust domain <c>a.example</c>, for actor SVIDs.</summary>
     public JwtSvidMinter Trust { get; } = new("a.example", SigningKey.Generate("trust-a"));

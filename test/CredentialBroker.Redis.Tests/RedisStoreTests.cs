@@ -26,7 +26,7 @@ public sealed class RedisStoreTests : IAsyncDisposable
         new("jti-1", taskId, CredentialKind.Task, null, "spiffe://a.example/agent", Start, Start.AddMinutes(10));
 
     [Test]
-    public async Task A_tasks_keys_share_one_cluster_slot_and_the_expiry_index_names_the_token()
+    public async Task A_tasks_keys_share_one_cluster_slot_the_expiry_index_names_the_token_and_the_soc_indexes_share_theirs()
     {
         var store = _factory.Create(StoreKind.Redis, _time);
         var taskId = "tsk_" + Guid.NewGuid().ToString("N");
@@ -35,13 +35,25 @@ public sealed class RedisStoreTests : IAsyncDisposable
         var redis = _factory.Connection;
         var keys = new RedisKeys(_factory.KeyPrefix, 16);
         var server = redis.GetServers()[0];
-        var written = server.Keys(pattern: $"{_factory.KeyPrefix}:*").ToList();
+        var all = server.Keys(pattern: $"{_factory.KeyPrefix}:*").ToList();
+        var written = all.Where(k => !k.ToString().Contains(":{idx}:", StringComparison.Ordinal)).ToList();
+        var indexes = all.Except(written).ToList();
+        var keepUntil = (Start.AddMinutes(10) + StoreFactory.BrokerOptions.Value.RecordRetention).ToUnixTimeMilliseconds();
+        var indexExpiries = new List<long>();
+        foreach (var index in indexes.Where(k => k != keys.HoldersIndex))
+        {
+            indexExpiries.Add((long)await redis.GetDatabase().ExecuteAsync("PEXPIRETIME", index));
+        }
+
         var shard = written.Single(k => k.ToString().EndsWith(":due", StringComparison.Ordinal));
         var score = await redis.GetDatabase().SortedSetScoreAsync(shard, $"{taskId}/jti-1");
 
         Assert.Multiple(() =>
         {
             Assert.That(written, Has.Count.EqualTo(3), string.Join(", ", written));
+            Assert.That(indexes, Is.EquivalentTo(new RedisKey[] { keys.HoldersIndex, keys.HolderIndex("spiffe://a.example/agent"), keys.TasksIndex, keys.WorkflowIndex("wf"), keys.CredentialTask("jti-1") }));
+            Assert.That(indexes.Select(k => redis.HashSlot(k)).Distinct().Count(), Is.EqualTo(1), "one slot: one script call writes them");
+            Assert.That(indexExpiries, Is.All.EqualTo(keepUntil), "kept as long as the records they point to");
             Assert.That(redis.HashSlot(keys.Task(taskId)), Is.EqualTo(redis.HashSlot(keys.Credentials(taskId))));
             Assert.That(redis.HashSlot(keys.Task(taskId)), Is.EqualTo(redis.HashSlot($"{{{taskId}}}")));
             Assert.That(shard, Is.EqualTo(keys.ExpiryShardOf(taskId)));

@@ -32,6 +32,7 @@ public sealed partial class TokenExchangeService
     private readonly IRiskRegistry _risk;
     private readonly IPolicySource _policy;
     private readonly TokenFactory _factory;
+    private readonly Soc.SocRules _rules;
     private readonly CredentialBrokerOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger<TokenExchangeService> _logger;
@@ -45,6 +46,7 @@ public sealed partial class TokenExchangeService
         IRiskRegistry risk,
         IPolicySource policy,
         TokenFactory factory,
+        Soc.SocRules rules,
         IOptions<CredentialBrokerOptions> options,
         [FromKeyedServices(BrokerTime.ServiceKey)] TimeProvider time,
         ILogger<TokenExchangeService> logger)
@@ -57,6 +59,7 @@ public sealed partial class TokenExchangeService
         _risk = risk;
         _policy = policy;
         _factory = factory;
+        _rules = rules;
         _options = options.Value;
         _time = time;
         _logger = logger;
@@ -85,6 +88,16 @@ public sealed partial class TokenExchangeService
         if (lookup is null || lookup.Credential.StatusAt(now) != CredentialStatus.Active)
         {
             return Fail(ExchangeError.InvalidGrant, "The subject_token has been revoked or has expired.", caller, subjectJti);
+        }
+
+        if (_rules.RevokedBy(lookup.Credential, lookup.Task, now, Soc.SocRules.RuleWindow(_options)) is not null)
+        {
+            return Fail(ExchangeError.InvalidGrant, "The subject_token has been revoked.", caller, subjectJti);
+        }
+
+        if (_rules.QuarantineOf(caller.Id.Value) is not null)
+        {
+            return Fail(ExchangeError.InvalidGrant, "The calling workload is quarantined by the SOC.", caller, subjectJti);
         }
 
         var (subject, task) = (lookup.Credential, lookup.Task);
@@ -167,6 +180,11 @@ public sealed partial class TokenExchangeService
         }
 
         var actor = actorValidation.Id;
+        if (_rules.QuarantineOf(actor.Value) is not null)
+        {
+            return Fail(ExchangeError.InvalidGrant, "The actor is quarantined by the SOC.", caller, subject.Jti);
+        }
+
         if (!_roles.RolesOf(actor).HasFlag(BrokerRoles.Agent))
         {
             return Fail(ExchangeError.InvalidGrant, "The actor does not hold the agent role.", caller, subject.Jti);

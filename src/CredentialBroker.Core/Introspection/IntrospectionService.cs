@@ -10,7 +10,8 @@ namespace CredentialBroker.Core.Introspection;
 
 /// <summary>
 /// RFC 7662 introspection. A token is active only if the broker signed it, it is current, the store holds
-/// its credential, and the store says that credential is neither revoked nor expired. Resource servers and
+/// its credential, the store says that credential is neither revoked nor expired, and no SOC bulk revocation in
+/// force selects it. Resource servers and
 /// the SOC may introspect any token; anyone else only tokens it holds or whose task it created (RFC 7662
 /// §2.2: for all other tokens the answer is simply inactive).
 /// </summary>
@@ -20,14 +21,25 @@ public sealed partial class IntrospectionService
 
     private readonly BrokerTokenValidator _validator;
     private readonly ICredentialStore _store;
+    private readonly Soc.SocRules _rules;
+    private readonly TimeSpan _ruleWindow;
     private readonly TimeProvider _time;
     private readonly ILogger<IntrospectionService> _logger;
 
     /// <summary>Creates the service.</summary>
-    public IntrospectionService(BrokerTokenValidator validator, ICredentialStore store, [FromKeyedServices(BrokerTime.ServiceKey)] TimeProvider time, ILogger<IntrospectionService> logger)
+    public IntrospectionService(
+        BrokerTokenValidator validator,
+        ICredentialStore store,
+        Soc.SocRules rules,
+        Microsoft.Extensions.Options.IOptions<CredentialBrokerOptions> options,
+        [FromKeyedServices(BrokerTime.ServiceKey)] TimeProvider time,
+        ILogger<IntrospectionService> logger)
     {
+        ArgumentNullException.ThrowIfNull(options);
         _validator = validator;
         _store = store;
+        _rules = rules;
+        _ruleWindow = Soc.SocRules.RuleWindow(options.Value);
         _time = time;
         _logger = logger;
     }
@@ -52,9 +64,17 @@ public sealed partial class IntrospectionService
         }
 
         var lookup = await _store.GetCredentialAsync(taskId, jwt.Id, cancellationToken);
-        if (lookup is null || lookup.Credential.StatusAt(_time.GetUtcNow()) != CredentialStatus.Active)
+        var now = _time.GetUtcNow();
+        if (lookup is null || lookup.Credential.StatusAt(now) != CredentialStatus.Active)
         {
             LogInactive(_logger, lookup is null ? "unknown" : "not_active", jwt.Id);
+            return null;
+        }
+
+        // A SOC bulk revocation is in force before its fan-out reaches this record.
+        if (_rules.RevokedBy(lookup.Credential, lookup.Task, now, _ruleWindow) is not null)
+        {
+            LogInactive(_logger, "bulk_revoked", jwt.Id);
             return null;
         }
 

@@ -9,6 +9,12 @@ public static class Identifiers
     /// <summary>A new task id, <c>tsk_</c> followed by 22 base64url characters.</summary>
     public static string NewTaskId() => "tsk_" + Random128();
 
+    /// <summary>A new bulk revocation id, <c>rev_</c> followed by 22 base64url characters.</summary>
+    public static string NewRevocationId() => "rev_" + Random128();
+
+    /// <summary>A new incident id, <c>inc_</c> followed by 22 base64url characters.</summary>
+    public static string NewIncidentId() => "inc_" + Random128();
+
     /// <summary>A new credential id (<c>jti</c>), 22 base64url characters.</summary>
     public static string NewJti() => Random128();
 

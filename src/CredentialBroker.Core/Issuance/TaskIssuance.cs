@@ -9,4 +9,5 @@ namespace CredentialBroker.Core.Issuance;
 /// <param name="Credential">Its task token record.</param>
 /// <param name="Token">The signed task token.</param>
 /// <param name="Decision">The policy decision, when it denied the task.</param>
-public sealed record TaskIssuance(TaskIssuanceOutcome Outcome, TaskRecord? Task = null, CredentialRecord? Credential = null, string? Token = null, Policy.PolicyDecision? Decision = null);
+/// <param name="QuarantinedBy">The bulk revocation that quarantines the agent, when that refused the task.</param>
+public sealed record TaskIssuance(TaskIssuanceOutcome Outcome, TaskRecord? Task = null, CredentialRecord? Credential = null, string? Token = null, Policy.PolicyDecision? Decision = null, string? QuarantinedBy = null);

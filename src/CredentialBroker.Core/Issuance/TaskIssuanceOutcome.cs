@@ -14,4 +14,7 @@ public enum TaskIssuanceOutcome
 
     /// <summary>Policy denied a grant (or its TTL): nothing was issued.</summary>
     PolicyDenied,
+
+    /// <summary>The SOC quarantined the agent: nothing was issued.</summary>
+    Quarantined,
 }

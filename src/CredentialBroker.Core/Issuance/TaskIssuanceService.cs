@@ -21,6 +21,7 @@ public sealed partial class TaskIssuanceService
     private readonly IRiskRegistry _risk;
     private readonly IPolicySource _policy;
     private readonly TokenFactory _tokens;
+    private readonly Soc.SocRules _rules;
     private readonly CredentialBrokerOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger<TaskIssuanceService> _logger;
@@ -31,6 +32,7 @@ public sealed partial class TaskIssuanceService
         IRiskRegistry risk,
         IPolicySource policy,
         TokenFactory tokens,
+        Soc.SocRules rules,
         IOptions<CredentialBrokerOptions> options,
         [FromKeyedServices(BrokerTime.ServiceKey)] TimeProvider time,
         ILogger<TaskIssuanceService> logger)
@@ -40,6 +42,7 @@ public sealed partial class TaskIssuanceService
         _risk = risk;
         _policy = policy;
         _tokens = tokens;
+        _rules = rules;
         _options = options.Value;
         _time = time;
         _logger = logger;
@@ -55,6 +58,11 @@ public sealed partial class TaskIssuanceService
     {
         ArgumentNullException.ThrowIfNull(caller);
         ArgumentNullException.ThrowIfNull(draft);
+        if (_rules.QuarantineOf(draft.Agent) is { } quarantine)
+        {
+            LogQuarantined(_logger, draft.Agent, quarantine.Id);
+            return new TaskIssuance(TaskIssuanceOutcome.Quarantined, QuarantinedBy: quarantine.Id);
+        }
 
         // NumericDate has whole seconds; records keep exactly what the token says.
         var now = _time.GetUtcNowSeconds();
@@ -124,6 +132,10 @@ public sealed partial class TaskIssuanceService
     [LoggerMessage(EventId = 1001, EventName = "TaskReplayed", Level = LogLevel.Information,
         Message = "Idempotent retry returned task {TaskId} token {Jti} to {Orchestrator}")]
     private static partial void LogTaskReplayed(ILogger logger, string taskId, string jti, string orchestrator);
+
+    [LoggerMessage(EventId = 1004, EventName = "TaskAgentQuarantined", Level = LogLevel.Warning,
+        Message = "Refused a task for {Agent}: quarantined by bulk revocation {Revocation}")]
+    private static partial void LogQuarantined(ILogger logger, string agent, string revocation);
 
     [LoggerMessage(EventId = 1003, EventName = "TaskPolicyDenied", Level = LogLevel.Information,
         Message = "Policy rule {Rule} (policy {PolicyVersion}) denied a task for {Orchestrator}")]

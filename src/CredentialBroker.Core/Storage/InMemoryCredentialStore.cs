@@ -10,7 +10,7 @@ namespace CredentialBroker.Core.Storage;
 /// restart (like <c>vault server -dev</c>). It keeps the same contract as the Redis store — the tasks, the
 /// expiry index and the revoker's work queue — and passes the same contract suite.
 /// </summary>
-public sealed class InMemoryCredentialStore : ICredentialStore, IRevokerStore
+public sealed partial class InMemoryCredentialStore : ICredentialStore, IRevokerStore
 {
     private readonly ConcurrentDictionary<string, TaskEntry> _tasks = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, (IdempotencyRecord Record, DateTimeOffset ExpiresAt)> _idempotency = new(StringComparer.Ordinal);

@@ -14,6 +14,8 @@ using CredentialBroker.Server.Policy;
 using CredentialBroker.Server.Problems;
 using CredentialBroker.Server.Revocation;
 using OpenTelemetry.Metrics;
+using CredentialBroker.Core.Soc;
+using CredentialBroker.Server.Soc;
 using Quartz;
 using CredentialBroker.Server.Tasks;
 using Microsoft.AspNetCore.Http.Features;
@@ -116,7 +118,9 @@ internal static class BrokerServer
             });
         }
 
-        AddRevoker(services, configuration.GetSection(RevokerOptions.SectionName).Get<RevokerOptions>() ?? new RevokerOptions());
+        services.Configure<SocOptions>(configuration.GetSection(SocOptions.SectionName));
+        services.Configure<SsfOptions>(configuration.GetSection(SsfOptions.SectionName));
+        AddRevoker(services, configuration.GetSection(RevokerOptions.SectionName).Get<RevokerOptions>() ?? new RevokerOptions(), configuration.GetSection(SocOptions.SectionName).Get<SocOptions>() ?? new SocOptions());
         services.AddOpenTelemetry().WithMetrics(metrics => metrics
             .AddMeter(RevokerMetrics.MeterName)
             .AddAspNetCoreInstrumentation()
@@ -129,8 +133,9 @@ internal static class BrokerServer
     /// credentials and trims the feed on its own schedule; Redis claims keep replicas from doing the same work
     /// twice in effect. The feed is decorated so this replica's feed streams wake on its own appends.
     /// </summary>
-    private static void AddRevoker(IServiceCollection services, RevokerOptions revoker)
+    private static void AddRevoker(IServiceCollection services, RevokerOptions revoker, SocOptions soc)
     {
+        services.AddHostedService<BulkRevocationTrigger>();
         services.AddSingleton<FeedNotifier>();
         var feed = services.Last(d => d.ServiceType == typeof(IRevocationFeed));
         services.Remove(feed);
@@ -152,6 +157,8 @@ internal static class BrokerServer
             Every<IrrevocableRetryJob>(quartz, IrrevocableRetryJob.Key, revoker.IrrevocableRetryInterval);
             Every<FeedTrimJob>(quartz, FeedTrimJob.Key, revoker.FeedTrimInterval);
             Every<KeyRotationJob>(quartz, KeyRotationJob.Key, TimeSpan.FromSeconds(30));
+            Every<SocRulesJob>(quartz, SocRulesJob.Key, soc.RuleRefreshInterval);
+            Every<BulkRevocationJob>(quartz, BulkRevocationJob.Key, soc.ProgressInterval);
         });
         services.AddQuartzHostedService(o => o.WaitForJobsToComplete = true);
     }
@@ -173,6 +180,8 @@ internal static class BrokerServer
         app.MapOAuthEndpoints();
         app.MapPolicyEndpoints();
         app.MapRevocationEndpoints();
+        app.MapSocEndpoints();
+        app.MapSsfEndpoints();
         app.MapPrometheusScrapingEndpoint("/metrics");
 
         // Resolve key material, bundles and the policy now, so a bad file stops the start instead of the first request.

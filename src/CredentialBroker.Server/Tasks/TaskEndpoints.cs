@@ -60,6 +60,13 @@ internal static class TaskEndpoints
                 new Dictionary<string, object?> { ["rule"] = decision.RuleId, ["policyVersion"] = decision.PolicyVersion });
         }
 
+        if (issued.Outcome == TaskIssuanceOutcome.Quarantined)
+        {
+            return ProblemResults.Create(StatusCodes.Status403Forbidden, "quarantined", "Agent quarantined",
+                $"The SOC quarantined the agent (bulk revocation {issued.QuarantinedBy}); no new tasks until the quarantine is lifted.",
+                new Dictionary<string, object?> { ["revocationId"] = issued.QuarantinedBy });
+        }
+
         http.Response.Headers.CacheControl = "no-store";
         if (issued.Outcome == TaskIssuanceOutcome.Replayed)
         {

@@ -38,6 +38,22 @@ public sealed class RevokerDurabilityTests : IDisposable
     private static async Task<TaskView> TaskAsync(BrokerApp app, string taskId) =>
         (await app.Services.GetRequiredService<ICredentialStore>().GetTaskAsync(taskId, CancellationToken.None))!;
 
+    /// <summary>The tasks once every credential's downstream outcome is recorded (or as they are when patience runs out).</summary>
+    private static async Task<TaskView[]> RecordedAsync(BrokerApp app, IEnumerable<string> taskIds)
+    {
+        var deadline = TimeProvider.System.GetTimestamp() + (long)(Patience.TotalSeconds * TimeProvider.System.TimestampFrequency);
+        while (true)
+        {
+            var views = await Task.WhenAll(taskIds.Select(t => TaskAsync(app, t)));
+            if (views.All(v => v.Credentials.All(c => c.Downstream is not null)) || TimeProvider.System.GetTimestamp() > deadline)
+            {
+                return views;
+            }
+
+            await Task.Delay(20);
+        }
+    }
+
     [Test]
     public async Task Two_hosts_finish_every_completion_exactly_once_in_effect()
     {
@@ -51,7 +67,9 @@ public sealed class RevokerDurabilityTests : IDisposable
 
         await Task.WhenAll(tasks.Select((t, i) => (i % 2 == 0 ? B : _a).As(BrokerApp.Orchestrator).ChangeStateAsync(t.TaskId, "completed")));
         var events = await feed.WaitForRevokedAsync(tasks.Select(t => t.Jti), Patience);
-        var views = await Task.WhenAll(tasks.Select(t => TaskAsync(_a, t.TaskId)));
+
+        // The feed entry is the delivery; the outcome is recorded just after it.
+        var views = await RecordedAsync(_a, tasks.Select(t => t.TaskId));
         var pending = await Task.WhenAll(tasks.Select(t => _a.Services.GetRequiredService<IRevokerStore>().GetPendingAsync(t.TaskId, CancellationToken.None).AsTask()));
 
         Assert.Multiple(() =>

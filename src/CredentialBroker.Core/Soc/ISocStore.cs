@@ -1,0 +1,47 @@
+namespace CredentialBroker.Core.Soc;
+
+/// <summary>
+/// What the SOC features keep: the indexes that find a selector's tasks without scanning the fleet, bulk
+/// revocations with their matched credentials, incidents, leases and replay memory. Implemented by both stores;
+/// like <see cref="Storage.ICredentialStore"/>, a store that cannot answer throws
+/// <see cref="Storage.StoreUnavailableException"/>.
+/// </summary>
+public interface ISocStore
+{
+    /// <summary>
+    /// The ids of the tasks that may hold credentials <paramref name="selector"/> matches (a superset: callers
+    /// check each credential), among the tasks whose records the store still keeps. Each id at most once. The
+    /// Redis store answers from the narrowest index the selector names, so the cost follows the matches.
+    /// </summary>
+    IAsyncEnumerable<string> FindTaskIdsAsync(RevocationSelector selector, CancellationToken cancellationToken);
+
+    /// <summary>Records a bulk revocation, or replaces its stored state.</summary>
+    ValueTask SaveRevocationAsync(BulkRevocation revocation, CancellationToken cancellationToken);
+
+    /// <summary>A bulk revocation, or <see langword="null"/>.</summary>
+    ValueTask<BulkRevocation?> GetRevocationAsync(string id, CancellationToken cancellationToken);
+
+    /// <summary>The revocations still in force: running, quarantining, or young enough to act as a rule (requested after <paramref name="since"/>).</summary>
+    ValueTask<IReadOnlyList<BulkRevocation>> ListActiveRevocationsAsync(DateTimeOffset since, CancellationToken cancellationToken);
+
+    /// <summary>Adds credentials to a revocation's matches (duplicates are ignored).</summary>
+    ValueTask AddMatchesAsync(string revocationId, IReadOnlyList<CredentialRef> matches, CancellationToken cancellationToken);
+
+    /// <summary>A revocation's matched credentials.</summary>
+    ValueTask<IReadOnlyList<CredentialRef>> ReadMatchesAsync(string revocationId, CancellationToken cancellationToken);
+
+    /// <summary>Takes or renews the lease <paramref name="name"/> for <paramref name="owner"/>; <see langword="false"/> while someone else holds it.</summary>
+    ValueTask<bool> TryLeaseAsync(string name, string owner, TimeSpan lease, CancellationToken cancellationToken);
+
+    /// <summary>Records an incident, or replaces it.</summary>
+    ValueTask SaveIncidentAsync(Incident incident, CancellationToken cancellationToken);
+
+    /// <summary>An incident, or <see langword="null"/>.</summary>
+    ValueTask<Incident?> GetIncidentAsync(string id, CancellationToken cancellationToken);
+
+    /// <summary>Every incident, newest first.</summary>
+    ValueTask<IReadOnlyList<Incident>> ListIncidentsAsync(CancellationToken cancellationToken);
+
+    /// <summary>Remembers <paramref name="key"/> for <paramref name="lifetime"/>; <see langword="false"/> when it was already remembered (a replay).</summary>
+    ValueTask<bool> RememberOnceAsync(string key, TimeSpan lifetime, CancellationToken cancellationToken);
+}

@@ -1,0 +1,27 @@
+namespace CredentialBroker.Core.Soc;
+
+/// <summary>The Shared Signals receiver (configuration section <c>CredentialBroker:Ssf</c>).</summary>
+public sealed class SsfOptions
+{
+    /// <summary>The configuration section.</summary>
+    public const string SectionName = "CredentialBroker:Ssf";
+
+    /// <summary>The transmitters whose Security Event Tokens the broker accepts, by a name of your choice.</summary>
+    public IDictionary<string, SsfTransmitterOptions> Transmitters { get; } = new Dictionary<string, SsfTransmitterOptions>(StringComparer.Ordinal);
+
+    /// <summary>How old (by <c>iat</c>) an event may be; older events are refused, and replays are remembered this long.</summary>
+    public TimeSpan MaxEventAge { get; set; } = TimeSpan.FromMinutes(10);
+}
+
+/// <summary>One SSF transmitter.</summary>
+public sealed class SsfTransmitterOptions
+{
+    /// <summary>Its issuer: the exact <c>iss</c> of its events.</summary>
+    public string? Issuer { get; set; }
+
+    /// <summary>A JWKS file with its signing keys (EC P-256 or RSA).</summary>
+    public string? JwksPath { get; set; }
+
+    /// <summary>The algorithms its events may use; empty means ES256 and RS256.</summary>
+    public IList<string> Algorithms { get; } = [];
+}

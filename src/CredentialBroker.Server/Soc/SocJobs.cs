@@ -1,0 +1,57 @@
+using CredentialBroker.Core.Soc;
+using CredentialBroker.Server.Revocation;
+using Quartz;
+
+namespace CredentialBroker.Server.Soc;
+
+/// <summary>Reloads the bulk revocations in force from the store (every <see cref="SocOptions.RuleRefreshInterval"/>), so every replica enforces every replica's rules and quarantines.</summary>
+[DisallowConcurrentExecution]
+internal sealed class SocRulesJob(BulkRevocationService bulk, ILogger<SocRulesJob> logger) : IJob
+{
+    public static readonly JobKey Key = new("soc-rules", "soc");
+
+    public async ValueTask Execute(IJobExecutionContext context, CancellationToken cancellationToken) =>
+        await RevokerJob.RunAsync(logger, Key, async () =>
+        {
+            await bulk.RefreshRulesAsync(cancellationToken);
+            return 0;
+        });
+}
+
+/// <summary>Advances running bulk revocations (every <see cref="SocOptions.ProgressInterval"/>, and at once when this replica stores one).</summary>
+[DisallowConcurrentExecution]
+internal sealed class BulkRevocationJob(BulkRevocationService bulk, ILogger<BulkRevocationJob> logger) : IJob
+{
+    public static readonly JobKey Key = new("bulk-revocation", "soc");
+
+    public async ValueTask Execute(IJobExecutionContext context, CancellationToken cancellationToken) =>
+        await RevokerJob.RunAsync(logger, Key, async () => await bulk.AdvanceAsync(cancellationToken));
+}
+
+/// <summary>Runs <see cref="BulkRevocationJob"/> as soon as this replica stores a bulk revocation.</summary>
+internal sealed class BulkRevocationTrigger(BulkRevocationService bulk, ISchedulerFactory schedulers) : IHostedService
+{
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        bulk.RevocationRequested += OnRequested;
+        return Task.CompletedTask;
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken)
+    {
+        bulk.RevocationRequested -= OnRequested;
+        return Task.CompletedTask;
+    }
+
+    private async void OnRequested(object? sender, EventArgs e)
+    {
+        try
+        {
+            await (await schedulers.GetScheduler()).TriggerJob(BulkRevocationJob.Key);
+        }
+        catch (Exception ex) when (ex is SchedulerException or ObjectDisposedException or InvalidOperationException)
+        {
+            // Shutting down or not started: the scheduled run covers it.
+        }
+    }
+}

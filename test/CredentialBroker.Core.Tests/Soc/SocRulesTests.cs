@@ -1,0 +1,70 @@
+using CredentialBroker.Core.Soc;
+using CredentialBroker.Core.Storage;
+using CredentialBroker.Core.Tasks;
+
+namespace CredentialBroker.Core.Tests.Soc;
+
+public sealed class SocRulesTests
+{
+    private static readonly DateTimeOffset T = new(2026, 11, 28, 10, 0, 0, TimeSpan.Zero);
+    private static readonly TimeSpan Window = TimeSpan.FromMinutes(15);
+
+    private static TaskRecord Task(string agent, string workflow) => new("tsk_1", agent, new WorkflowRef(workflow, null, null), [], new TaskApproval("CHG-1", "alice", T), null, 2, [],
+        "spiffe://a.example/orchestrator", T.AddMinutes(-1), T.AddMinutes(9), TaskState.Running, T, null);
+
+    private static CredentialRecord Credential(string holder, DateTimeOffset issuedAt) => new("j1", "tsk_1", CredentialKind.Task, null, holder, issuedAt, issuedAt.AddMinutes(10));
+
+    private static BulkRevocation Revocation(RevocationSelector selector, bool quarantine = false) =>
+        new("rev_1", selector, "why", null, quarantine, "spiffe://a.example/soc", T, BulkRevocationStatus.Running, false, MatchCounts.None, 0, 0, 0, 0, 0);
+
+    [Test]
+    public void A_revocation_in_force_kills_what_it_selects_issued_up_to_its_request_and_nothing_else()
+    {
+        var rules = new SocRules();
+        rules.Apply(Revocation(new RevocationSelector(Workload: "spiffe://a.example/agents/", WorkflowId: "wf-1")));
+        var agent = "spiffe://a.example/agents/bot";
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(rules.RevokedBy(Credential(agent, T.AddSeconds(-30)), Task(agent, "wf-1"), T.AddSeconds(1), Window), Is.Not.Null);
+            Assert.That(rules.RevokedBy(Credential(agent, T), Task(agent, "wf-1"), T.AddSeconds(1), Window), Is.Not.Null, "same second as the request");
+            Assert.That(rules.RevokedBy(Credential(agent, T.AddSeconds(1)), Task(agent, "wf-1"), T.AddSeconds(2), Window), Is.Null, "issued after the request");
+            Assert.That(rules.RevokedBy(Credential(agent, T.AddSeconds(-30)), Task(agent, "wf-2"), T.AddSeconds(1), Window), Is.Null, "other workflow");
+            Assert.That(rules.RevokedBy(Credential("spiffe://a.example/other/bot", T.AddSeconds(-30)), Task(agent, "wf-1"), T.AddSeconds(1), Window), Is.Null, "other workload");
+            Assert.That(rules.RevokedBy(Credential(agent, T.AddSeconds(-30)), Task(agent, "wf-1"), T + Window, Window), Is.Null, "the rule has outlived every credential it could select");
+        });
+    }
+
+    [Test]
+    public void A_quarantine_holds_its_workloads_until_lifted()
+    {
+        var rules = new SocRules();
+        var revocation = Revocation(new RevocationSelector(Workload: "spiffe://a.example/agents/"), quarantine: true);
+        rules.Apply(revocation);
+        var held = rules.QuarantineOf("spiffe://a.example/agents/bot");
+        var other = rules.QuarantineOf("spiffe://a.example/orchestrator");
+        rules.Apply(revocation with { QuarantineLiftedAt = T.AddMinutes(1), QuarantineLiftedBy = "spiffe://a.example/soc" });
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(held?.Id, Is.EqualTo("rev_1"));
+            Assert.That(other, Is.Null);
+            Assert.That(rules.QuarantineOf("spiffe://a.example/agents/bot"), Is.Null);
+        });
+    }
+
+    [Test]
+    public void A_refresh_keeps_what_this_replica_applied_after_the_read_began_and_drops_the_rest()
+    {
+        var rules = new SocRules();
+        var early = Revocation(new RevocationSelector(Workload: "spiffe://a.example/agents/a")) with { Id = "rev_early" };
+        rules.Apply(early);
+        var version = rules.BeginRead();
+        var late = Revocation(new RevocationSelector(Workload: "spiffe://a.example/agents/b")) with { Id = "rev_late" };
+        rules.Apply(late);
+
+        rules.Replace([], version);
+
+        Assert.That(rules.Active.Select(r => r.Id), Is.EqualTo(new[] { "rev_late" }));
+    }
+}

@@ -1,0 +1,149 @@
+using System.Net;
+using System.Security.Claims;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using CredentialBroker.Core.Tokens;
+using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Tokens;
+
+namespace CredentialBroker.Server.Tests.Soc;
+
+/// <summary>The Shared Signals receiver: valid CAEP events revoke their subject; malformed, unsigned, replayed or foreign ones revoke nothing.</summary>
+public sealed class SsfReceiverTests
+{
+    private const string TransmitterIssuer = "https://idp.example";
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
+    private static readonly SigningKey TransmitterKey = SigningKey.Generate("idp-key-1");
+    private static readonly SigningKey ForeignKey = SigningKey.Generate("idp-key-1");
+
+    private static BrokerApp App()
+    {
+        var app = BrokerApp.Redis();
+        var jwks = Path.Combine(Directory.CreateTempSubdirectory("cb-ssf-").FullName, "idp.jwks.json");
+        File.WriteAllText(jwks, JsonSerializer.Serialize(new { keys = new[] { TransmitterKey.PublicJwk } }));
+        app.Settings["CredentialBroker:Ssf:Transmitters:idp:Issuer"] = TransmitterIssuer;
+        app.Settings["CredentialBroker:Ssf:Transmitters:idp:JwksPath"] = jwks;
+        return app;
+    }
+
+    private static string Set(BrokerApp app, string events, SigningKey? key = null, string type = "secevent+jwt", string issuer = TransmitterIssuer,
+        string? audience = null, string? jti = null, DateTimeOffset? issuedAt = null, string? subject = null)
+    {
+        var payload = new JsonObject
+        {
+            ["iss"] = issuer,
+            ["aud"] = audience ?? app.Issuer,
+            ["iat"] = (issuedAt ?? app.Time.GetUtcNow()).ToUnixTimeSeconds(),
+            ["jti"] = jti ?? Guid.NewGuid().ToString("N"),
+            ["sub_id"] = new JsonObject { ["format"] = "uri", ["uri"] = subject ?? app.AgentId },
+            ["events"] = JsonNode.Parse(events),
+        };
+        return new JsonWebTokenHandler().CreateToken(payload.ToJsonString(), (key ?? TransmitterKey).Credentials, new Dictionary<string, object> { ["typ"] = type });
+    }
+
+    private static string SessionRevoked => Event(Core.Soc.SsfReceiver.SessionRevoked, """{"event_timestamp": 1764320000}""");
+
+    private static string Event(string type, string body) => new JsonObject { [type] = JsonNode.Parse(body) }.ToJsonString();
+
+    private static Task<HttpResponseMessage> PushAsync(HttpClient client, string set, string mediaType = "application/secevent+jwt") =>
+        client.PostAsync("/v1/ssf/events", new StringContent(set, System.Text.Encoding.ASCII, mediaType));
+
+    [TestCase("session-revoked")]
+    [TestCase("credential-change")]
+    public async Task A_signed_caep_revocation_event_revokes_every_credential_of_its_subject(string kind)
+    {
+        await using var app = App();
+        using var orchestrator = app.As(BrokerApp.Orchestrator);
+        using var soc = app.As(BrokerApp.Soc);
+        var (_, token, _) = await orchestrator.CreateTaskOkAsync(app.AgentId);
+        var (_, otherToken, _) = await orchestrator.CreateTaskOkAsync(app.Trust.Id(BrokerApp.OtherAgent));
+        var events = kind == "session-revoked" ? SessionRevoked : Event(Core.Soc.SsfReceiver.CredentialChange, """{"change_type": "revoke", "credential_type": "x509"}""");
+
+        var response = await PushAsync(app.CreateClient(), Set(app, events));
+        var body = await response.JsonAsync();
+        var revocationId = (string)body["revocationIds"]![0]!;
+        var done = await soc.WaitUntilDoneAsync(revocationId, Patience);
+
+        Assert.Multiple(async () =>
+        {
+            Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.Accepted));
+            Assert.That((string)done["requestedBy"]!, Is.EqualTo("ssf:" + TransmitterIssuer));
+            Assert.That((string)done["selector"]!["workload"]!, Is.EqualTo(app.AgentId));
+            Assert.That((bool)(await soc.IntrospectJsonAsync(token))["active"]!, Is.False);
+            Assert.That((bool)(await soc.IntrospectJsonAsync(otherToken))["active"]!, Is.True);
+        });
+    }
+
+    [Test]
+    public async Task An_event_the_broker_does_not_act_on_is_acknowledged_and_revokes_nothing()
+    {
+        await using var app = App();
+        using var orchestrator = app.As(BrokerApp.Orchestrator);
+        using var soc = app.As(BrokerApp.Soc);
+        var (_, token, _) = await orchestrator.CreateTaskOkAsync(app.AgentId);
+
+        var response = await PushAsync(app.CreateClient(), Set(app, Event(Core.Soc.SsfReceiver.CredentialChange, """{"change_type": "update", "credential_type": "password"}""")));
+        var body = await response.JsonAsync();
+
+        Assert.Multiple(async () =>
+        {
+            Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.Accepted));
+            Assert.That(body["revocationIds"]!.AsArray(), Is.Empty);
+            Assert.That((bool)(await soc.IntrospectJsonAsync(token))["active"]!, Is.True);
+        });
+    }
+
+    private static readonly Func<BrokerApp, string>[] Invalid =
+    [
+        _ => "not-a-jwt",
+        app => string.Join('.', Set(app, SessionRevoked).Split('.')[..2]) + ".",                 // signature stripped
+        app => Base64UrlEncoder.Encode("""{"alg":"none","typ":"secevent+jwt"}""") + "." + Set(app, SessionRevoked).Split('.')[1] + ".", // alg none
+        app => Set(app, SessionRevoked, key: ForeignKey),                                         // a stranger's key with the transmitter's kid
+        app => Set(app, SessionRevoked, issuer: "https://evil.example"),                          // an unknown transmitter
+        app => Set(app, SessionRevoked, audience: "https://another-broker.example"),              // addressed elsewhere
+        app => Set(app, SessionRevoked, type: "JWT"),                                              // not a SET
+        app => Set(app, SessionRevoked, issuedAt: app.Time.GetUtcNow().AddHours(-1)),             // stale
+        app => Set(app, "{}"),                                                                      // no events
+        app => Set(app, SessionRevoked, subject: "mailto:bob@example.com"),                       // not a workload
+    ];
+
+    [Test]
+    public async Task Malformed_unsigned_foreign_or_stale_events_are_refused_and_revoke_nothing([Range(0, 9)] int which)
+    {
+        await using var app = App();
+        using var orchestrator = app.As(BrokerApp.Orchestrator);
+        using var soc = app.As(BrokerApp.Soc);
+        var (_, token, _) = await orchestrator.CreateTaskOkAsync(app.AgentId);
+
+        var response = await PushAsync(app.CreateClient(), Invalid[which](app));
+        var body = await response.JsonAsync();
+
+        Assert.Multiple(async () =>
+        {
+            Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
+            Assert.That((string)body["err"]!, Is.AnyOf("invalid_request", "invalid_key", "invalid_issuer", "invalid_audience"));
+            Assert.That((string)body["description"]!, Is.Not.Empty);
+            Assert.That((bool)(await soc.IntrospectJsonAsync(token))["active"]!, Is.True);
+        });
+    }
+
+    [Test]
+    public async Task A_replayed_event_is_refused_and_the_wrong_media_type_too()
+    {
+        await using var app = App();
+        var client = app.CreateClient();
+        var set = Set(app, Event(Core.Soc.SsfReceiver.CredentialChange, """{"change_type": "update"}"""));
+
+        var first = await PushAsync(client, set);
+        var replay = await PushAsync(client, set);
+        var asJson = await PushAsync(client, Set(app, SessionRevoked), "application/json");
+
+        Assert.Multiple(async () =>
+        {
+            Assert.That(first.StatusCode, Is.EqualTo(HttpStatusCode.Accepted));
+            Assert.That(replay.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
+            Assert.That((string)(await replay.JsonAsync())["description"]!, Does.Contain("already received"));
+            Assert.That(asJson.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
+        });
+    }
+}
