@@ -11,4 +11,13 @@ internal static class ExitCodes
 
     /// <summary>The command could not run: bad arguments, unreadable input, an invalid policy.</summary>
     public const int Usage = 2;
+
+    /// <summary>The broker refused the caller: no valid SVID, or not the SOC role (HTTP 401/403).</summary>
+    public const int Unauthorized = 3;
+
+    /// <summary>What the command names does not exist (HTTP 404).</summary>
+    public const int NotFound = 4;
+
+    /// <summary>The broker could not be reached, or its store is down (HTTP 503): try again.</summary>
+    public const int Unavailable = 5;
 }

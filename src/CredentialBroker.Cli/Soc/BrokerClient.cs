@@ -1,0 +1,121 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json.Nodes;
+
+namespace CredentialBroker.Cli.Soc;
+
+/// <summary>A failure brokerctl reports on stderr and turns into an exit code.</summary>
+internal sealed class BrokerCliException(int exitCode, string message) : Exception(message)
+{
+    public int ExitCode { get; } = exitCode;
+}
+
+/// <summary>
+/// The broker's HTTP API as brokerctl uses it: authenticated with a JWT-SVID, and every failure turned into a
+/// message and an exit code (problem details and OAuth errors are shown as the broker wrote them).
+/// </summary>
+internal sealed class BrokerClient : IDisposable
+{
+    private readonly HttpClient _http;
+
+    public BrokerClient(Uri broker, string svid)
+    {
+        _http = new HttpClient { BaseAddress = broker, Timeout = TimeSpan.FromSeconds(60) };
+        _http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", svid);
+        _http.DefaultRequestHeaders.UserAgent.Add(new ProductInfoHeaderValue("brokerctl", "1.0"));
+    }
+
+    public Task<JsonNode> GetJsonAsync(string path, CancellationToken cancellationToken) => SendAsync(HttpMethod.Get, path, null, cancellationToken);
+
+    public Task<JsonNode> PostJsonAsync(string path, JsonNode body, CancellationToken cancellationToken) => SendAsync(HttpMethod.Post, path, body, cancellationToken);
+
+    public Task<JsonNode> DeleteAsync(string path, CancellationToken cancellationToken) => SendAsync(HttpMethod.Delete, path, null, cancellationToken);
+
+    /// <summary>A text resource (the Markdown or HTML report).</summary>
+    public async Task<string> GetTextAsync(string path, CancellationToken cancellationToken)
+    {
+        using var response = await SendRawAsync(new HttpRequestMessage(HttpMethod.Get, path), cancellationToken);
+        return await response.Content.ReadAsStringAsync(cancellationToken);
+    }
+
+    private async Task<JsonNode> SendAsync(HttpMethod method, string path, JsonNode? body, CancellationToken cancellationToken)
+    {
+        var request = new HttpRequestMessage(method, path);
+        if (body is not null)
+        {
+            request.Content = new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json");
+        }
+
+        using var response = await SendRawAsync(request, cancellationToken);
+        var text = await response.Content.ReadAsStringAsync(cancellationToken);
+        return JsonNode.Parse(text.Length == 0 ? "{}" : text) ?? new JsonObject();
+    }
+
+    private async Task<HttpResponseMessage> SendRawAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        HttpResponseMessage response;
+        try
+        {
+            response = await _http.SendAsync(request, cancellationToken);
+        }
+        catch (HttpRequestException ex)
+        {
+            throw new BrokerCliException(ExitCodes.Unavailable, $"cannot reach the broker at {_http.BaseAddress}: {ex.Message}");
+        }
+        catch (TaskCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new BrokerCliException(ExitCodes.Unavailable, $"the broker at {_http.BaseAddress} did not answer in time");
+        }
+
+        if (response.IsSuccessStatusCode)
+        {
+            return response;
+        }
+
+        var detail = await DescribeAsync(response, cancellationToken);
+        response.Dispose();
+        throw response.StatusCode switch
+        {
+            HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden => new BrokerCliException(ExitCodes.Unauthorized, $"the broker refused this caller ({(int)response.StatusCode}): {detail}"),
+            HttpStatusCode.NotFound => new BrokerCliException(ExitCodes.NotFound, detail),
+            HttpStatusCode.ServiceUnavailable => new BrokerCliException(ExitCodes.Unavailable, $"the broker's store is unavailable: {detail}"),
+            _ => new BrokerCliException(ExitCodes.Usage, $"the broker answered {(int)response.StatusCode}: {detail}"),
+        };
+    }
+
+    /// <summary>The problem details' detail and every field error, or the OAuth error description.</summary>
+    private static async Task<string> DescribeAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    {
+        var text = await response.Content.ReadAsStringAsync(cancellationToken);
+        try
+        {
+            if (JsonNode.Parse(text) is JsonObject problem)
+            {
+                var parts = new List<string>();
+                if (((string?)problem["detail"] ?? (string?)problem["error_description"] ?? (string?)problem["title"]) is { } detail)
+                {
+                    parts.Add(detail);
+                }
+
+                if (problem["errors"] is JsonObject errors)
+                {
+                    parts.AddRange(errors.Select(e => $"{e.Key}: {string.Join(" ", e.Value!.AsArray().Select(m => (string?)m))}"));
+                }
+
+                if (parts.Count > 0)
+                {
+                    return string.Join("; ", parts);
+                }
+            }
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            // Not JSON: fall through to the status line.
+        }
+
+        return response.ReasonPhrase ?? "no details";
+    }
+
+    public void Dispose() => _http.Dispose();
+}

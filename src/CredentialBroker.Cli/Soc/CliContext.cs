@@ -1,0 +1,104 @@
+using System.CommandLine;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+namespace CredentialBroker.Cli.Soc;
+
+/// <summary>What every broker command shares: where the broker is, who we are, how to print.</summary>
+internal static class CliContext
+{
+    public static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
+
+    public static readonly Option<string> Broker = new("--broker")
+    {
+        Description = "The broker's base URL. Default: $CB_BROKER, else http://127.0.0.1:8080 (dev mode).",
+        Recursive = true,
+        DefaultValueFactory = _ => Environment.GetEnvironmentVariable("CB_BROKER") ?? "http://127.0.0.1:8080",
+    };
+
+    public static readonly Option<FileInfo?> SvidFile = new("--svid-file")
+    {
+        Description = "A file holding your JWT-SVID (as the SPIFFE helper writes it), or a dev-mode broker's credentials file. Default: $CB_SVID_FILE, else the dev credentials file if it exists.",
+        Recursive = true,
+    };
+
+    public static readonly Option<string> As = new("--as")
+    {
+        Description = "With a dev credentials file: which identity to use (soc, orchestrator or agent).",
+        Recursive = true,
+        DefaultValueFactory = _ => "soc",
+    };
+
+    /// <summary>The dev broker's default credentials file.</summary>
+    public static string DevCredentialsFile => Path.Combine(Path.GetTempPath(), "credentialbroker", "dev-credentials.json");
+
+    /// <summary>A fresh <c>--output text|json</c> option (each command owns its instance).</summary>
+    public static Option<string> Output()
+    {
+        var output = new Option<string>("--output") { Description = "text (tables, progress) or json (for scripts).", DefaultValueFactory = _ => "text" };
+        output.AcceptOnlyFromAmong("text", "json");
+        return output;
+    }
+
+    /// <summary>A client for the broker named on the command line, authenticated with the SVID it names.</summary>
+    public static BrokerClient Client(ParseResult parse)
+    {
+        var file = parse.GetValue(SvidFile)?.FullName
+            ?? Environment.GetEnvironmentVariable("CB_SVID_FILE")
+            ?? (File.Exists(DevCredentialsFile) ? DevCredentialsFile : null)
+            ?? throw new BrokerCliException(ExitCodes.Usage, "no SVID: pass --svid-file FILE (or set CB_SVID_FILE), or start a dev-mode broker, whose credentials file brokerctl finds by itself.");
+        var broker = parse.GetValue(Broker);
+        if (!Uri.TryCreate(broker, UriKind.Absolute, out var url) || url.Scheme is not ("http" or "https"))
+        {
+            throw new BrokerCliException(ExitCodes.Usage, $"--broker '{broker}' is not an http(s) URL.");
+        }
+
+        return new BrokerClient(url, ReadSvid(file, parse.GetValue(As) ?? "soc"));
+    }
+
+    /// <summary>The SVID in <paramref name="file"/>: the whole file, or for a dev credentials file (JSON) its <paramref name="identity"/> entry.</summary>
+    public static string ReadSvid(string file, string identity)
+    {
+        string text;
+        try
+        {
+            text = File.ReadAllText(file).Trim();
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new BrokerCliException(ExitCodes.Usage, $"cannot read the SVID file '{file}': {ex.Message}");
+        }
+
+        if (!text.StartsWith('{'))
+        {
+            return text;
+        }
+
+        try
+        {
+            return (string?)JsonNode.Parse(text)?[identity]
+                ?? throw new BrokerCliException(ExitCodes.Usage, $"the credentials file '{file}' has no '{identity}' identity.");
+        }
+        catch (JsonException)
+        {
+            throw new BrokerCliException(ExitCodes.Usage, $"'{file}' is neither a JWT-SVID nor a dev credentials file.");
+        }
+    }
+
+    /// <summary>Runs a broker command: failures go to stderr as one line and become the exit code.</summary>
+    public static async Task<int> RunAsync(Func<Task<int>> command)
+    {
+        try
+        {
+            return await command();
+        }
+        catch (BrokerCliException ex)
+        {
+            await Console.Error.WriteLineAsync("brokerctl: " + ex.Message);
+            return ex.ExitCode;
+        }
+    }
+
+    /// <summary>Prints JSON for scripts.</summary>
+    public static void WriteJson(JsonNode node) => Console.Out.WriteLine(node.ToJsonString(Indented));
+}

@@ -1,0 +1,199 @@
+using System.CommandLine;
+using System.Text.Json.Nodes;
+using Spectre.Console;
+
+namespace CredentialBroker.Cli.Soc;
+
+/// <summary><c>brokerctl revoke</c> (bulk revocation by selector, with a live progress bar) and <c>brokerctl revocation show|lift-quarantine</c>.</summary>
+internal static class RevokeCommands
+{
+    private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(250);
+
+    public static Command Revoke()
+    {
+        var selectors = new Selectors();
+        var reason = new Option<string>("--reason") { Description = "Why (required unless --dry-run): it goes on the feed, in the audit trail and in reports." };
+        var incident = new Option<string>("--incident") { Description = "The incident this revocation belongs to." };
+        var dryRun = new Option<bool>("--dry-run") { Description = "Count what would be revoked, by kind and resource; revoke nothing." };
+        var quarantine = new Option<bool>("--quarantine") { Description = "Also refuse new tasks and exchanges for the selected workloads until lifted (needs --workload)." };
+        var noWait = new Option<bool>("--no-wait") { Description = "Return once the broker accepted the revocation, without following it." };
+        var output = CliContext.Output();
+        var command = new Command("revoke", "Revoke every credential a selector matches (and everything derived from them), and follow it until verified dead.")
+        {
+            reason, incident, dryRun, quarantine, noWait, output,
+        };
+        selectors.AddTo(command);
+        command.SetAction((parse, ct) => CliContext.RunAsync(async () =>
+        {
+            var body = new JsonObject
+            {
+                ["selector"] = selectors.Read(parse),
+                ["dryRun"] = parse.GetValue(dryRun),
+                ["quarantine"] = parse.GetValue(quarantine),
+            };
+            if (parse.GetValue(reason) is { } why)
+            {
+                body["reason"] = why;
+            }
+
+            if (parse.GetValue(incident) is { } incidentId)
+            {
+                body["incidentId"] = incidentId;
+            }
+
+            var json = parse.GetValue(output) == "json";
+            using var broker = CliContext.Client(parse);
+            var answer = await broker.PostJsonAsync("/v1/revocations", body, ct);
+            if (parse.GetValue(dryRun))
+            {
+                if (json)
+                {
+                    CliContext.WriteJson(answer);
+                }
+                else
+                {
+                    WriteMatched(answer["matched"]!, "Would revoke");
+                }
+
+                return ExitCodes.Success;
+            }
+
+            var id = (string)answer["id"]!;
+            var final = parse.GetValue(noWait) ? answer : await FollowAsync(broker, id, json, ct);
+            return Finish(final, json);
+        }));
+        return command;
+    }
+
+    public static Command Revocation()
+    {
+        var showId = new Argument<string>("ID") { Description = "The revocation id (rev_…)." };
+        var showOutput = CliContext.Output();
+        var show = new Command("show", "Show a bulk revocation's progress.") { showId, showOutput };
+        show.SetAction((parse, ct) => CliContext.RunAsync(async () =>
+        {
+            using var broker = CliContext.Client(parse);
+            return Finish(await broker.GetJsonAsync($"/v1/revocations/{Uri.EscapeDataString(parse.GetValue(showId)!)}", ct), parse.GetValue(showOutput) == "json");
+        }));
+
+        var liftId = new Argument<string>("ID") { Description = "The revocation id (rev_…)." };
+        var liftOutput = CliContext.Output();
+        var lift = new Command("lift-quarantine", "Let the quarantined workloads have new tasks and exchanges again.") { liftId, liftOutput };
+        lift.SetAction((parse, ct) => CliContext.RunAsync(async () =>
+        {
+            using var broker = CliContext.Client(parse);
+            var answer = await broker.DeleteAsync($"/v1/revocations/{Uri.EscapeDataString(parse.GetValue(liftId)!)}/quarantine", ct);
+            if (parse.GetValue(liftOutput) == "json")
+            {
+                CliContext.WriteJson(answer);
+            }
+            else
+            {
+                AnsiConsole.MarkupLine($"Quarantine of [bold]{Markup.Escape((string)answer["id"]!)}[/] lifted at {Markup.Escape((string?)answer["quarantineLiftedAt"] ?? "-")}.");
+            }
+
+            return ExitCodes.Success;
+        }));
+        return new Command("revocation", "Bulk revocations: show progress, lift a quarantine.") { show, lift };
+    }
+
+    /// <summary>Polls the revocation until it is done, with a live progress bar in text mode.</summary>
+    private static async Task<JsonNode> FollowAsync(BrokerClient broker, string id, bool json, CancellationToken cancellationToken)
+    {
+        var path = $"/v1/revocations/{Uri.EscapeDataString(id)}";
+        if (json || !AnsiConsole.Profile.Capabilities.Interactive)
+        {
+            while (true)
+            {
+                var progress = await broker.GetJsonAsync(path, cancellationToken);
+                if ((string)progress["status"]! != "running")
+                {
+                    return progress;
+                }
+
+                await Task.Delay(PollInterval, cancellationToken);
+            }
+        }
+
+        JsonNode last = new JsonObject();
+        await AnsiConsole.Progress()
+            .AutoClear(false)
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn())
+            .StartAsync(async context =>
+            {
+                var revoked = context.AddTask("revoked at the broker");
+                var downstream = context.AddTask("revoked downstream");
+                var verified = context.AddTask("verified dead");
+                while (true)
+                {
+                    last = await broker.GetJsonAsync(path, cancellationToken);
+                    var total = Math.Max(1, (int)last["matched"]!["total"]!);
+                    foreach (var (task, field) in new[] { (revoked, "revoked"), (downstream, "downstreamRevoked"), (verified, "verified") })
+                    {
+                        task.MaxValue = total;
+                        task.Value = (int)last[field]! + (field == "verified" ? (int)last["irrevocable"]! + (int)last["failed"]! : 0);
+                    }
+
+                    if ((string)last["status"]! != "running")
+                    {
+                        foreach (var task in new[] { revoked, downstream, verified })
+                        {
+                            task.Value = task.MaxValue;
+                            task.StopTask();
+                        }
+
+                        return;
+                    }
+
+                    await Task.Delay(PollInterval, cancellationToken);
+                }
+            });
+        return last;
+    }
+
+    private static int Finish(JsonNode revocation, bool json)
+    {
+        var status = (string)revocation["status"]!;
+        if (json)
+        {
+            CliContext.WriteJson(revocation);
+        }
+        else
+        {
+            var table = new Table().Title($"Bulk revocation {Markup.Escape((string)revocation["id"]!)}").AddColumn("measure").AddColumn(new TableColumn("value").RightAligned());
+            table.AddRow("status", Markup.Escape(status));
+            table.AddRow("reason", Markup.Escape((string?)revocation["reason"] ?? "-"));
+            table.AddRow("matched", $"{(int)revocation["matched"]!["total"]!:N0}");
+            foreach (var (label, field) in new[] { ("revoked at the broker", "revoked"), ("revoked downstream", "downstreamRevoked"), ("verified dead", "verified"), ("irrevocable", "irrevocable"), ("failed", "failed") })
+            {
+                table.AddRow(label, $"{(int)revocation[field]!:N0}");
+            }
+
+            table.AddRow("requested", Markup.Escape((string?)revocation["requestedAt"] ?? "-"));
+            table.AddRow("completed", Markup.Escape((string?)revocation["completedAt"] ?? "-"));
+            if ((bool?)revocation["quarantine"] == true)
+            {
+                table.AddRow("quarantine", (string?)revocation["quarantineLiftedAt"] is { } lifted ? $"lifted {Markup.Escape(lifted)}" : "[yellow]in force[/]");
+            }
+
+            AnsiConsole.Write(table);
+            WriteMatched(revocation["matched"]!, "Matched");
+        }
+
+        return status == "completed_with_failures" ? ExitCodes.Failures : ExitCodes.Success;
+    }
+
+    private static void WriteMatched(JsonNode matched, string title)
+    {
+        var table = new Table().Title($"{title}: {(int)matched["total"]!:N0} credentials").AddColumn("by").AddColumn("name").AddColumn(new TableColumn("credentials").RightAligned());
+        foreach (var (by, member) in new[] { ("kind", "byKind"), ("resource", "byResource") })
+        {
+            foreach (var (name, count) in matched[member]!.AsObject().OrderBy(e => e.Key, StringComparer.Ordinal))
+            {
+                table.AddRow(by, Markup.Escape(name), $"{(int)count!:N0}");
+            }
+        }
+
+        AnsiConsole.Write(table);
+    }
+}
