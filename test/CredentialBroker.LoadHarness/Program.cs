@@ -2,7 +2,7 @@
 //   dotnet run -c Release --project test/CredentialBroker.LoadHarness -- [--smoke] [--only NAME[,NAME…]]
 // --smoke runs every scenario with a handful of iterations (seconds), for CI: it proves the harness works,
 // and asserts nothing about speed. --only runs the named scenarios (issuance, exchange, completion, rejection,
-// expiry, start), to profile one at a time. Extra broker settings can be passed as environment variables, e.g.
+// expiry, bulk, start), to profile one at a time. Extra broker settings can be passed as environment variables, e.g.
 // CredentialBroker__Revoker__Concurrency=32.
 using CredentialBroker.LoadHarness;
 using CredentialBroker.Testing;
@@ -94,16 +94,37 @@ if (Runs("expiry"))
     }
 }
 
+if (Runs("bulk"))
+{
+    var bulk = smoke ? 2_000 : 100_000;
+    Console.WriteLine($"writing {bulk:N0} live credentials of one workflow, then revoking them in bulk …");
+    BulkRow(await Scenarios.BulkRevocationAsync(broker, bulk));
+}
+
 if (Runs("start"))
 {
     var written = smoke ? 2_000 : 1_000_000;
+    var workflow = "wf-live-" + Guid.NewGuid().ToString("N")[..6];
     Console.WriteLine($"writing {written:N0} live credentials …");
-    var memory = await Scenarios.PopulateAsync(broker, written);
+    var memory = await Scenarios.PopulateAsync(broker, written, workflow);
     var live = await Scenarios.LiveCredentialsAsync(broker);
     var loadedStart = await broker.MeasureReplicaStartAsync();
     rows.Add($"| replica start → ready, 0 live credentials | {emptyStart.TotalMilliseconds:N0} ms |");
     rows.Add($"| replica start → ready, {live:N0} live credentials | {loadedStart.TotalMilliseconds:N0} ms |");
-    rows.Add($"| Redis memory per live task (task record + task token + expiry index; over {written:N0}) | {memory / (double)written:N0} bytes |");
+    rows.Add($"| Redis memory per live task (task record + task token + expiry and SOC indexes; over {written:N0}) | {memory / (double)written:N0} bytes |");
+    if (Runs("bulk"))
+    {
+        Console.WriteLine($"revoking those {written:N0} live credentials in bulk …");
+        BulkRow(await Scenarios.BulkRevocationAsync(broker, written, workflow));
+    }
+}
+
+void BulkRow(Scenarios.BulkResult bulk)
+{
+    rows.Add($"| bulk revocation of {bulk.Matched:N0} live credentials (one workflow; 200 of them real tokens sampled by introspection): POST → 202, rule in force | {bulk.Accepted:N0} ms |");
+    rows.Add($"| … every sampled token introspects inactive | {bulk.SampleInactive:N0} ms after the POST |");
+    rows.Add($"| … every matched record revoked at the broker (fan-out done) | {bulk.BrokerRevoked:N0} ms after the request |");
+    rows.Add($"| … every one revoked downstream (feed) and verified dead (status completed) | {bulk.Completed:N0} ms after the request |");
 }
 
 Console.WriteLine();

@@ -19,15 +19,15 @@ internal static class Scenarios
 
     public const string Resource = "postgres://payments";
 
-    private static string TaskBody(long ttlSeconds) => $$"""
-        {"agent": "{{Agent}}", "workflow": {"id": "wf-load", "designer": "perf", "version": "1"},
+    private static string TaskBody(long ttlSeconds, string workflow) => $$"""
+        {"agent": "{{Agent}}", "workflow": {"id": "{{workflow}}", "designer": "perf", "version": "1"},
          "authorization": [{"tool": "sql.query", "destination": "{{Resource}}", "actions": ["read"], "dataClass": "confidential"}],
          "ttlSeconds": {{ttlSeconds}}}
         """;
 
-    public static async Task<(string TaskId, string Token)> CreateTaskAsync(HttpClient orchestrator, long ttlSeconds = 900)
+    public static async Task<(string TaskId, string Token)> CreateTaskAsync(HttpClient orchestrator, long ttlSeconds = 900, string workflow = "wf-load")
     {
-        using var response = await orchestrator.PostAsync("/v1/tasks", new StringContent(TaskBody(ttlSeconds), Encoding.UTF8, "application/json"));
+        using var response = await orchestrator.PostAsync("/v1/tasks", new StringContent(TaskBody(ttlSeconds, workflow), Encoding.UTF8, "application/json"));
         response.EnsureSuccessStatusCode();
         var body = (await response.Content.ReadFromJsonAsync<JsonObject>())!;
         return ((string)body["taskId"]!, (string)body["token"]!);
@@ -190,13 +190,79 @@ internal static class Scenarios
     /// Writes <paramref name="credentials"/> live tasks with their task tokens straight through the Redis store (the
     /// broker's own code and format, far faster than over HTTP); returns Redis's used memory growth in bytes.
     /// </summary>
-    public static async Task<long> PopulateAsync(BrokerUnderTest broker, int credentials)
+    public static async Task<long> PopulateAsync(BrokerUnderTest broker, int credentials, string workflow)
     {
         await using var writer = await StoreWriter.OpenAsync(broker);
         var before = await writer.UsedMemoryAsync();
         var run = Guid.NewGuid().ToString("N")[..6];
-        await writer.WriteAsync(credentials, i => $"live{run}_{i:D7}", TimeProvider.System.GetUtcNowSeconds().AddMinutes(15));
+        await writer.WriteAsync(credentials, i => $"live{run}_{i:D7}", TimeProvider.System.GetUtcNowSeconds().AddMinutes(15), workflow);
         return await writer.UsedMemoryAsync() - before;
+    }
+
+    /// <summary>What one bulk revocation took, from sending <c>POST /v1/revocations</c> (all in milliseconds).</summary>
+    /// <param name="Matched">Credentials the broker matched.</param>
+    /// <param name="Accepted">Until the 202: from then on the revocation is in force as a rule.</param>
+    /// <param name="SampleInactive">Until every one of the sampled real tokens introspected inactive.</param>
+    /// <param name="BrokerRevoked">Until the fan-out had marked every matched record revoked (the broker's clock).</param>
+    /// <param name="Completed">Until every matched credential was revoked downstream and verified dead (the broker's clock).</param>
+    public sealed record BulkResult(int Matched, double Accepted, double SampleInactive, double BrokerRevoked, double Completed);
+
+    /// <summary>
+    /// Bulk revocation by selector: <paramref name="credentials"/> live tasks of one workflow (written through the store
+    /// unless <paramref name="populatedWorkflow"/> names a workflow already written) plus 200 real tasks issued over HTTP
+    /// in it, then one <c>POST /v1/revocations</c> for the workflow, followed to completion.
+    /// </summary>
+    public static async Task<BulkResult> BulkRevocationAsync(BrokerUnderTest broker, int credentials, string? populatedWorkflow = null)
+    {
+        var workflow = populatedWorkflow ?? "wf-bulk-" + Guid.NewGuid().ToString("N")[..6];
+        if (populatedWorkflow is null)
+        {
+            await using var writer = await StoreWriter.OpenAsync(broker);
+            await writer.WriteAsync(credentials, i => $"{workflow}_{i:D7}", TimeProvider.System.GetUtcNowSeconds().AddMinutes(15), workflow);
+        }
+
+        using var orchestrator = broker.ClientAs("/orchestrator");
+        using var soc = broker.ClientAs("/soc");
+        using var resourceServer = broker.ClientAs("/resource-server");
+        var sample = new ConcurrentBag<string>();
+        await Parallel.ForEachAsync(Enumerable.Range(0, 200), new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (_, _) => sample.Add((await CreateTaskAsync(orchestrator, 900, workflow)).Token));
+
+        var started = Stopwatch.GetTimestamp();
+        using var response = await soc.PostAsync("/v1/revocations", new StringContent($$"""{"selector": {"workflowId": "{{workflow}}"}, "reason": "load harness bulk revocation"}""", Encoding.UTF8, "application/json"));
+        var accepted = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+        if (response.StatusCode != System.Net.HttpStatusCode.Accepted)
+        {
+            throw new InvalidOperationException($"POST /v1/revocations answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
+        }
+
+        var id = (string)(await response.Content.ReadFromJsonAsync<JsonObject>())!["id"]!;
+        var remaining = sample.ToList();
+        while (remaining.Count > 0)
+        {
+            var stillActive = new ConcurrentBag<string>();
+            await Parallel.ForEachAsync(remaining, new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (token, _) =>
+            {
+                if (await IsActiveAsync(resourceServer, token))
+                {
+                    stillActive.Add(token);
+                }
+            });
+            remaining = [.. stillActive];
+        }
+
+        var sampleInactive = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+        using var deadline = new CancellationTokenSource(TimeSpan.FromMinutes(30));
+        JsonObject progress;
+        while ((string)(progress = (await soc.GetFromJsonAsync<JsonObject>($"/v1/revocations/{id}", deadline.Token))!)["status"]! == "running")
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(100), deadline.Token);
+        }
+
+        var requestedAt = (DateTimeOffset)progress["requestedAt"]!;
+        return new BulkResult(
+            (int)progress["matched"]!["total"]!, accepted, sampleInactive,
+            ((DateTimeOffset)progress["brokerRevokedAt"]! - requestedAt).TotalMilliseconds,
+            ((DateTimeOffset)progress["completedAt"]! - requestedAt).TotalMilliseconds);
     }
 
     /// <summary>How many credentials are live (in the expiry index, not yet swept).</summary>

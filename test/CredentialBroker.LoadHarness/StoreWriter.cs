@@ -29,14 +29,14 @@ internal sealed class StoreWriter : IAsyncDisposable
     }
 
     /// <summary>Writes <paramref name="count"/> tasks, each with its task token expiring at <paramref name="expiresAt"/>; returns the tokens.</summary>
-    public async Task<IReadOnlyList<CredentialRecord>> WriteAsync(int count, Func<int, string> taskId, DateTimeOffset expiresAt)
+    public async Task<IReadOnlyList<CredentialRecord>> WriteAsync(int count, Func<int, string> taskId, DateTimeOffset expiresAt, string workflow = "wf-load")
     {
         var now = TimeProvider.System.GetUtcNowSeconds();
         var written = new CredentialRecord[count];
         await Parallel.ForEachAsync(Enumerable.Range(0, count), new ParallelOptions { MaxDegreeOfParallelism = Concurrency }, async (i, ct) =>
         {
             var id = taskId(i);
-            var task = new TaskRecord(id, Scenarios.Agent, new WorkflowRef("wf-load", "perf", "1"), [new AuthorizationGrant("sql.query", Scenarios.Resource, ["read"], "confidential")],
+            var task = new TaskRecord(id, Scenarios.Agent, new WorkflowRef(workflow, "perf", "1"), [new AuthorizationGrant("sql.query", Scenarios.Resource, ["read"], "confidential")],
                 null, null, 0, [], "spiffe://load.example/orchestrator", now, expiresAt, TaskState.Created, now, null);
             written[i] = new CredentialRecord("jti_" + id, id, CredentialKind.Task, null, Scenarios.Agent, now, expiresAt);
             await _store.CreateTaskAsync(task, written[i], ct);

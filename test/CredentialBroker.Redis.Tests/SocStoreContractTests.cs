@@ -100,7 +100,7 @@ public sealed class SocStoreContractTests(StoreKind kind) : IAsyncDisposable
 
     private static BulkRevocation Revocation(string id, DateTimeOffset requestedAt, BulkRevocationStatus status, bool quarantine = false) =>
         new(id, new RevocationSelector(Workload: "spiffe://a.example/agents/x"), "why", null, quarantine, "spiffe://a.example/soc", requestedAt,
-            status, Resolved: status != BulkRevocationStatus.Running, new MatchCounts(2, new Dictionary<string, int> { ["task"] = 2 }, new Dictionary<string, int> { ["broker"] = 2 }),
+            status, BrokerRevokedAt: status != BulkRevocationStatus.Running ? requestedAt.AddMilliseconds(500) : null, new MatchCounts(2, new Dictionary<string, int> { ["task"] = 2 }, new Dictionary<string, int> { ["broker"] = 2 }),
             2, 1, 1, 0, 0, status == BulkRevocationStatus.Running ? null : requestedAt.AddSeconds(1));
 
     [Test]

@@ -28,6 +28,7 @@ public sealed record MatchCounts(int Total, IReadOnlyDictionary<string, int> ByK
 /// covers could still be alive, it is also a <em>rule</em> (every credential it selects that was issued no later than
 /// <see cref="RequestedAt"/> is inactive at introspection and exchange, even before the fan-out reaches it), and
 /// with <see cref="Quarantine"/> it refuses new tasks and exchanges for the selected workloads until lifted.
+/// <see cref="BrokerRevokedAt"/> is when the fan-out had revoked every matched credential at the broker.
 /// </summary>
 public sealed record BulkRevocation(
     string Id,
@@ -38,7 +39,7 @@ public sealed record BulkRevocation(
     string RequestedBy,
     DateTimeOffset RequestedAt,
     BulkRevocationStatus Status,
-    bool Resolved,
+    DateTimeOffset? BrokerRevokedAt,
     MatchCounts Matched,
     int Revoked,
     int DownstreamRevoked,

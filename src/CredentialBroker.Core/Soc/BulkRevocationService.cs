@@ -87,7 +87,7 @@ public sealed partial class BulkRevocationService
         ArgumentNullException.ThrowIfNull(selector);
         var revocation = new BulkRevocation(
             Identifiers.NewRevocationId(), selector, reason, incidentId, quarantine, requestedBy, _time.GetUtcNowMilliseconds(),
-            BulkRevocationStatus.Running, Resolved: false, MatchCounts.None, 0, 0, 0, 0, 0);
+            BulkRevocationStatus.Running, BrokerRevokedAt: null, MatchCounts.None, 0, 0, 0, 0, 0);
         await _soc.SaveRevocationAsync(revocation, cancellationToken);
         _rules.Apply(revocation);
         LogRequested(_logger, revocation.Id, requestedBy, reason, quarantine);
@@ -146,7 +146,7 @@ public sealed partial class BulkRevocationService
                 continue;
             }
 
-            var current = revocation.Resolved ? revocation : await FanOutAsync(revocation, cancellationToken);
+            var current = revocation.BrokerRevokedAt is not null ? revocation : await FanOutAsync(revocation, cancellationToken);
             await FollowAsync(current, cancellationToken);
             advanced++;
         }
@@ -211,7 +211,7 @@ public sealed partial class BulkRevocationService
         await FlushAsync(force: true);
 
         var total = tally.Counts();
-        var resolved = revocation with { Resolved = true, Matched = total, Revoked = total.Total };
+        var resolved = revocation with { BrokerRevokedAt = _time.GetUtcNowMilliseconds(), Matched = total, Revoked = total.Total };
         await _soc.SaveRevocationAsync(resolved, cancellationToken);
         _following.TryRemove(revocation.Id, out _);
         var elapsed = _time.GetUtcNow() - revocation.RequestedAt;

@@ -49,11 +49,12 @@ internal sealed record RevocationResponse(
     int Failed,
     string RequestedBy,
     DateTime RequestedAt,
+    DateTime? BrokerRevokedAt,
     DateTime? CompletedAt)
 {
     public static RevocationResponse From(BulkRevocation r) => new(
         r.Id, BulkRevocation.ToWireName(r.Status), r.Reason, r.IncidentId, SelectorBody.From(r.Selector), r.Quarantine, r.QuarantineLiftedAt?.UtcDateTime,
-        MatchedBody.From(r.Matched), r.Revoked, r.DownstreamRevoked, r.Verified, r.Irrevocable, r.Failed, r.RequestedBy, r.RequestedAt.UtcDateTime, r.CompletedAt?.UtcDateTime);
+        MatchedBody.From(r.Matched), r.Revoked, r.DownstreamRevoked, r.Verified, r.Irrevocable, r.Failed, r.RequestedBy, r.RequestedAt.UtcDateTime, r.BrokerRevokedAt?.UtcDateTime, r.CompletedAt?.UtcDateTime);
 }
 
 /// <summary>The body of <c>POST /v1/incidents</c>.</summary>

@@ -13,7 +13,7 @@ public sealed class ExposureReportTests
     private static readonly Incident Incident = new("inc_1", "agent crossed a boundary", "high", Notified, Notified.AddSeconds(20), "spiffe://a.example/soc", new RevocationSelector(Workload: "spiffe://a.example/agents/"), "rev_1");
 
     private static readonly BulkRevocation Revocation = new("rev_1", Incident.Selector, "incident", "inc_1", false, "spiffe://a.example/soc", Notified.AddSeconds(20),
-        BulkRevocationStatus.Running, true, MatchCounts.None, 0, 0, 0, 0, 0);
+        BulkRevocationStatus.Running, Notified.AddSeconds(21), MatchCounts.None, 0, 0, 0, 0, 0);
 
     private static CredentialRecord Credential(string jti, string holder, TimeSpan expiresAfter, TimeSpan? verifiedAfter, bool irrevocable = false, string? audience = null) =>
         new(jti, "tsk_1", audience is null ? CredentialKind.Task : CredentialKind.AccessToken, null, holder, Notified.AddMinutes(-5), Notified + expiresAfter,

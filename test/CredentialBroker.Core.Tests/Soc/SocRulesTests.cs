@@ -15,7 +15,7 @@ public sealed class SocRulesTests
     private static CredentialRecord Credential(string holder, DateTimeOffset issuedAt) => new("j1", "tsk_1", CredentialKind.Task, null, holder, issuedAt, issuedAt.AddMinutes(10));
 
     private static BulkRevocation Revocation(RevocationSelector selector, bool quarantine = false) =>
-        new("rev_1", selector, "why", null, quarantine, "spiffe://a.example/soc", T, BulkRevocationStatus.Running, false, MatchCounts.None, 0, 0, 0, 0, 0);
+        new("rev_1", selector, "why", null, quarantine, "spiffe://a.example/soc", T, BulkRevocationStatus.Running, null, MatchCounts.None, 0, 0, 0, 0, 0);
 
     [Test]
     public void A_revocation_in_force_kills_what_it_selects_issued_up_to_its_request_and_nothing_else()

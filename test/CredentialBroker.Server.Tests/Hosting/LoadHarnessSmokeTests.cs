@@ -17,7 +17,7 @@ public sealed class LoadHarnessSmokeTests
             foreach (var row in new[]
                      {
                          "| floor: raw ES256 signing", "| comparator: bare endpoint", "| task-token issuance", "| token exchange, POST /oauth2/token",
-                         "| task completion → introspection inactive", "| task completion → resource server refuses", "| TTL expiry → downstream revoked",
+                         "| task completion → introspection inactive", "| task completion → resource server refuses", "| TTL expiry → downstream revoked", "| bulk revocation of", "| … every one revoked downstream",
                          "| replica start → ready", "| Redis memory per live task",
                      })
             {

@@ -87,6 +87,7 @@ public sealed class BulkRevocationTests
             Assert.That(accepted.StatusCode, Is.EqualTo(HttpStatusCode.Accepted));
             Assert.That(accepted.Headers.Location?.ToString(), Is.EqualTo($"/v1/revocations/{started["id"]}"));
             Assert.That((string)done["status"]!, Is.EqualTo("completed"));
+            Assert.That((DateTimeOffset?)done["brokerRevokedAt"], Is.GreaterThanOrEqualTo((DateTimeOffset)done["requestedAt"]!).And.LessThanOrEqualTo((DateTimeOffset)done["completedAt"]!));
             foreach (var field in new[] { "revoked", "downstreamRevoked", "verified" })
             {
                 Assert.That((int)done[field]!, Is.EqualTo(targeted.Count), field);
