@@ -16,6 +16,9 @@ var root = new RootCommand("brokerctl — operate a CredentialBroker: policies, 
 root.Options.Add(CliContext.Broker);
 root.Options.Add(CliContext.SvidFile);
 root.Options.Add(CliContext.As);
+root.Options.Add(CliContext.Certificate);
+root.Options.Add(CliContext.Key);
+root.Options.Add(CliContext.Authorities);
 
 var parse = root.Parse(args);
 if (parse.Errors.Count > 0 && parse.Action is not System.CommandLine.Help.HelpAction)

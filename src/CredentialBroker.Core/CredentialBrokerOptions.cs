@@ -55,6 +55,12 @@ public sealed class CredentialBrokerOptions
     /// <summary>Trust bundles: trust domain name → path of its SPIFFE bundle (JWKS) file.</summary>
     public IDictionary<string, string> TrustBundles { get; } = new Dictionary<string, string>(StringComparer.Ordinal);
 
+    /// <summary>
+    /// X.509 trust bundles: trust domain name → path of a PEM file with the domain's X.509 authorities. When any is
+    /// configured, callers may also authenticate with an X.509-SVID as their TLS client certificate (on an HTTPS endpoint).
+    /// </summary>
+    public IDictionary<string, string> X509Bundles { get; } = new Dictionary<string, string>(StringComparer.Ordinal);
+
     /// <summary>Signing keys: the first signs; the others stay published for verification. Each is a PEM or JWK file.</summary>
     public IList<SigningKeyOptions> SigningKeys { get; } = [];
 

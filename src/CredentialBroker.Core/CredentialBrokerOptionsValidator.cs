@@ -102,6 +102,19 @@ internal sealed class CredentialBrokerOptionsValidator : IValidateOptions<Creden
             }
         }
 
+        foreach (var (trustDomain, path) in options.X509Bundles)
+        {
+            if (!SpiffeId.IsValidTrustDomain(trustDomain, out var error))
+            {
+                failures.Add($"{s}:X509Bundles:{trustDomain} is not a trust domain name: {error}.");
+            }
+
+            if (string.IsNullOrWhiteSpace(path))
+            {
+                failures.Add($"{s}:X509Bundles:{trustDomain} needs the path of a PEM file with the domain's X.509 authorities.");
+            }
+        }
+
         for (var i = 0; i < options.SigningKeys.Count; i++)
         {
             if (string.IsNullOrWhiteSpace(options.SigningKeys[i].Path))

@@ -1,5 +1,7 @@
 using System.Net;
 using System.Net.Http.Headers;
+using System.Net.Security;
+using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Text.Json.Nodes;
 
@@ -19,10 +21,42 @@ internal sealed class BrokerClient : IDisposable
 {
     private readonly HttpClient _http;
 
-    public BrokerClient(Uri broker, string svid)
+    /// <summary>
+    /// A client of <paramref name="broker"/> presenting <paramref name="svid"/> as bearer, and/or <paramref name="certificate"/>
+    /// (an X.509-SVID) over mutual TLS. With <paramref name="authorities"/>, the broker's server certificate must chain
+    /// to these (a SPIFFE X.509 bundle) instead of the system's roots.
+    /// </summary>
+    public BrokerClient(Uri broker, string? svid, X509Certificate2? certificate = null, X509Certificate2Collection? authorities = null)
     {
-        _http = new HttpClient { BaseAddress = broker, Timeout = TimeSpan.FromSeconds(60) };
-        _http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", svid);
+        var handler = new SocketsHttpHandler();
+        if (certificate is not null)
+        {
+            handler.SslOptions.ClientCertificates = [certificate];
+        }
+
+        if (authorities is not null)
+        {
+            handler.SslOptions.RemoteCertificateValidationCallback = (_, server, _, errors) =>
+            {
+                if (server is null || (errors & ~SslPolicyErrors.RemoteCertificateChainErrors) != SslPolicyErrors.None)
+                {
+                    return false; // no certificate, or a name mismatch
+                }
+
+                using var chain = new X509Chain();
+                chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+                chain.ChainPolicy.CustomTrustStore.AddRange(authorities);
+                chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+                return chain.Build(new X509Certificate2(server));
+            };
+        }
+
+        _http = new HttpClient(handler) { BaseAddress = broker, Timeout = TimeSpan.FromSeconds(60) };
+        if (svid is not null)
+        {
+            _http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", svid);
+        }
+
         _http.DefaultRequestHeaders.UserAgent.Add(new ProductInfoHeaderValue("brokerctl", "1.0"));
     }
 

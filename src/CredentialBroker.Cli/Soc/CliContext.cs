@@ -1,4 +1,6 @@
 using System.CommandLine;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
@@ -29,6 +31,20 @@ internal static class CliContext
         DefaultValueFactory = _ => "soc",
     };
 
+    public static readonly Option<FileInfo?> Certificate = new("--cert")
+    {
+        Description = "Authenticate over mutual TLS with this X.509-SVID (PEM certificate; with --key), instead of a JWT-SVID. Needs an https --broker.",
+        Recursive = true,
+    };
+
+    public static readonly Option<FileInfo?> Key = new("--key") { Description = "The private key (PEM) of --cert.", Recursive = true };
+
+    public static readonly Option<FileInfo?> Authorities = new("--ca")
+    {
+        Description = "Trust the broker's server certificate only if it chains to these authorities (a PEM bundle, e.g. your SPIFFE X.509 bundle). Default: the system's roots.",
+        Recursive = true,
+    };
+
     /// <summary>The dev broker's default credentials file.</summary>
     public static string DevCredentialsFile => Path.Combine(Path.GetTempPath(), "credentialbroker", "dev-credentials.json");
 
@@ -43,17 +59,56 @@ internal static class CliContext
     /// <summary>A client for the broker named on the command line, authenticated with the SVID it names.</summary>
     public static BrokerClient Client(ParseResult parse)
     {
+        var broker = BrokerUrl(parse);
+        X509Certificate2Collection? authorities = null;
+        if (parse.GetValue(Authorities) is { } ca)
+        {
+            authorities = [];
+            try
+            {
+                authorities.ImportFromPemFile(ca.FullName);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or CryptographicException)
+            {
+                throw new BrokerCliException(ExitCodes.Usage, $"cannot read the --ca bundle '{ca.FullName}': {ex.Message}");
+            }
+        }
+
+        if (parse.GetValue(Certificate) is { } certificateFile)
+        {
+            if (parse.GetValue(Key) is not { } keyFile)
+            {
+                throw new BrokerCliException(ExitCodes.Usage, "--cert needs --key (the certificate's private key, PEM).");
+            }
+
+            X509Certificate2 certificate;
+            try
+            {
+                certificate = X509Certificate2.CreateFromPemFile(certificateFile.FullName, keyFile.FullName);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or CryptographicException)
+            {
+                throw new BrokerCliException(ExitCodes.Usage, $"cannot read the X.509-SVID '{certificateFile.FullName}' with key '{keyFile.FullName}': {ex.Message}");
+            }
+
+            // An explicit --svid-file still goes along as bearer; the broker then authenticates by it.
+            var bearer = parse.GetValue(SvidFile) is { } svidFile ? ReadSvid(svidFile.FullName, parse.GetValue(As) ?? "soc") : null;
+            return new BrokerClient(broker, bearer, certificate, authorities);
+        }
+
         var file = parse.GetValue(SvidFile)?.FullName
             ?? Environment.GetEnvironmentVariable("CB_SVID_FILE")
             ?? (File.Exists(DevCredentialsFile) ? DevCredentialsFile : null)
             ?? throw new BrokerCliException(ExitCodes.Usage, "no SVID: pass --svid-file FILE (or set CB_SVID_FILE), or start a dev-mode broker, whose credentials file brokerctl finds by itself.");
-        var broker = parse.GetValue(Broker);
-        if (!Uri.TryCreate(broker, UriKind.Absolute, out var url) || url.Scheme is not ("http" or "https"))
-        {
-            throw new BrokerCliException(ExitCodes.Usage, $"--broker '{broker}' is not an http(s) URL.");
-        }
+        return new BrokerClient(broker, ReadSvid(file, parse.GetValue(As) ?? "soc"), null, authorities);
+    }
 
-        return new BrokerClient(url, ReadSvid(file, parse.GetValue(As) ?? "soc"));
+    private static Uri BrokerUrl(ParseResult parse)
+    {
+        var broker = parse.GetValue(Broker);
+        return Uri.TryCreate(broker, UriKind.Absolute, out var url) && url.Scheme is "http" or "https"
+            ? url
+            : throw new BrokerCliException(ExitCodes.Usage, $"--broker '{broker}' is not an http(s) URL.");
     }
 
     /// <summary>The SVID in <paramref name="file"/>: the whole file, or for a dev credentials file (JSON) its <paramref name="identity"/> entry.</summary>

@@ -8,4 +8,7 @@ public enum CallerAuthenticationMethod
 
     /// <summary>A JWT-SVID as an RFC 7523 <c>client_assertion</c> on an OAuth endpoint.</summary>
     JwtSvidClientAssertion,
+
+    /// <summary>An X.509-SVID as the TLS client certificate (mutual TLS).</summary>
+    X509Svid,
 }

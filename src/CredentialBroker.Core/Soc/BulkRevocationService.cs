@@ -182,7 +182,7 @@ public sealed partial class BulkRevocationService
             {
                 await _soc.AddMatchesAsync(revocation.Id, batch, cancellationToken);
                 var counts = tally.Counts();
-                await _soc.SaveRevocationAsync(revocation with { Matched = counts, Revoked = counts.Total }, cancellationToken);
+                await SaveProgressAsync(revocation with { Matched = counts, Revoked = counts.Total }, cancellationToken);
                 await _soc.TryLeaseAsync("bulk:" + revocation.Id, _owner, _options.Lease, cancellationToken);
             }
             finally
@@ -212,7 +212,7 @@ public sealed partial class BulkRevocationService
 
         var total = tally.Counts();
         var resolved = revocation with { BrokerRevokedAt = _time.GetUtcNowMilliseconds(), Matched = total, Revoked = total.Total };
-        await _soc.SaveRevocationAsync(resolved, cancellationToken);
+        await SaveProgressAsync(resolved, cancellationToken);
         _following.TryRemove(revocation.Id, out _);
         var elapsed = _time.GetUtcNow() - revocation.RequestedAt;
         LogFannedOut(_logger, revocation.Id, total.Total, elapsed);
@@ -285,10 +285,17 @@ public sealed partial class BulkRevocationService
 
         if (updated != revocation || remaining.Count == 0)
         {
-            // A lift of the quarantine may have been stored meanwhile: keep it.
-            var stored = await _soc.GetRevocationAsync(revocation.Id, cancellationToken);
-            await _soc.SaveRevocationAsync(updated with { QuarantineLiftedAt = stored?.QuarantineLiftedAt, QuarantineLiftedBy = stored?.QuarantineLiftedBy }, cancellationToken);
+            await SaveProgressAsync(updated, cancellationToken);
         }
+    }
+
+    /// <summary>Stores progress, keeping a lift of the quarantine the SOC may have stored meanwhile.</summary>
+    private async ValueTask SaveProgressAsync(BulkRevocation progress, CancellationToken cancellationToken)
+    {
+        var stored = await _soc.GetRevocationAsync(progress.Id, cancellationToken);
+        await _soc.SaveRevocationAsync(
+            stored?.QuarantineLiftedAt is { } lifted ? progress with { QuarantineLiftedAt = lifted, QuarantineLiftedBy = stored.QuarantineLiftedBy } : progress,
+            cancellationToken);
     }
 
     private async ValueTask ForEachMatchAsync(

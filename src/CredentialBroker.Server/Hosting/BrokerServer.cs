@@ -52,8 +52,20 @@ internal static class BrokerServer
             builder.WebHost.UseUrls(DefaultDevUrl);
         }
 
+        var acceptsX509Svids = configuration.GetSection($"{CredentialBrokerOptions.SectionName}:X509Bundles").GetChildren().Any();
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
+            if (acceptsX509Svids)
+            {
+                // HTTPS endpoints ask for a client certificate; X509SvidValidator judges it per request against the
+                // bundle of the trust domain it names, so TLS itself accepts any (a bad one just authenticates no one).
+                kestrel.ConfigureHttpsDefaults(https =>
+                {
+                    https.ClientCertificateMode = Microsoft.AspNetCore.Server.Kestrel.Https.ClientCertificateMode.AllowCertificate;
+                    https.ClientCertificateValidation = (_, _, _) => true;
+                });
+            }
+
             kestrel.AddServerHeader = false;
             kestrel.Limits.MaxRequestBodySize = 64 * 1024;
             kestrel.Limits.MaxRequestHeadersTotalSize = 32 * 1024;
@@ -76,6 +88,7 @@ internal static class BrokerServer
         services.AddExceptionHandler<StoreUnavailableExceptionHandler>();
         services.AddExceptionHandler<UnhandledExceptionHandler>();
         services.AddSingleton<CallerAuthenticator>();
+        services.AddSingleton(sp => new X509SvidValidator(X509SvidValidator.LoadBundles(Options(sp)), sp.GetRequiredKeyedService<TimeProvider>(BrokerTime.ServiceKey)));
 
         services.Configure<CredentialBrokerOptions>(configuration.GetSection(CredentialBrokerOptions.SectionName));
         services.Configure<PolicyOptions>(configuration.GetSection(PolicyOptions.SectionName));
@@ -187,6 +200,7 @@ internal static class BrokerServer
         // Resolve key material, bundles and the policy now, so a bad file stops the start instead of the first request.
         _ = app.Services.GetRequiredService<SigningKeyRing>();
         _ = app.Services.GetRequiredService<TrustBundleSet>();
+        _ = app.Services.GetRequiredService<X509SvidValidator>();
         _ = app.Services.GetRequiredService<IPolicySource>();
         return app;
     }

@@ -17,7 +17,8 @@ internal readonly record struct CallerAuthentication(CallerIdentity? Caller, Cal
     /// <summary>A description safe to return to the caller: it names the failed check, never token material.</summary>
     public string Description => Failure switch
     {
-        CallerAuthenticationFailure.Missing => "A JWT-SVID is required: 'Authorization: Bearer <JWT-SVID>'.",
+        CallerAuthenticationFailure.Missing => "A JWT-SVID is required: 'Authorization: Bearer <JWT-SVID>' (or an X.509-SVID as TLS client certificate, where the broker accepts them).",
+        CallerAuthenticationFailure.BadCertificate => "The TLS client certificate is not a valid X.509-SVID of a trusted trust domain (one spiffe:// URI SAN, not a CA, chaining to that domain's bundle, current).",
         CallerAuthenticationFailure.Ambiguous => "Use exactly one client authentication method.",
         CallerAuthenticationFailure.BadAssertionType => "client_assertion_type must be urn:ietf:params:oauth:client-assertion-type:jwt-bearer.",
         CallerAuthenticationFailure.ClientIdMismatch => "client_id does not match the subject of the client assertion.",

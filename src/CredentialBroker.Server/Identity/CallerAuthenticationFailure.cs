@@ -9,4 +9,5 @@ internal enum CallerAuthenticationFailure
     Ambiguous,
     BadAssertionType,
     ClientIdMismatch,
+    BadCertificate,
 }

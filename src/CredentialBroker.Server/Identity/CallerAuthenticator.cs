@@ -6,16 +6,22 @@ namespace CredentialBroker.Server.Identity;
 
 /// <summary>
 /// Authenticates callers by their JWT-SVID: in <c>Authorization: Bearer</c> on every endpoint, or as an
-/// RFC 7523 <c>client_assertion</c> on OAuth endpoints. Further methods (X.509-SVIDs over mTLS, DPoP) add a
+/// RFC 7523 <c>client_assertion</c> on OAuth endpoints; or, where X.509 bundles are configured and the request came
+/// over HTTPS with a client certificate and no other credential, by that X.509-SVID. Further methods (DPoP) add a
 /// branch here and a value to <see cref="CallerAuthenticationMethod"/>; endpoints only see <see cref="CallerIdentity"/>.
 /// </summary>
-internal sealed partial class CallerAuthenticator(JwtSvidValidator validator, RoleMap roles, ILogger<CallerAuthenticator> logger)
+internal sealed partial class CallerAuthenticator(JwtSvidValidator validator, X509SvidValidator x509, RoleMap roles, ILogger<CallerAuthenticator> logger)
 {
     public const string JwtBearerAssertionType = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 
     /// <summary>Authenticates the bearer JWT-SVID of a REST request.</summary>
     public ValueTask<CallerAuthentication> AuthenticateBearerAsync(HttpRequest request)
     {
+        if (StringValues.IsNullOrEmpty(request.Headers.Authorization) && x509.Enabled && request.HttpContext.Connection.ClientCertificate is { } certificate)
+        {
+            return ValueTask.FromResult(AuthenticateCertificate(certificate));
+        }
+
         return TryReadBearer(request.Headers.Authorization, out var token, out var failure)
             ? ValidateAsync(token, CallerAuthenticationMethod.JwtSvidBearer)
             : ValueTask.FromResult(CallerAuthentication.Fail(failure));
@@ -49,6 +55,17 @@ internal sealed partial class CallerAuthenticator(JwtSvidValidator validator, Ro
         }
 
         return result;
+    }
+
+    private CallerAuthentication AuthenticateCertificate(System.Security.Cryptography.X509Certificates.X509Certificate2 certificate)
+    {
+        if (x509.Validate(certificate) is not { } id)
+        {
+            LogCertificateRejected(logger, certificate.Thumbprint);
+            return CallerAuthentication.Fail(CallerAuthenticationFailure.BadCertificate);
+        }
+
+        return CallerAuthentication.Success(new CallerIdentity(id, roles.RolesOf(id), CallerAuthenticationMethod.X509Svid, new DateTimeOffset(certificate.NotAfter.ToUniversalTime())));
     }
 
     private async ValueTask<CallerAuthentication> ValidateAsync(string? token, CallerAuthenticationMethod method)
@@ -93,4 +110,8 @@ internal sealed partial class CallerAuthenticator(JwtSvidValidator validator, Ro
     [LoggerMessage(EventId = 1400, EventName = "CallerRejected", Level = LogLevel.Information,
         Message = "Rejected a caller's JWT-SVID ({Failure}) presented as {Method}")]
     private static partial void LogRejected(ILogger logger, JwtValidationFailure failure, CallerAuthenticationMethod method);
+
+    [LoggerMessage(EventId = 1401, EventName = "CallerCertificateRejected", Level = LogLevel.Information,
+        Message = "Rejected a caller's TLS client certificate {Thumbprint}: not a valid X.509-SVID of a trusted trust domain")]
+    private static partial void LogCertificateRejected(ILogger logger, string thumbprint);
 }
