@@ -35,7 +35,9 @@ public static class RedisStoreBuilderExtensions
         builder.Services.TryAddSingleton<IRevokerStore>(sp => sp.GetRequiredService<RedisCredentialStore>());
         builder.Services.TryAddSingleton<ISocStore>(sp => sp.GetRequiredService<RedisCredentialStore>());
         builder.Services.TryAddSingleton<IRevocationFeed, RedisRevocationFeed>();
-        builder.Services.TryAddSingleton<IRiskRegistry, RedisRiskRegistry>();
+        builder.Services.TryAddSingleton<RedisRiskRegistry>();
+        builder.Services.TryAddSingleton<CachedRiskRegistry>();
+        builder.Services.TryAddSingleton<IRiskRegistry>(sp => sp.GetRequiredService<CachedRiskRegistry>());
         return builder;
     }
 

@@ -3,10 +3,11 @@ using Microsoft.Extensions.Options;
 
 namespace CredentialBroker.Redis.Tests;
 
-/// <summary>The risk registry contract, for the embedded registry and the Redis one.</summary>
-[TestFixture(StoreKind.Embedded)]
-[TestFixture(StoreKind.Redis)]
-public sealed class RiskRegistryContractTests(StoreKind kind) : IAsyncDisposable
+/// <summary>The risk registry contract, for the embedded registry, the Redis one, and the Redis one behind its in-process cache.</summary>
+[TestFixture(StoreKind.Embedded, false)]
+[TestFixture(StoreKind.Redis, false)]
+[TestFixture(StoreKind.Redis, true)]
+public sealed class RiskRegistryContractTests(StoreKind kind, bool cached) : IAsyncDisposable
 {
     private static readonly DateTimeOffset At = new(2026, 11, 28, 9, 0, 0, 123, TimeSpan.Zero);
     private readonly StoreFactory _factory = new();
@@ -22,7 +23,8 @@ public sealed class RiskRegistryContractTests(StoreKind kind) : IAsyncDisposable
         }
 
         _factory.Create(StoreKind.Redis, new Microsoft.Extensions.Time.Testing.FakeTimeProvider());
-        _registry = new RedisRiskRegistry(_factory.Connection, Options.Create(new RedisStoreOptions { KeyPrefix = _factory.KeyPrefix }));
+        var redis = new RedisRiskRegistry(_factory.Connection, Options.Create(new RedisStoreOptions { KeyPrefix = _factory.KeyPrefix }));
+        _registry = cached ? new CachedRiskRegistry(redis) : redis;
     }
 
     public ValueTask DisposeAsync() => _factory.DisposeAsync();

@@ -1,12 +1,16 @@
 using CredentialBroker.Core.Soc;
+using CredentialBroker.Redis;
 using CredentialBroker.Server.Revocation;
 using Quartz;
 
 namespace CredentialBroker.Server.Soc;
 
-/// <summary>Reloads the bulk revocations in force from the store (every <see cref="SocOptions.RuleRefreshInterval"/>), so every replica enforces every replica's rules and quarantines.</summary>
+/// <summary>
+/// Reloads the bulk revocations in force and the risk levels from the store (every <see cref="SocOptions.RuleRefreshInterval"/>),
+/// so every replica enforces every replica's rules, quarantines and risk levels without a round trip per request.
+/// </summary>
 [DisallowConcurrentExecution]
-internal sealed class SocRulesJob(BulkRevocationService bulk, ILogger<SocRulesJob> logger) : IJob
+internal sealed class SocRulesJob(BulkRevocationService bulk, IEnumerable<CachedRiskRegistry> risk, ILogger<SocRulesJob> logger) : IJob
 {
     public static readonly JobKey Key = new("soc-rules", "soc");
 
@@ -14,6 +18,11 @@ internal sealed class SocRulesJob(BulkRevocationService bulk, ILogger<SocRulesJo
         await RevokerJob.RunAsync(logger, Key, async () =>
         {
             await bulk.RefreshRulesAsync(cancellationToken);
+            foreach (var registry in risk)
+            {
+                await registry.RefreshAsync(cancellationToken);
+            }
+
             return 0;
         });
 }
