@@ -60,6 +60,9 @@ public sealed partial class BulkRevocationService
     /// <summary>Raised (on a thread-pool thread) when a new revocation is stored, so the host can advance it at once.</summary>
     public event EventHandler? RevocationRequested;
 
+    /// <summary>Raised after this replica stored a revocation's progress (the last time with a final status).</summary>
+    public event EventHandler<BulkRevocation>? ProgressStored;
+
     /// <summary>What <paramref name="selector"/> matches now, revoking nothing.</summary>
     public async ValueTask<MatchCounts> DryRunAsync(RevocationSelector selector, CancellationToken cancellationToken)
     {
@@ -293,9 +296,9 @@ public sealed partial class BulkRevocationService
     private async ValueTask SaveProgressAsync(BulkRevocation progress, CancellationToken cancellationToken)
     {
         var stored = await _soc.GetRevocationAsync(progress.Id, cancellationToken);
-        await _soc.SaveRevocationAsync(
-            stored?.QuarantineLiftedAt is { } lifted ? progress with { QuarantineLiftedAt = lifted, QuarantineLiftedBy = stored.QuarantineLiftedBy } : progress,
-            cancellationToken);
+        var saved = stored?.QuarantineLiftedAt is { } lifted ? progress with { QuarantineLiftedAt = lifted, QuarantineLiftedBy = stored.QuarantineLiftedBy } : progress;
+        await _soc.SaveRevocationAsync(saved, cancellationToken);
+        ProgressStored?.Invoke(this, saved);
     }
 
     private async ValueTask ForEachMatchAsync(

@@ -38,27 +38,12 @@ public sealed class RevokerDurabilityTests : IDisposable
     private static async Task<TaskView> TaskAsync(BrokerApp app, string taskId) =>
         (await app.Services.GetRequiredService<ICredentialStore>().GetTaskAsync(taskId, CancellationToken.None))!;
 
-    /// <summary>The tasks once every credential's downstream outcome is recorded (or as they are when patience runs out).</summary>
-    private static async Task<TaskView[]> RecordedAsync(BrokerApp app, IEnumerable<string> taskIds)
-    {
-        var deadline = TimeProvider.System.GetTimestamp() + (long)(Patience.TotalSeconds * TimeProvider.System.TimestampFrequency);
-        while (true)
-        {
-            var views = await Task.WhenAll(taskIds.Select(t => TaskAsync(app, t)));
-            if (views.All(v => v.Credentials.All(c => c.Downstream is not null)) || TimeProvider.System.GetTimestamp() > deadline)
-            {
-                return views;
-            }
-
-            await Task.Delay(20);
-        }
-    }
-
     [Test]
     public async Task Two_hosts_finish_every_completion_exactly_once_in_effect()
     {
         _ = B.Server;
         await using var feed = _a.FollowFeed();
+        using var processed = new ProcessedSignal(_a, B);
         var tasks = new List<(string TaskId, string Token, string Jti)>();
         for (var i = 0; i < 20; i++)
         {
@@ -69,7 +54,8 @@ public sealed class RevokerDurabilityTests : IDisposable
         var events = await feed.WaitForRevokedAsync(tasks.Select(t => t.Jti), Patience);
 
         // The feed entry is the delivery; the outcome is recorded just after it.
-        var views = await RecordedAsync(_a, tasks.Select(t => t.TaskId));
+        await processed.WaitForAsync(20, Patience);
+        var views = await Task.WhenAll(tasks.Select(t => TaskAsync(_a, t.TaskId)));
         var pending = await Task.WhenAll(tasks.Select(t => _a.Services.GetRequiredService<IRevokerStore>().GetPendingAsync(t.TaskId, CancellationToken.None).AsTask()));
 
         Assert.Multiple(() =>

@@ -65,10 +65,11 @@ public sealed class BulkRevocationTests
         var fleet = await PopulateAsync(app, target);
         var targeted = fleet.Where(c => c.Targeted).ToList();
 
+        using var watch = new RevocationWatch(app);
         var dryRun = await (await soc.BulkRevokeAsync($$"""{"selector": {"workload": "{{target}}"}, "dryRun": true}""")).JsonAsync();
         var accepted = await soc.BulkRevokeAsync($$"""{"selector": {"workload": "{{target}}"}, "reason": "agent w1 crossed a boundary"}""");
         var started = await accepted.JsonAsync();
-        var done = await soc.WaitUntilDoneAsync((string)started["id"]!, Patience);
+        var done = await soc.WaitUntilDoneAsync(watch, (string)started["id"]!, Patience);
 
         var store = app.Services.GetRequiredService<ICredentialStore>();
         var now = app.Time.GetUtcNow();
@@ -147,9 +148,10 @@ public sealed class BulkRevocationTests
         var (_, token, _) = await orchestrator.CreateTaskOkAsync(first.AgentId);
         using var socOnSecond = second.As(BrokerApp.Soc);
         var before = await socOnSecond.IntrospectJsonAsync(token);
+        using var watch = new RevocationWatch(first, second);
 
         var started = await (await first.As(BrokerApp.Soc).BulkRevokeAsync($$"""{"selector": {"workflowId": "wf-invoices"}, "reason": "contain"}""")).JsonAsync();
-        var progressOnSecond = await socOnSecond.WaitUntilDoneAsync((string)started["id"]!, Patience);
+        var progressOnSecond = await socOnSecond.WaitUntilDoneAsync(watch, (string)started["id"]!, Patience);
         var after = await socOnSecond.IntrospectJsonAsync(token);
 
         Assert.Multiple(() =>

@@ -22,13 +22,14 @@ public sealed class IncidentTests
 
         var notifiedAt = app.Time.GetUtcNow().AddSeconds(-30).UtcDateTime.ToString("O");
         app.Time.Advance(TimeSpan.FromSeconds(2)); // the SOC declares two seconds after the tasks were issued
+        using var watch = new RevocationWatch(app);
         var response = await soc.PostAsync("/v1/incidents", Api.Json($$"""
             {"title": "invoice-bot exfiltration", "severity": "critical", "notifiedAt": "{{notifiedAt}}",
              "selector": {"workload": "{{app.AgentId}}"}, "revoke": true}
             """));
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.Created), await response.Content.ReadAsStringAsync());
         var incident = await response.JsonAsync();
-        await soc.WaitUntilDoneAsync((string)incident["revocationId"]!, Patience);
+        await soc.WaitUntilDoneAsync(watch, (string)incident["revocationId"]!, Patience);
         return (app, soc, incident, tokens);
     }
 

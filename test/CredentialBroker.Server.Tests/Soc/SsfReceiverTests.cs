@@ -59,10 +59,11 @@ public sealed class SsfReceiverTests
         var (_, otherToken, _) = await orchestrator.CreateTaskOkAsync(app.Trust.Id(BrokerApp.OtherAgent));
         var events = kind == "session-revoked" ? SessionRevoked : Event(Core.Soc.SsfReceiver.CredentialChange, """{"change_type": "revoke", "credential_type": "x509"}""");
 
+        using var watch = new RevocationWatch(app);
         var response = await PushAsync(app.CreateClient(), Set(app, events));
         var body = await response.JsonAsync();
         var revocationId = (string)body["revocationIds"]![0]!;
-        var done = await soc.WaitUntilDoneAsync(revocationId, Patience);
+        var done = await soc.WaitUntilDoneAsync(watch, revocationId, Patience);
 
         Assert.Multiple(async () =>
         {
