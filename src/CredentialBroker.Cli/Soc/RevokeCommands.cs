@@ -103,12 +103,22 @@ internal static class RevokeCommands
         var path = $"/v1/revocations/{Uri.EscapeDataString(id)}";
         if (json || !AnsiConsole.Profile.Capabilities.Interactive)
         {
+            // No terminal to redraw: in text mode, a progress line on stderr whenever the counts move (at most every 2 s).
+            var lastLine = string.Empty;
+            var lastWritten = TimeProvider.System.GetTimestamp();
             while (true)
             {
                 var progress = await broker.GetJsonAsync(path, cancellationToken);
                 if ((string)progress["status"]! != "running")
                 {
                     return progress;
+                }
+
+                var line = $"{id}: matched {(int)progress["matched"]!["total"]!:N0}, revoked {(int)progress["revoked"]!:N0}, downstream {(int)progress["downstreamRevoked"]!:N0}, verified {(int)progress["verified"]!:N0}";
+                if (!json && line != lastLine && TimeProvider.System.GetElapsedTime(lastWritten) >= TimeSpan.FromSeconds(2))
+                {
+                    await Console.Error.WriteLineAsync(line);
+                    (lastLine, lastWritten) = (line, TimeProvider.System.GetTimestamp());
                 }
 
                 await Task.Delay(PollInterval, cancellationToken);

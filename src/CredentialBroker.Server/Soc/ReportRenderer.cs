@@ -66,7 +66,7 @@ internal static class ReportRenderer
             .card{border:1px solid #d0d7de;border-radius:8px;padding:.6rem .9rem;min-width:9.5rem}
             .card b{display:block;font-size:1.35rem}.card.base{background:#fff8c5}
             table{border-collapse:collapse;width:100%;font-size:13px}th,td{border-bottom:1px solid #eaeef2;padding:.3rem .45rem;text-align:left;vertical-align:top}
-            th{background:#f6f8fa}td.n{text-align:right;font-variant-numeric:tabular-nums}code{font-size:12px}
+            th{background:#f6f8fa}td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}code{font-size:12px}
             svg text{font:12px system-ui,sans-serif;fill:#1b1f24}
             @media print{body{margin:0;max-width:none;font-size:11px}.card{break-inside:avoid}h2{break-after:avoid}svg{max-width:100%}}
             </style></head><body>
@@ -89,7 +89,7 @@ internal static class ReportRenderer
         HtmlGroups(h, "By workload", "workload", report.ByWorkload);
         HtmlList(h, "Irrevocable", report.Irrevocable);
         HtmlList(h, "Unverified", report.Unverified);
-        h.Append("<h2>Credentials</h2><table><thead><tr><th>jti</th><th>kind</th><th>workload</th><th>resource</th><th>issued</th><th>revoked at broker</th><th>downstream revoked</th><th>verified dead</th><th>expires</th><th>exposure</th><th>status</th></tr></thead><tbody>");
+        h.Append("<h2>Credentials</h2><table><thead><tr><th>jti</th><th>kind</th><th>workload</th><th>resource</th><th>issued</th><th>revoked at broker</th><th>downstream revoked</th><th>verified dead</th><th>expires</th><th class=\"n\">exposure</th><th>status</th></tr></thead><tbody>");
         foreach (var t in report.Credentials.Take(MaxRows))
         {
             h.Append(Invariant, $"<tr><td><code>{E(t.Jti)}</code></td><td>{E(t.Kind)}</td><td><code>{E(t.Workload)}</code></td><td>{E(t.Resource ?? "—")}</td><td>{E(Time(t.IssuedAt))}</td><td>{E(Time(t.BrokerRevokedAt))}</td><td>{E(Time(t.DownstreamRevokedAt))}</td><td>{E(Time(t.VerifiedAt))}</td><td>{E(Time(t.ExpiresAt))}</td><td class=\"n\">{E(Duration(t.ExposureSeconds))}</td><td>{E(t.Status)}</td></tr>");
@@ -163,7 +163,7 @@ internal static class ReportRenderer
 
     private static void HtmlGroups(StringBuilder h, string title, string column, IReadOnlyList<ExposureGroup> groups)
     {
-        h.Append(Invariant, $"<h2>{E(title)}</h2><table><thead><tr><th>{E(column)}</th><th>credentials</th><th>p50</th><th>p95</th><th>p99</th><th>max</th></tr></thead><tbody>");
+        h.Append(Invariant, $"<h2>{E(title)}</h2><table><thead><tr><th>{E(column)}</th><th class=\"n\">credentials</th><th class=\"n\">p50</th><th class=\"n\">p95</th><th class=\"n\">p99</th><th class=\"n\">max</th></tr></thead><tbody>");
         foreach (var g in groups)
         {
             h.Append(Invariant, $"<tr><td><code>{E(g.Name)}</code></td><td class=\"n\">{g.Credentials:N0}</td><td class=\"n\">{E(Duration(g.ExposureSeconds.P50))}</td><td class=\"n\">{E(Duration(g.ExposureSeconds.P95))}</td><td class=\"n\">{E(Duration(g.ExposureSeconds.P99))}</td><td class=\"n\">{E(Duration(g.ExposureSeconds.Max))}</td></tr>");
