@@ -69,11 +69,16 @@ internal static class RevokeCommands
     {
         var showId = new Argument<string>("ID") { Description = "The revocation id (rev_…)." };
         var showOutput = CliContext.Output();
-        var show = new Command("show", "Show a bulk revocation's progress.") { showId, showOutput };
+        var wait = new Option<bool>("--wait") { Description = "Follow the revocation until it is done (progress bars on a terminal)." };
+        var show = new Command("show", "Show a bulk revocation's progress.") { showId, showOutput, wait };
         show.SetAction((parse, ct) => CliContext.RunAsync(async () =>
         {
             using var broker = CliContext.Client(parse);
-            return Finish(await broker.GetJsonAsync($"/v1/revocations/{Uri.EscapeDataString(parse.GetValue(showId)!)}", ct), parse.GetValue(showOutput) == "json");
+            var id = parse.GetValue(showId)!;
+            var json = parse.GetValue(showOutput) == "json";
+            return Finish(
+                parse.GetValue(wait) ? await FollowAsync(broker, id, json, ct) : await broker.GetJsonAsync($"/v1/revocations/{Uri.EscapeDataString(id)}", ct),
+                json);
         }));
 
         var liftId = new Argument<string>("ID") { Description = "The revocation id (rev_…)." };

@@ -17,14 +17,38 @@ public sealed class ReadmeWalkthroughTests
         return string.Join('\n', lines[1..^1]);
     }
 
-    private static async Task<ProcessRunner.Result> RunAgainstDevBrokerAsync(string script)
+    private static async Task<ProcessRunner.Result> RunAgainstDevBrokerAsync(string script, IReadOnlyDictionary<string, string>? environment = null)
     {
         var credentials = Path.Combine(Directory.CreateTempSubdirectory("cb-dev-").FullName, "dev.json");
         var broker = $"http://127.0.0.1:{BrokerProcess.FreePort()}";
         await using var process = await BrokerProcess.StartListeningAsync(
             new Dictionary<string, string> { ["ASPNETCORE_ENVIRONMENT"] = "Development" }, "--urls", broker, "--dev-credentials-file", credentials);
-        return await ProcessRunner.RunAsync("bash", ["-euo", "pipefail", "-c", script],
-            new Dictionary<string, string> { ["BROKER"] = broker, ["CREDS"] = credentials });
+        var variables = new Dictionary<string, string>(environment ?? new Dictionary<string, string>()) { ["BROKER"] = broker, ["CREDS"] = credentials };
+        return await ProcessRunner.RunAsync("bash", ["-euo", "pipefail", "-c", script], variables);
+    }
+
+    [Test]
+    public async Task The_soc_drill_works_verbatim()
+    {
+        var scratch = Directory.CreateTempSubdirectory("cb-drill-").FullName;
+        var bash = await RunAgainstDevBrokerAsync(Walkthrough(Path.Combine("docs", "soc.md")), new Dictionary<string, string>
+        {
+            ["BROKERCTL"] = $"{ProcessRunner.DotnetHost} {Path.Combine(AppContext.BaseDirectory, "brokerctl.dll")}",
+            ["TMPDIR"] = scratch,
+        });
+        var lines = bash.StandardOutput.TrimEnd().Split('\n');
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(bash.ExitCode, Is.Zero, bash.StandardError);
+            Assert.That(lines, Is.EqualTo(new[]
+            {
+                "{\"total\":2,\"byKind\":{\"task\":2},\"byResource\":{\"broker\":2}}",
+                "{\"status\":\"completed\",\"matched\":2,\"verified\":2}",
+                "{\"credentials\":2,\"stillValidAfter5Days\":0}",
+            }));
+            Assert.That(File.ReadAllText(Path.Combine(scratch, "exposure.html")), Does.Contain("<svg"));
+        });
     }
 
     [Test]
