@@ -1,3 +1,4 @@
+using CredentialBroker.Core;
 using CredentialBroker.Core.Policy;
 
 namespace CredentialBroker.Redis;
@@ -11,10 +12,7 @@ namespace CredentialBroker.Redis;
 public sealed class CachedRiskRegistry : IRiskRegistry
 {
     private readonly RedisRiskRegistry _redis;
-    private readonly Lock _gate = new();
-    private readonly Dictionary<(RiskSubjectKind, string), (RiskLevel Level, long Version)> _local = [];
-    private IReadOnlyDictionary<(RiskSubjectKind, string), RiskLevel>? _snapshot;
-    private long _version;
+    private readonly RefreshedMap<(RiskSubjectKind, string), RiskLevel> _levels = new();
 
     /// <summary>Wraps the Redis registry.</summary>
     public CachedRiskRegistry(RedisRiskRegistry redis) => _redis = redis;
@@ -23,14 +21,14 @@ public sealed class CachedRiskRegistry : IRiskRegistry
     public async ValueTask<RiskFacts> GetAsync(IReadOnlyList<string> workloads, string workflow, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(workloads);
-        var snapshot = _snapshot ?? await LoadAsync(cancellationToken);
-        var levels = new Dictionary<string, RiskLevel>(StringComparer.Ordinal);
+        var levels = _levels.Current ?? await LoadAsync(cancellationToken);
+        var byWorkload = new Dictionary<string, RiskLevel>(StringComparer.Ordinal);
         foreach (var workload in workloads)
         {
-            levels[workload] = snapshot.GetValueOrDefault((RiskSubjectKind.Workload, workload));
+            byWorkload[workload] = levels.GetValueOrDefault((RiskSubjectKind.Workload, workload));
         }
 
-        return new RiskFacts(levels, snapshot.GetValueOrDefault((RiskSubjectKind.Workflow, workflow)));
+        return new RiskFacts(byWorkload, levels.GetValueOrDefault((RiskSubjectKind.Workflow, workflow)));
     }
 
     /// <inheritdoc />
@@ -38,15 +36,7 @@ public sealed class CachedRiskRegistry : IRiskRegistry
     {
         ArgumentNullException.ThrowIfNull(entry);
         await _redis.SetAsync(entry, cancellationToken);
-        lock (_gate)
-        {
-            var key = (entry.Kind, entry.Id);
-            _local[key] = (entry.Level, ++_version);
-            if (_snapshot is not null)
-            {
-                _snapshot = new Dictionary<(RiskSubjectKind, string), RiskLevel>(_snapshot) { [key] = entry.Level };
-            }
-        }
+        _levels.Write((entry.Kind, entry.Id), entry.Level);
     }
 
     /// <inheritdoc />
@@ -57,30 +47,8 @@ public sealed class CachedRiskRegistry : IRiskRegistry
 
     private async ValueTask<IReadOnlyDictionary<(RiskSubjectKind, string), RiskLevel>> LoadAsync(CancellationToken cancellationToken)
     {
-        long readVersion;
-        lock (_gate)
-        {
-            readVersion = ++_version;
-        }
-
+        var version = _levels.BeginRead();
         var entries = await _redis.ListAsync(cancellationToken);
-        lock (_gate)
-        {
-            var snapshot = entries.ToDictionary(e => (e.Kind, e.Id), e => e.Level);
-            foreach (var (key, local) in _local.ToList())
-            {
-                if (local.Version > readVersion)
-                {
-                    snapshot[key] = local.Level;
-                }
-                else
-                {
-                    _local.Remove(key);
-                }
-            }
-
-            _snapshot = snapshot;
-            return snapshot;
-        }
+        return _levels.Replace(entries.Select(e => KeyValuePair.Create((e.Kind, e.Id), e.Level)), version);
     }
 }

@@ -50,9 +50,19 @@ public sealed class SpiffeIdPattern
     }
 
     /// <summary>Whether <paramref name="id"/> matches this pattern.</summary>
-    public bool Matches(SpiffeId id) => IsPrefix
-        ? id.Value.StartsWith(Pattern, StringComparison.Ordinal)
-        : string.Equals(id.Value, Pattern, StringComparison.Ordinal);
+    public bool Matches(SpiffeId id)
+    {
+        ArgumentNullException.ThrowIfNull(id);
+        return Matches(Pattern, id.Value);
+    }
+
+    /// <summary>Whether the SPIFFE ID <paramref name="id"/> matches the (already validated) pattern <paramref name="pattern"/>.</summary>
+    public static bool Matches(string pattern, string id)
+    {
+        ArgumentNullException.ThrowIfNull(pattern);
+        ArgumentNullException.ThrowIfNull(id);
+        return pattern.EndsWith('/') ? id.StartsWith(pattern, StringComparison.Ordinal) : string.Equals(id, pattern, StringComparison.Ordinal);
+    }
 
     /// <inheritdoc />
     public override string ToString() => Pattern;

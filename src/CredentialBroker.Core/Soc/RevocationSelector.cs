@@ -66,7 +66,7 @@ public sealed record RevocationSelector(
     {
         ArgumentNullException.ThrowIfNull(credential);
         ArgumentNullException.ThrowIfNull(task);
-        return (Workload is null || (Workload.EndsWith('/') ? credential.Holder.StartsWith(Workload, StringComparison.Ordinal) : string.Equals(credential.Holder, Workload, StringComparison.Ordinal)))
+        return (Workload is null || SpiffeIdPattern.Matches(Workload, credential.Holder))
             && (WorkflowId is null || string.Equals(task.Workflow.Id, WorkflowId, StringComparison.Ordinal))
             && (TaskId is null || string.Equals(task.TaskId, TaskId, StringComparison.Ordinal))
             && (ApprovalId is null || string.Equals(task.Approval?.Id, ApprovalId, StringComparison.Ordinal))

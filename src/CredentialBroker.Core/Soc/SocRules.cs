@@ -1,3 +1,4 @@
+using CredentialBroker.Core.Identity;
 using CredentialBroker.Core.Storage;
 using CredentialBroker.Core.Tasks;
 
@@ -12,10 +13,10 @@ namespace CredentialBroker.Core.Soc;
 /// </summary>
 public sealed class SocRules
 {
-    private readonly Lock _gate = new();
-    private IReadOnlyList<BulkRevocation> _active = [];
-    private readonly Dictionary<string, (BulkRevocation Revocation, long Version)> _local = new(StringComparer.Ordinal);
-    private long _version;
+    private readonly RefreshedMap<string, BulkRevocation> _revocations = new(StringComparer.Ordinal);
+
+    /// <summary>Creates an empty rule set (the first refresh fills it).</summary>
+    public SocRules() => _revocations.Replace([], _revocations.BeginRead());
 
     /// <summary>How long a revocation acts as a rule: after that, every credential it could select has expired.</summary>
     public static TimeSpan RuleWindow(CredentialBrokerOptions options)
@@ -25,13 +26,7 @@ public sealed class SocRules
     }
 
     /// <summary>A version to pass to <see cref="Replace"/> for a store read that starts now.</summary>
-    public long BeginRead()
-    {
-        lock (_gate)
-        {
-            return ++_version;
-        }
-    }
+    public long BeginRead() => _revocations.BeginRead();
 
     /// <summary>
     /// Replaces the rules with what the store holds, keeping revocations this replica applied after the read
@@ -40,44 +35,24 @@ public sealed class SocRules
     public void Replace(IReadOnlyList<BulkRevocation> stored, long readVersion)
     {
         ArgumentNullException.ThrowIfNull(stored);
-        lock (_gate)
-        {
-            var merged = stored.ToDictionary(r => r.Id, StringComparer.Ordinal);
-            foreach (var (id, local) in _local.ToList())
-            {
-                if (local.Version > readVersion)
-                {
-                    merged[id] = local.Revocation;
-                }
-                else
-                {
-                    _local.Remove(id);
-                }
-            }
-
-            _active = [.. merged.Values];
-        }
+        _revocations.Replace(stored.Select(r => KeyValuePair.Create(r.Id, r)), readVersion);
     }
 
     /// <summary>Puts a revocation this replica just stored in force at once.</summary>
     public void Apply(BulkRevocation revocation)
     {
         ArgumentNullException.ThrowIfNull(revocation);
-        lock (_gate)
-        {
-            _local[revocation.Id] = (revocation, ++_version);
-            _active = [.. _active.Where(r => r.Id != revocation.Id), revocation];
-        }
+        _revocations.Write(revocation.Id, revocation);
     }
 
     /// <summary>The revocations in force.</summary>
-    public IReadOnlyList<BulkRevocation> Active => _active;
+    public IEnumerable<BulkRevocation> Active => _revocations.Current!.Values;
 
     /// <summary>The revocation whose rule makes <paramref name="credential"/> inactive at <paramref name="now"/>, or <see langword="null"/>.</summary>
     public BulkRevocation? RevokedBy(CredentialRecord credential, TaskRecord task, DateTimeOffset now, TimeSpan window)
     {
         ArgumentNullException.ThrowIfNull(credential);
-        foreach (var revocation in _active)
+        foreach (var revocation in Active)
         {
             // A subtree selector needs ancestry, which one record does not carry; its fan-out is one atomic step anyway.
             if (revocation.Selector.DerivedFrom is null
@@ -96,10 +71,9 @@ public sealed class SocRules
     public BulkRevocation? QuarantineOf(string workload)
     {
         ArgumentNullException.ThrowIfNull(workload);
-        foreach (var revocation in _active)
+        foreach (var revocation in Active)
         {
-            if (revocation.Quarantining && revocation.Selector.Workload is { } pattern
-                && (pattern.EndsWith('/') ? workload.StartsWith(pattern, StringComparison.Ordinal) : string.Equals(workload, pattern, StringComparison.Ordinal)))
+            if (revocation.Quarantining && revocation.Selector.Workload is { } pattern && SpiffeIdPattern.Matches(pattern, workload))
             {
                 return revocation;
             }
