@@ -1,0 +1,23 @@
+using CredentialBroker.Downstream.Providers;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Options;
+
+namespace CredentialBroker.Downstream;
+
+/// <summary>Registers the downstream secret providers.</summary>
+public static class DownstreamServiceCollectionExtensions
+{
+    /// <summary>
+    /// Adds the provider kinds, the validated <see cref="DownstreamOptions"/> (bind them from
+    /// <see cref="DownstreamOptions.SectionName"/>) and the <see cref="SecretProviders"/> built from them. Calling it twice is harmless.
+    /// </summary>
+    public static IServiceCollection AddDownstreamSecrets(this IServiceCollection services)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        services.AddOptions<DownstreamOptions>().ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<DownstreamOptions>, DownstreamOptionsValidator>());
+        services.TryAddSingleton<SecretProviders>();
+        return services;
+    }
+}
