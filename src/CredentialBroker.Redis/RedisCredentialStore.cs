@@ -35,6 +35,9 @@ public sealed partial class RedisCredentialStore : ICredentialStore
         _options = brokerOptions.Value;
     }
 
+    // A delegation chain is at most CredentialBrokerOptions.MaxDelegationDepth (≤ 32) deep, plus an access token.
+    private const int MaxChain = 34;
+
     private IDatabase Db => _redis.GetDatabase();
 
     /// <inheritdoc />
@@ -101,13 +104,22 @@ public sealed partial class RedisCredentialStore : ICredentialStore
     public ValueTask<CredentialLookup?> GetCredentialAsync(string taskId, string jti, CancellationToken cancellationToken) =>
         _resilience.ExecuteAsync(async ct =>
         {
-            var db = Db;
-            var credentialFields = db.HashGetAsync(_keys.Credentials(taskId), MarkFields(jti));
-            var taskEntries = db.HashGetAllAsync(_keys.Task(taskId));
-            await Task.WhenAll(credentialFields, taskEntries);
-            var credential = await credentialFields;
-            var task = ReadTask(taskId, await taskEntries);
-            return credential[0].IsNull || task is null ? null : new CredentialLookup(FromStored(taskId, jti, credential), task);
+            var result = (RedisResult[])(await Db.ScriptEvaluateAsync(RedisScripts.Lookup, [_keys.Task(taskId), _keys.Credentials(taskId)], [jti, MaxChain]))!;
+            if (result.Length == 0 || ((RedisResult[])result[1]!).Length == 0)
+            {
+                return null;
+            }
+
+            var fields = (RedisValue[])result[0]!;
+            var task = ReadTask(taskId, [.. Enumerable.Range(0, fields.Length / 2).Select(i => new HashEntry(fields[2 * i], fields[(2 * i) + 1]))]);
+            if (task is null)
+            {
+                return null;
+            }
+
+            // The script walks from the credential up; the lookup lists ancestors from the task token down.
+            var chain = ((RedisResult[])result[1]!).Select(r => (RedisValue[])r!).Select(v => FromStored(taskId, v[0]!, v[1..])).Reverse().ToList();
+            return new CredentialLookup(chain[^1], task, chain[..^1]);
         }, cancellationToken);
 
     /// <inheritdoc />

@@ -12,6 +12,7 @@ internal static class RedisScripts
     public static readonly string ClaimRetries = Load("claim_retries");
     public static readonly string Index = Load("index");
     public static readonly string Lease = Load("lease");
+    public static readonly string Lookup = Load("lookup");
 
     private static string Load(string name)
     {

@@ -353,6 +353,26 @@ public sealed class StoreContractTests(StoreKind kind) : IAsyncDisposable
     }
 
     [Test]
+    public async Task GetCredential_returns_the_ancestors_from_the_task_token_down()
+    {
+        var taskId = await CreateAsync();
+        await AddAsync(Child(taskId, "a", "jti-1"));
+        await AddAsync(Child(taskId, "b", "a", depth: 2));
+        await AddAsync(Child(taskId, "c", "b", CredentialKind.AccessToken, depth: 2));
+
+        var leaf = await _store.GetCredentialAsync(taskId, "c", CancellationToken.None);
+        var root = await _store.GetCredentialAsync(taskId, "jti-1", CancellationToken.None);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(leaf!.Ancestors.Select(c => c.Jti), Is.EqualTo(new[] { "jti-1", "a", "b" }));
+            Assert.That(leaf.Chain.Select(c => c.Jti), Is.EqualTo(new[] { "jti-1", "a", "b", "c" }));
+            Assert.That(Json(leaf.Ancestors[1]), Is.EqualTo(Json(Child(taskId, "a", "jti-1"))));
+            Assert.That(root!.Ancestors, Is.Empty);
+        });
+    }
+
+    [Test]
     public async Task Credentials_minted_while_their_ancestor_is_revoked_are_refused_or_revoked_never_left_active()
     {
         var taskId = await CreateAsync();

@@ -90,7 +90,7 @@ public sealed partial class TokenExchangeService
             return Fail(ExchangeError.InvalidGrant, "The subject_token has been revoked or has expired.", caller, subjectJti);
         }
 
-        if (_rules.RevokedBy(lookup.Credential, lookup.Task, now, Soc.SocRules.RuleWindow(_options)) is not null)
+        if (_rules.RevokedBy(lookup, now, Soc.SocRules.RuleWindow(_options)) is not null)
         {
             return Fail(ExchangeError.InvalidGrant, "The subject_token has been revoked.", caller, subjectJti);
         }

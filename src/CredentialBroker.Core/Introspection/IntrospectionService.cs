@@ -72,7 +72,7 @@ public sealed partial class IntrospectionService
         }
 
         // A SOC bulk revocation is in force before its fan-out reaches this record.
-        if (_rules.RevokedBy(lookup.Credential, lookup.Task, now, _ruleWindow) is not null)
+        if (_rules.RevokedBy(lookup, now, _ruleWindow) is not null)
         {
             LogInactive(_logger, "bulk_revoked", jwt.Id);
             return null;

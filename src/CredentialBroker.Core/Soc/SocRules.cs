@@ -1,6 +1,5 @@
 using CredentialBroker.Core.Identity;
 using CredentialBroker.Core.Storage;
-using CredentialBroker.Core.Tasks;
 
 namespace CredentialBroker.Core.Soc;
 
@@ -48,17 +47,24 @@ public sealed class SocRules
     /// <summary>The revocations in force.</summary>
     public IEnumerable<BulkRevocation> Active => _revocations.Current!.Values;
 
-    /// <summary>The revocation whose rule makes <paramref name="credential"/> inactive at <paramref name="now"/>, or <see langword="null"/>.</summary>
-    public BulkRevocation? RevokedBy(CredentialRecord credential, TaskRecord task, DateTimeOffset now, TimeSpan window)
+    /// <summary>
+    /// The revocation whose rule makes the credential of <paramref name="lookup"/> inactive at <paramref name="now"/>, or
+    /// <see langword="null"/>: one that selects the credential or any of its ancestors (authority derived from a killed
+    /// credential dies with it), among those issued no later than the revocation's request.
+    /// </summary>
+    public BulkRevocation? RevokedBy(CredentialLookup lookup, DateTimeOffset now, TimeSpan window)
     {
-        ArgumentNullException.ThrowIfNull(credential);
+        ArgumentNullException.ThrowIfNull(lookup);
         foreach (var revocation in Active)
         {
-            // A subtree selector needs ancestry, which one record does not carry; its fan-out is one atomic step anyway.
-            if (revocation.Selector.DerivedFrom is null
-                && now < revocation.RequestedAt + window
-                && credential.IssuedAt <= revocation.RequestedAt
-                && revocation.Selector.MatchesIgnoringAncestry(credential, task))
+            if (now >= revocation.RequestedAt + window)
+            {
+                continue;
+            }
+
+            var selector = revocation.Selector;
+            var candidates = selector.DerivedFrom is { } root ? lookup.Chain.SkipWhile(c => c.Jti != root) : lookup.Chain;
+            if (candidates.Any(c => c.IssuedAt <= revocation.RequestedAt && selector.MatchesIgnoringAncestry(c, lookup.Task)))
             {
                 return revocation;
             }

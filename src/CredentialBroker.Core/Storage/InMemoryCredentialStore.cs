@@ -93,7 +93,7 @@ public sealed partial class InMemoryCredentialStore : ICredentialStore, IRevoker
         lock (entry)
         {
             var credential = entry.Find(jti);
-            return ValueTask.FromResult(credential is null ? null : new CredentialLookup(credential, entry.Task));
+            return ValueTask.FromResult(credential is null ? null : new CredentialLookup(credential, entry.Task, entry.AncestorsOf(credential)));
         }
     }
 
@@ -457,6 +457,18 @@ public sealed partial class InMemoryCredentialStore : ICredentialStore, IRevoker
         public HashSet<string> Pending { get; } = new(StringComparer.Ordinal);
 
         public CredentialRecord? Find(string jti) => Credentials.Find(c => c.Jti == jti);
+
+        /// <summary>The credential's ancestors, the task token first.</summary>
+        public List<CredentialRecord> AncestorsOf(CredentialRecord credential)
+        {
+            var ancestors = new List<CredentialRecord>();
+            for (var parent = credential.ParentJti; parent is not null && Find(parent) is { } ancestor; parent = ancestor.ParentJti)
+            {
+                ancestors.Insert(0, ancestor);
+            }
+
+            return ancestors;
+        }
     }
 
     private sealed class WorkEntry(string id, string taskId, DateTimeOffset enqueuedAt)

@@ -26,12 +26,40 @@ public sealed class SocRulesTests
 
         Assert.Multiple(() =>
         {
-            Assert.That(rules.RevokedBy(Credential(agent, T.AddSeconds(-30)), Task(agent, "wf-1"), T.AddSeconds(1), Window), Is.Not.Null);
-            Assert.That(rules.RevokedBy(Credential(agent, T), Task(agent, "wf-1"), T.AddSeconds(1), Window), Is.Not.Null, "same second as the request");
-            Assert.That(rules.RevokedBy(Credential(agent, T.AddSeconds(1)), Task(agent, "wf-1"), T.AddSeconds(2), Window), Is.Null, "issued after the request");
-            Assert.That(rules.RevokedBy(Credential(agent, T.AddSeconds(-30)), Task(agent, "wf-2"), T.AddSeconds(1), Window), Is.Null, "other workflow");
-            Assert.That(rules.RevokedBy(Credential("spiffe://a.example/other/bot", T.AddSeconds(-30)), Task(agent, "wf-1"), T.AddSeconds(1), Window), Is.Null, "other workload");
-            Assert.That(rules.RevokedBy(Credential(agent, T.AddSeconds(-30)), Task(agent, "wf-1"), T + Window, Window), Is.Null, "the rule has outlived every credential it could select");
+            Assert.That(rules.RevokedBy(new CredentialLookup(Credential(agent, T.AddSeconds(-30)), Task(agent, "wf-1"), []), T.AddSeconds(1), Window), Is.Not.Null);
+            Assert.That(rules.RevokedBy(new CredentialLookup(Credential(agent, T), Task(agent, "wf-1"), []), T.AddSeconds(1), Window), Is.Not.Null, "same second as the request");
+            Assert.That(rules.RevokedBy(new CredentialLookup(Credential(agent, T.AddSeconds(1)), Task(agent, "wf-1"), []), T.AddSeconds(2), Window), Is.Null, "issued after the request");
+            Assert.That(rules.RevokedBy(new CredentialLookup(Credential(agent, T.AddSeconds(-30)), Task(agent, "wf-2"), []), T.AddSeconds(1), Window), Is.Null, "other workflow");
+            Assert.That(rules.RevokedBy(new CredentialLookup(Credential("spiffe://a.example/other/bot", T.AddSeconds(-30)), Task(agent, "wf-1"), []), T.AddSeconds(1), Window), Is.Null, "other workload");
+            Assert.That(rules.RevokedBy(new CredentialLookup(Credential(agent, T.AddSeconds(-30)), Task(agent, "wf-1"), []), T + Window, Window), Is.Null, "the rule has outlived every credential it could select");
+        });
+    }
+
+    [Test]
+    public void A_rule_kills_every_descendant_of_what_it_selects_even_those_issued_after_the_request()
+    {
+        var agent = "spiffe://a.example/agents/bot";
+        var subAgent = "spiffe://a.example/agents/sub";
+        var task = Task(agent, "wf-1");
+        var taskToken = Credential(agent, T.AddSeconds(-30));
+        var delegated = new CredentialRecord("d1", "tsk_1", CredentialKind.Delegated, "j1", subAgent, T.AddSeconds(-20), T.AddMinutes(5), Depth: 1);
+        var access = new CredentialRecord("a1", "tsk_1", CredentialKind.AccessToken, "d1", subAgent, T.AddSeconds(5), T.AddMinutes(5), Audience: "https://ledger.example", Depth: 1);
+        var byWorkload = new SocRules();
+        byWorkload.Apply(Revocation(new RevocationSelector(Workload: agent)));
+        var bySubtree = new SocRules();
+        bySubtree.Apply(Revocation(new RevocationSelector(DerivedFrom: "d1")));
+        var bySubAgentsOwnResource = new SocRules();
+        bySubAgentsOwnResource.Apply(Revocation(new RevocationSelector(Resource: "https://ledger.example")));
+        var now = T.AddSeconds(10);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(byWorkload.RevokedBy(new CredentialLookup(delegated, task, [taskToken]), now, Window), Is.Not.Null, "held by another workload, derived from a selected one");
+            Assert.That(byWorkload.RevokedBy(new CredentialLookup(access, task, [taskToken, delegated]), now, Window), Is.Not.Null, "issued after the request, below a selected ancestor");
+            Assert.That(bySubtree.RevokedBy(new CredentialLookup(delegated, task, [taskToken]), now, Window), Is.Not.Null, "the subtree's root");
+            Assert.That(bySubtree.RevokedBy(new CredentialLookup(access, task, [taskToken, delegated]), now, Window), Is.Not.Null, "below the root");
+            Assert.That(bySubtree.RevokedBy(new CredentialLookup(taskToken, task, []), now, Window), Is.Null, "above the root");
+            Assert.That(bySubAgentsOwnResource.RevokedBy(new CredentialLookup(access, task, [taskToken, delegated]), now, Window), Is.Null, "issued after the request and selected only by itself");
         });
     }
 
