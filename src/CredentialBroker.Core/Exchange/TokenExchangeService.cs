@@ -95,12 +95,15 @@ public sealed partial class TokenExchangeService
             return Fail(ExchangeError.InvalidGrant, "The subject_token has been revoked.", caller, subjectJti);
         }
 
-        if (_rules.QuarantineOf(caller.Id.Value) is not null)
+        var (subject, task) = (lookup.Credential, lookup.Task);
+
+        // A quarantined workload's authority is spent by nobody: not by itself, not by a delegate down its chain, not
+        // through a task its orchestrator created.
+        if (_rules.QuarantineOfAny([caller.Id.Value, task.Agent, task.CreatedBy, .. lookup.Ancestors.Select(a => a.Holder)]) is not null)
         {
-            return Fail(ExchangeError.InvalidGrant, "The calling workload is quarantined by the SOC.", caller, subjectJti);
+            return Fail(ExchangeError.InvalidGrant, "A workload behind this exchange (the caller, the task's agent or orchestrator, or a delegator up the chain) is quarantined by the SOC.", caller, subjectJti);
         }
 
-        var (subject, task) = (lookup.Credential, lookup.Task);
         if (!OpenStates.Contains(task.State))
         {
             return Fail(ExchangeError.InvalidGrant, $"The task is {TaskStateMachine.ToWireName(task.State)}; it issues no new credentials.", caller, subjectJti);

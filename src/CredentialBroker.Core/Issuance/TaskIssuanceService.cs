@@ -58,9 +58,10 @@ public sealed partial class TaskIssuanceService
     {
         ArgumentNullException.ThrowIfNull(caller);
         ArgumentNullException.ThrowIfNull(draft);
-        if (_rules.QuarantineOf(draft.Agent) is { } quarantine)
+        // A quarantine covers the orchestrator asking as well as the agent the task would be for.
+        if (_rules.QuarantineOfAny([caller.Id.Value, draft.Agent]) is { } quarantine)
         {
-            LogQuarantined(_logger, draft.Agent, quarantine.Id);
+            LogQuarantined(_logger, caller.Id.Value, draft.Agent, quarantine.Id);
             return new TaskIssuance(TaskIssuanceOutcome.Quarantined, QuarantinedBy: quarantine.Id);
         }
 
@@ -134,8 +135,8 @@ public sealed partial class TaskIssuanceService
     private static partial void LogTaskReplayed(ILogger logger, string taskId, string jti, string orchestrator);
 
     [LoggerMessage(EventId = 1004, EventName = "TaskAgentQuarantined", Level = LogLevel.Warning,
-        Message = "Refused a task for {Agent}: quarantined by bulk revocation {Revocation}")]
-    private static partial void LogQuarantined(ILogger logger, string agent, string revocation);
+        Message = "Refused a task by {Orchestrator} for {Agent}: one of them is quarantined by bulk revocation {Revocation}")]
+    private static partial void LogQuarantined(ILogger logger, string orchestrator, string agent, string revocation);
 
     [LoggerMessage(EventId = 1003, EventName = "TaskPolicyDenied", Level = LogLevel.Information,
         Message = "Policy rule {Rule} (policy {PolicyVersion}) denied a task for {Orchestrator}")]

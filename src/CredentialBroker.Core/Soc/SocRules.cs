@@ -73,6 +73,21 @@ public sealed class SocRules
         return null;
     }
 
+    /// <summary>The first revocation that quarantines any of <paramref name="workloads"/>, or <see langword="null"/>.</summary>
+    public BulkRevocation? QuarantineOfAny(IEnumerable<string> workloads)
+    {
+        ArgumentNullException.ThrowIfNull(workloads);
+        foreach (var workload in workloads)
+        {
+            if (QuarantineOf(workload) is { } quarantine)
+            {
+                return quarantine;
+            }
+        }
+
+        return null;
+    }
+
     /// <summary>The revocation that quarantines <paramref name="workload"/>, or <see langword="null"/>.</summary>
     public BulkRevocation? QuarantineOf(string workload)
     {
