@@ -86,14 +86,22 @@ public sealed partial class RedisCredentialStore : ICredentialStore
         {
             // SET NX GET: claims the key, or returns what claimed it first, in one atomic command.
             var previous = await Db.StringSetAndGetAsync(_keys.Idempotency(candidate.Key), json, lifetime, keepTtl: false, when: When.NotExists);
-            if (previous.IsNull)
-            {
-                return candidate;
-            }
-
-            var stored = JsonSerializer.Deserialize((string)previous!, StoreJsonContext.Default.StoredIdempotency)!;
-            return new IdempotencyRecord(candidate.Key, stored.RequestHash, stored.TaskId, stored.Jti, DateTimeOffset.FromUnixTimeSeconds(stored.IssuedAt));
+            return previous.IsNull ? candidate : ReadIdempotency(candidate.Key, previous);
         }, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public ValueTask<IdempotencyRecord?> FindIdempotencyKeyAsync(string key, CancellationToken cancellationToken) =>
+        _resilience.ExecuteAsync(async ct =>
+        {
+            var stored = await Db.StringGetAsync(_keys.Idempotency(key));
+            return stored.IsNull ? null : ReadIdempotency(key, stored);
+        }, cancellationToken);
+
+    private static IdempotencyRecord ReadIdempotency(string key, RedisValue json)
+    {
+        var stored = JsonSerializer.Deserialize((string)json!, StoreJsonContext.Default.StoredIdempotency)!;
+        return new IdempotencyRecord(key, stored.RequestHash, stored.TaskId, stored.Jti, DateTimeOffset.FromUnixTimeSeconds(stored.IssuedAt));
     }
 
     /// <inheritdoc />

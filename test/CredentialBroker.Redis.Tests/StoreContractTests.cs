@@ -251,12 +251,16 @@ public sealed class StoreContractTests(StoreKind kind) : IAsyncDisposable
         var first = new IdempotencyRecord(Guid.NewGuid().ToString("N"), "hash-a", "tsk_a", "jti-a", Start);
         var second = first with { RequestHash = "hash-b", TaskId = "tsk_b", Jti = "jti-b", IssuedAt = Start.AddSeconds(1) };
 
+        var before = await _store.FindIdempotencyKeyAsync(first.Key, CancellationToken.None);
         var claimed = await _store.ClaimIdempotencyKeyAsync(first, TimeSpan.FromHours(1), CancellationToken.None);
+        var found = await _store.FindIdempotencyKeyAsync(first.Key, CancellationToken.None);
         var replay = await _store.ClaimIdempotencyKeyAsync(second, TimeSpan.FromHours(1), CancellationToken.None);
         var other = await _store.ClaimIdempotencyKeyAsync(second with { Key = Guid.NewGuid().ToString("N") }, TimeSpan.FromHours(1), CancellationToken.None);
 
         Assert.Multiple(() =>
         {
+            Assert.That(before, Is.Null);
+            Assert.That(found, Is.EqualTo(first));
             Assert.That(claimed, Is.EqualTo(first));
             Assert.That(replay, Is.EqualTo(first));
             Assert.That(other.TaskId, Is.EqualTo("tsk_b"));

@@ -12,6 +12,12 @@ public enum TaskIssuanceOutcome
     /// <summary>The <c>Idempotency-Key</c> was seen with a different request: nothing was issued.</summary>
     IdempotencyKeyReused,
 
+    /// <summary>
+    /// The <c>Idempotency-Key</c> was seen with the same request, but the task it created has ended or its token is no
+    /// longer active: nothing is returned but the task's id (a retry never gets a dead token).
+    /// </summary>
+    IdempotentTaskEnded,
+
     /// <summary>Policy denied a grant (or its TTL): nothing was issued.</summary>
     PolicyDenied,
 

@@ -67,35 +67,22 @@ public sealed partial class TaskIssuanceService
 
         // NumericDate has whole seconds; records keep exactly what the token says.
         var now = _time.GetUtcNowSeconds();
-        var taskId = Identifiers.NewTaskId();
-        var jti = Identifiers.NewJti();
-        var issuedAt = now;
-        if (idempotencyKey is not null)
+        var scopedKey = idempotencyKey is null ? null : IdempotencyKeys.Scope(caller.Id.Value, idempotencyKey);
+        var requestHash = idempotencyKey is null ? null : IdempotencyKeys.HashRequest(draft);
+        if (scopedKey is not null && await _store.FindIdempotencyKeyAsync(scopedKey, cancellationToken) is { } earlier)
         {
-            var candidate = new IdempotencyRecord(IdempotencyKeys.Scope(caller.Id.Value, idempotencyKey), IdempotencyKeys.HashRequest(draft), taskId, jti, now);
-            var stored = await _store.ClaimIdempotencyKeyAsync(candidate, _options.IdempotencyKeyLifetime, cancellationToken);
-            if (!string.Equals(stored.RequestHash, candidate.RequestHash, StringComparison.Ordinal))
+            // A retry of a request that already succeeded gets the recorded task, not a new decision.
+            if (await ReplayAsync(caller, earlier, requestHash!, cancellationToken) is { } replay)
             {
-                LogIdempotencyKeyReused(_logger, caller.Id.Value);
-                return new TaskIssuance(TaskIssuanceOutcome.IdempotencyKeyReused);
+                return replay;
             }
-
-            if (!ReferenceEquals(stored, candidate) && await _store.GetTaskAsync(stored.TaskId, cancellationToken) is { } earlier
-                && earlier.Credentials.FirstOrDefault(c => c.Jti == stored.Jti) is { } earlierToken)
-            {
-                // A retry of a request that already succeeded: the recorded task, not a new decision.
-                LogTaskReplayed(_logger, stored.TaskId, stored.Jti, caller.Id.Value);
-                return new TaskIssuance(TaskIssuanceOutcome.Replayed, earlier.Task, earlierToken, _tokens.SignTaskToken(earlier.Task, earlierToken));
-            }
-
-            (taskId, jti, issuedAt) = (stored.TaskId, stored.Jti, stored.IssuedAt);
         }
 
         var policy = _policy.Current;
         var grants = draft.Authorization.Select(g => g with { DataClass = policy.RegisteredDataClass(g.Destination) ?? g.DataClass }).ToList();
-        var expiresAt = issuedAt + draft.Ttl;
-        var task = new TaskRecord(taskId, draft.Agent, draft.Workflow, grants, draft.Approval, draft.Origin,
-            draft.MaxDelegationDepth, draft.MayAct, caller.Id.Value, issuedAt, expiresAt, TaskState.Created, issuedAt, null);
+        var task = new TaskRecord(Identifiers.NewTaskId(), draft.Agent, draft.Workflow, grants, draft.Approval, draft.Origin,
+            draft.MaxDelegationDepth, draft.MayAct, caller.Id.Value, now, now + draft.Ttl, TaskState.Created, now, null);
+        var jti = Identifiers.NewJti();
 
         var risk = await _risk.GetAsync([draft.Agent, caller.Id.Value], draft.Workflow.Id, cancellationToken);
         var decision = PolicyDecision.Combine([.. grants.Select(g => policy.Evaluate(new PolicyInput(
@@ -107,23 +94,68 @@ public sealed partial class TaskIssuanceService
 
         if (!decision.Allowed)
         {
+            // Nothing is claimed: a retry under the same key is decided afresh.
             LogPolicyDenied(_logger, caller.Id.Value, decision.RuleId, decision.PolicyVersion);
             return new TaskIssuance(TaskIssuanceOutcome.PolicyDenied, Decision: decision);
         }
 
-        var credential = new CredentialRecord(jti, taskId, CredentialKind.Task, null, draft.Agent, issuedAt, expiresAt,
+        if (scopedKey is not null)
+        {
+            // The key is claimed only for a request that will be recorded. A claim already there belongs to a concurrent
+            // attempt or to one that died before recording its task: reuse its ids (the key names one task) with this
+            // attempt's times, so the token is never born expired.
+            var candidate = new IdempotencyRecord(scopedKey, requestHash!, task.TaskId, jti, now);
+            var stored = await _store.ClaimIdempotencyKeyAsync(candidate, _options.IdempotencyKeyLifetime, cancellationToken);
+            if (!ReferenceEquals(stored, candidate))
+            {
+                if (await ReplayAsync(caller, stored, requestHash!, cancellationToken) is { } replay)
+                {
+                    return replay;
+                }
+
+                (task, jti) = (task with { TaskId = stored.TaskId }, stored.Jti);
+            }
+        }
+
+        var credential = new CredentialRecord(jti, task.TaskId, CredentialKind.Task, null, draft.Agent, now, task.ExpiresAt,
             Policy: new PolicyReference(decision.RuleId, decision.PolicyVersion));
         var creation = await _store.CreateTaskAsync(task, credential, cancellationToken);
 
         var token = _tokens.SignTaskToken(creation.Task, creation.TaskToken);
         if (creation.Created)
         {
-            LogTaskIssued(_logger, taskId, jti, draft.Agent, caller.Id.Value, (long)draft.Ttl.TotalSeconds);
+            LogTaskIssued(_logger, task.TaskId, jti, draft.Agent, caller.Id.Value, (long)draft.Ttl.TotalSeconds);
             return new TaskIssuance(TaskIssuanceOutcome.Issued, creation.Task, creation.TaskToken, token);
         }
 
-        LogTaskReplayed(_logger, taskId, jti, caller.Id.Value);
+        LogTaskReplayed(_logger, creation.Task.TaskId, creation.TaskToken.Jti, caller.Id.Value);
         return new TaskIssuance(TaskIssuanceOutcome.Replayed, creation.Task, creation.TaskToken, token);
+    }
+
+    /// <summary>
+    /// What a request under an already claimed key gets: a refusal when the key was used for a different request, the
+    /// recorded task when the claim's task exists, otherwise <see langword="null"/> (the claim's writer never recorded it).
+    /// </summary>
+    private async ValueTask<TaskIssuance?> ReplayAsync(CallerIdentity caller, IdempotencyRecord claim, string requestHash, CancellationToken cancellationToken)
+    {
+        if (!string.Equals(claim.RequestHash, requestHash, StringComparison.Ordinal))
+        {
+            LogIdempotencyKeyReused(_logger, caller.Id.Value);
+            return new TaskIssuance(TaskIssuanceOutcome.IdempotencyKeyReused);
+        }
+
+        if (await _store.GetTaskAsync(claim.TaskId, cancellationToken) is { } earlier && earlier.Credentials.FirstOrDefault(c => c.Jti == claim.Jti) is { } earlierToken)
+        {
+            if (earlierToken.StatusAt(_time.GetUtcNow()) != CredentialStatus.Active || TaskStateMachine.IsTerminal(earlier.Task.State))
+            {
+                return new TaskIssuance(TaskIssuanceOutcome.IdempotentTaskEnded, earlier.Task);
+            }
+
+            LogTaskReplayed(_logger, claim.TaskId, claim.Jti, caller.Id.Value);
+            return new TaskIssuance(TaskIssuanceOutcome.Replayed, earlier.Task, earlierToken, _tokens.SignTaskToken(earlier.Task, earlierToken));
+        }
+
+        return null;
     }
 
     [LoggerMessage(EventId = 1000, EventName = "TaskIssued", Level = LogLevel.Information,

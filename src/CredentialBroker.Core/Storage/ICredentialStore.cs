@@ -19,6 +19,9 @@ public interface ICredentialStore
     /// </summary>
     ValueTask<IdempotencyRecord> ClaimIdempotencyKeyAsync(IdempotencyRecord candidate, TimeSpan lifetime, CancellationToken cancellationToken);
 
+    /// <summary>The record stored under an idempotency key, or <see langword="null"/> when the key is free.</summary>
+    ValueTask<IdempotencyRecord?> FindIdempotencyKeyAsync(string key, CancellationToken cancellationToken);
+
     /// <summary>The task and all its credentials, or <see langword="null"/> when there is no such task.</summary>
     ValueTask<TaskView?> GetTaskAsync(string taskId, CancellationToken cancellationToken);
 

@@ -69,6 +69,10 @@ public sealed partial class InMemoryCredentialStore : ICredentialStore, IRevoker
     }
 
     /// <inheritdoc />
+    public ValueTask<IdempotencyRecord?> FindIdempotencyKeyAsync(string key, CancellationToken cancellationToken) =>
+        ValueTask.FromResult(_idempotency.TryGetValue(key, out var stored) && stored.ExpiresAt > _time.GetUtcNow() ? stored.Record : null);
+
+    /// <inheritdoc />
     public ValueTask<TaskView?> GetTaskAsync(string taskId, CancellationToken cancellationToken)
     {
         if (!_tasks.TryGetValue(taskId, out var entry))

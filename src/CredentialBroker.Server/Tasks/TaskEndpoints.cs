@@ -52,6 +52,13 @@ internal static class TaskEndpoints
             return ProblemResults.IdempotencyKeyReused();
         }
 
+        if (issued.Outcome == TaskIssuanceOutcome.IdempotentTaskEnded)
+        {
+            return ProblemResults.Conflict(
+                $"The task this Idempotency-Key created ({issued.Task!.TaskId}) has ended or its token is no longer valid; a retry never gets a dead token. Use a new key for a new task.",
+                new Dictionary<string, object?> { ["taskId"] = issued.Task.TaskId });
+        }
+
         if (issued.Outcome == TaskIssuanceOutcome.PolicyDenied)
         {
             var decision = issued.Decision!;

@@ -157,6 +157,65 @@ public sealed class TaskIssuanceServiceTests
     }
 
     [Test]
+    public async Task A_retry_after_a_denial_is_decided_afresh_and_gets_a_live_token()
+    {
+        _harness.Policy.Decide = _ => TestPolicy.Deny("not-yet");
+        var denied = await _harness.IssueAsync(idempotencyKey: "order-7");
+        _harness.Time.Advance(TimeSpan.FromMinutes(20));
+        _harness.Policy.Decide = _ => TestPolicy.Allow("approved-now");
+
+        var retry = await _harness.IssueAsync(idempotencyKey: "order-7");
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(denied.Outcome, Is.EqualTo(TaskIssuanceOutcome.PolicyDenied));
+            Assert.That(retry.Outcome, Is.EqualTo(TaskIssuanceOutcome.Issued));
+            Assert.That(retry.Credential!.IssuedAt, Is.EqualTo(_harness.Time.GetUtcNow()));
+            Assert.That((long)JwtParts.Payload(retry.Token!)["exp"]!, Is.EqualTo(_harness.Time.GetUtcNow().AddMinutes(10).ToUnixTimeSeconds()));
+        });
+    }
+
+    [Test]
+    public async Task A_retry_after_a_claim_whose_task_was_never_recorded_mints_fresh_times()
+    {
+        // A first attempt claimed the key and died before recording its task (a crash, or a store failure after the claim).
+        var stale = new IdempotencyRecord(IdempotencyKeys.Scope(CoreHarness.Orchestrator.Id.Value, "order-8"), IdempotencyKeys.HashRequest(CoreHarness.Draft()),
+            "tsk_crashed", "jti-crashed", _harness.Time.GetUtcNow());
+        await _harness.Store.ClaimIdempotencyKeyAsync(stale, TimeSpan.FromHours(24), CancellationToken.None);
+        _harness.Time.Advance(TimeSpan.FromMinutes(20));
+
+        var retry = await _harness.IssueAsync(idempotencyKey: "order-8");
+        var again = await _harness.IssueAsync(idempotencyKey: "order-8");
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(retry.Outcome, Is.EqualTo(TaskIssuanceOutcome.Issued));
+            Assert.That(retry.Task!.TaskId, Is.EqualTo("tsk_crashed"), "the key still names one task");
+            Assert.That(retry.Credential!.ExpiresAt, Is.GreaterThan(_harness.Time.GetUtcNow()));
+            Assert.That(again.Outcome, Is.EqualTo(TaskIssuanceOutcome.Replayed));
+            Assert.That(again.Credential!.Jti, Is.EqualTo(retry.Credential.Jti));
+        });
+    }
+
+    [Test]
+    public async Task A_retry_after_the_task_ended_is_refused_rather_than_given_a_dead_token()
+    {
+        var first = await _harness.IssueAsync(idempotencyKey: "order-6");
+        var live = await _harness.IssueAsync(idempotencyKey: "order-6");
+        _harness.Time.Advance(TimeSpan.FromMinutes(11));
+
+        var late = await _harness.IssueAsync(idempotencyKey: "order-6");
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(live.Outcome, Is.EqualTo(TaskIssuanceOutcome.Replayed), "while the token lives, a retry gets it");
+            Assert.That(late.Outcome, Is.EqualTo(TaskIssuanceOutcome.IdempotentTaskEnded));
+            Assert.That(late.Task!.TaskId, Is.EqualTo(first.Task!.TaskId));
+            Assert.That(late.Token, Is.Null);
+        });
+    }
+
+    [Test]
     public async Task IssueAsync_signs_nothing_when_the_store_cannot_record()
     {
         var harness = new CoreHarness(new UnavailableStore());
@@ -169,6 +228,8 @@ public sealed class TaskIssuanceServiceTests
         public ValueTask<TaskCreation> CreateTaskAsync(TaskRecord task, CredentialRecord taskToken, CancellationToken cancellationToken) => throw new StoreUnavailableException();
 
         public ValueTask<IdempotencyRecord> ClaimIdempotencyKeyAsync(IdempotencyRecord candidate, TimeSpan lifetime, CancellationToken cancellationToken) => throw new StoreUnavailableException();
+
+        public ValueTask<IdempotencyRecord?> FindIdempotencyKeyAsync(string key, CancellationToken cancellationToken) => throw new StoreUnavailableException();
 
         public ValueTask<TaskView?> GetTaskAsync(string taskId, CancellationToken cancellationToken) => throw new StoreUnavailableException();
 
