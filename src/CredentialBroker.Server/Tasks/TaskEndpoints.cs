@@ -54,7 +54,7 @@ internal static class TaskEndpoints
 
         if (issued.Outcome == TaskIssuanceOutcome.IdempotentTaskEnded)
         {
-            return ProblemResults.Conflict(
+            return ProblemResults.Create(StatusCodes.Status409Conflict, "idempotent-task-ended", "The idempotent task has ended",
                 $"The task this Idempotency-Key created ({issued.Task!.TaskId}) has ended or its token is no longer valid; a retry never gets a dead token. Use a new key for a new task.",
                 new Dictionary<string, object?> { ["taskId"] = issued.Task.TaskId });
         }
