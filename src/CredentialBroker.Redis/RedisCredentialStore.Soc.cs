@@ -88,7 +88,7 @@ public sealed partial class RedisCredentialStore : ISocStore
     public async ValueTask SaveRevocationAsync(BulkRevocation revocation, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(revocation);
-        var json = JsonSerializer.Serialize(revocation, StoreJsonContext.Default.BulkRevocation);
+        var json = JsonSerializer.Serialize(revocation with { QuarantineLiftedAt = null, QuarantineLiftedBy = null }, StoreJsonContext.Default.BulkRevocation);
         await _resilience.ExecuteAsync(async ct =>
         {
             var db = Db;
@@ -100,11 +100,30 @@ public sealed partial class RedisCredentialStore : ISocStore
     }
 
     /// <inheritdoc />
+    public async ValueTask<BulkRevocation?> LiftQuarantineAsync(string id, DateTimeOffset at, string by, CancellationToken cancellationToken)
+    {
+        var lift = JsonSerializer.Serialize(new StoredLift(at, by), StoreJsonContext.Default.StoredLift);
+        var exists = await _resilience.ExecuteAsync(async ct =>
+        {
+            var db = Db;
+            if (!await db.KeyExistsAsync(_keys.Revocation(id)))
+            {
+                return false;
+            }
+
+            // SET NX: the first lift stands; it lives as long as the revocation it belongs to.
+            await db.StringSetAsync(_keys.RevocationLift(id), lift, _options.RecordRetention, When.NotExists);
+            return true;
+        }, cancellationToken);
+        return exists ? await GetRevocationAsync(id, cancellationToken) : null;
+    }
+
+    /// <inheritdoc />
     public ValueTask<BulkRevocation?> GetRevocationAsync(string id, CancellationToken cancellationToken) =>
         _resilience.ExecuteAsync(async ct =>
         {
-            var json = await Db.StringGetAsync(_keys.Revocation(id));
-            return json.IsNull ? null : JsonSerializer.Deserialize((string)json!, StoreJsonContext.Default.BulkRevocation);
+            var values = await Db.StringGetAsync([_keys.Revocation(id), _keys.RevocationLift(id)]);
+            return ReadRevocation(values[0], values[1]);
         }, cancellationToken);
 
     /// <inheritdoc />
@@ -118,12 +137,13 @@ public sealed partial class RedisCredentialStore : ISocStore
                 return [];
             }
 
-            var values = await db.StringGetAsync([.. ids.Select(id => _keys.Revocation((string)id!))]);
+            // One MGET for every revocation and its lift (all in the {soc} slot).
+            var values = await db.StringGetAsync([.. ids.SelectMany(id => new[] { _keys.Revocation((string)id!), _keys.RevocationLift((string)id!) })]);
             var active = new List<BulkRevocation>();
             var done = new List<RedisValue>();
             for (var i = 0; i < ids.Length; i++)
             {
-                var revocation = values[i].IsNull ? null : JsonSerializer.Deserialize((string)values[i]!, StoreJsonContext.Default.BulkRevocation);
+                var revocation = ReadRevocation(values[2 * i], values[(2 * i) + 1]);
                 if (revocation is not null && (revocation.Status == BulkRevocationStatus.Running || revocation.Quarantining || revocation.RequestedAt > since))
                 {
                     active.Add(revocation);
@@ -141,6 +161,23 @@ public sealed partial class RedisCredentialStore : ISocStore
 
             return active;
         }, cancellationToken);
+
+    private static BulkRevocation? ReadRevocation(RedisValue json, RedisValue lift)
+    {
+        if (json.IsNull)
+        {
+            return null;
+        }
+
+        var revocation = JsonSerializer.Deserialize((string)json!, StoreJsonContext.Default.BulkRevocation)!;
+        if (lift.IsNull)
+        {
+            return revocation;
+        }
+
+        var lifted = JsonSerializer.Deserialize((string)lift!, StoreJsonContext.Default.StoredLift)!;
+        return revocation with { QuarantineLiftedAt = lifted.At, QuarantineLiftedBy = lifted.By };
+    }
 
     /// <inheritdoc />
     public async ValueTask AddMatchesAsync(string revocationId, IReadOnlyList<CredentialRef> matches, CancellationToken cancellationToken)

@@ -58,6 +58,8 @@ internal sealed class RedisKeys(string prefix, int expiryShards)
 
     public RedisKey RevocationMatches(string id) => $"{prefix}:{{soc}}:rev:{id}:m";
 
+    public RedisKey RevocationLift(string id) => $"{prefix}:{{soc}}:rev:{id}:lift";
+
     public RedisKey ActiveRevocations => $"{prefix}:{{soc}}:active";
 
     public RedisKey Incident(string id) => $"{prefix}:{{soc}}:inc:{id}";

@@ -29,6 +29,7 @@ internal sealed record StoredCredential(string Kind, string? Parent, string Hold
 [JsonSerializable(typeof(StoredIdempotency))]
 [JsonSerializable(typeof(StoredRisk))]
 [JsonSerializable(typeof(StoredDownstream))]
+[JsonSerializable(typeof(StoredLift))]
 [JsonSerializable(typeof(Core.Soc.BulkRevocation))]
 [JsonSerializable(typeof(Core.Soc.Incident))]
 internal sealed partial class StoreJsonContext : JsonSerializerContext;
@@ -39,3 +40,6 @@ internal sealed record StoredRisk(string Level, string? Reason, string SetBy, Da
 
 /// <summary>A credential's downstream outcome ('&lt;jti&gt;:d'). Times are unix ms.</summary>
 internal sealed record StoredDownstream(long? At, long? Verified, int Attempts, bool Irrevocable, string? Error, string? ResolvedBy);
+
+/// <summary>A lifted quarantine ('rev:&lt;id&gt;:lift'), kept apart from the revocation's progress so no progress write can undo it.</summary>
+internal sealed record StoredLift(DateTimeOffset At, string By);

@@ -111,10 +111,12 @@ public sealed class SocStoreContractTests(StoreKind kind) : IAsyncDisposable
         var quarantining = Revocation("rev_quarantine", Start.AddHours(-2), BulkRevocationStatus.Completed, quarantine: true);
         var done = Revocation("rev_done", Start.AddHours(-2), BulkRevocationStatus.Completed);
         var lifted = Revocation("rev_lifted", Start.AddHours(-2), BulkRevocationStatus.Completed, quarantine: true) with { QuarantineLiftedAt = Start.AddHours(-1), QuarantineLiftedBy = "spiffe://a.example/soc" };
-        foreach (var revocation in new[] { running, young, quarantining, done, lifted })
+        foreach (var revocation in new[] { running, young, quarantining, done, lifted with { QuarantineLiftedAt = null, QuarantineLiftedBy = null } })
         {
             await _soc.SaveRevocationAsync(revocation, CancellationToken.None);
         }
+
+        await _soc.LiftQuarantineAsync("rev_lifted", Start.AddHours(-1), "spiffe://a.example/soc", CancellationToken.None);
 
         var active = await _soc.ListActiveRevocationsAsync(Start.AddMinutes(-15), CancellationToken.None);
         var stored = await _soc.GetRevocationAsync("rev_lifted", CancellationToken.None);
@@ -124,6 +126,31 @@ public sealed class SocStoreContractTests(StoreKind kind) : IAsyncDisposable
             Assert.That(active.Select(r => r.Id), Is.EquivalentTo(new[] { "rev_running", "rev_young", "rev_quarantine" }));
             Assert.That(stored, Is.EqualTo(lifted).Using<BulkRevocation>(SameRevocation));
             Assert.That(await _soc.GetRevocationAsync("rev_unknown", CancellationToken.None), Is.Null);
+        });
+    }
+
+    [Test]
+    public async Task A_lift_survives_a_progress_write_that_never_saw_it()
+    {
+        var revocation = Revocation("rev_q", Start, BulkRevocationStatus.Running, quarantine: true);
+        await _soc.SaveRevocationAsync(revocation, CancellationToken.None);
+        var staleCopy = await _soc.GetRevocationAsync("rev_q", CancellationToken.None);
+
+        var lifted = await _soc.LiftQuarantineAsync("rev_q", Start.AddSeconds(5), "spiffe://a.example/soc", CancellationToken.None);
+        await _soc.SaveRevocationAsync(staleCopy! with { Revoked = 42 }, CancellationToken.None);
+        var liftedAgain = await _soc.LiftQuarantineAsync("rev_q", Start.AddSeconds(9), "spiffe://a.example/soc-2", CancellationToken.None);
+        var stored = await _soc.GetRevocationAsync("rev_q", CancellationToken.None);
+        var active = await _soc.ListActiveRevocationsAsync(Start.AddMinutes(-15), CancellationToken.None);
+
+        Assert.Multiple(async () =>
+        {
+            Assert.That(lifted!.QuarantineLiftedAt, Is.EqualTo(Start.AddSeconds(5)));
+            Assert.That(stored!.Revoked, Is.EqualTo(42), "the progress write landed");
+            Assert.That(stored.Quarantining, Is.False, "and did not undo the lift");
+            Assert.That(stored.QuarantineLiftedBy, Is.EqualTo("spiffe://a.example/soc"), "the first lift stands");
+            Assert.That(liftedAgain!.QuarantineLiftedAt, Is.EqualTo(Start.AddSeconds(5)));
+            Assert.That(active.Single(r => r.Id == "rev_q").Quarantining, Is.False, "the rules every replica loads see the lift");
+            Assert.That(await _soc.LiftQuarantineAsync("rev_unknown", Start, "spiffe://a.example/soc", CancellationToken.None), Is.Null);
         });
     }
 

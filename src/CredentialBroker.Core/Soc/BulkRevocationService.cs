@@ -108,21 +108,15 @@ public sealed partial class BulkRevocationService
             return revocation;
         }
 
-        // Concurrent progress writes replace the record; carry the lift over until it sticks.
-        for (var attempt = 0; ; attempt++)
+        // The lift is a field of its own in the store: no concurrent progress write can undo it.
+        var lifted = await _soc.LiftQuarantineAsync(id, _time.GetUtcNowMilliseconds(), caller.Id.Value, cancellationToken);
+        if (lifted is not null)
         {
-            var lifted = revocation with { QuarantineLiftedAt = _time.GetUtcNowMilliseconds(), QuarantineLiftedBy = caller.Id.Value };
-            await _soc.SaveRevocationAsync(lifted, cancellationToken);
             _rules.Apply(lifted);
-            var stored = await _soc.GetRevocationAsync(id, cancellationToken);
-            if (stored is null || !stored.Quarantining || attempt == 5)
-            {
-                LogQuarantineLifted(_logger, id, caller.Id.Value);
-                return stored ?? lifted;
-            }
-
-            revocation = stored;
+            LogQuarantineLifted(_logger, id, lifted.QuarantineLiftedBy!);
         }
+
+        return lifted;
     }
 
     /// <summary>Reloads the revocations in force from the store (rules and quarantines of every replica).</summary>
@@ -292,13 +286,11 @@ public sealed partial class BulkRevocationService
         }
     }
 
-    /// <summary>Stores progress, keeping a lift of the quarantine the SOC may have stored meanwhile.</summary>
+    /// <summary>Stores progress (a lift of the quarantine is kept by the store: progress writes never touch it).</summary>
     private async ValueTask SaveProgressAsync(BulkRevocation progress, CancellationToken cancellationToken)
     {
-        var stored = await _soc.GetRevocationAsync(progress.Id, cancellationToken);
-        var saved = stored?.QuarantineLiftedAt is { } lifted ? progress with { QuarantineLiftedAt = lifted, QuarantineLiftedBy = stored.QuarantineLiftedBy } : progress;
-        await _soc.SaveRevocationAsync(saved, cancellationToken);
-        ProgressStored?.Invoke(this, saved);
+        await _soc.SaveRevocationAsync(progress, cancellationToken);
+        ProgressStored?.Invoke(this, progress);
     }
 
     private async ValueTask ForEachMatchAsync(

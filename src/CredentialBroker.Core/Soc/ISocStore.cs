@@ -15,8 +15,17 @@ public interface ISocStore
     /// </summary>
     IAsyncEnumerable<string> FindTaskIdsAsync(RevocationSelector selector, CancellationToken cancellationToken);
 
-    /// <summary>Records a bulk revocation, or replaces its stored state.</summary>
+    /// <summary>
+    /// Records a bulk revocation, or replaces its stored progress. The quarantine lift is not part of it (see
+    /// <see cref="LiftQuarantineAsync"/>): a progress write never undoes a lift, whatever copy it was made from.
+    /// </summary>
     ValueTask SaveRevocationAsync(BulkRevocation revocation, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Records that the revocation's quarantine was lifted, as a field of its own: the first lift stands. Returns the
+    /// revocation as stored afterwards, or <see langword="null"/> when there is no such revocation.
+    /// </summary>
+    ValueTask<BulkRevocation?> LiftQuarantineAsync(string id, DateTimeOffset at, string by, CancellationToken cancellationToken);
 
     /// <summary>A bulk revocation, or <see langword="null"/>.</summary>
     ValueTask<BulkRevocation?> GetRevocationAsync(string id, CancellationToken cancellationToken);

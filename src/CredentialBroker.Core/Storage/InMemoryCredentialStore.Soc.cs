@@ -8,6 +8,7 @@ namespace CredentialBroker.Core.Storage;
 public sealed partial class InMemoryCredentialStore : ISocStore
 {
     private readonly ConcurrentDictionary<string, BulkRevocation> _revocations = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, (DateTimeOffset At, string By)> _lifts = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, HashSet<CredentialRef>> _matches = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Incident> _incidents = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, (string Owner, DateTimeOffset Until)> _leases = new(StringComparer.Ordinal);
@@ -40,18 +41,33 @@ public sealed partial class InMemoryCredentialStore : ISocStore
     public ValueTask SaveRevocationAsync(BulkRevocation revocation, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(revocation);
-        _revocations[revocation.Id] = revocation;
+        _revocations[revocation.Id] = revocation with { QuarantineLiftedAt = null, QuarantineLiftedBy = null };
         return ValueTask.CompletedTask;
     }
 
     /// <inheritdoc />
+    public ValueTask<BulkRevocation?> LiftQuarantineAsync(string id, DateTimeOffset at, string by, CancellationToken cancellationToken)
+    {
+        if (!_revocations.ContainsKey(id))
+        {
+            return ValueTask.FromResult<BulkRevocation?>(null);
+        }
+
+        _lifts.TryAdd(id, (at, by));
+        return GetRevocationAsync(id, cancellationToken);
+    }
+
+    /// <inheritdoc />
     public ValueTask<BulkRevocation?> GetRevocationAsync(string id, CancellationToken cancellationToken) =>
-        ValueTask.FromResult(_revocations.GetValueOrDefault(id));
+        ValueTask.FromResult(_revocations.TryGetValue(id, out var revocation) ? WithLift(revocation) : null);
 
     /// <inheritdoc />
     public ValueTask<IReadOnlyList<BulkRevocation>> ListActiveRevocationsAsync(DateTimeOffset since, CancellationToken cancellationToken) =>
         ValueTask.FromResult<IReadOnlyList<BulkRevocation>>(
-            [.. _revocations.Values.Where(r => r.Status == BulkRevocationStatus.Running || r.Quarantining || r.RequestedAt > since).OrderBy(r => r.RequestedAt)]);
+            [.. _revocations.Values.Select(WithLift).Where(r => r.Status == BulkRevocationStatus.Running || r.Quarantining || r.RequestedAt > since).OrderBy(r => r.RequestedAt)]);
+
+    private BulkRevocation WithLift(BulkRevocation revocation) =>
+        _lifts.TryGetValue(revocation.Id, out var lift) ? revocation with { QuarantineLiftedAt = lift.At, QuarantineLiftedBy = lift.By } : revocation;
 
     /// <inheritdoc />
     public ValueTask AddMatchesAsync(string revocationId, IReadOnlyList<CredentialRef> matches, CancellationToken cancellationToken)
