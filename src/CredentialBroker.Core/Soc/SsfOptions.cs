@@ -24,4 +24,11 @@ public sealed class SsfTransmitterOptions
 
     /// <summary>The algorithms its events may use; empty means ES256 and RS256.</summary>
     public IList<string> Algorithms { get; } = [];
+
+    /// <summary>
+    /// The workloads its events may revoke: SPIFFE IDs, or prefixes ending in <c>/</c> (<c>spiffe://corp.example/</c> is
+    /// the whole trust domain). Required: a transmitter is trusted for its own domain, not for every workload. An event
+    /// about a workload outside this scope is refused (<c>access_denied</c>) and revokes nothing.
+    /// </summary>
+    public IList<string> Subjects { get; } = [];
 }

@@ -131,6 +131,14 @@ public sealed partial class SsfReceiver
         }
 
         var jwt = result.Token;
+
+        // RFC 8417 §2.2 (and SSF 1.0): a SET names its subject in sub_id, never 'sub', and it does not expire; a token
+        // with either claim is not a SET (it may be an ordinary JWT replayed here) and must not be acted on.
+        if (jwt.TryGetClaim("sub", out _) || jwt.TryGetClaim("exp", out _))
+        {
+            return new(SsfOutcome.Refused("invalid_request", "A Security Event Token carries neither 'sub' nor 'exp' (RFC 8417 §2.2); the subject goes in 'sub_id'."));
+        }
+
         if (!jwt.TryGetPayloadValue<long>("iat", out var iat) || string.IsNullOrEmpty(jwt.Id))
         {
             return new(SsfOutcome.Refused("invalid_request", "A Security Event Token needs iat and jti."));
@@ -163,6 +171,11 @@ public sealed partial class SsfReceiver
             if (Workload(subject) is not { } workload)
             {
                 return new(SsfOutcome.Refused("invalid_request", "The event's subject (sub_id) must name a workload by SPIFFE ID (format 'uri', or 'iss_sub' whose sub is a SPIFFE ID)."));
+            }
+
+            if (!transmitter.Options.Subjects.Any(pattern => SpiffeIdPattern.Matches(pattern, workload)))
+            {
+                return new(SsfOutcome.Refused("access_denied", "This transmitter may not revoke that workload: it is outside the transmitter's configured Subjects."));
             }
 
             subjects.Add((member.Name, workload));

@@ -23,11 +23,12 @@ public sealed class SsfReceiverTests
         File.WriteAllText(jwks, JsonSerializer.Serialize(new { keys = new[] { TransmitterKey.PublicJwk } }));
         app.Settings["CredentialBroker:Ssf:Transmitters:idp:Issuer"] = TransmitterIssuer;
         app.Settings["CredentialBroker:Ssf:Transmitters:idp:JwksPath"] = jwks;
+        app.Settings["CredentialBroker:Ssf:Transmitters:idp:Subjects:0"] = "spiffe://test.example/agents/";
         return app;
     }
 
     private static string Set(BrokerApp app, string events, SigningKey? key = null, string type = "secevent+jwt", string issuer = TransmitterIssuer,
-        string? audience = null, string? jti = null, DateTimeOffset? issuedAt = null, string? subject = null)
+        string? audience = null, string? jti = null, DateTimeOffset? issuedAt = null, string? subject = null, Action<JsonObject>? extra = null)
     {
         var payload = new JsonObject
         {
@@ -38,6 +39,7 @@ public sealed class SsfReceiverTests
             ["sub_id"] = new JsonObject { ["format"] = "uri", ["uri"] = subject ?? app.AgentId },
             ["events"] = JsonNode.Parse(events),
         };
+        extra?.Invoke(payload);
         return new JsonWebTokenHandler().CreateToken(payload.ToJsonString(), (key ?? TransmitterKey).Credentials, new Dictionary<string, object> { ["typ"] = type });
     }
 
@@ -106,10 +108,13 @@ public sealed class SsfReceiverTests
         app => Set(app, SessionRevoked, issuedAt: app.Time.GetUtcNow().AddHours(-1)),             // stale
         app => Set(app, "{}"),                                                                      // no events
         app => Set(app, SessionRevoked, subject: "mailto:bob@example.com"),                       // not a workload
+        app => Set(app, SessionRevoked, extra: p => p["sub"] = app.AgentId),                      // 'sub' (RFC 8417 §2.2)
+        app => Set(app, SessionRevoked, extra: p => p["exp"] = app.Time.GetUtcNow().AddMinutes(5).ToUnixTimeSeconds()), // 'exp'
+        app => Set(app, SessionRevoked, subject: app.Trust.Id(BrokerApp.Orchestrator)),           // outside the transmitter's Subjects
     ];
 
     [Test]
-    public async Task Malformed_unsigned_foreign_or_stale_events_are_refused_and_revoke_nothing([Range(0, 9)] int which)
+    public async Task Malformed_unsigned_foreign_or_stale_events_are_refused_and_revoke_nothing([Range(0, 12)] int which)
     {
         await using var app = App();
         using var orchestrator = app.As(BrokerApp.Orchestrator);
@@ -122,7 +127,7 @@ public sealed class SsfReceiverTests
         Assert.Multiple(async () =>
         {
             Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
-            Assert.That((string)body["err"]!, Is.AnyOf("invalid_request", "invalid_key", "invalid_issuer", "invalid_audience"));
+            Assert.That((string)body["err"]!, Is.AnyOf("invalid_request", "invalid_key", "invalid_issuer", "invalid_audience", "access_denied"));
             Assert.That((string)body["description"]!, Is.Not.Empty);
             Assert.That((bool)(await soc.IntrospectJsonAsync(token))["active"]!, Is.True);
         });
