@@ -31,6 +31,12 @@ public sealed class CredentialBrokerOptions
     /// <summary>The deepest delegation chain a task may allow. Default 5.</summary>
     public int MaxDelegationDepth { get; set; } = 5;
 
+    /// <summary>
+    /// How many credentials one task may hold (its task token, delegated tokens, access tokens, secrets). The exchange
+    /// that would exceed it is refused, so one task token cannot grow its record without bound. Default 1000; 1 to 100,000.
+    /// </summary>
+    public int MaxCredentialsPerTask { get; set; } = 1000;
+
     /// <summary>The longest JWT accepted anywhere, in characters. Default 8192.</summary>
     public int MaxTokenLength { get; set; } = 8192;
 

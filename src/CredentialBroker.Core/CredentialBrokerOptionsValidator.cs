@@ -46,6 +46,11 @@ internal sealed class CredentialBrokerOptionsValidator : IValidateOptions<Creden
             failures.Add($"{s}:MaxAccessTokenTtl must be positive.");
         }
 
+        if (options.MaxCredentialsPerTask is < 1 or > 100_000)
+        {
+            failures.Add($"{s}:MaxCredentialsPerTask is {options.MaxCredentialsPerTask}; it must lie between 1 and 100000.");
+        }
+
         if (options.MaxDelegationDepth is < 0 or > 32)
         {
             failures.Add($"{s}:MaxDelegationDepth is {options.MaxDelegationDepth}; it must lie between 0 and 32.");

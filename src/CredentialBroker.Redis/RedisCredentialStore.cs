@@ -131,7 +131,7 @@ public sealed partial class RedisCredentialStore : ICredentialStore
         }, cancellationToken);
 
     /// <inheritdoc />
-    public ValueTask<CredentialAddition> AddCredentialAsync(CredentialRecord credential, IReadOnlyCollection<TaskState> openStates, DateTimeOffset now, CancellationToken cancellationToken)
+    public ValueTask<CredentialAddition> AddCredentialAsync(CredentialRecord credential, IReadOnlyCollection<TaskState> openStates, DateTimeOffset now, int maxPerTask, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(credential);
         ArgumentNullException.ThrowIfNull(openStates);
@@ -143,7 +143,7 @@ public sealed partial class RedisCredentialStore : ICredentialStore
             var added = db.ScriptEvaluateAsync(
                 RedisScripts.AddCredential,
                 [_keys.Task(credential.TaskId), _keys.Credentials(credential.TaskId)],
-                [credential.ParentJti ?? string.Empty, credential.Jti, json, now.ToUnixTimeMilliseconds(), string.Join(',', openStates.Select(TaskStateMachine.ToWireName))]);
+                [credential.ParentJti ?? string.Empty, credential.Jti, json, now.ToUnixTimeMilliseconds(), string.Join(',', openStates.Select(TaskStateMachine.ToWireName)), maxPerTask]);
             var soc = IndexAsync(db, credential, null);
             await Task.WhenAll(index, added, soc);
             return (string?)await added switch
@@ -151,6 +151,7 @@ public sealed partial class RedisCredentialStore : ICredentialStore
                 "added" => CredentialAddition.Added,
                 "task_not_found" => CredentialAddition.TaskNotFound,
                 "task_closed" => CredentialAddition.TaskClosed,
+                "task_full" => CredentialAddition.TaskFull,
                 _ => CredentialAddition.ParentInactive,
             };
         }, cancellationToken);

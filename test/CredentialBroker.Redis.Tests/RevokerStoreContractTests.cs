@@ -71,7 +71,7 @@ public sealed class RevokerStoreContractTests(StoreKind kind) : IAsyncDisposable
     {
         var taskId = await CreateAsync();
         await _store.AddCredentialAsync(new CredentialRecord("child", taskId, CredentialKind.AccessToken, "jti-1", "spiffe://a.example/agent", Start, Start.AddMinutes(5)),
-            [TaskState.Created], Start, CancellationToken.None);
+            [TaskState.Created], Start, 1000, CancellationToken.None);
         await DrainWorkAsync();
 
         await _store.RevokeSubtreeAsync(taskId, "jti-1", Start.AddSeconds(1), RevocationReasons.Holder, CancellationToken.None);

@@ -41,7 +41,7 @@ public sealed class SocStoreContractTests(StoreKind kind) : IAsyncDisposable
         var jti = Guid.NewGuid().ToString("N");
         var added = await _store.AddCredentialAsync(
             new CredentialRecord(jti, taskId, CredentialKind.AccessToken, parent, holder, Start, Start.AddMinutes(5), Audience: resource),
-            [TaskState.Created], Start, CancellationToken.None);
+            [TaskState.Created], Start, 1000, CancellationToken.None);
         Assert.That(added, Is.EqualTo(CredentialAddition.Added));
         return jti;
     }

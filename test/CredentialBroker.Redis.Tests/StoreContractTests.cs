@@ -274,7 +274,7 @@ public sealed class StoreContractTests(StoreKind kind) : IAsyncDisposable
     private static readonly TaskState[] Open = [TaskState.Created, TaskState.Running];
 
     private ValueTask<CredentialAddition> AddAsync(CredentialRecord credential, DateTimeOffset? now = null) =>
-        _store.AddCredentialAsync(credential, Open, now ?? Start.AddSeconds(1), CancellationToken.None);
+        _store.AddCredentialAsync(credential, Open, now ?? Start.AddSeconds(1), 1000, CancellationToken.None);
 
     [Test]
     public async Task A_derived_credential_is_recorded_under_its_parent_with_everything_it_carries()
@@ -327,6 +327,26 @@ public sealed class StoreContractTests(StoreKind kind) : IAsyncDisposable
             }));
             Assert.That((await _store.GetTaskAsync(revokedParent, CancellationToken.None))!.Credentials, Has.Count.EqualTo(1));
             Assert.That((await _store.GetTaskAsync(closedTask, CancellationToken.None))!.Credentials, Has.Count.EqualTo(1));
+        });
+    }
+
+    [Test]
+    public async Task A_task_holds_at_most_its_cap_of_credentials_and_a_retried_addition_is_not_counted_twice()
+    {
+        var full = await CreateAsync();
+        var other = await CreateAsync();
+        var first = await _store.AddCredentialAsync(Child(full, "a", "jti-1"), Open, Start.AddSeconds(1), 3, CancellationToken.None);
+        var retried = await _store.AddCredentialAsync(Child(full, "a", "jti-1"), Open, Start.AddSeconds(1), 3, CancellationToken.None);
+        var second = await _store.AddCredentialAsync(Child(full, "b", "jti-1"), Open, Start.AddSeconds(1), 3, CancellationToken.None);
+        var third = await _store.AddCredentialAsync(Child(full, "c", "jti-1"), Open, Start.AddSeconds(1), 3, CancellationToken.None);
+        var elsewhere = await _store.AddCredentialAsync(Child(other, "c", "jti-1"), Open, Start.AddSeconds(1), 3, CancellationToken.None);
+
+        Assert.Multiple(async () =>
+        {
+            Assert.That(new[] { first, retried, second }, Is.All.EqualTo(CredentialAddition.Added));
+            Assert.That(third, Is.EqualTo(CredentialAddition.TaskFull));
+            Assert.That(elsewhere, Is.EqualTo(CredentialAddition.Added), "the cap is per task");
+            Assert.That((await _store.GetTaskAsync(full, CancellationToken.None))!.Credentials.Select(c => c.Jti), Is.EqualTo(new[] { "jti-1", "a", "b" }));
         });
     }
 

@@ -246,12 +246,15 @@ public sealed partial class TokenExchangeService
             return Fail(ExchangeError.InvalidGrant, "The subject_token expires too soon to derive anything from it.", caller, credential.ParentJti);
         }
 
-        var added = await _store.AddCredentialAsync(credential, OpenStates, credential.IssuedAt, cancellationToken);
-        return added == CredentialAddition.Added
-            ? null
-            : Fail(ExchangeError.InvalidGrant, added == CredentialAddition.TaskClosed
-                ? "The task was closed while the exchange ran."
-                : "The subject_token was revoked while the exchange ran.", caller, credential.ParentJti);
+        var added = await _store.AddCredentialAsync(credential, OpenStates, credential.IssuedAt, _options.MaxCredentialsPerTask, cancellationToken);
+        return added switch
+        {
+            CredentialAddition.Added => null,
+            CredentialAddition.TaskClosed => Fail(ExchangeError.InvalidGrant, "The task was closed while the exchange ran.", caller, credential.ParentJti),
+            CredentialAddition.TaskFull => Fail(ExchangeError.InvalidGrant,
+                $"The task already holds {_options.MaxCredentialsPerTask} credentials, as many as a task may; finish it and start a new task.", caller, credential.ParentJti),
+            _ => Fail(ExchangeError.InvalidGrant, "The subject_token was revoked while the exchange ran.", caller, credential.ParentJti),
+        };
     }
 
     private ExchangeResult Fail(ExchangeError error, string description, CallerIdentity caller, string? subjectJti)

@@ -14,4 +14,7 @@ public enum CredentialAddition
 
     /// <summary>The parent credential is missing, revoked or expired; nothing was recorded.</summary>
     ParentInactive,
+
+    /// <summary>The task already holds as many credentials as a task may; nothing was recorded.</summary>
+    TaskFull,
 }

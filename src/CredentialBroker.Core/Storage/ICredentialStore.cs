@@ -30,12 +30,12 @@ public interface ICredentialStore
 
     /// <summary>
     /// Records a credential derived from <see cref="CredentialRecord.ParentJti"/>, in one atomic step that
-    /// also checks that the task is in one of <paramref name="openStates"/> and that the parent is neither
-    /// revoked nor expired at <paramref name="now"/>. Because subtree revocation is atomic too, a credential
-    /// minted while its ancestor is being revoked is either refused here or revoked with the subtree.
-    /// Also enters the credential in the expiry index.
+    /// also checks that the task is in one of <paramref name="openStates"/>, that the parent is neither
+    /// revoked nor expired at <paramref name="now"/>, and that the task holds fewer than <paramref name="maxPerTask"/>
+    /// credentials. Because subtree revocation is atomic too, a credential minted while its ancestor is being revoked
+    /// is either refused here or revoked with the subtree. Also enters the credential in the expiry index.
     /// </summary>
-    ValueTask<CredentialAddition> AddCredentialAsync(CredentialRecord credential, IReadOnlyCollection<Tasks.TaskState> openStates, DateTimeOffset now, CancellationToken cancellationToken);
+    ValueTask<CredentialAddition> AddCredentialAsync(CredentialRecord credential, IReadOnlyCollection<Tasks.TaskState> openStates, DateTimeOffset now, int maxPerTask, CancellationToken cancellationToken);
 
     /// <summary>Moves a task to a new state if its current state allows it, revoking the requested credential kinds in the same atomic step.</summary>
     ValueTask<StateChange> ChangeStateAsync(StateChangeRequest request, CancellationToken cancellationToken);

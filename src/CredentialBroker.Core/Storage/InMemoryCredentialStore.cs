@@ -102,7 +102,7 @@ public sealed partial class InMemoryCredentialStore : ICredentialStore, IRevoker
     }
 
     /// <inheritdoc />
-    public ValueTask<CredentialAddition> AddCredentialAsync(CredentialRecord credential, IReadOnlyCollection<TaskState> openStates, DateTimeOffset now, CancellationToken cancellationToken)
+    public ValueTask<CredentialAddition> AddCredentialAsync(CredentialRecord credential, IReadOnlyCollection<TaskState> openStates, DateTimeOffset now, int maxPerTask, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(credential);
         ArgumentNullException.ThrowIfNull(openStates);
@@ -131,6 +131,11 @@ public sealed partial class InMemoryCredentialStore : ICredentialStore, IRevoker
 
             if (entry.Find(credential.Jti) is null)
             {
+                if (entry.Credentials.Count >= maxPerTask)
+                {
+                    return ValueTask.FromResult(CredentialAddition.TaskFull);
+                }
+
                 entry.Credentials.Add(credential);
             }
 

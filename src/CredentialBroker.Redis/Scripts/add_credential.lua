@@ -1,7 +1,8 @@
--- Records a credential derived from a parent, if the task is open and the parent is neither revoked nor
--- expired. Atomic with revoke_subtree.lua (same slot), so a child can never slip past a cascade.
+-- Records a credential derived from a parent, if the task is open, holds fewer credentials than its cap, and the
+-- parent is neither revoked nor expired. Atomic with revoke_subtree.lua (same slot), so a child can never slip past a
+-- cascade. The task hash counts its credentials in 'n'.
 -- KEYS[1] task hash, KEYS[2] credentials hash
--- ARGV: parent jti, jti, credential JSON, now (unix ms), open states (comma separated)
+-- ARGV: parent jti, jti, credential JSON, now (unix ms), open states (comma separated), most credentials per task
 local state = redis.call('HGET', KEYS[1], 'state')
 if not state then
   return 'task_not_found'
@@ -20,5 +21,12 @@ end
 if cjson.decode(parent[1]).exp * 1000 <= tonumber(ARGV[4]) then
   return 'parent_inactive'
 end
-redis.call('HSETNX', KEYS[2], ARGV[2], ARGV[3])
+if redis.call('HEXISTS', KEYS[2], ARGV[2]) == 1 then
+  return 'added'
+end
+if tonumber(redis.call('HGET', KEYS[1], 'n') or '1') >= tonumber(ARGV[6]) then
+  return 'task_full'
+end
+redis.call('HSET', KEYS[2], ARGV[2], ARGV[3])
+redis.call('HINCRBY', KEYS[1], 'n', 1)
 return 'added'

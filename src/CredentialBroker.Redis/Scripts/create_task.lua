@@ -5,7 +5,7 @@ if redis.call('EXISTS', KEYS[1]) == 1 then
   return 0
 end
 redis.call('HSET', KEYS[1], 'spec', ARGV[1], 'state', ARGV[2], 'stateAt', ARGV[3], 'stateReason', '',
-  'createdBy', ARGV[4], 'createdAt', ARGV[5], 'expiresAt', ARGV[6])
+  'createdBy', ARGV[4], 'createdAt', ARGV[5], 'expiresAt', ARGV[6], 'n', 1)
 redis.call('HSET', KEYS[2], ARGV[7], ARGV[8])
 redis.call('PEXPIREAT', KEYS[1], ARGV[9])
 redis.call('PEXPIREAT', KEYS[2], ARGV[9])

@@ -237,7 +237,7 @@ public sealed class TaskIssuanceServiceTests
 
         public ValueTask<StateChange> ChangeStateAsync(StateChangeRequest request, CancellationToken cancellationToken) => throw new StoreUnavailableException();
 
-        public ValueTask<CredentialAddition> AddCredentialAsync(CredentialRecord credential, IReadOnlyCollection<TaskState> openStates, DateTimeOffset now, CancellationToken cancellationToken) => throw new StoreUnavailableException();
+        public ValueTask<CredentialAddition> AddCredentialAsync(CredentialRecord credential, IReadOnlyCollection<TaskState> openStates, DateTimeOffset now, int maxPerTask, CancellationToken cancellationToken) => throw new StoreUnavailableException();
 
         public ValueTask<int> RevokeSubtreeAsync(string taskId, string jti, DateTimeOffset at, string reason, CancellationToken cancellationToken) => throw new StoreUnavailableException();
 

@@ -197,6 +197,30 @@ public sealed class TokenEndpointTests : IDisposable
     }
 
     [Test]
+    public async Task A_task_at_its_credential_cap_refuses_the_next_exchange_and_another_task_is_unaffected()
+    {
+        _app.Settings["CredentialBroker:MaxCredentialsPerTask"] = "3";
+        using var agent = _app.As(BrokerApp.Agent);
+        var (_, token) = await NewTaskAsync();
+        var (_, other) = await NewTaskAsync();
+
+        var first = await agent.AccessTokenAsync(token);
+        var second = await agent.AccessTokenAsync(token);
+        var refused = await agent.AccessTokenAsync(token);
+        var elsewhere = await agent.AccessTokenAsync(other);
+
+        Assert.Multiple(async () =>
+        {
+            Assert.That(first.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+            Assert.That(second.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+            Assert.That(refused.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
+            Assert.That(await ErrorOf(refused), Is.EqualTo("invalid_grant"));
+            Assert.That((string)(await refused.JsonAsync())["error_description"]!, Does.Contain("already holds 3 credentials"));
+            Assert.That(elsewhere.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        });
+    }
+
+    [Test]
     public async Task A_revoked_subject_token_is_invalid_grant()
     {
         var (_, token) = await NewTaskAsync();

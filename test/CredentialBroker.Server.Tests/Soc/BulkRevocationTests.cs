@@ -44,7 +44,7 @@ public sealed class BulkRevocationTests
 
             async Task AddAsync(CredentialRecord credential)
             {
-                var added = await store.AddCredentialAsync(credential, [TaskState.Running], now, ct);
+                var added = await store.AddCredentialAsync(credential, [TaskState.Running], now, 1000, ct);
                 if (added != CredentialAddition.Added)
                 {
                     throw new InvalidOperationException($"Could not add {credential.Jti}: {added}");
