@@ -138,6 +138,21 @@ public sealed class VaultSecretProviderTests
     }
 
     [Test]
+    public async Task IssueAsync_ThrowsAPermanentDownstreamException_WhenTheAnswerIsNotJson()
+    {
+        var vault = Harness(VaultHarness.AppRole());
+        vault.Vault.Then("approle-login").Then("database-creds-garbage");
+
+        var e = await Assert.ThrowsAsync<DownstreamException>(async () => await vault.Provider.IssueAsync(vault.Provider.Plan("jti-1", Now.AddMinutes(5)), CancellationToken.None));
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(e!.Transient, Is.False);
+            Assert.That(e.Message, Does.Contain("not the JSON the API documents").And.Not.Contain("nginx"));
+        });
+    }
+
+    [Test]
     public async Task IssueAsync_NotesThatTheRevokerEndsTheLease_WhenItOutlivesTheSecret()
     {
         var vault = Harness(VaultHarness.AppRole(), new FakeTimeProvider(Now));
