@@ -1,4 +1,5 @@
 using CredentialBroker.Downstream.Providers;
+using CredentialBroker.Downstream.Vault;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
@@ -18,6 +19,16 @@ public static class DownstreamServiceCollectionExtensions
         services.AddOptions<DownstreamOptions>().ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<DownstreamOptions>, DownstreamOptionsValidator>());
         services.TryAddSingleton<SecretProviders>();
+
+        // vault: the kind, and the named HttpClient with its resilience pipeline (added once: a second pipeline would
+        // multiply the retries).
+        var vault = ServiceDescriptor.Singleton<ISecretProviderKind, VaultSecretProviderKind>();
+        if (!services.Any(d => d.ServiceType == vault.ServiceType && d.ImplementationType == vault.ImplementationType))
+        {
+            services.AddVaultHttpClient();
+        }
+
+        services.TryAddEnumerable(vault);
         return services;
     }
 }

@@ -20,4 +20,15 @@ public sealed class VaultProviderOptions
 
     /// <summary>How long one Vault call may take. Default 5 s.</summary>
     public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// How many times a call that failed transiently (429, 412, 5xx, a timeout, a refused connection) is tried again,
+    /// 0 to 10. Default 3.
+    /// </summary>
+    public int RetryAttempts { get; set; } = 3;
+
+    /// <summary>
+    /// The first retry's delay; each further retry doubles it, with jitter (capped at 30 s). Default 200 ms.
+    /// </summary>
+    public TimeSpan RetryDelay { get; set; } = TimeSpan.FromMilliseconds(200);
 }
