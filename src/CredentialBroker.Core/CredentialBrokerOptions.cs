@@ -33,7 +33,7 @@ public sealed class CredentialBrokerOptions
 
     /// <summary>
     /// How many credentials one task may hold (its task token, delegated tokens, access tokens, secrets). The exchange
-    /// that would exceed it is refused, so one task token cannot grow its record without bound. Default 1000; 1 to 100,000.
+    /// that would exceed it is refused, so one task token cannot grow its record without bound. Default 1000; 1 to 10,000.
     /// </summary>
     public int MaxCredentialsPerTask { get; set; } = 1000;
 

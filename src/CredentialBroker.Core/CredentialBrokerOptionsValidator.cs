@@ -46,9 +46,9 @@ internal sealed class CredentialBrokerOptionsValidator : IValidateOptions<Creden
             failures.Add($"{s}:MaxAccessTokenTtl must be positive.");
         }
 
-        if (options.MaxCredentialsPerTask is < 1 or > 100_000)
+        if (options.MaxCredentialsPerTask is < 1 or > 10_000)
         {
-            failures.Add($"{s}:MaxCredentialsPerTask is {options.MaxCredentialsPerTask}; it must lie between 1 and 100000.");
+            failures.Add($"{s}:MaxCredentialsPerTask is {options.MaxCredentialsPerTask}; it must lie between 1 and 10000 (revoking a task touches every credential it holds in one step).");
         }
 
         if (options.MaxDelegationDepth is < 0 or > 32)

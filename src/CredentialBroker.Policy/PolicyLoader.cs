@@ -235,6 +235,10 @@ public static class PolicyLoader
         {
             errors.Add(new PolicyError(file, where, "'id' is required"));
         }
+        else if (rule.Id.Length > 128 || rule.Id.Any(c => char.IsControl(c) || char.IsWhiteSpace(c) || c == ','))
+        {
+            errors.Add(new PolicyError(file, where, "the id must be at most 128 characters without spaces, commas or control characters (it is recorded with every credential it allows)"));
+        }
         else if (!ruleIds.Add(rule.Id))
         {
             errors.Add(new PolicyError(file, where, "the id is used by another rule"));

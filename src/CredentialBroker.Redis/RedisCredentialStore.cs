@@ -46,7 +46,7 @@ public sealed partial class RedisCredentialStore : ICredentialStore
         ArgumentNullException.ThrowIfNull(task);
         ArgumentNullException.ThrowIfNull(taskToken);
         var spec = JsonSerializer.Serialize(ToStored(task), StoreJsonContext.Default.StoredTaskSpec);
-        var credential = JsonSerializer.Serialize(ToStored(taskToken), StoreJsonContext.Default.StoredCredential);
+        var credential = CredentialCodec.Encode(taskToken);
         var retainUntil = (task.ExpiresAt + _options.RecordRetention).ToUnixTimeMilliseconds();
 
         return _resilience.ExecuteAsync(async ct =>
@@ -135,7 +135,7 @@ public sealed partial class RedisCredentialStore : ICredentialStore
     {
         ArgumentNullException.ThrowIfNull(credential);
         ArgumentNullException.ThrowIfNull(openStates);
-        var json = JsonSerializer.Serialize(ToStored(credential), StoreJsonContext.Default.StoredCredential);
+        var json = CredentialCodec.Encode(credential);
         return _resilience.ExecuteAsync(async ct =>
         {
             var db = Db;
@@ -173,7 +173,7 @@ public sealed partial class RedisCredentialStore : ICredentialStore
                  string.Join(',', request.AllowedSources.Select(TaskStateMachine.ToWireName)),
                  request.At.ToUnixTimeMilliseconds(),
                  request.Reason ?? string.Empty,
-                 string.Join(',', request.RevokeKinds.Select(CredentialKinds.ToWireName)),
+                 string.Join(',', request.RevokeKinds.Select(CredentialCodec.KindCode)),
                  request.RevocationReason,
                  entry]))!;
             var outcome = (string)result[0]! switch
@@ -261,8 +261,7 @@ public sealed partial class RedisCredentialStore : ICredentialStore
     /// <summary>A credential from its <see cref="MarkFields"/> values.</summary>
     private static CredentialRecord FromStored(string taskId, string jti, RedisValue[] values)
     {
-        var stored = JsonSerializer.Deserialize((string)values[0]!, StoreJsonContext.Default.StoredCredential)!;
-        var kind = CredentialKinds.TryParseWireName(stored.Kind, out var k) ? k : throw new InvalidDataException($"Credential {jti} has the unknown kind '{stored.Kind}'.");
+        var stored = CredentialCodec.Decode(taskId, jti, (string)values[0]!);
         DateTimeOffset? revokedAt = null;
         string? reason = null;
         if (!values[1].IsNullOrEmpty)
@@ -284,10 +283,7 @@ public sealed partial class RedisCredentialStore : ICredentialStore
                 d.Attempts, d.Irrevocable, d.Error, d.ResolvedBy);
         }
 
-        return new CredentialRecord(jti, taskId, kind, stored.Parent, stored.Holder,
-            DateTimeOffset.FromUnixTimeSeconds(stored.Iat), DateTimeOffset.FromUnixTimeSeconds(stored.Exp), revokedAt, reason,
-            stored.Aud, stored.Depth, stored.Rules is null ? null : new PolicyReference(stored.Rules, stored.Pv ?? string.Empty),
-            expiryProcessedAt, downstream);
+        return stored with { RevokedAt = revokedAt, RevocationReason = reason, ExpiryProcessedAt = expiryProcessedAt, Downstream = downstream };
     }
 
     private static TaskState ParseState(string? value) =>
@@ -303,9 +299,4 @@ public sealed partial class RedisCredentialStore : ICredentialStore
         task.Origin is { } o ? new StoredOrigin(o.PromptId, o.PromptSha256, o.RequestedBy) : null,
         task.MaxDelegationDepth,
         task.MayAct.Count == 0 ? null : task.MayAct);
-
-    private static StoredCredential ToStored(CredentialRecord credential) => new(
-        CredentialKinds.ToWireName(credential.Kind), credential.ParentJti, credential.Holder,
-        credential.IssuedAt.ToUnixTimeSeconds(), credential.ExpiresAt.ToUnixTimeSeconds(),
-        credential.Audience, credential.Depth, credential.Policy?.Rules, credential.Policy?.Version);
 }

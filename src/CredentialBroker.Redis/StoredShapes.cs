@@ -20,12 +20,8 @@ internal sealed record StoredApproval(string Id, string Approver, DateTimeOffset
 
 internal sealed record StoredOrigin(string? PromptId, string? PromptSha256, string? RequestedBy);
 
-/// <summary>The immutable part of a credential, stored in the task's credentials hash under its jti. Times are unix seconds.</summary>
-internal sealed record StoredCredential(string Kind, string? Parent, string Holder, long Iat, long Exp, string? Aud = null, int Depth = 0, string? Rules = null, string? Pv = null);
-
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(StoredTaskSpec))]
-[JsonSerializable(typeof(StoredCredential))]
 [JsonSerializable(typeof(StoredIdempotency))]
 [JsonSerializable(typeof(StoredRisk))]
 [JsonSerializable(typeof(StoredDownstream))]

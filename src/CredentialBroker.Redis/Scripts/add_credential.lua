@@ -2,7 +2,7 @@
 -- parent is neither revoked nor expired. Atomic with revoke_subtree.lua (same slot), so a child can never slip past a
 -- cascade. The task hash counts its credentials in 'n'.
 -- KEYS[1] task hash, KEYS[2] credentials hash
--- ARGV: parent jti, jti, credential JSON, now (unix ms), open states (comma separated), most credentials per task
+-- ARGV: parent jti, jti, credential record (CredentialCodec), now (unix ms), open states (comma separated), most credentials per task
 local state = redis.call('HGET', KEYS[1], 'state')
 if not state then
   return 'task_not_found'
@@ -18,7 +18,9 @@ local parent = redis.call('HMGET', KEYS[2], ARGV[1], ARGV[1] .. ':r')
 if not parent[1] or parent[2] then
   return 'parent_inactive'
 end
-if cjson.decode(parent[1]).exp * 1000 <= tonumber(ARGV[4]) then
+-- The parent's exp is the fifth field of its record (CredentialCodec: kind, parent, holder, iat, exp, ...).
+local exp = string.match(parent[1], '^[^\31]*\31[^\31]*\31[^\31]*\31[^\31]*\31([^\31]*)')
+if not exp or tonumber(exp) * 1000 <= tonumber(ARGV[4]) then
   return 'parent_inactive'
 end
 if redis.call('HEXISTS', KEYS[2], ARGV[2]) == 1 then

@@ -4,7 +4,8 @@
 -- The work entry announcing the revocation is written before this script runs; '@<entry id>' in the pending set
 -- tells the revoker this script has run, so the entry may be acknowledged.
 -- KEYS[1] task hash, KEYS[2] credentials hash, KEYS[3] pending set
--- ARGV: target, allowed sources (comma separated), at (unix ms), reason, kinds to revoke (comma separated), revocation reason,
+-- ARGV: target, allowed sources (comma separated), at (unix ms), reason, kind codes to revoke (comma separated; a record's
+--       first character, see CredentialCodec), revocation reason,
 --       work entry id ('' when nothing is to be revoked)
 local function recorded()
   if ARGV[7] ~= '' then
@@ -42,7 +43,7 @@ if ARGV[5] ~= '' then
   local mark = ARGV[3] .. '|' .. ARGV[6]
   for i = 1, #fields, 2 do
     local jti = fields[i]
-    if not string.find(jti, ':', 1, true) and not marked[jti] and kinds[cjson.decode(fields[i + 1]).kind] then
+    if not string.find(jti, ':', 1, true) and not marked[jti] and kinds[string.sub(fields[i + 1], 1, 1)] then
       redis.call('HSET', KEYS[2], jti .. ':r', mark)
       redis.call('SADD', KEYS[3], jti)
       revoked = revoked + 1

@@ -1,5 +1,6 @@
 -- Reads a credential with its task and its ancestors, in one step: the task hash, then for the credential and each
--- ancestor (walking 'parent' up to the task token) its jti, record and marks ('<jti>:r', ':x', ':d').
+-- ancestor (walking the parent, the record's second field, up to the task token) its jti, record and marks
+-- ('<jti>:r', ':x', ':d'). Records are CredentialCodec strings: fields separated by \31.
 -- KEYS[1] task hash, KEYS[2] credentials hash
 -- ARGV: jti, the most hops to walk (a bound against a corrupted chain)
 local task = redis.call('HGETALL', KEYS[1])
@@ -15,8 +16,8 @@ while jti and hops <= tonumber(ARGV[2]) do
     break
   end
   table.insert(chain, {jti, values[1], values[2], values[3], values[4]})
-  local parent = cjson.decode(values[1]).parent
-  if type(parent) == 'string' then jti = parent else jti = nil end
+  local parent = string.match(values[1], '^[^\31]*\31([^\31]*)')
+  if parent and parent ~= '' then jti = parent else jti = nil end
   hops = hops + 1
 end
 return {task, chain}

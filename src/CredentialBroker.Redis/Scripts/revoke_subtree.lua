@@ -19,8 +19,8 @@ for i = 1, #fields, 2 do
     marked[string.sub(jti, 1, -3)] = true
   elseif not string.find(jti, ':', 1, true) then
     if jti == ARGV[1] then found = true end
-    local parent = cjson.decode(fields[i + 1]).parent
-    if type(parent) == 'string' then
+    local parent = string.match(fields[i + 1], '^[^\31]*\31([^\31]*)')
+    if parent and parent ~= '' then
       children[parent] = children[parent] or {}
       table.insert(children[parent], jti)
     end

@@ -185,6 +185,11 @@ internal static class TaskRequestValidator
     /// </summary>
     private static string? DestinationProblem(string destination)
     {
+        if (destination.Any(char.IsControl))
+        {
+            return "must not contain control characters";
+        }
+
         if (!Uri.TryCreate(destination, UriKind.Absolute, out var uri))
         {
             return "must be an absolute URI, for example postgres://payments";
