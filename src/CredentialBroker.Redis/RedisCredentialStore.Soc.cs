@@ -264,7 +264,7 @@ public sealed partial class RedisCredentialStore : ISocStore
     /// <summary>Enters a task's first credential, or a derived credential, in the SOC indexes.</summary>
     private Task<RedisResult> IndexAsync(IDatabase db, CredentialRecord credential, TaskRecord? task)
     {
-        List<RedisKey> keys = [_keys.HoldersIndex, _keys.CredentialTask(credential.Jti), _keys.HolderIndex(credential.Holder)];
+        List<RedisKey> keys = [_keys.HoldersIndex, _keys.HoldersKeepUntil, _keys.CredentialTask(credential.Jti), _keys.HolderIndex(credential.Holder)];
         if (credential.Audience is { } resource)
         {
             keys.Add(_keys.ResourceIndex(resource));
@@ -283,7 +283,8 @@ public sealed partial class RedisCredentialStore : ISocStore
 
         var expiry = (task?.ExpiresAt ?? credential.ExpiresAt).ToUnixTimeMilliseconds();
         var keepUntil = expiry + (long)_options.RecordRetention.TotalMilliseconds;
-        var dropBelow = (_time.GetUtcNow() - _options.RecordRetention).ToUnixTimeMilliseconds();
-        return db.ScriptEvaluateAsync(RedisScripts.Index, [.. keys], [credential.TaskId, expiry, keepUntil, credential.Holder, dropBelow]);
+        var now = _time.GetUtcNow();
+        var dropBelow = (now - _options.RecordRetention).ToUnixTimeMilliseconds();
+        return db.ScriptEvaluateAsync(RedisScripts.Index, [.. keys], [credential.TaskId, expiry, keepUntil, credential.Holder, dropBelow, now.ToUnixTimeMilliseconds()]);
     }
 }

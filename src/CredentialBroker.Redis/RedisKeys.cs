@@ -41,6 +41,8 @@ internal sealed class RedisKeys(string prefix, int expiryShards)
 
     public RedisKey HoldersIndex => $"{prefix}:{{idx}}:holders";
 
+    public RedisKey HoldersKeepUntil => $"{prefix}:{{idx}}:holders:keep";
+
     public RedisKey HolderIndex(string holder) => $"{prefix}:{{idx}}:h:{holder}";
 
     public RedisKey WorkflowIndex(string workflowId) => $"{prefix}:{{idx}}:wf:{workflowId}";

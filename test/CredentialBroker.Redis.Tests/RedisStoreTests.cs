@@ -26,6 +26,30 @@ public sealed class RedisStoreTests : IAsyncDisposable
         new("jti-1", taskId, CredentialKind.Task, null, "spiffe://a.example/agent", Start, Start.AddMinutes(10));
 
     [Test]
+    public async Task A_holder_leaves_the_holders_index_once_every_record_it_held_is_gone()
+    {
+        var store = _factory.Create(StoreKind.Redis, _time);
+        var gone = "tsk_" + Guid.NewGuid().ToString("N");
+        await store.CreateTaskAsync(Task(gone), Token(gone), CancellationToken.None);
+        var db = _factory.Connection.GetDatabase();
+        var keys = new RedisKeys(_factory.KeyPrefix, 16);
+        var before = await db.SortedSetRangeByValueAsync(keys.HoldersIndex);
+
+        // Past the task's deadline and its record retention: its records (and its holder's index) have expired.
+        _time.Advance(TimeSpan.FromMinutes(11) + StoreFactory.BrokerOptions.Value.RecordRetention);
+        var later = "tsk_" + Guid.NewGuid().ToString("N");
+        await store.CreateTaskAsync(Task(later) with { Agent = "spiffe://a.example/other", CreatedAt = _time.GetUtcNow(), ExpiresAt = _time.GetUtcNow().AddMinutes(10) },
+            Token(later) with { Holder = "spiffe://a.example/other", IssuedAt = _time.GetUtcNow(), ExpiresAt = _time.GetUtcNow().AddMinutes(10) }, CancellationToken.None);
+        var after = await db.SortedSetRangeByValueAsync(keys.HoldersIndex);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(before.Select(h => (string)h!), Is.EqualTo(new[] { "spiffe://a.example/agent" }));
+            Assert.That(after.Select(h => (string)h!), Is.EqualTo(new[] { "spiffe://a.example/other" }));
+        });
+    }
+
+    [Test]
     public async Task A_tasks_keys_share_one_cluster_slot_the_expiry_index_names_the_token_and_the_soc_indexes_share_theirs()
     {
         var store = _factory.Create(StoreKind.Redis, _time);
@@ -40,7 +64,7 @@ public sealed class RedisStoreTests : IAsyncDisposable
         var indexes = all.Except(written).ToList();
         var keepUntil = (Start.AddMinutes(10) + StoreFactory.BrokerOptions.Value.RecordRetention).ToUnixTimeMilliseconds();
         var indexExpiries = new List<long>();
-        foreach (var index in indexes.Where(k => k != keys.HoldersIndex))
+        foreach (var index in indexes.Where(k => k != keys.HoldersIndex && k != keys.HoldersKeepUntil))
         {
             indexExpiries.Add((long)await redis.GetDatabase().ExecuteAsync("PEXPIRETIME", index));
         }
@@ -51,7 +75,7 @@ public sealed class RedisStoreTests : IAsyncDisposable
         Assert.Multiple(() =>
         {
             Assert.That(written, Has.Count.EqualTo(3), string.Join(", ", written));
-            Assert.That(indexes, Is.EquivalentTo(new RedisKey[] { keys.HoldersIndex, keys.HolderIndex("spiffe://a.example/agent"), keys.TasksIndex, keys.WorkflowIndex("wf"), keys.CredentialTask("jti-1") }));
+            Assert.That(indexes, Is.EquivalentTo(new RedisKey[] { keys.HoldersIndex, keys.HoldersKeepUntil, keys.HolderIndex("spiffe://a.example/agent"), keys.TasksIndex, keys.WorkflowIndex("wf"), keys.CredentialTask("jti-1") }));
             Assert.That(indexes.Select(k => redis.HashSlot(k)).Distinct().Count(), Is.EqualTo(1), "one slot: one script call writes them");
             Assert.That(indexExpiries, Is.All.EqualTo(keepUntil), "kept as long as the records they point to");
             Assert.That(redis.HashSlot(keys.Task(taskId)), Is.EqualTo(redis.HashSlot(keys.Credentials(taskId))));

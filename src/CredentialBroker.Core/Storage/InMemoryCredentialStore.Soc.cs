@@ -9,6 +9,7 @@ public sealed partial class InMemoryCredentialStore : ISocStore
 {
     private readonly ConcurrentDictionary<string, BulkRevocation> _revocations = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, (DateTimeOffset At, string By)> _lifts = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, DateTimeOffset> _revocationSavedAt = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, HashSet<CredentialRef>> _matches = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Incident> _incidents = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, (string Owner, DateTimeOffset Until)> _leases = new(StringComparer.Ordinal);
@@ -42,6 +43,7 @@ public sealed partial class InMemoryCredentialStore : ISocStore
     {
         ArgumentNullException.ThrowIfNull(revocation);
         _revocations[revocation.Id] = revocation with { QuarantineLiftedAt = null, QuarantineLiftedBy = null };
+        _revocationSavedAt[revocation.Id] = _time.GetUtcNow();
         return ValueTask.CompletedTask;
     }
 
@@ -65,6 +67,37 @@ public sealed partial class InMemoryCredentialStore : ISocStore
     public ValueTask<IReadOnlyList<BulkRevocation>> ListActiveRevocationsAsync(DateTimeOffset since, CancellationToken cancellationToken) =>
         ValueTask.FromResult<IReadOnlyList<BulkRevocation>>(
             [.. _revocations.Values.Select(WithLift).Where(r => r.Status == BulkRevocationStatus.Running || r.Quarantining || r.RequestedAt > since).OrderBy(r => r.RequestedAt)]);
+
+    /// <summary>Forgets revocations a retention after their last save (as Redis expires them), and expired replay memory and leases.</summary>
+    private void PruneSoc(DateTimeOffset now)
+    {
+        foreach (var (id, savedAt) in _revocationSavedAt)
+        {
+            if (savedAt + _recordRetention <= now)
+            {
+                _revocationSavedAt.TryRemove(id, out _);
+                _revocations.TryRemove(id, out _);
+                _lifts.TryRemove(id, out _);
+                _matches.TryRemove(id, out _);
+            }
+        }
+
+        foreach (var (key, until) in _remembered)
+        {
+            if (until <= now)
+            {
+                _remembered.TryRemove(key, out _);
+            }
+        }
+
+        foreach (var (name, lease) in _leases)
+        {
+            if (lease.Until <= now)
+            {
+                _leases.TryRemove(name, out _);
+            }
+        }
+    }
 
     private BulkRevocation WithLift(BulkRevocation revocation) =>
         _lifts.TryGetValue(revocation.Id, out var lift) ? revocation with { QuarantineLiftedAt = lift.At, QuarantineLiftedBy = lift.By } : revocation;

@@ -8,7 +8,9 @@ namespace CredentialBroker.Core.Storage;
 /// <summary>
 /// The embedded store for development mode and single-node trials: everything in process memory, gone on
 /// restart (like <c>vault server -dev</c>). It keeps the same contract as the Redis store — the tasks, the
-/// expiry index and the revoker's work queue — and passes the same contract suite.
+/// expiry index and the revoker's work queue — and passes the same contract suite. Like Redis it forgets a task
+/// <see cref="CredentialBrokerOptions.RecordRetention"/> after its deadline (and idempotency keys, replay memory and
+/// revocations after theirs), so a long-running dev broker does not grow without bound.
 /// </summary>
 public sealed partial class InMemoryCredentialStore : ICredentialStore, IRevokerStore
 {
@@ -19,11 +21,17 @@ public sealed partial class InMemoryCredentialStore : ICredentialStore, IRevoker
     private readonly Dictionary<(string TaskId, string Jti), DateTimeOffset> _expiryClaims = [];
     private readonly List<WorkEntry> _work = [];
     private readonly SortedSet<(DateTimeOffset DueAt, string TaskId, string Jti)> _retries = [];
+    private readonly SortedSet<(DateTimeOffset RetainUntil, string TaskId)> _retention = [];
     private readonly TimeProvider _time;
+    private readonly TimeSpan _recordRetention;
     private long _workIds;
 
     /// <summary>Creates an empty store.</summary>
-    public InMemoryCredentialStore([FromKeyedServices(BrokerTime.ServiceKey)] TimeProvider time) => _time = time;
+    public InMemoryCredentialStore([FromKeyedServices(BrokerTime.ServiceKey)] TimeProvider time, Microsoft.Extensions.Options.IOptions<CredentialBrokerOptions>? options = null)
+    {
+        _time = time;
+        _recordRetention = options?.Value.RecordRetention ?? new CredentialBrokerOptions().RecordRetention;
+    }
 
     /// <summary>How many credentials the expiry index holds.</summary>
     internal int ExpiryIndexCount
@@ -42,9 +50,11 @@ public sealed partial class InMemoryCredentialStore : ICredentialStore, IRevoker
     {
         ArgumentNullException.ThrowIfNull(task);
         ArgumentNullException.ThrowIfNull(taskToken);
+        Prune();
         lock (_queues)
         {
             _expiryIndex.Add((taskToken.ExpiresAt, task.TaskId, taskToken.Jti));
+            _retention.Add((task.ExpiresAt + _recordRetention, task.TaskId));
         }
 
         var entry = _tasks.GetOrAdd(task.TaskId, static (_, state) => new TaskEntry(state.task, state.taskToken), (task, taskToken));
@@ -447,6 +457,49 @@ public sealed partial class InMemoryCredentialStore : ICredentialStore, IRevoker
         {
             return ValueTask.FromResult((long)_work.Count);
         }
+    }
+
+    /// <summary>Forgets what has outlived its retention: tasks (with their index entries and work), and the SOC records.</summary>
+    private void Prune()
+    {
+        var now = _time.GetUtcNow();
+        List<string> forgotten = [];
+        lock (_queues)
+        {
+            while (_retention.Count > 0 && _retention.Min.RetainUntil <= now)
+            {
+                var (retainUntil, taskId) = _retention.Min;
+                _retention.Remove((retainUntil, taskId));
+                forgotten.Add(taskId);
+            }
+
+            if (forgotten.Count > 0)
+            {
+                var gone = forgotten.ToHashSet(StringComparer.Ordinal);
+                _expiryIndex.RemoveWhere(e => gone.Contains(e.TaskId));
+                _retries.RemoveWhere(r => gone.Contains(r.TaskId));
+                _work.RemoveAll(w => gone.Contains(w.TaskId));
+                foreach (var claim in _expiryClaims.Keys.Where(k => gone.Contains(k.TaskId)).ToList())
+                {
+                    _expiryClaims.Remove(claim);
+                }
+            }
+        }
+
+        foreach (var taskId in forgotten)
+        {
+            _tasks.TryRemove(taskId, out _);
+        }
+
+        foreach (var (key, stored) in _idempotency)
+        {
+            if (stored.ExpiresAt <= now)
+            {
+                _idempotency.TryRemove(key, out _);
+            }
+        }
+
+        PruneSoc(now);
     }
 
     private void Enqueue(string taskId)
