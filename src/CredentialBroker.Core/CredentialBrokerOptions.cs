@@ -58,6 +58,12 @@ public sealed class CredentialBrokerOptions
     /// <summary>Role bindings: which SPIFFE IDs hold which role.</summary>
     public RoleOptions Roles { get; set; } = new();
 
+    /// <summary>
+    /// Resource servers by a name of your choice, each with the resources whose access tokens it may introspect.
+    /// A resource server with none configured learns nothing from introspection but <c>{"active": false}</c>.
+    /// </summary>
+    public IDictionary<string, ResourceServerOptions> ResourceServers { get; } = new Dictionary<string, ResourceServerOptions>(StringComparer.Ordinal);
+
     /// <summary>Trust bundles: trust domain name → path of its SPIFFE bundle (JWKS) file.</summary>
     public IDictionary<string, string> TrustBundles { get; } = new Dictionary<string, string>(StringComparer.Ordinal);
 

@@ -46,6 +46,19 @@ internal sealed class CredentialBrokerOptionsValidator : IValidateOptions<Creden
             failures.Add($"{s}:MaxAccessTokenTtl must be positive.");
         }
 
+        foreach (var (serverName, server) in options.ResourceServers)
+        {
+            if (!SpiffeIdPattern.TryParse(server.Id, out _, out var error))
+            {
+                failures.Add($"{s}:ResourceServers:{serverName}:Id is required: a SPIFFE ID or a prefix ending in '/' ({error}).");
+            }
+
+            if (server.Resources.Count == 0 || server.Resources.Any(string.IsNullOrWhiteSpace))
+            {
+                failures.Add($"{s}:ResourceServers:{serverName}:Resources must list the resources (access token audiences) it serves.");
+            }
+        }
+
         if (options.MaxCredentialsPerTask is < 1 or > 10_000)
         {
             failures.Add($"{s}:MaxCredentialsPerTask is {options.MaxCredentialsPerTask}; it must lie between 1 and 10000 (revoking a task touches every credential it holds in one step).");

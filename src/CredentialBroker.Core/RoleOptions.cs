@@ -15,6 +15,6 @@ public sealed class RoleOptions
     /// <summary>Who may read any task, revoke anything and declare incidents.</summary>
     public IList<string> Soc { get; } = [];
 
-    /// <summary>Which downstream systems may introspect any broker token.</summary>
+    /// <summary>Which downstream systems may introspect access tokens for their resources (see <see cref="CredentialBrokerOptions.ResourceServers"/>) and follow the revocation feed.</summary>
     public IList<string> ResourceServer { get; } = [];
 }

@@ -47,6 +47,8 @@ internal sealed class BrokerUnderTest : IAsyncDisposable
             ["CredentialBroker__Roles__Agent__0"] = "spiffe://load.example/agents/",
             ["CredentialBroker__Roles__Soc__0"] = "spiffe://load.example/soc",
             ["CredentialBroker__Roles__ResourceServer__0"] = "spiffe://load.example/resource-server",
+            ["CredentialBroker__ResourceServers__load__Id"] = "spiffe://load.example/resource-server",
+            ["CredentialBroker__ResourceServers__load__Resources__0"] = Scenarios.Resource,
             // Lets the TTL-expiry scenario aim many credentials at one second soon after creating them; validation only.
             ["CredentialBroker__MinTaskTtl"] = "00:00:01",
         };

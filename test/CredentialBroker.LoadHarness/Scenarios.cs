@@ -223,7 +223,6 @@ internal static class Scenarios
 
         using var orchestrator = broker.ClientAs("/orchestrator");
         using var soc = broker.ClientAs("/soc");
-        using var resourceServer = broker.ClientAs("/resource-server");
         var sample = new ConcurrentBag<string>();
         await Parallel.ForEachAsync(Enumerable.Range(0, 200), new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (_, _) => sample.Add((await CreateTaskAsync(orchestrator, 900, workflow)).Token));
 
@@ -242,7 +241,7 @@ internal static class Scenarios
             var stillActive = new ConcurrentBag<string>();
             await Parallel.ForEachAsync(remaining, new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (token, _) =>
             {
-                if (await IsActiveAsync(resourceServer, token))
+                if (await IsActiveAsync(soc, token))
                 {
                     stillActive.Add(token);
                 }
@@ -286,12 +285,12 @@ internal static class Scenarios
     public static async Task<Percentiles> CompletionToInactiveAsync(BrokerUnderTest broker, int tasks)
     {
         using var orchestrator = broker.ClientAs("/orchestrator");
-        using var resourceServer = broker.ClientAs("/resource-server");
+        using var soc = broker.ClientAs("/soc"); // task tokens introspect for the SOC (a resource server sees only access tokens for its resources)
         var samples = new List<double>(tasks);
         for (var i = 0; i < tasks; i++)
         {
             var (taskId, token) = await CreateTaskAsync(orchestrator);
-            if (!await IsActiveAsync(resourceServer, token))
+            if (!await IsActiveAsync(soc, token))
             {
                 throw new InvalidOperationException($"Task {taskId}'s token is inactive before completion.");
             }
@@ -299,7 +298,7 @@ internal static class Scenarios
             var started = Stopwatch.GetTimestamp();
             await CompleteAsync(orchestrator, taskId);
 
-            while (await IsActiveAsync(resourceServer, token))
+            while (await IsActiveAsync(soc, token))
             {
                 // Never taken in practice: the state change is atomic in Redis before the 200.
             }

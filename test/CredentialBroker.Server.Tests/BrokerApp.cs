@@ -84,6 +84,8 @@ internal sealed class BrokerApp : WebApplicationFactory<Program>
         builder.UseSetting("CredentialBroker:Roles:Agent:0", "spiffe://test.example/agents/");
         builder.UseSetting("CredentialBroker:Roles:Soc:0", "spiffe://test.example/soc");
         builder.UseSetting("CredentialBroker:Roles:ResourceServer:0", "spiffe://test.example/resource-servers/");
+        builder.UseSetting("CredentialBroker:ResourceServers:payments:Id", Trust.Id(ResourceServer));
+        builder.UseSetting("CredentialBroker:ResourceServers:payments:Resources:0", "postgres://payments");
         if (_redis is not null)
         {
             builder.UseSetting("ConnectionStrings:Redis", _redis);

@@ -11,9 +11,9 @@ namespace CredentialBroker.Core.Introspection;
 /// <summary>
 /// RFC 7662 introspection. A token is active only if the broker signed it, it is current, the store holds
 /// its credential, the store says that credential is neither revoked nor expired, and no SOC bulk revocation in
-/// force selects it. Resource servers and
-/// the SOC may introspect any token; anyone else only tokens it holds or whose task it created (RFC 7662
-/// §2.2: for all other tokens the answer is simply inactive).
+/// force selects it (or an ancestor). What a caller may learn is scoped (RFC 7662 §4): the SOC any token; a resource
+/// server access tokens for the resources configured for it (never task or delegated tokens); anyone else tokens it
+/// holds or whose task it created. For every other token the answer is simply inactive (§2.2).
 /// </summary>
 public sealed partial class IntrospectionService
 {
@@ -23,6 +23,7 @@ public sealed partial class IntrospectionService
     private readonly ICredentialStore _store;
     private readonly Soc.SocRules _rules;
     private readonly TimeSpan _ruleWindow;
+    private readonly IReadOnlyList<(string Pattern, IReadOnlySet<string> Resources)> _resourceServers;
     private readonly TimeProvider _time;
     private readonly ILogger<IntrospectionService> _logger;
 
@@ -40,6 +41,7 @@ public sealed partial class IntrospectionService
         _store = store;
         _rules = rules;
         _ruleWindow = Soc.SocRules.RuleWindow(options.Value);
+        _resourceServers = [.. options.Value.ResourceServers.Values.Select(r => (r.Id!, (IReadOnlySet<string>)r.Resources.ToHashSet(StringComparer.Ordinal)))];
         _time = time;
         _logger = logger;
     }
@@ -78,9 +80,10 @@ public sealed partial class IntrospectionService
             return null;
         }
 
-        var allowed = caller.HasAnyRole(BrokerRoles.Soc | BrokerRoles.ResourceServer)
+        var allowed = caller.HasAnyRole(BrokerRoles.Soc)
             || string.Equals(caller.Id.Value, lookup.Credential.Holder, StringComparison.Ordinal)
-            || string.Equals(caller.Id.Value, lookup.Task.CreatedBy, StringComparison.Ordinal);
+            || string.Equals(caller.Id.Value, lookup.Task.CreatedBy, StringComparison.Ordinal)
+            || (caller.HasAnyRole(BrokerRoles.ResourceServer) && ServesResourceOf(caller, lookup.Credential));
         if (!allowed)
         {
             LogInactive(_logger, "caller_not_entitled", jwt.Id);
@@ -89,6 +92,10 @@ public sealed partial class IntrospectionService
 
         return jwt;
     }
+
+    private bool ServesResourceOf(CallerIdentity caller, CredentialRecord credential) =>
+        credential is { Kind: CredentialKind.AccessToken, Audience: { } audience }
+        && _resourceServers.Any(r => r.Resources.Contains(audience) && SpiffeIdPattern.Matches(r.Pattern, caller.Id.Value));
 
     [LoggerMessage(EventId = 1201, EventName = "IntrospectedInvalid", Level = LogLevel.Debug,
         Message = "Introspection answered inactive: the token failed validation ({Failure})")]

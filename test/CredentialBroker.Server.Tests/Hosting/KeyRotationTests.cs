@@ -15,14 +15,14 @@ public sealed class KeyRotationTests
         app.Settings["CredentialBroker:SigningKeys:1:KeyId"] = "new";
         app.Settings["CredentialBroker:SigningKeys:1:NotBefore"] = switchover.ToString("O", System.Globalization.CultureInfo.InvariantCulture);
         var orchestrator = app.As(BrokerApp.Orchestrator);
-        var resourceServer = app.As(BrokerApp.ResourceServer);
+        var soc = app.As(BrokerApp.Soc);
         async Task<string[]> Jwks() => [.. (await (await app.CreateClient().GetAsync("/.well-known/jwks.json")).JsonAsync())["keys"]!.AsArray().Select(k => (string)k!["kid"]!)];
 
         var (_, before, _) = await orchestrator.CreateTaskOkAsync(app.AgentId, ttlSeconds: 900);
         var jwksBefore = await Jwks();
         app.Time.Advance(TimeSpan.FromMinutes(10));
         var (_, after, _) = await orchestrator.CreateTaskOkAsync(app.AgentId, ttlSeconds: 900);
-        var oldStillActive = (bool?)(await resourceServer.IntrospectJsonAsync(before))["active"];
+        var oldStillActive = (bool?)(await soc.IntrospectJsonAsync(before))["active"];
         var exchangedOld = await app.As(BrokerApp.Agent).AccessTokenAsync(before);
         app.Time.Advance(TimeSpan.FromMinutes(15) + TimeSpan.FromSeconds(31));
         var jwksAfterRetirement = await Jwks();

@@ -18,7 +18,7 @@ public sealed class OAuthEndpointTests : IDisposable
     public async Task Introspection_of_an_active_token_returns_its_claims()
     {
         var (taskId, token, jti) = await NewTaskAsync();
-        var response = await _app.As(BrokerApp.ResourceServer).IntrospectAsync(token);
+        var response = await _app.As(BrokerApp.Soc).IntrospectAsync(token);
         var body = await response.JsonAsync();
 
         Assert.Multiple(() =>
@@ -34,6 +34,28 @@ public sealed class OAuthEndpointTests : IDisposable
             Assert.That(body["exp"], Is.Not.Null);
             Assert.That(body["cnf"]!["spiffe_id"]!.ToString(), Is.EqualTo(_app.AgentId));
             Assert.That(body["authorization_details"]!.AsArray(), Has.Count.EqualTo(1));
+        });
+    }
+
+    [Test]
+    public async Task A_resource_server_learns_about_access_tokens_for_its_own_resources_only()
+    {
+        var (_, token, _) = await NewTaskAsync();
+        var body = Api.TaskBody(_app.AgentId).Replace("postgres://payments", "https://ledger.example", StringComparison.Ordinal);
+        var otherTask = await (await _app.As(BrokerApp.Orchestrator).CreateTaskAsync(body)).JsonAsync();
+        using var agent = _app.As(BrokerApp.Agent);
+        var own = (string)(await (await agent.AccessTokenAsync(token)).JsonAsync())["access_token"]!;
+        var foreign = (string)(await (await agent.AccessTokenAsync((string)otherTask["token"]!, "https://ledger.example")).JsonAsync())["access_token"]!;
+        using var resourceServer = _app.As(BrokerApp.ResourceServer);
+        using var soc = _app.As(BrokerApp.Soc);
+
+        Assert.Multiple(async () =>
+        {
+            Assert.That((bool?)(await resourceServer.IntrospectJsonAsync(own))["active"], Is.True, "an access token for its resource");
+            Assert.That(await (await resourceServer.IntrospectAsync(foreign)).Content.ReadAsStringAsync(), Is.EqualTo("""{"active":false}"""), "another resource's token");
+            Assert.That(await (await resourceServer.IntrospectAsync(token)).Content.ReadAsStringAsync(), Is.EqualTo("""{"active":false}"""), "a task token");
+            Assert.That((bool?)(await soc.IntrospectJsonAsync(foreign))["active"], Is.True, "the SOC sees every token");
+            Assert.That((bool?)(await soc.IntrospectJsonAsync(token))["active"], Is.True);
         });
     }
 
@@ -92,7 +114,7 @@ public sealed class OAuthEndpointTests : IDisposable
         var form = new FormUrlEncodedContent([
             new("token", token),
             new("client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"),
-            new("client_assertion", _app.Svid(BrokerApp.ResourceServer))]);
+            new("client_assertion", _app.Svid(BrokerApp.Soc))]);
 
         var response = await _app.CreateClient().PostAsync("/oauth2/introspect", form);
         Assert.That((bool?)(await response.JsonAsync())["active"], Is.True);
@@ -145,7 +167,7 @@ public sealed class OAuthEndpointTests : IDisposable
     public async Task Repeated_parameters_query_parameters_and_json_bodies_are_invalid_request_never_pick_one()
     {
         var (_, token, _) = await NewTaskAsync();
-        var client = _app.As(BrokerApp.ResourceServer);
+        var client = _app.As(BrokerApp.Soc);
 
         var repeated = await client.PostAsync("/oauth2/introspect", new FormUrlEncodedContent([new("token", token), new("token", "other")]));
         var query = await client.PostAsync("/oauth2/introspect?token=" + token, new FormUrlEncodedContent([new("token", token)]));

@@ -190,13 +190,13 @@ public sealed class RevokerDurabilityTests : IDisposable
         var whilePaused = await agent.AccessTokenAsync(token);
         await orchestrator.ChangeStateAsync(taskId, "running");
         var afterResume = await agent.AccessTokenAsync(token);
-        var resourceServer = _a.As(BrokerApp.ResourceServer);
+        var soc = _a.As(BrokerApp.Soc);
 
         Assert.Multiple(async () =>
         {
             Assert.That((int?)(await paused.JsonAsync())["revoked"], Is.EqualTo(1));
-            Assert.That((bool?)(await resourceServer.IntrospectJsonAsync(access))["active"], Is.False);
-            Assert.That((bool?)(await resourceServer.IntrospectJsonAsync(token))["active"], Is.True);
+            Assert.That((bool?)(await soc.IntrospectJsonAsync(access))["active"], Is.False);
+            Assert.That((bool?)(await soc.IntrospectJsonAsync(token))["active"], Is.True);
             Assert.That((string?)(await whilePaused.JsonAsync())["error"], Is.EqualTo("invalid_grant"));
             Assert.That(afterResume.StatusCode, Is.EqualTo(HttpStatusCode.OK));
         });
