@@ -47,6 +47,12 @@ internal static class BrokerServer
                 "or run with ASPNETCORE_ENVIRONMENT=Development.");
         }
 
+        if (devMode)
+        {
+            // Checked before the host starts: an unsafe directory stops the start with a plain message.
+            PrivateFiles.EnsureDirectory(Path.GetDirectoryName(Path.GetFullPath(devOptions.EffectiveCredentialsFile))!);
+        }
+
         if (devMode && string.IsNullOrEmpty(configuration["urls"]))
         {
             builder.WebHost.UseUrls(DefaultDevUrl);

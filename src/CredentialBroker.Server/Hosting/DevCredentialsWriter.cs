@@ -6,8 +6,8 @@ using Microsoft.Extensions.Options;
 namespace CredentialBroker.Server.Hosting;
 
 /// <summary>
-/// In development mode, writes the dev JWT-SVIDs to a file readable only by the current user, and prints a
-/// short how-to once the broker listens.
+/// In development mode, writes the dev JWT-SVIDs to a file readable only by the current user (see
+/// <see cref="PrivateFiles"/>), and prints a short how-to once the broker listens.
 /// </summary>
 internal sealed partial class DevCredentialsWriter(
     DevIdentities identities,
@@ -28,33 +28,7 @@ internal sealed partial class DevCredentialsWriter(
             document[name] = identities.Minter.Mint(workloadPath, issuer, now, DevIdentities.SvidLifetime);
         }
 
-        var directory = Path.GetDirectoryName(path)!;
-        if (OperatingSystem.IsWindows())
-        {
-            Directory.CreateDirectory(directory);
-        }
-        else
-        {
-            Directory.CreateDirectory(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        }
-
-        var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
-        if (!OperatingSystem.IsWindows())
-        {
-            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
-        }
-
-        await using (var stream = new FileStream(path, options))
-        {
-            await JsonSerializer.SerializeAsync(stream, document, DevJsonContext.Default.DictionaryStringString, cancellationToken);
-        }
-
-        if (!OperatingSystem.IsWindows())
-        {
-            // An existing file keeps its old mode on FileMode.Create; the SVIDs are credentials.
-            File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-        }
-
+        await PrivateFiles.WriteAsync(path, (stream, ct) => JsonSerializer.SerializeAsync(stream, document, DevJsonContext.Default.DictionaryStringString, ct), cancellationToken);
         LogDevMode(logger, path);
         lifetime.ApplicationStarted.Register(() => PrintHowTo(issuer, path));
     }

@@ -21,9 +21,9 @@ internal static class ReportRenderer
     {
         var s = report.Summary;
         var md = new StringBuilder();
-        md.Append(Invariant, $"# Exposure-window report: {report.Incident.Title}\n\n");
-        md.Append(Invariant, $"Incident `{report.Incident.Id}` ({report.Incident.Severity}), notified {Time(report.Incident.NotifiedAt)}, declared {Time(report.Incident.DeclaredAt)} by `{report.Incident.DeclaredBy}`. ");
-        md.Append(Invariant, $"Revocation: {(report.Incident.RevocationId is { } r ? $"`{r}`" : "none")}. Generated {Time(report.GeneratedAt)}.\n\n");
+        md.Append(Invariant, $"# Exposure-window report: {M(report.Incident.Title)}\n\n");
+        md.Append(Invariant, $"Incident {M(report.Incident.Id)} ({M(report.Incident.Severity)}), notified {Time(report.Incident.NotifiedAt)}, declared {Time(report.Incident.DeclaredAt)} by {M(report.Incident.DeclaredBy)}. ");
+        md.Append(Invariant, $"Revocation: {(report.Incident.RevocationId is { } r ? M(r) : "none")}. Generated {Time(report.GeneratedAt)}.\n\n");
         md.Append("Exposure window = min(verified dead, natural expiry) − notified.\n\n");
         md.Append("## Summary\n\n| measure | value |\n|---|---|\n");
         md.Append(Invariant, $"| credentials | {s.Credentials:N0} |\n");
@@ -35,13 +35,13 @@ internal static class ReportRenderer
         Groups(md, "By resource", "resource", report.ByResource);
         Groups(md, "By workload", "workload", report.ByWorkload);
         md.Append(Invariant, $"## Irrevocable ({report.Irrevocable.Count})\n\n");
-        md.Append(report.Irrevocable.Count == 0 ? "None.\n\n" : string.Concat(report.Irrevocable.Select(j => $"- `{j}`\n")) + "\n");
+        md.Append(report.Irrevocable.Count == 0 ? "None.\n\n" : string.Concat(report.Irrevocable.Select(j => $"- {M(j)}\n")) + "\n");
         md.Append(Invariant, $"## Unverified ({report.Unverified.Count})\n\n");
-        md.Append(report.Unverified.Count == 0 ? "None.\n\n" : string.Concat(report.Unverified.Select(j => $"- `{j}`\n")) + "\n");
+        md.Append(report.Unverified.Count == 0 ? "None.\n\n" : string.Concat(report.Unverified.Select(j => $"- {M(j)}\n")) + "\n");
         md.Append("## Credentials\n\n| jti | kind | workload | resource | issued | revoked at broker | downstream revoked | verified dead | expires | exposure | status |\n|---|---|---|---|---|---|---|---|---|---|---|\n");
         foreach (var t in report.Credentials.Take(MaxRows))
         {
-            md.Append(Invariant, $"| `{t.Jti}` | {t.Kind} | `{t.Workload}` | {t.Resource ?? "—"} | {Time(t.IssuedAt)} | {Time(t.BrokerRevokedAt)} | {Time(t.DownstreamRevokedAt)} | {Time(t.VerifiedAt)} | {Time(t.ExpiresAt)} | {Duration(t.ExposureSeconds)} | {t.Status} |\n");
+            md.Append(Invariant, $"| {M(t.Jti)} | {M(t.Kind)} | {M(t.Workload)} | {(t.Resource is { } resource ? M(resource) : "—")} | {Time(t.IssuedAt)} | {Time(t.BrokerRevokedAt)} | {Time(t.DownstreamRevokedAt)} | {Time(t.VerifiedAt)} | {Time(t.ExpiresAt)} | {Duration(t.ExposureSeconds)} | {M(t.Status)} |\n");
         }
 
         if (report.Credentials.Count > MaxRows)
@@ -155,7 +155,7 @@ internal static class ReportRenderer
         md.Append(Invariant, $"## {title}\n\n| {column} | credentials | p50 | p95 | p99 | max |\n|---|---|---|---|---|---|\n");
         foreach (var g in groups)
         {
-            md.Append(Invariant, $"| `{g.Name}` | {g.Credentials:N0} | {Duration(g.ExposureSeconds.P50)} | {Duration(g.ExposureSeconds.P95)} | {Duration(g.ExposureSeconds.P99)} | {Duration(g.ExposureSeconds.Max)} |\n");
+            md.Append(Invariant, $"| {M(g.Name)} | {g.Credentials:N0} | {Duration(g.ExposureSeconds.P50)} | {Duration(g.ExposureSeconds.P95)} | {Duration(g.ExposureSeconds.P99)} | {Duration(g.ExposureSeconds.Max)} |\n");
         }
 
         md.Append('\n');
@@ -179,6 +179,37 @@ internal static class ReportRenderer
     }
 
     private static string E(string text) => WebUtility.HtmlEncode(text);
+
+    /// <summary>
+    /// Text a caller wrote (a title, a resource, an id), made inert in Markdown: every character that can open markup
+    /// mid-line is backslash-escaped (CommonMark renders each literally: no emphasis, link, image, code span, raw HTML,
+    /// entity, strikethrough or table cell break), and control characters — CR, LF, terminal escapes — become U+FFFD,
+    /// so nothing can start a line of its own. Other text stays as written.
+    /// </summary>
+    private const string MarkdownSpecial = "\\`*_[]<>|#~&!";
+
+    internal static string M(string text)
+    {
+        var escaped = new StringBuilder(text.Length + 8);
+        foreach (var c in text)
+        {
+            if (char.IsControl(c))
+            {
+                escaped.Append('\uFFFD');
+            }
+            else
+            {
+                if (MarkdownSpecial.Contains(c))
+                {
+                    escaped.Append('\\');
+                }
+
+                escaped.Append(c);
+            }
+        }
+
+        return escaped.ToString();
+    }
 
     private static string Share(double share) => share.ToString("P1", Invariant);
 

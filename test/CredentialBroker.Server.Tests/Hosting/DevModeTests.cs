@@ -40,6 +40,29 @@ public sealed class DevModeTests : IDisposable
     }
 
     [Test]
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    public void A_symbolic_link_planted_at_the_credentials_path_is_replaced_not_followed()
+    {
+        var directory = Directory.CreateTempSubdirectory("cb-dev-link-").FullName;
+        var victim = Path.Combine(Directory.CreateTempSubdirectory("cb-victim-").FullName, "victim.txt");
+        File.WriteAllText(victim, "precious");
+        var path = Path.Combine(directory, "dev-credentials.json");
+        File.CreateSymbolicLink(path, victim);
+        using var app = BrokerApp.Dev();
+        app.Settings["CredentialBroker:Dev:CredentialsFile"] = path;
+
+        _ = app.Server;
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(File.ReadAllText(victim), Is.EqualTo("precious"), "the link's target is untouched");
+            Assert.That(new FileInfo(path).LinkTarget, Is.Null, "the link itself was replaced by the credentials file");
+            Assert.That(JsonNode.Parse(File.ReadAllText(path))!["orchestrator"], Is.Not.Null);
+            Assert.That(File.GetUnixFileMode(path), Is.EqualTo(UnixFileMode.UserRead | UnixFileMode.UserWrite));
+        });
+    }
+
+    [Test]
     public async Task The_dev_identities_hold_their_roles_on_the_embedded_store()
     {
         var credentials = Credentials();

@@ -43,6 +43,35 @@ public sealed class StartupTests
         Assert.That(File.Exists(file), Is.True);
     }
 
+    [TestCase("world-writable")]
+    [TestCase("symbolic link")]
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    public async Task A_credentials_directory_others_could_tamper_with_stops_the_start(string flaw)
+    {
+        var directory = Directory.CreateTempSubdirectory("cb-dev-unsafe-").FullName;
+        if (flaw == "world-writable")
+        {
+            File.SetUnixFileMode(directory, (UnixFileMode)0b111_111_111);
+        }
+        else
+        {
+            var real = directory;
+            directory = real + "-link";
+            Directory.CreateSymbolicLink(directory, real);
+        }
+
+        var file = Path.Combine(directory, "dev.json");
+        await using var broker = await BrokerProcess.RunToExitAsync(Environment("Development"), "--urls", Urls(), "--dev-credentials-file", file);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(broker.ExitCode, Is.EqualTo(2));
+            Assert.That(broker.Output, Does.Contain("not safe to write credentials into"));
+            Assert.That(broker.Output, Does.Not.Contain("   at "), "no stack trace");
+            Assert.That(File.Exists(file), Is.False);
+        });
+    }
+
     [Test]
     public async Task Production_mode_lists_every_missing_setting_at_once()
     {
