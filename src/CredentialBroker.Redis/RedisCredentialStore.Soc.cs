@@ -223,7 +223,7 @@ public sealed partial class RedisCredentialStore : ISocStore
     public async ValueTask SaveIncidentAsync(Incident incident, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(incident);
-        var json = JsonSerializer.Serialize(incident, StoreJsonContext.Default.Incident);
+        var json = JsonSerializer.Serialize(incident with { RevocationIds = [] }, StoreJsonContext.Default.Incident);
         await _resilience.ExecuteAsync(async ct =>
         {
             var db = Db;
@@ -235,11 +235,28 @@ public sealed partial class RedisCredentialStore : ISocStore
     }
 
     /// <inheritdoc />
+    public ValueTask<bool> LinkRevocationAsync(string incidentId, string revocationId, DateTimeOffset requestedAt, CancellationToken cancellationToken) =>
+        _resilience.ExecuteAsync(async ct =>
+        {
+            var db = Db;
+            if (!await db.KeyExistsAsync(_keys.Incident(incidentId)))
+            {
+                return false;
+            }
+
+            await db.SortedSetAddAsync(_keys.IncidentRevocations(incidentId), revocationId, requestedAt.ToUnixTimeMilliseconds());
+            return true;
+        }, cancellationToken);
+
+    /// <inheritdoc />
     public ValueTask<Incident?> GetIncidentAsync(string id, CancellationToken cancellationToken) =>
         _resilience.ExecuteAsync(async ct =>
         {
-            var json = await Db.StringGetAsync(_keys.Incident(id));
-            return json.IsNull ? null : JsonSerializer.Deserialize((string)json!, StoreJsonContext.Default.Incident);
+            var db = Db;
+            var json = db.StringGetAsync(_keys.Incident(id));
+            var links = db.SortedSetRangeByRankAsync(_keys.IncidentRevocations(id));
+            await Task.WhenAll(json, links);
+            return ReadIncident(await json, await links);
         }, cancellationToken);
 
     /// <inheritdoc />
@@ -253,9 +270,15 @@ public sealed partial class RedisCredentialStore : ISocStore
                 return [];
             }
 
-            var values = await db.StringGetAsync([.. ids.Select(id => _keys.Incident((string)id!))]);
-            return [.. values.Where(v => !v.IsNull).Select(v => JsonSerializer.Deserialize((string)v!, StoreJsonContext.Default.Incident)!)];
+            var values = db.StringGetAsync([.. ids.Select(id => _keys.Incident((string)id!))]);
+            var links = ids.Select(id => db.SortedSetRangeByRankAsync(_keys.IncidentRevocations((string)id!))).ToArray();
+            await Task.WhenAll([values, .. links]);
+            var incidents = await values;
+            return [.. incidents.Select((json, i) => ReadIncident(json, links[i].Result)).OfType<Incident>()];
         }, cancellationToken);
+
+    private static Incident? ReadIncident(RedisValue json, RedisValue[] revocations) =>
+        json.IsNull ? null : JsonSerializer.Deserialize((string)json!, StoreJsonContext.Default.Incident)! with { RevocationIds = [.. revocations.Select(r => (string)r!)] };
 
     /// <inheritdoc />
     public ValueTask<bool> RememberOnceAsync(string key, TimeSpan lifetime, CancellationToken cancellationToken) =>

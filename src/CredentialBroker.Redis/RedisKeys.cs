@@ -68,6 +68,8 @@ internal sealed class RedisKeys(string prefix, int expiryShards)
 
     public RedisKey Incidents => $"{prefix}:{{soc}}:incidents";
 
+    public RedisKey IncidentRevocations(string id) => $"{prefix}:{{soc}}:inc:{id}:revs";
+
     public RedisKey Lease(string name) => $"{prefix}:{{soc}}:lease:{name}";
 
     public RedisKey Remembered(string key) => $"{prefix}:once:{{{key}}}";

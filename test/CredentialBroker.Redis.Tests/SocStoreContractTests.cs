@@ -188,15 +188,29 @@ public sealed class SocStoreContractTests(StoreKind kind) : IAsyncDisposable
     [Test]
     public async Task Incidents_round_trip_newest_first()
     {
-        var older = new Incident("inc_older", "first", "low", Start.AddMinutes(-9), Start.AddMinutes(-8), "spiffe://a.example/soc", new RevocationSelector(WorkflowId: "wf"), null);
-        var newer = new Incident("inc_newer", "second", "critical", Start.AddMinutes(-2), Start.AddMinutes(-1), "spiffe://a.example/soc", new RevocationSelector(Workload: "spiffe://a.example/agents/"), "rev_1");
+        var older = new Incident("inc_older", "first", "low", Start.AddMinutes(-9), Start.AddMinutes(-8), "spiffe://a.example/soc", new RevocationSelector(WorkflowId: "wf"), []);
+        var newer = new Incident("inc_newer", "second", "critical", Start.AddMinutes(-2), Start.AddMinutes(-1), "spiffe://a.example/soc", new RevocationSelector(Workload: "spiffe://a.example/agents/"), []);
         await _soc.SaveIncidentAsync(older, CancellationToken.None);
         await _soc.SaveIncidentAsync(newer, CancellationToken.None);
+        var linked = await _soc.LinkRevocationAsync("inc_newer", "rev_later", Start, CancellationToken.None);
+        await _soc.LinkRevocationAsync("inc_newer", "rev_first", Start.AddSeconds(-30), CancellationToken.None);
+        var linkedToNothing = await _soc.LinkRevocationAsync("inc_unknown", "rev_x", Start, CancellationToken.None);
+        await _soc.SaveIncidentAsync(newer with { Title = "second, renamed" }, CancellationToken.None); // a rewrite keeps the links
+
+        var listed = await _soc.ListIncidentsAsync(CancellationToken.None);
+        var one = await _soc.GetIncidentAsync("inc_newer", CancellationToken.None);
 
         Assert.Multiple(async () =>
         {
-            Assert.That(await _soc.ListIncidentsAsync(CancellationToken.None), Is.EqualTo(new[] { newer, older }));
-            Assert.That(await _soc.GetIncidentAsync("inc_newer", CancellationToken.None), Is.EqualTo(newer));
+            Assert.That(listed.Select(i => i.Id), Is.EqualTo(new[] { "inc_newer", "inc_older" }));
+            Assert.That(listed[1] with { RevocationIds = older.RevocationIds }, Is.EqualTo(older));
+            Assert.That(listed[1].RevocationIds, Is.Empty);
+            Assert.That(one! with { RevocationIds = newer.RevocationIds }, Is.EqualTo(newer with { Title = "second, renamed" }));
+            Assert.That(one.RevocationIds, Is.EqualTo(new[] { "rev_first", "rev_later" }), "oldest first");
+            Assert.That(one.RevocationId, Is.EqualTo("rev_first"));
+            Assert.That(listed[0].RevocationIds, Is.EqualTo(one.RevocationIds));
+            Assert.That(linked, Is.True);
+            Assert.That(linkedToNothing, Is.False);
             Assert.That(await _soc.GetIncidentAsync("inc_unknown", CancellationToken.None), Is.Null);
         });
     }

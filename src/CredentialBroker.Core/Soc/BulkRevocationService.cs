@@ -92,6 +92,12 @@ public sealed partial class BulkRevocationService
             Identifiers.NewRevocationId(), selector, reason, incidentId, quarantine, requestedBy, _time.GetUtcNowMilliseconds(),
             BulkRevocationStatus.Running, BrokerRevokedAt: null, MatchCounts.None, 0, 0, 0, 0, 0);
         await _soc.SaveRevocationAsync(revocation, cancellationToken);
+        if (incidentId is not null)
+        {
+            // A revocation started for an incident (with it, or later) belongs in the incident's report.
+            await _soc.LinkRevocationAsync(incidentId, revocation.Id, revocation.RequestedAt, cancellationToken);
+        }
+
         _rules.Apply(revocation);
         LogRequested(_logger, revocation.Id, requestedBy, reason, quarantine);
         RevocationRequested?.Invoke(this, EventArgs.Empty);

@@ -78,14 +78,18 @@ public sealed record ExposureReport(
     /// min(verified dead, natural expiry) − notified, floored at zero: a credential nobody proved dead still stops
     /// working when it expires.
     /// </summary>
-    public static ExposureReport Build(Incident incident, BulkRevocation? revocation, IEnumerable<Storage.CredentialRecord> credentials, DateTimeOffset now)
+    /// <param name="incident">The incident.</param>
+    /// <param name="credentials">The affected credentials, each with the request time of the revocation that covered it, if any.</param>
+    /// <param name="now">When the report is made.</param>
+    public static ExposureReport Build(Incident incident, IEnumerable<(Storage.CredentialRecord Credential, DateTimeOffset? RevocationRequestedAt)> credentials, DateTimeOffset now)
     {
         ArgumentNullException.ThrowIfNull(incident);
         ArgumentNullException.ThrowIfNull(credentials);
         var notified = incident.NotifiedAt;
         var timelines = credentials
-            .Select(c =>
+            .Select(affected =>
             {
+                var c = affected.Credential;
                 var verified = c.Downstream?.VerifiedAt;
                 var end = verified is { } v && v < c.ExpiresAt ? v : c.ExpiresAt;
                 var status = verified is not null && verified < c.ExpiresAt ? "verified_dead"
@@ -94,7 +98,7 @@ public sealed record ExposureReport(
                     : "unverified";
                 return new ExposureTimeline(
                     c.Jti, c.TaskId, Storage.CredentialKinds.ToWireName(c.Kind), c.Holder, c.Audience, c.IssuedAt, notified,
-                    revocation?.RequestedAt, c.RevokedAt, c.Downstream?.RevokedAt, verified, c.ExpiresAt,
+                    affected.RevocationRequestedAt, c.RevokedAt, c.Downstream?.RevokedAt, verified, c.ExpiresAt,
                     Math.Max(0, (end - notified).TotalSeconds), status);
             })
             .OrderByDescending(t => t.ExposureSeconds)

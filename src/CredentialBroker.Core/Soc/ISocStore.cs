@@ -45,10 +45,16 @@ public interface ISocStore
     /// <summary>Records an incident, or replaces it.</summary>
     ValueTask SaveIncidentAsync(Incident incident, CancellationToken cancellationToken);
 
-    /// <summary>An incident, or <see langword="null"/>.</summary>
+    /// <summary>
+    /// Links a bulk revocation to an incident (a field of its own: linking never rewrites the incident). Returns
+    /// <see langword="false"/> when there is no such incident.
+    /// </summary>
+    ValueTask<bool> LinkRevocationAsync(string incidentId, string revocationId, DateTimeOffset requestedAt, CancellationToken cancellationToken);
+
+    /// <summary>An incident with its linked revocations, or <see langword="null"/>.</summary>
     ValueTask<Incident?> GetIncidentAsync(string id, CancellationToken cancellationToken);
 
-    /// <summary>Every incident, newest first.</summary>
+    /// <summary>Every incident with its linked revocations, newest first.</summary>
     ValueTask<IReadOnlyList<Incident>> ListIncidentsAsync(CancellationToken cancellationToken);
 
     /// <summary>Remembers <paramref name="key"/> for <paramref name="lifetime"/>; <see langword="false"/> when it was already remembered (a replay).</summary>

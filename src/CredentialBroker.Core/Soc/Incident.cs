@@ -8,7 +8,7 @@ namespace CredentialBroker.Core.Soc;
 /// <param name="DeclaredAt">When the incident was declared at the broker.</param>
 /// <param name="DeclaredBy">The SPIFFE ID that declared it.</param>
 /// <param name="Selector">The credentials concerned.</param>
-/// <param name="RevocationId">The bulk revocation started with it, if any.</param>
+/// <param name="RevocationIds">The bulk revocations started for it (with it, or later naming it), oldest first.</param>
 public sealed record Incident(
     string Id,
     string Title,
@@ -17,8 +17,12 @@ public sealed record Incident(
     DateTimeOffset DeclaredAt,
     string DeclaredBy,
     RevocationSelector Selector,
-    string? RevocationId)
+    IReadOnlyList<string> RevocationIds)
 {
+    /// <summary>The first bulk revocation started for it, if any.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public string? RevocationId => RevocationIds.Count > 0 ? RevocationIds[0] : null;
+
     /// <summary>The severities an incident may have.</summary>
     public static IReadOnlyList<string> Severities { get; } = ["low", "medium", "high", "critical"];
 }

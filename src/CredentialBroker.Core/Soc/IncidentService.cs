@@ -45,15 +45,15 @@ public sealed partial class IncidentService
     {
         ArgumentNullException.ThrowIfNull(caller);
         var id = Identifiers.NewIncidentId();
-        var incident = new Incident(id, title, severity, notifiedAt, _time.GetUtcNowMilliseconds(), caller.Id.Value, selector, null);
+        var incident = new Incident(id, title, severity, notifiedAt, _time.GetUtcNowMilliseconds(), caller.Id.Value, selector, []);
 
-        // Stored before its revocation starts, so the revocation never names an incident that does not exist.
+        // Stored before its revocation starts, so the revocation never names an incident that does not exist; starting
+        // a revocation for an incident links it (as it does for one started later with the incident's id).
         await _soc.SaveIncidentAsync(incident, cancellationToken);
         if (revoke)
         {
             var revocation = await _bulk.StartAsync(caller, selector, $"incident {id}: {title}", id, quarantine: false, cancellationToken);
-            incident = incident with { RevocationId = revocation.Id };
-            await _soc.SaveIncidentAsync(incident, cancellationToken);
+            incident = incident with { RevocationIds = [revocation.Id] };
         }
 
         LogDeclared(_logger, id, severity, caller.Id.Value, revoke);
@@ -68,8 +68,8 @@ public sealed partial class IncidentService
 
     /// <summary>
     /// The exposure-window report of an incident, or <see langword="null"/> when there is no such incident. The
-    /// affected credentials are those its selector matched while live at notification, and those its revocation
-    /// matched.
+    /// affected credentials are those its selector reached while live at any time from notification to its last linked
+    /// revocation (or to now), and those its linked revocations matched.
     /// </summary>
     public async ValueTask<ExposureReport?> ReportAsync(string id, CancellationToken cancellationToken)
     {
@@ -79,33 +79,46 @@ public sealed partial class IncidentService
             return null;
         }
 
-        var revocation = incident.RevocationId is { } revocationId ? await _soc.GetRevocationAsync(revocationId, cancellationToken) : null;
-        var affected = new ConcurrentDictionary<CredentialRef, CredentialRecord>();
+        // Affected: what the selector reached from notification until the (last) revocation — or until now, if none
+        // was started yet: a credential minted after the SOC knew is as exposed as one live at notification — and
+        // everything a linked revocation matched.
+        var revocations = new List<BulkRevocation>();
+        foreach (var revocationId in incident.RevocationIds)
+        {
+            if (await _soc.GetRevocationAsync(revocationId, cancellationToken) is { } linked)
+            {
+                revocations.Add(linked);
+            }
+        }
+
+        var until = revocations.Count > 0 ? revocations.Max(r => r.RequestedAt) : _time.GetUtcNow();
+        var affected = new ConcurrentDictionary<CredentialRef, (CredentialRecord Credential, DateTimeOffset? RevocationRequestedAt)>();
         var parallel = new ParallelOptions { MaxDegreeOfParallelism = Concurrency, CancellationToken = cancellationToken };
         await Parallel.ForEachAsync(_soc.FindTaskIdsAsync(incident.Selector, cancellationToken), parallel, async (taskId, ct) =>
         {
             if (await _store.GetTaskAsync(taskId, ct) is { } view)
             {
-                foreach (var credential in SelectorMatch.InTask(incident.Selector, view, incident.NotifiedAt, liveOnly: true).Matched)
+                foreach (var credential in SelectorMatch.InTaskDuring(incident.Selector, view, incident.NotifiedAt, until))
                 {
-                    affected.TryAdd(new CredentialRef(credential.TaskId, credential.Jti), credential);
+                    var revokedBy = revocations.Where(r => r.RequestedAt >= credential.IssuedAt).Select(r => (DateTimeOffset?)r.RequestedAt).Min();
+                    affected.TryAdd(new CredentialRef(credential.TaskId, credential.Jti), (credential, revokedBy));
                 }
             }
         });
 
-        if (revocation is not null)
+        foreach (var revocation in revocations)
         {
             var matches = await _soc.ReadMatchesAsync(revocation.Id, cancellationToken);
             await Parallel.ForEachAsync(matches.Where(m => !affected.ContainsKey(m)), parallel, async (match, ct) =>
             {
                 if (await _store.GetCredentialAsync(match.TaskId, match.Jti, ct) is { } lookup)
                 {
-                    affected.TryAdd(match, lookup.Credential);
+                    affected.TryAdd(match, (lookup.Credential, revocation.RequestedAt));
                 }
             });
         }
 
-        return ExposureReport.Build(incident, revocation, affected.Values, _time.GetUtcNow());
+        return ExposureReport.Build(incident, affected.Values, _time.GetUtcNow());
     }
 
     /// <summary>

@@ -31,6 +31,19 @@ public static class SelectorMatch
         return (matched, roots);
     }
 
+    /// <summary>
+    /// The credentials of <paramref name="view"/> the selector reaches (directly or by derivation) that were live at any
+    /// time between <paramref name="from"/> and <paramref name="until"/>: issued by <paramref name="until"/>, not expired
+    /// by <paramref name="from"/>, not revoked before <paramref name="from"/>. For exposure reports: a credential minted
+    /// after an incident was known counts as much as one live at notification.
+    /// </summary>
+    public static IReadOnlyList<CredentialRecord> InTaskDuring(RevocationSelector selector, TaskView view, DateTimeOffset from, DateTimeOffset until)
+    {
+        ArgumentNullException.ThrowIfNull(view);
+        return [.. InTask(selector, view, until, liveOnly: false).Matched
+            .Where(c => c.IssuedAt <= until && c.ExpiresAt > from && (c.RevokedAt is null || c.RevokedAt >= from))];
+    }
+
     /// <summary>Whether a credential was live at <paramref name="asOf"/>: issued by then, not expired, not revoked before it.</summary>
     public static bool LiveAt(CredentialRecord credential, DateTimeOffset asOf)
     {

@@ -12,6 +12,7 @@ public sealed partial class InMemoryCredentialStore : ISocStore
     private readonly ConcurrentDictionary<string, DateTimeOffset> _revocationSavedAt = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, HashSet<CredentialRef>> _matches = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Incident> _incidents = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, SortedSet<(DateTimeOffset At, string Id)>> _incidentRevocations = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, (string Owner, DateTimeOffset Until)> _leases = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, DateTimeOffset> _remembered = new(StringComparer.Ordinal);
 
@@ -145,17 +146,47 @@ public sealed partial class InMemoryCredentialStore : ISocStore
     public ValueTask SaveIncidentAsync(Incident incident, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(incident);
-        _incidents[incident.Id] = incident;
+        _incidents[incident.Id] = incident with { RevocationIds = [] };
         return ValueTask.CompletedTask;
     }
 
     /// <inheritdoc />
+    public ValueTask<bool> LinkRevocationAsync(string incidentId, string revocationId, DateTimeOffset requestedAt, CancellationToken cancellationToken)
+    {
+        if (!_incidents.ContainsKey(incidentId))
+        {
+            return ValueTask.FromResult(false);
+        }
+
+        var links = _incidentRevocations.GetOrAdd(incidentId, _ => []);
+        lock (links)
+        {
+            links.Add((requestedAt, revocationId));
+        }
+
+        return ValueTask.FromResult(true);
+    }
+
+    /// <inheritdoc />
     public ValueTask<Incident?> GetIncidentAsync(string id, CancellationToken cancellationToken) =>
-        ValueTask.FromResult(_incidents.GetValueOrDefault(id));
+        ValueTask.FromResult(_incidents.TryGetValue(id, out var incident) ? WithLinks(incident) : null);
 
     /// <inheritdoc />
     public ValueTask<IReadOnlyList<Incident>> ListIncidentsAsync(CancellationToken cancellationToken) =>
-        ValueTask.FromResult<IReadOnlyList<Incident>>([.. _incidents.Values.OrderByDescending(i => i.DeclaredAt).ThenBy(i => i.Id, StringComparer.Ordinal)]);
+        ValueTask.FromResult<IReadOnlyList<Incident>>([.. _incidents.Values.Select(WithLinks).OrderByDescending(i => i.DeclaredAt).ThenBy(i => i.Id, StringComparer.Ordinal)]);
+
+    private Incident WithLinks(Incident incident)
+    {
+        if (!_incidentRevocations.TryGetValue(incident.Id, out var links))
+        {
+            return incident with { RevocationIds = [] };
+        }
+
+        lock (links)
+        {
+            return incident with { RevocationIds = [.. links.Select(l => l.Id).Distinct(StringComparer.Ordinal)] };
+        }
+    }
 
     /// <inheritdoc />
     public ValueTask<bool> RememberOnceAsync(string key, TimeSpan lifetime, CancellationToken cancellationToken)

@@ -61,9 +61,9 @@ internal sealed record RevocationResponse(
 internal sealed record DeclareIncidentRequest(string? Title, string? Severity, DateTimeOffset? NotifiedAt, SelectorBody? Selector, bool Revoke = false);
 
 /// <summary>An incident on the wire.</summary>
-internal sealed record IncidentResponse(string Id, string Title, string Severity, DateTime NotifiedAt, DateTime DeclaredAt, string DeclaredBy, SelectorBody Selector, string? RevocationId)
+internal sealed record IncidentResponse(string Id, string Title, string Severity, DateTime NotifiedAt, DateTime DeclaredAt, string DeclaredBy, SelectorBody Selector, string? RevocationId, IReadOnlyList<string> RevocationIds)
 {
-    public static IncidentResponse From(Incident i) => new(i.Id, i.Title, i.Severity, i.NotifiedAt.UtcDateTime, i.DeclaredAt.UtcDateTime, i.DeclaredBy, SelectorBody.From(i.Selector), i.RevocationId);
+    public static IncidentResponse From(Incident i) => new(i.Id, i.Title, i.Severity, i.NotifiedAt.UtcDateTime, i.DeclaredAt.UtcDateTime, i.DeclaredBy, SelectorBody.From(i.Selector), i.RevocationId, i.RevocationIds);
 }
 
 /// <summary>Exposure percentiles on the wire.</summary>

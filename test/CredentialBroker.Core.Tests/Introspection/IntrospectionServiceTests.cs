@@ -19,7 +19,6 @@ public sealed class IntrospectionServiceTests
         Assert.Multiple(async () =>
         {
             Assert.That(await IsActiveAsync(token, CoreHarness.Soc), Is.True, "soc");
-            Assert.That(await IsActiveAsync(token, CoreHarness.ResourceServer), Is.True, "resource server");
             Assert.That(await IsActiveAsync(token, CoreHarness.Agent), Is.True, "holder");
             Assert.That(await IsActiveAsync(token, CoreHarness.Orchestrator), Is.True, "creating orchestrator");
         });
@@ -34,6 +33,7 @@ public sealed class IntrospectionServiceTests
         {
             Assert.That(await IsActiveAsync(token, CoreHarness.OtherAgent), Is.False);
             Assert.That(await IsActiveAsync(token, CoreHarness.OtherOrchestrator), Is.False);
+            Assert.That(await IsActiveAsync(token, CoreHarness.ResourceServer), Is.False, "a resource server never learns about task tokens");
         });
     }
 

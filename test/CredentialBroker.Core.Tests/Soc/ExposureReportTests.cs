@@ -10,10 +10,13 @@ public sealed class ExposureReportTests
     private static readonly DateTimeOffset Notified = new(2026, 11, 28, 10, 0, 0, TimeSpan.Zero);
     private readonly FakeTimeProvider _time = new(Notified);
 
-    private static readonly Incident Incident = new("inc_1", "agent crossed a boundary", "high", Notified, Notified.AddSeconds(20), "spiffe://a.example/soc", new RevocationSelector(Workload: "spiffe://a.example/agents/"), "rev_1");
+    private static readonly Incident Incident = new("inc_1", "agent crossed a boundary", "high", Notified, Notified.AddSeconds(20), "spiffe://a.example/soc", new RevocationSelector(Workload: "spiffe://a.example/agents/"), ["rev_1"]);
 
     private static readonly BulkRevocation Revocation = new("rev_1", Incident.Selector, "incident", "inc_1", false, "spiffe://a.example/soc", Notified.AddSeconds(20),
         BulkRevocationStatus.Running, Notified.AddSeconds(21), MatchCounts.None, 0, 0, 0, 0, 0);
+
+    private static IEnumerable<(CredentialRecord, DateTimeOffset?)> Revoked(IEnumerable<CredentialRecord> credentials) =>
+        credentials.Select(c => (c, (DateTimeOffset?)Revocation.RequestedAt));
 
     private static CredentialRecord Credential(string jti, string holder, TimeSpan expiresAfter, TimeSpan? verifiedAfter, bool irrevocable = false, string? audience = null) =>
         new(jti, "tsk_1", audience is null ? CredentialKind.Task : CredentialKind.AccessToken, null, holder, Notified.AddMinutes(-5), Notified + expiresAfter,
@@ -25,12 +28,12 @@ public sealed class ExposureReportTests
     public void The_window_ends_at_verification_or_natural_expiry_whichever_is_first_and_never_before_notification()
     {
         _time.Advance(TimeSpan.FromMinutes(2));
-        var report = ExposureReport.Build(Incident, Revocation, [
+        var report = ExposureReport.Build(Incident, Revoked([
             Credential("verified", "spiffe://a.example/agents/a", TimeSpan.FromMinutes(10), TimeSpan.FromSeconds(21)),
             Credential("expired-first", "spiffe://a.example/agents/a", TimeSpan.FromSeconds(90), verifiedAfter: null),
             Credential("expired-before-notice", "spiffe://a.example/agents/b", TimeSpan.FromSeconds(-30), verifiedAfter: null),
             Credential("verified-after-expiry", "spiffe://a.example/agents/b", TimeSpan.FromSeconds(40), TimeSpan.FromSeconds(50)),
-        ], _time.GetUtcNow());
+        ]), _time.GetUtcNow());
 
         var byJti = report.Credentials.ToDictionary(c => c.Jti);
         Assert.Multiple(() =>
@@ -56,7 +59,7 @@ public sealed class ExposureReportTests
             .Append(Credential("open", "spiffe://a.example/agents/odd", TimeSpan.FromDays(6), verifiedAfter: null))
             .ToList();
 
-        var report = ExposureReport.Build(Incident, Revocation, credentials, _time.GetUtcNow().AddMinutes(3));
+        var report = ExposureReport.Build(Incident, Revoked(credentials), _time.GetUtcNow().AddMinutes(3));
 
         Assert.Multiple(() =>
         {
@@ -80,10 +83,10 @@ public sealed class ExposureReportTests
     [Test]
     public void The_curve_falls_from_all_valid_to_none_and_stays_within_the_horizon()
     {
-        var report = ExposureReport.Build(Incident, Revocation, [
+        var report = ExposureReport.Build(Incident, Revoked([
             Credential("a", "spiffe://a.example/agents/a", TimeSpan.FromHours(1), TimeSpan.FromSeconds(1)),
             Credential("b", "spiffe://a.example/agents/a", TimeSpan.FromHours(1), TimeSpan.FromSeconds(100)),
-        ], _time.GetUtcNow());
+        ]), _time.GetUtcNow());
 
         Assert.Multiple(() =>
         {
@@ -98,7 +101,7 @@ public sealed class ExposureReportTests
     [Test]
     public void An_incident_without_credentials_reports_zeros_and_no_curve()
     {
-        var report = ExposureReport.Build(Incident, null, [], _time.GetUtcNow());
+        var report = ExposureReport.Build(Incident, [], _time.GetUtcNow());
 
         Assert.Multiple(() =>
         {

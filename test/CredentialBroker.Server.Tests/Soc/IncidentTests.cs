@@ -65,6 +65,41 @@ public sealed class IncidentTests
     }
 
     [Test]
+    public async Task A_revocation_started_later_for_an_incident_is_linked_and_its_report_counts_what_was_minted_after_notification()
+    {
+        await using var app = BrokerApp.Redis();
+        using var soc = app.As(BrokerApp.Soc);
+        using var orchestrator = app.As(BrokerApp.Orchestrator);
+        var before = (await orchestrator.CreateTaskOkAsync(app.AgentId)).Jti;
+        var notifiedAt = app.Time.GetUtcNow().UtcDateTime.ToString("O");
+        app.Time.Advance(TimeSpan.FromSeconds(5));
+        var declared = await (await soc.PostAsync("/v1/incidents", Api.Json($$"""
+            {"title": "late containment", "severity": "high", "notifiedAt": "{{notifiedAt}}", "selector": {"workload": "{{app.AgentId}}"}, "revoke": false}
+            """))).JsonAsync();
+        var id = (string)declared["id"]!;
+        app.Time.Advance(TimeSpan.FromSeconds(5));
+        var after = (await orchestrator.CreateTaskOkAsync(app.AgentId)).Jti; // minted after the SOC knew
+        var reportBefore = await (await soc.GetAsync($"/v1/incidents/{id}/report")).JsonAsync();
+        app.Time.Advance(TimeSpan.FromSeconds(5));
+
+        using var watch = new RevocationWatch(app);
+        var started = await (await soc.BulkRevokeAsync($$"""{"selector": {"workload": "{{app.AgentId}}"}, "reason": "contain", "incidentId": "{{id}}"}""")).JsonAsync();
+        await soc.WaitUntilDoneAsync(watch, (string)started["id"]!, Patience);
+        var incident = await (await soc.GetAsync($"/v1/incidents/{id}")).JsonAsync();
+        var report = await (await soc.GetAsync($"/v1/incidents/{id}/report")).JsonAsync();
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(declared["revocationId"], Is.Null, "declared without revoking");
+            Assert.That((int)reportBefore["summary"]!["credentials"]!, Is.EqualTo(2), "both credentials were exposed after notification, revoked or not");
+            Assert.That((string?)incident["revocationId"], Is.EqualTo((string)started["id"]!), "the later revocation is linked to the incident");
+            Assert.That((string?)report["incident"]!["revocationId"], Is.EqualTo((string)started["id"]!));
+            Assert.That(report["credentials"]!.AsArray().Select(c => (string)c!["jti"]!), Is.EquivalentTo(new[] { before, after }));
+            Assert.That(report["credentials"]!.AsArray().Select(c => (string)c!["status"]!), Is.All.EqualTo("verified_dead"));
+        });
+    }
+
+    [Test]
     public async Task The_markdown_report_carries_the_numbers_and_an_unknown_incident_or_format_is_refused()
     {
         var (app, soc, incident, _) = await DeclareAsync();

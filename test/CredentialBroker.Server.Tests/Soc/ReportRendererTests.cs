@@ -11,13 +11,13 @@ public sealed class ReportRendererTests
 
     private static string Render(string title, string resource)
     {
-        var incident = new Incident("inc_1", title, "high", T, T.AddMinutes(1), "spiffe://corp.example/soc", new RevocationSelector(WorkflowId: "wf"), null);
+        var incident = new Incident("inc_1", title, "high", T, T.AddMinutes(1), "spiffe://corp.example/soc", new RevocationSelector(WorkflowId: "wf"), []);
         CredentialRecord[] credentials =
         [
             new("j1", "tsk_1", CredentialKind.AccessToken, "t1", "spiffe://corp.example/agents/bot", T.AddMinutes(-1), T.AddMinutes(4), Audience: resource),
             new("j2", "tsk_1", CredentialKind.AccessToken, "t1", "spiffe://corp.example/agents/bot", T.AddMinutes(-1), T.AddMinutes(4), Audience: "postgres://payments"),
         ];
-        return ReportRenderer.Markdown(ExposureReport.Build(incident, null, credentials, T.AddMinutes(10)));
+        return ReportRenderer.Markdown(ExposureReport.Build(incident, credentials.Select(c => (c, (DateTimeOffset?)null)), T.AddMinutes(10)));
     }
 
     private static readonly string Hostile =
