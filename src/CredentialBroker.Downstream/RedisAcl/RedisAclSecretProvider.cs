@@ -1,3 +1,4 @@
+using System.Net;
 using System.Net.Sockets;
 using System.Security.Authentication;
 using System.Security.Cryptography;
@@ -23,7 +24,8 @@ internal sealed partial class RedisAclSecretProvider : ISecretProvider, IAsyncDi
     private readonly ILogger _logger;
     private readonly Func<string> _newPassword;
     private readonly Lock _gate = new();
-    private Task<ConnectionMultiplexer>? _connecting;
+    private readonly List<ConnectionMultiplexer> _retired = [];
+    private Task<NodeConnection>? _connecting;
 
     /// <param name="name">The configured provider name.</param>
     /// <param name="options">Settings that passed <see cref="RedisAclProviderKind.Validate"/>.</param>
@@ -82,7 +84,7 @@ internal sealed partial class RedisAclSecretProvider : ISecretProvider, IAsyncDi
             throw Failure("issue", plan, ex, password, hash);
         }
 
-        var primaries = nodes.Where(n => !n.IsReplica).Select(n => EndPointCollection.ToString(n.EndPoint)).Order(StringComparer.Ordinal).ToArray();
+        var primaries = nodes.Where(n => !n.IsReplica).Select(n => Format(n.EndPoint)).Order(StringComparer.Ordinal).ToArray();
         LogUserIssued(_logger, Name, plan.Id, username, nodes.Length);
         return new IssuedSecret(plan, password, new Dictionary<string, object>(StringComparer.Ordinal)
         {
@@ -140,7 +142,7 @@ internal sealed partial class RedisAclSecretProvider : ISecretProvider, IAsyncDi
             {
                 if (!(await node.ExecuteAsync("ACL", "GETUSER", username).WaitAsync(cancellationToken)).IsNull)
                 {
-                    LogRevocationUnverified(_logger, Name, handle.Id, username, $"the user still exists on {EndPointCollection.ToString(node.EndPoint)}");
+                    LogRevocationUnverified(_logger, Name, handle.Id, username, $"the user still exists on {Format(node.EndPoint)}");
                     return false;
                 }
             }
@@ -150,7 +152,7 @@ internal sealed partial class RedisAclSecretProvider : ISecretProvider, IAsyncDi
                 var verdict = await RespAuthProbe.AuthenticateAsync(node.EndPoint, username, GeneratedCredentials.NewPassword(), _configuration, cancellationToken);
                 if (verdict != RespAuthProbe.Verdict.Refused)
                 {
-                    LogRevocationUnverified(_logger, Name, handle.Id, username, $"AUTH as the user succeeded on {EndPointCollection.ToString(node.EndPoint)}");
+                    LogRevocationUnverified(_logger, Name, handle.Id, username, $"AUTH as the user succeeded on {Format(node.EndPoint)}");
                     return false;
                 }
             }
@@ -167,49 +169,137 @@ internal sealed partial class RedisAclSecretProvider : ISecretProvider, IAsyncDi
 
     public async ValueTask DisposeAsync()
     {
-        if (TakeConnection() is { } connection)
+        foreach (var connection in TakeConnections())
         {
             await connection.DisposeAsync();
         }
     }
 
-    public void Dispose() => TakeConnection()?.Dispose();
+    public void Dispose()
+    {
+        foreach (var connection in TakeConnections())
+        {
+            connection.Dispose();
+        }
+    }
 
     /// <summary>The SHA-256 of the password in hex, as <c>ACL SETUSER … #&lt;hash&gt;</c> takes it.</summary>
     internal static string PasswordHash(string password) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(password)));
 
-    private ConnectionMultiplexer? TakeConnection()
+    private static string Format(EndPoint endpoint) => EndPointCollection.ToString(endpoint);
+
+    private List<ConnectionMultiplexer> TakeConnections()
     {
         lock (_gate)
         {
-            var connecting = _connecting;
+            var connections = _retired.ToList();
+            if (_connecting is { IsCompletedSuccessfully: true })
+            {
+                connections.Add(_connecting.Result.Multiplexer);
+            }
+
             _connecting = null;
-            return connecting is { IsCompletedSuccessfully: true } ? connecting.Result : null;
+            _retired.Clear();
+            return connections;
         }
     }
 
-    private Task<ConnectionMultiplexer> ConnectAsync()
+    private Task<NodeConnection> ConnectAsync()
     {
         lock (_gate)
         {
             if (_connecting is null || _connecting.IsFaulted || _connecting.IsCanceled)
             {
-                _connecting = ConnectionMultiplexer.ConnectAsync(_configuration);
+                _connecting = ConnectToEveryNodeAsync();
             }
 
             return _connecting;
         }
     }
 
+    /// <summary>Sets <paramref name="stale"/> aside (it may still be in use) so that the next call connects afresh.</summary>
+    private void Retire(NodeConnection stale)
+    {
+        lock (_gate)
+        {
+            if (_connecting is { IsCompletedSuccessfully: true } current && ReferenceEquals(current.Result, stale))
+            {
+                _connecting = null;
+                _retired.Add(stale.Multiplexer);
+            }
+        }
+    }
+
     /// <summary>
-    /// Every node the connection knows of (on a cluster: every primary and replica it discovered), after checking with
-    /// the cluster itself (<c>CLUSTER NODES</c>) that none is missing: the client's view can lag behind a node just
-    /// added, and acting on part of a cluster is not acting on it.
+    /// Connects to every node. StackExchange.Redis connects only to the cluster nodes it discovered that serve slots,
+    /// so a replica still syncing, or a primary without slots, would be left out, yet an agent can log in there; it
+    /// always connects to the endpoints it is given, so on a cluster every node <c>CLUSTER NODES</c> lists is named.
+    /// Then the nodes get up to the connect timeout to finish connecting, so the first secret is not refused for that.
+    /// </summary>
+    private async Task<NodeConnection> ConnectToEveryNodeAsync()
+    {
+        var named = _configuration.EndPoints.Select(Format).ToHashSet(StringComparer.Ordinal);
+        var connection = await ConnectionMultiplexer.ConnectAsync(_configuration);
+        if (await TopologyAsync(connection) is { } topology && !topology.IsSubsetOf(named))
+        {
+            var everyNode = _configuration.Clone();
+            foreach (var endpoint in topology.Except(named))
+            {
+                everyNode.EndPoints.Add(endpoint);
+            }
+
+            named.UnionWith(topology);
+            await connection.DisposeAsync();
+            connection = await ConnectionMultiplexer.ConnectAsync(everyNode);
+        }
+
+        using var settling = new CancellationTokenSource(TimeSpan.FromMilliseconds(_configuration.ConnectTimeout));
+        try
+        {
+            while (connection.GetServers().Any(n => !n.IsConnected))
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(20), settling.Token);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // Some node is down: each operation reports it.
+        }
+
+        return new NodeConnection(connection, named);
+    }
+
+    /// <summary>The endpoints of every node of the cluster (<c>CLUSTER NODES</c>), or null when not a cluster or when it cannot be read (yet).</summary>
+    private static async Task<HashSet<string>?> TopologyAsync(ConnectionMultiplexer connection)
+    {
+        if (connection.GetServers().FirstOrDefault(n => n.IsConnected && n.ServerType == ServerType.Cluster) is not { } seed)
+        {
+            return null;
+        }
+
+        try
+        {
+            return (await seed.ClusterNodesAsync())?.Nodes
+                .Where(n => n is { IsNoAddr: false, IsHandshake: false, EndPoint: not null })
+                .Select(n => Format(n.EndPoint!))
+                .ToHashSet(StringComparer.Ordinal);
+        }
+        catch (RedisException)
+        {
+            // Reported by the operation that needs it (a NOPERM names the missing permission).
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// Every node the connection knows of (on a cluster: every primary and replica), after checking with the cluster
+    /// itself (<c>CLUSTER NODES</c>) that none is missing: the client's view can lag behind a node just added, and
+    /// acting on part of a cluster is not acting on it. A node missing that way makes the next call connect afresh.
     /// </summary>
     private async Task<IServer[]> KnownNodesAsync(CancellationToken cancellationToken)
     {
         var connection = await ConnectAsync().WaitAsync(cancellationToken);
-        var nodes = connection.GetServers();
+        var nodes = connection.Multiplexer.GetServers();
         if (nodes.Length == 0)
         {
             throw new IOException("no Redis node is known yet.");
@@ -218,15 +308,16 @@ internal sealed partial class RedisAclSecretProvider : ISecretProvider, IAsyncDi
         if (nodes.FirstOrDefault(n => n.IsConnected && n.ServerType == ServerType.Cluster) is { } seed)
         {
             var topology = await seed.ClusterNodesAsync().WaitAsync(cancellationToken)
-                ?? throw new IOException($"{EndPointCollection.ToString(seed.EndPoint)} returned no cluster topology.");
-            var known = nodes.Select(n => EndPointCollection.ToString(n.EndPoint)).ToHashSet(StringComparer.Ordinal);
+                ?? throw new IOException($"{Format(seed.EndPoint)} returned no cluster topology.");
+            var connected = nodes.Where(n => n.IsConnected).Select(n => Format(n.EndPoint)).ToHashSet(StringComparer.Ordinal);
             var missing = topology.Nodes
                 .Where(n => n is { IsNoAddr: false, IsHandshake: false, EndPoint: not null })
-                .Select(n => EndPointCollection.ToString(n.EndPoint!))
-                .Where(e => !known.Contains(e))
+                .Select(n => Format(n.EndPoint!))
+                .Where(e => !connected.Contains(e) && !connection.Named.Contains(e))
                 .ToArray();
             if (missing.Length > 0)
             {
+                Retire(connection);
                 throw new IOException($"the cluster has node(s) not reached yet: {string.Join(", ", missing)}.");
             }
         }
@@ -238,7 +329,7 @@ internal sealed partial class RedisAclSecretProvider : ISecretProvider, IAsyncDi
     private async Task<IServer[]> ReachableNodesAsync(CancellationToken cancellationToken)
     {
         var nodes = await KnownNodesAsync(cancellationToken);
-        var down = nodes.Where(n => !n.IsConnected).Select(n => EndPointCollection.ToString(n.EndPoint)).ToArray();
+        var down = nodes.Where(n => !n.IsConnected).Select(n => Format(n.EndPoint)).ToArray();
         return down.Length == 0
             ? nodes
             : throw new IOException($"{down.Length} of {nodes.Length} node(s) unreachable: {string.Join(", ", down)}.");
@@ -331,4 +422,7 @@ internal sealed partial class RedisAclSecretProvider : ISecretProvider, IAsyncDi
     [LoggerMessage(EventId = 3063, EventName = "RedisAclCallFailed", Level = LogLevel.Warning,
         Message = "Provider {Provider}: {Operation} of {Id} failed (transient: {Transient}): {Reason}")]
     private static partial void LogFailed(ILogger logger, string provider, string operation, string id, bool transient, string reason);
+
+    /// <summary>A connection and the endpoints it was given by name (those StackExchange.Redis always connects to).</summary>
+    private sealed record NodeConnection(ConnectionMultiplexer Multiplexer, HashSet<string> Named);
 }

@@ -132,4 +132,63 @@ public sealed class RedisAclClusterTests : IAsyncDisposable
             Assert.That(await NodesWithUserAsync(plan.Username!), Is.Zero);
         });
     }
+
+    [Test]
+    public async Task A_node_that_serves_no_slots_gets_the_user_too_and_loses_it()
+    {
+        // StackExchange.Redis does not connect to discovered nodes without slots; an agent can still log in there.
+        await using var empty = await RedisServer.StartPrivateAsync(
+            "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--cluster-node-timeout", "5000");
+        var all = _cluster.Nodes.Append(empty).ToList();
+        try
+        {
+            await using (var first = await RespConnection.ConnectAsync("127.0.0.1", _cluster.Nodes[0].Port))
+            {
+                await first.SendAsync("CLUSTER", "MEET", "127.0.0.1", empty.Port.ToString(System.Globalization.CultureInfo.InvariantCulture));
+            }
+
+            await Poll.UntilAsync(async () =>
+            {
+                foreach (var node in all)
+                {
+                    await using var connection = await RespConnection.ConnectAsync("127.0.0.1", node.Port);
+                    if (!((await connection.SendAsync("CLUSTER", "INFO")).Text ?? string.Empty).Contains("cluster_known_nodes:7", StringComparison.Ordinal))
+                    {
+                        return false;
+                    }
+                }
+
+                return true;
+            }, TimeSpan.FromSeconds(20), "all seven nodes know each other");
+            var provider = _scenario.Provider(_cluster.ConnectionString);
+            var plan = provider.Plan(Secrets.NewId(), Secrets.ExpiresAt());
+
+            var secret = await provider.IssueAsync(plan, CancellationToken.None);
+            var (onEmpty, auth) = await RedisAclScenario.LogInAsync(empty.ConnectionString, plan.Username!, secret.Secret);
+            await using var _ = onEmpty;
+            var onIssue = await NodesWithUserAsync(plan.Username!);
+            await provider.RevokeAsync(plan, CancellationToken.None);
+            await using var check = await RespConnection.ConnectAsync("127.0.0.1", empty.Port);
+            var leftOnEmpty = await check.SendAsync("ACL", "GETUSER", plan.Username!);
+
+            Assert.Multiple(async () =>
+            {
+                Assert.That(auth.Text, Is.EqualTo("OK"), "the user exists on the node without slots");
+                Assert.That(onIssue, Is.EqualTo(6));
+                Assert.That(leftOnEmpty.Kind, Is.EqualTo(RespReplyKind.Null));
+                Assert.That(await NodesWithUserAsync(plan.Username!), Is.Zero);
+                Assert.That(await provider.VerifyRevokedAsync(plan, CancellationToken.None), Is.True);
+            });
+        }
+        finally
+        {
+            // Leave the cluster as it was for the other tests: six nodes, none failing.
+            await using (var connection = await RespConnection.ConnectAsync("127.0.0.1", empty.Port))
+            {
+                var id = (await connection.SendAsync("CLUSTER", "MYID")).Text!;
+                await empty.StopAsync();
+                await _cluster.OnEveryNodeAsync("CLUSTER", "FORGET", id);
+            }
+        }
+    }
 }
