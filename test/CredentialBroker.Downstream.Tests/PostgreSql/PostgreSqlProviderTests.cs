@@ -128,34 +128,42 @@ public sealed class PostgreSqlProviderTests : IAsyncDisposable
         var other = "other_" + _scenario.Table;
         await _scenario.Server.ExecuteAsSuperuserAsync($"GRANT CREATE ON SCHEMA public TO {_scenario.Reader}");
         await _scenario.Server.ExecuteAsSuperuserAsync($"CREATE DATABASE {other}");
-        await _scenario.Server.ExecuteAsSuperuserAsync($"GRANT CREATE ON SCHEMA public TO {_scenario.Reader}", other);
-        var provider = _scenario.Provider();
-        var plan = provider.Plan(Secrets.NewId(), Secrets.ExpiresAt());
-        var secret = await provider.IssueAsync(plan, CancellationToken.None);
-        await using (var session = await _scenario.LogInAsync(secret))
+        try
         {
-            await PostgreSqlScenario.ExecuteAsync(session, $"CREATE TABLE made_{_scenario.Table} (id int); INSERT INTO made_{_scenario.Table} VALUES (7)");
+            await _scenario.Server.ExecuteAsSuperuserAsync($"GRANT CREATE ON SCHEMA public TO {_scenario.Reader}", other);
+            var provider = _scenario.Provider();
+            var plan = provider.Plan(Secrets.NewId(), Secrets.ExpiresAt());
+            var secret = await provider.IssueAsync(plan, CancellationToken.None);
+            await using (var session = await _scenario.LogInAsync(secret))
+            {
+                await PostgreSqlScenario.ExecuteAsync(session, $"CREATE TABLE made_{_scenario.Table} (id int); INSERT INTO made_{_scenario.Table} VALUES (7)");
+            }
+
+            var elsewhere = new NpgsqlConnectionStringBuilder(_scenario.Server.LoginConnectionString(plan.Username!, secret.Secret)) { Database = other };
+            await using (var session = new NpgsqlConnection(elsewhere.ConnectionString))
+            {
+                await session.OpenAsync();
+                await PostgreSqlScenario.ExecuteAsync(session, "CREATE TABLE made_there (id int)");
+            }
+
+            await provider.RevokeAsync(plan, CancellationToken.None);
+
+            var owner = await _scenario.Server.QueryAsSuperuserAsync<string>(
+                "SELECT tableowner FROM pg_tables WHERE tablename = $1", "made_" + _scenario.Table);
+            var rows = await _scenario.Server.QueryAsSuperuserAsync<long>($"SELECT count(*) FROM made_{_scenario.Table}");
+            Assert.Multiple(async () =>
+            {
+                Assert.That(owner, Is.EqualTo(new[] { _scenario.Server.AdminRole }), "reassigned, data kept");
+                Assert.That(rows, Is.EqualTo(new[] { 1L }));
+                Assert.That(await _scenario.RoleExistsAsync(plan.Username!), Is.False);
+                Assert.That(await provider.VerifyRevokedAsync(plan, CancellationToken.None), Is.True);
+            });
         }
-
-        var elsewhere = new NpgsqlConnectionStringBuilder(_scenario.Server.LoginConnectionString(plan.Username!, secret.Secret)) { Database = other };
-        await using (var session = new NpgsqlConnection(elsewhere.ConnectionString))
+        finally
         {
-            await session.OpenAsync();
-            await PostgreSqlScenario.ExecuteAsync(session, "CREATE TABLE made_there (id int)");
+            await _scenario.Server.ExecuteAsSuperuserAsync($"DROP DATABASE {other} WITH (FORCE)");
+            await _scenario.Server.ExecuteAsSuperuserAsync($"DROP TABLE IF EXISTS made_{_scenario.Table}");
         }
-
-        await provider.RevokeAsync(plan, CancellationToken.None);
-
-        var owner = await _scenario.Server.QueryAsSuperuserAsync<string>(
-            "SELECT tableowner FROM pg_tables WHERE tablename = $1", "made_" + _scenario.Table);
-        var rows = await _scenario.Server.QueryAsSuperuserAsync<long>($"SELECT count(*) FROM made_{_scenario.Table}");
-        Assert.Multiple(async () =>
-        {
-            Assert.That(owner, Is.EqualTo(new[] { _scenario.Server.AdminRole }), "reassigned, data kept");
-            Assert.That(rows, Is.EqualTo(new[] { 1L }));
-            Assert.That(await _scenario.RoleExistsAsync(plan.Username!), Is.False);
-            Assert.That(await provider.VerifyRevokedAsync(plan, CancellationToken.None), Is.True);
-        });
     }
 
     [Test]

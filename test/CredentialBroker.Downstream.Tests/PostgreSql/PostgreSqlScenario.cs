@@ -14,6 +14,7 @@ namespace CredentialBroker.Downstream.Tests.PostgreSql;
 internal sealed class PostgreSqlScenario : IAsyncDisposable
 {
     private readonly List<PostgreSqlSecretProvider> _providers = [];
+    private readonly List<string> _roles = [];
 
     private PostgreSqlScenario(PostgresServer server)
     {
@@ -49,6 +50,7 @@ internal sealed class PostgreSqlScenario : IAsyncDisposable
     public async Task CreateRoleAsync(string role)
     {
         await Server.ExecuteAsSuperuserAsync($"CREATE ROLE {role} NOLOGIN");
+        _roles.Add(role);
         if (Server.VersionNumber >= 160000)
         {
             await Server.ExecuteAsSuperuserAsync($"GRANT {role} TO \"{Server.AdminRole}\" WITH ADMIN OPTION");
@@ -99,11 +101,30 @@ internal sealed class PostgreSqlScenario : IAsyncDisposable
     public async Task<bool> RoleExistsAsync(string role) =>
         (await Server.QueryAsSuperuserAsync<bool>("SELECT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = $1)", role))[0];
 
+    /// <summary>
+    /// Closes the providers and, on a server given by CB_TEST_POSTGRES, removes what the test left there: the roles
+    /// issued as members of this scenario's roles, those roles, and the table (a private cluster is deleted whole).
+    /// </summary>
     public async ValueTask DisposeAsync()
     {
         foreach (var provider in _providers)
         {
             await provider.DisposeAsync();
         }
+
+        if (!Server.IsExternal || _roles.Count == 0)
+        {
+            return;
+        }
+
+        var issued = await Server.QueryAsSuperuserAsync<string>(
+            "SELECT DISTINCT u.rolname FROM pg_auth_members m JOIN pg_roles r ON r.oid = m.roleid JOIN pg_roles u ON u.oid = m.member WHERE r.rolname = ANY($1) AND u.rolname ~ '^cb_[a-z2-7]{24}$'",
+            new object[] { _roles.ToArray() });
+        foreach (var role in issued.Concat(_roles))
+        {
+            await Server.ExecuteAsSuperuserAsync($"DROP OWNED BY \"{role}\"; DROP ROLE \"{role}\"");
+        }
+
+        await Server.ExecuteAsSuperuserAsync($"DROP TABLE IF EXISTS {Table}");
     }
 }
