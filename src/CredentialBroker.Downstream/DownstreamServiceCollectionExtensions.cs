@@ -1,4 +1,6 @@
+using CredentialBroker.Downstream.PostgreSql;
 using CredentialBroker.Downstream.Providers;
+using CredentialBroker.Downstream.RedisAcl;
 using CredentialBroker.Downstream.Vault;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -10,13 +12,15 @@ namespace CredentialBroker.Downstream;
 public static class DownstreamServiceCollectionExtensions
 {
     /// <summary>
-    /// Adds the provider kinds, the validated <see cref="DownstreamOptions"/> (bind them from
+    /// Adds the provider kinds (<c>postgresql</c>, <c>redis</c>, <c>vault</c>), the validated <see cref="DownstreamOptions"/> (bind them from
     /// <see cref="DownstreamOptions.SectionName"/>) and the <see cref="SecretProviders"/> built from them. Calling it twice is harmless.
     /// </summary>
     public static IServiceCollection AddDownstreamSecrets(this IServiceCollection services)
     {
         ArgumentNullException.ThrowIfNull(services);
         services.AddOptions<DownstreamOptions>().ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<ISecretProviderKind, PostgreSqlProviderKind>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<ISecretProviderKind, RedisAclProviderKind>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<DownstreamOptions>, DownstreamOptionsValidator>());
         services.TryAddSingleton<SecretProviders>();
 

@@ -17,12 +17,14 @@ public sealed class RedisServer : IAsyncDisposable
 
     private readonly string _directory;
     private readonly StringBuilder _output = new();
+    private readonly string[] _arguments;
     private Process? _process;
 
-    private RedisServer(int port, string? external)
+    private RedisServer(int port, string? external, params string[] arguments)
     {
         Port = port;
         External = external;
+        _arguments = arguments;
         _directory = Directory.CreateTempSubdirectory("cb-redis-").FullName;
     }
 
@@ -50,10 +52,10 @@ public sealed class RedisServer : IAsyncDisposable
         return await StartPrivateAsync();
     }
 
-    /// <summary>A private server process that the test may stop and restart.</summary>
-    public static async Task<RedisServer> StartPrivateAsync()
+    /// <summary>A private server process that the test may stop and restart, with more <paramref name="arguments"/> for redis-server.</summary>
+    public static async Task<RedisServer> StartPrivateAsync(params string[] arguments)
     {
-        var server = new RedisServer(FreePort(), external: null);
+        var server = new RedisServer(FreePort(), external: null, arguments);
         await server.StartAsync();
         return server;
     }
@@ -76,7 +78,7 @@ public sealed class RedisServer : IAsyncDisposable
         };
         foreach (var argument in (string[])["--port", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--bind", "127.0.0.1",
                      "--save", string.Empty, "--appendonly", "no", "--daemonize", "no", "--dir", _directory, "--loglevel", "notice",
-                     "--maxmemory-policy", "noeviction"])
+                     "--maxmemory-policy", "noeviction", .. _arguments])
         {
             info.ArgumentList.Add(argument);
         }

@@ -40,6 +40,8 @@ public interface ISecretProvider
     ValueTask RevokeAsync(SecretHandle handle, CancellationToken cancellationToken);
 
     /// <summary>Probes the backend and answers whether the secret no longer works.</summary>
+    /// <returns><see langword="true"/> only when the backend itself refused the secret; <see langword="false"/> when it still exists or works.</returns>
+    /// <exception cref="DownstreamException">The backend could not be reached: nothing can be said yet (the revoker asks again).</exception>
     ValueTask<bool> VerifyRevokedAsync(SecretHandle handle, CancellationToken cancellationToken);
 
     /// <summary>What the provider is, for operators (never a secret).</summary>

@@ -2,8 +2,11 @@ using Microsoft.Extensions.Options;
 
 namespace CredentialBroker.Downstream.Providers;
 
-/// <summary>The configured providers, built once from validated options: found by resource (for an exchange) or by name (for a record).</summary>
-public sealed class SecretProviders
+/// <summary>
+/// The configured providers, built once from validated options: found by resource (for an exchange) or by name (for a
+/// record). Disposing it disposes the providers (their connection pools).
+/// </summary>
+public sealed class SecretProviders : IAsyncDisposable, IDisposable
 {
     private readonly Dictionary<string, ISecretProvider> _byName;
     private readonly Dictionary<string, ISecretProvider> _byResource;
@@ -28,4 +31,38 @@ public sealed class SecretProviders
 
     /// <summary>The provider named <paramref name="name"/>, or <see langword="null"/> (a record of a provider since removed from the configuration).</summary>
     public ISecretProvider? ByName(string name) => _byName.GetValueOrDefault(name);
+
+    /// <summary>Disposes every provider that holds resources.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var provider in _byName.Values)
+        {
+            switch (provider)
+            {
+                case IAsyncDisposable asynchronous:
+                    await asynchronous.DisposeAsync();
+                    break;
+                case IDisposable disposable:
+                    disposable.Dispose();
+                    break;
+            }
+        }
+    }
+
+    /// <summary>Disposes every provider that holds resources (for containers disposed synchronously).</summary>
+    public void Dispose()
+    {
+        foreach (var provider in _byName.Values)
+        {
+            switch (provider)
+            {
+                case IDisposable disposable:
+                    disposable.Dispose();
+                    break;
+                case IAsyncDisposable asynchronous:
+                    asynchronous.DisposeAsync().AsTask().GetAwaiter().GetResult();
+                    break;
+            }
+        }
+    }
 }
