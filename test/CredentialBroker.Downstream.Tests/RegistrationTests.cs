@@ -20,7 +20,7 @@ public sealed class RegistrationTests
     }
 
     [Test]
-    public void Both_kinds_are_registered_once_even_when_added_twice()
+    public void Every_kind_is_registered_once_even_when_added_twice()
     {
         using var services = Build(_ => { });
 
@@ -28,8 +28,8 @@ public sealed class RegistrationTests
 
         Assert.Multiple(() =>
         {
-            Assert.That(kinds.Select(k => k.Kind), Is.EquivalentTo(new[] { "postgresql", "redis" }));
-            Assert.That(kinds.Select(k => k.GetType()), Is.EquivalentTo(new[] { typeof(PostgreSqlProviderKind), typeof(RedisAclProviderKind) }));
+            Assert.That(kinds.Select(k => k.Kind), Is.EquivalentTo(new[] { "postgresql", "redis", "vault" }));
+            Assert.That(kinds.Select(k => k.GetType()), Is.EquivalentTo(new[] { typeof(PostgreSqlProviderKind), typeof(RedisAclProviderKind), typeof(Vault.VaultSecretProviderKind) }));
             Assert.That(services.GetServices<IValidateOptions<DownstreamOptions>>().Count(), Is.EqualTo(1));
         });
     }
