@@ -29,7 +29,7 @@ public sealed class RegistrationTests
         Assert.Multiple(() =>
         {
             Assert.That(kinds.Select(k => k.Kind), Is.EquivalentTo(new[] { "postgresql", "redis", "vault" }));
-            Assert.That(kinds.Select(k => k.GetType()), Is.EquivalentTo(new[] { typeof(PostgreSqlProviderKind), typeof(RedisAclProviderKind), typeof(Vault.VaultSecretProviderKind) }));
+            Assert.That(kinds.Select(k => k.GetType()), Is.EquivalentTo(new[] { typeof(PostgreSqlProviderKind), typeof(RedisAclProviderKind), typeof(CredentialBroker.Downstream.Vault.VaultSecretProviderKind) }));
             Assert.That(services.GetServices<IValidateOptions<DownstreamOptions>>().Count(), Is.EqualTo(1));
         });
     }
