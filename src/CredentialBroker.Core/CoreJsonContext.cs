@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using CredentialBroker.Abstractions.Tasks;
 using CredentialBroker.Core.Issuance;
 using CredentialBroker.Core.Tasks;
 

@@ -1,3 +1,5 @@
+using CredentialBroker.Abstractions;
+using CredentialBroker.Abstractions.Identity;
 using CredentialBroker.Core.Identity;
 using CredentialBroker.Core.Tokens;
 using Microsoft.Extensions.Options;

@@ -1,11 +1,9 @@
+using CredentialBroker.Abstractions;
 using CredentialBroker.Core.Exchange;
 using CredentialBroker.Core.Identity;
 using CredentialBroker.Core.Introspection;
 using CredentialBroker.Core.Issuance;
-using CredentialBroker.Core.Policy;
 using CredentialBroker.Core.Revocation;
-using CredentialBroker.Core.Soc;
-using CredentialBroker.Core.Storage;
 using CredentialBroker.Core.Tasks;
 using CredentialBroker.Core.Tokens;
 using Microsoft.Extensions.DependencyInjection;
@@ -14,13 +12,15 @@ using Microsoft.Extensions.Options;
 
 namespace CredentialBroker.Core;
 
-/// <summary>Registers the broker's core services.</summary>
+/// <summary>Registers the broker's issuing core.</summary>
 public static class CredentialBrokerServiceCollectionExtensions
 {
     /// <summary>
-    /// Adds the broker's core services and options validation. Calling it twice is harmless. The host must
-    /// also register a <see cref="SigningKeyRing"/>, a <see cref="TrustBundleSet"/>, a <see cref="RoleMap"/>,
-    /// an <see cref="IPolicySource"/>, an <see cref="IRevocationSignal"/>, metrics (<c>AddMetrics</c>) and a store.
+    /// Adds the issuing core (issuance, exchange, introspection, RFC 7009 revocation, tokens) and the validation of
+    /// <see cref="CredentialBrokerOptions"/>. Calling it twice is harmless. The returned builder adds the revoker
+    /// (<c>AddRevoker</c>), the SOC features (<c>AddSoc</c>, which provides the revocation rules the core consults) and a
+    /// store (<c>UseEmbeddedStore</c> or <c>UseRedisStore</c>). The host must also register a <see cref="SigningKeyRing"/>,
+    /// a <see cref="TrustBundleSet"/>, a <see cref="RoleMap"/>, an <c>IPolicySource</c> and an <c>IRevocationSignal</c>.
     /// </summary>
     public static CredentialBrokerBuilder AddCredentialBroker(this IServiceCollection services)
     {
@@ -37,35 +37,6 @@ public static class CredentialBrokerServiceCollectionExtensions
         services.TryAddSingleton<IntrospectionService>();
         services.TryAddSingleton<RevocationService>();
         services.TryAddSingleton<TokenExchangeService>();
-        services.AddOptions<RevokerOptions>().ValidateOnStart();
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<RevokerOptions>, RevokerOptionsValidator>());
-        services.TryAddSingleton<RevokerMetrics>();
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IDownstreamRevoker, BrokerTokenRevoker>());
-        services.TryAddSingleton<RevocationProcessor>();
-        services.TryAddSingleton<ExpirySweeper>();
-        services.TryAddSingleton<RevocationWorker>();
-        services.TryAddSingleton<IrrevocableRetrier>();
-        services.AddOptions<SocOptions>().ValidateOnStart();
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<SocOptions>, SocOptionsValidator>());
-        services.TryAddSingleton<SocRules>();
-        services.TryAddSingleton<BulkRevocationService>();
-        services.TryAddSingleton<IncidentService>();
-        services.AddOptions<SsfOptions>().ValidateOnStart();
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<SsfOptions>, SsfOptionsValidator>());
-        services.TryAddSingleton<SsfReceiver>();
         return new CredentialBrokerBuilder(services);
-    }
-
-    /// <summary>Uses the embedded in-memory store (development mode and single-node trials; nothing survives a restart).</summary>
-    public static CredentialBrokerBuilder UseEmbeddedStore(this CredentialBrokerBuilder builder)
-    {
-        ArgumentNullException.ThrowIfNull(builder);
-        builder.Services.TryAddSingleton<InMemoryCredentialStore>();
-        builder.Services.TryAddSingleton<ICredentialStore>(sp => sp.GetRequiredService<InMemoryCredentialStore>());
-        builder.Services.TryAddSingleton<IRevokerStore>(sp => sp.GetRequiredService<InMemoryCredentialStore>());
-        builder.Services.TryAddSingleton<ISocStore>(sp => sp.GetRequiredService<InMemoryCredentialStore>());
-        builder.Services.TryAddSingleton<IRevocationFeed, InMemoryRevocationFeed>();
-        builder.Services.TryAddSingleton<IRiskRegistry, InMemoryRiskRegistry>();
-        return builder;
     }
 }

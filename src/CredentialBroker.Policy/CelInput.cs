@@ -1,7 +1,7 @@
-using CredentialBroker.Core;
-using CredentialBroker.Core.Identity;
-using CredentialBroker.Core.Policy;
-using CredentialBroker.Core.Tasks;
+using CredentialBroker.Abstractions;
+using CredentialBroker.Abstractions.Identity;
+using CredentialBroker.Abstractions.Policy;
+using CredentialBroker.Abstractions.Tasks;
 
 namespace CredentialBroker.Policy;
 

@@ -1,7 +1,8 @@
 using Cel;
-using CredentialBroker.Core.Policy;
-using CredentialBroker.Core.Storage;
-using CredentialBroker.Core.Tasks;
+using CredentialBroker.Abstractions.Policy;
+using CredentialBroker.Abstractions.Storage;
+using CredentialBroker.Abstractions.Tasks;
+
 using Microsoft.Extensions.Logging;
 
 namespace CredentialBroker.Policy;

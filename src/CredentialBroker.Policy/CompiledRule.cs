@@ -1,5 +1,5 @@
 using Cel;
-using CredentialBroker.Core.Policy;
+using CredentialBroker.Abstractions.Policy;
 
 namespace CredentialBroker.Policy;
 

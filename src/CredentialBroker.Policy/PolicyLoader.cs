@@ -1,9 +1,9 @@
 using System.Security.Cryptography;
 using System.Text;
 using Cel;
-using CredentialBroker.Core.Policy;
-using CredentialBroker.Core.Storage;
-using CredentialBroker.Core.Tasks;
+using CredentialBroker.Abstractions.Policy;
+using CredentialBroker.Abstractions.Storage;
+using CredentialBroker.Abstractions.Tasks;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using YamlDotNet.Core;

@@ -1,4 +1,5 @@
-using CredentialBroker.Core.Policy;
+using CredentialBroker.Abstractions.Policy;
+
 using Microsoft.Extensions.Logging;
 
 namespace CredentialBroker.Policy;

@@ -1,5 +1,5 @@
-using CredentialBroker.Core;
-using CredentialBroker.Core.Policy;
+using CredentialBroker.Abstractions;
+using CredentialBroker.Abstractions.Policy;
 
 namespace CredentialBroker.Redis;
 

@@ -1,5 +1,5 @@
 using System.Globalization;
-using CredentialBroker.Core.Storage;
+using CredentialBroker.Abstractions.Storage;
 
 namespace CredentialBroker.Redis;
 

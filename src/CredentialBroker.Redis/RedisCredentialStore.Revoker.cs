@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
-using CredentialBroker.Core;
-using CredentialBroker.Core.Storage;
+using CredentialBroker.Abstractions;
+using CredentialBroker.Abstractions.Storage;
 using StackExchange.Redis;
 
 namespace CredentialBroker.Redis;

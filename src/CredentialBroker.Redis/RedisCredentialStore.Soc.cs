@@ -1,8 +1,8 @@
 using System.Runtime.CompilerServices;
 using System.Text.Json;
-using CredentialBroker.Core.Soc;
-using CredentialBroker.Core.Storage;
-using CredentialBroker.Core.Tasks;
+using CredentialBroker.Abstractions.Soc;
+using CredentialBroker.Abstractions.Storage;
+using CredentialBroker.Abstractions.Tasks;
 using StackExchange.Redis;
 
 namespace CredentialBroker.Redis;

@@ -1,9 +1,9 @@
-using Microsoft.Extensions.DependencyInjection;
 using System.Globalization;
 using System.Text.Json;
-using CredentialBroker.Core;
-using CredentialBroker.Core.Storage;
-using CredentialBroker.Core.Tasks;
+using CredentialBroker.Abstractions;
+using CredentialBroker.Abstractions.Storage;
+using CredentialBroker.Abstractions.Tasks;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
 

@@ -1,4 +1,4 @@
-using CredentialBroker.Core.Storage;
+using CredentialBroker.Abstractions.Storage;
 using Polly;
 using Polly.CircuitBreaker;
 using Polly.Retry;

@@ -1,5 +1,5 @@
 using System.Text.Json;
-using CredentialBroker.Core.Policy;
+using CredentialBroker.Abstractions.Policy;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
 

@@ -1,7 +1,7 @@
-using CredentialBroker.Core;
-using CredentialBroker.Core.Policy;
-using CredentialBroker.Core.Soc;
-using CredentialBroker.Core.Storage;
+using CredentialBroker.Abstractions;
+using CredentialBroker.Abstractions.Policy;
+using CredentialBroker.Abstractions.Soc;
+using CredentialBroker.Abstractions.Storage;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;

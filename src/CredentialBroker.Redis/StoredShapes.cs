@@ -26,8 +26,8 @@ internal sealed record StoredOrigin(string? PromptId, string? PromptSha256, stri
 [JsonSerializable(typeof(StoredRisk))]
 [JsonSerializable(typeof(StoredDownstream))]
 [JsonSerializable(typeof(StoredLift))]
-[JsonSerializable(typeof(Core.Soc.BulkRevocation))]
-[JsonSerializable(typeof(Core.Soc.Incident))]
+[JsonSerializable(typeof(Abstractions.Soc.BulkRevocation))]
+[JsonSerializable(typeof(Abstractions.Soc.Incident))]
 internal sealed partial class StoreJsonContext : JsonSerializerContext;
 
 internal sealed record StoredIdempotency(string RequestHash, string TaskId, string Jti, long IssuedAt);

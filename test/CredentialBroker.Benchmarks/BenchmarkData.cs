@@ -1,5 +1,7 @@
+using CredentialBroker.Abstractions;
+using CredentialBroker.Abstractions.Storage;
+using CredentialBroker.Abstractions.Tasks;
 using CredentialBroker.Core;
-using CredentialBroker.Core.Storage;
 using CredentialBroker.Core.Tasks;
 using Microsoft.Extensions.Options;
 

@@ -1,6 +1,8 @@
 using BenchmarkDotNet.Attributes;
+using CredentialBroker.Abstractions.Identity;
+using CredentialBroker.Abstractions.Policy;
+using CredentialBroker.Abstractions.Tasks;
 using CredentialBroker.Core.Identity;
-using CredentialBroker.Core.Policy;
 using CredentialBroker.Core.Tasks;
 using CredentialBroker.Core.Tokens;
 using CredentialBroker.Policy;

@@ -1,6 +1,8 @@
 using BenchmarkDotNet.Attributes;
+using CredentialBroker.Abstractions;
+using CredentialBroker.Abstractions.Storage;
+using CredentialBroker.Abstractions.Tasks;
 using CredentialBroker.Core;
-using CredentialBroker.Core.Storage;
 using CredentialBroker.Core.Tasks;
 using CredentialBroker.Redis;
 using CredentialBroker.Testing;

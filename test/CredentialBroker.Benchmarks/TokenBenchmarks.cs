@@ -1,8 +1,10 @@
 using System.Text;
 using BenchmarkDotNet.Attributes;
+using CredentialBroker.Abstractions.Identity;
+using CredentialBroker.Abstractions.Storage;
+using CredentialBroker.Abstractions.Tasks;
 using CredentialBroker.Core.Identity;
 using CredentialBroker.Core.Issuance;
-using CredentialBroker.Core.Storage;
 using CredentialBroker.Core.Tasks;
 using CredentialBroker.Core.Tokens;
 using Microsoft.IdentityModel.JsonWebTokens;

@@ -1,12 +1,17 @@
+using CredentialBroker.Abstractions.Identity;
+using CredentialBroker.Abstractions.Policy;
+using CredentialBroker.Abstractions.Revocation;
+using CredentialBroker.Abstractions.Storage;
+using CredentialBroker.Abstractions.Tasks;
 using CredentialBroker.Core.Exchange;
 using CredentialBroker.Core.Identity;
 using CredentialBroker.Core.Introspection;
 using CredentialBroker.Core.Issuance;
-using CredentialBroker.Core.Policy;
 using CredentialBroker.Core.Revocation;
-using CredentialBroker.Core.Storage;
 using CredentialBroker.Core.Tasks;
 using CredentialBroker.Core.Tokens;
+using CredentialBroker.EmbeddedStore;
+using CredentialBroker.Revoker;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
 
@@ -39,7 +44,7 @@ internal sealed class CoreHarness
     public FakeTimeProvider Time { get; } = new(Start);
 
     /// <summary>The SOC's bulk revocations in force.</summary>
-    public Core.Soc.SocRules Rules { get; } = new();
+    public CredentialBroker.Soc.SocRules Rules { get; } = new(TestOptions.Create());
 
     /// <summary>The trust domain <c>a.example</c>, for actor SVIDs.</summary>
     public JwtSvidMinter Trust { get; } = new("a.example", SigningKey.Generate("trust-a"));

@@ -1,3 +1,4 @@
+using CredentialBroker.Abstractions;
 using Microsoft.Extensions.Options;
 
 namespace CredentialBroker.Core.Tests;

@@ -1,4 +1,5 @@
-using CredentialBroker.Core.Policy;
+using CredentialBroker.Abstractions.Policy;
+using CredentialBroker.EmbeddedStore;
 
 namespace CredentialBroker.Core.Tests;
 
@@ -24,9 +25,9 @@ internal sealed class TestPolicy : IPolicy, IPolicySource
 
     public string? RegisteredDataClass(string destination) => DataClasses.GetValueOrDefault(destination);
 
-    public Func<string, Core.Tasks.TaskState, IReadOnlyCollection<Core.Storage.CredentialKind>> Revokes { get; set; } = StateRevocation.Default.RevokedOnEntering;
+    public Func<string, Abstractions.Tasks.TaskState, IReadOnlyCollection<Abstractions.Storage.CredentialKind>> Revokes { get; set; } = StateRevocation.Default.RevokedOnEntering;
 
-    public IReadOnlyCollection<Core.Storage.CredentialKind> RevokedOnEntering(string workflowId, Core.Tasks.TaskState state) => Revokes(workflowId, state);
+    public IReadOnlyCollection<Abstractions.Storage.CredentialKind> RevokedOnEntering(string workflowId, Abstractions.Tasks.TaskState state) => Revokes(workflowId, state);
 
     public PolicyDecision Evaluate(PolicyInput input)
     {

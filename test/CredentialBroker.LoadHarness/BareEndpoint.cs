@@ -33,8 +33,14 @@ internal static class BareEndpoint
             var taskId = "tsk_" + Convert.ToBase64String(RandomNumberGenerator.GetBytes(16));
             var claims = new Dictionary<string, object>
             {
-                ["iss"] = url, ["sub"] = agent!, ["aud"] = url, ["iat"] = now.ToUnixTimeSeconds(), ["nbf"] = now.ToUnixTimeSeconds(),
-                ["exp"] = now.ToUnixTimeSeconds() + ttl, ["jti"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(16)), ["task_id"] = taskId,
+                ["iss"] = url,
+                ["sub"] = agent!,
+                ["aud"] = url,
+                ["iat"] = now.ToUnixTimeSeconds(),
+                ["nbf"] = now.ToUnixTimeSeconds(),
+                ["exp"] = now.ToUnixTimeSeconds() + ttl,
+                ["jti"] = Convert.ToBase64String(RandomNumberGenerator.GetBytes(16)),
+                ["task_id"] = taskId,
                 ["authorization_details"] = request.RootElement.GetProperty("authorization").Clone(),
             };
             var token = handler.CreateToken(new Microsoft.IdentityModel.Tokens.SecurityTokenDescriptor { Claims = claims, SigningCredentials = key.Credentials, TokenType = "task+jwt" });

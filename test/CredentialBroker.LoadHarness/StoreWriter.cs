@@ -1,7 +1,10 @@
 using System.Collections.Concurrent;
+using CredentialBroker.Abstractions;
+using CredentialBroker.Abstractions.Storage;
+using CredentialBroker.Abstractions.Tasks;
 using CredentialBroker.Core;
-using CredentialBroker.Core.Storage;
 using CredentialBroker.Core.Tasks;
+using CredentialBroker.EmbeddedStore;
 using CredentialBroker.Redis;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;

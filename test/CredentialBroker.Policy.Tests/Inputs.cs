@@ -1,5 +1,7 @@
+using CredentialBroker.Abstractions.Identity;
+using CredentialBroker.Abstractions.Policy;
+using CredentialBroker.Abstractions.Tasks;
 using CredentialBroker.Core.Identity;
-using CredentialBroker.Core.Policy;
 using CredentialBroker.Core.Tasks;
 
 namespace CredentialBroker.Policy.Tests;

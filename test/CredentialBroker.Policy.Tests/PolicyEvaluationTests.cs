@@ -1,4 +1,4 @@
-using CredentialBroker.Core.Policy;
+using CredentialBroker.Abstractions.Policy;
 
 namespace CredentialBroker.Policy.Tests;
 
@@ -152,7 +152,7 @@ public sealed class PolicyEvaluationTests
         Assert.Multiple(() =>
         {
             Assert.That(policy.Evaluate(Inputs.Exchange()).Allowed, Is.False);
-            Assert.That(policy.Evaluate(Inputs.Exchange(approval: new Core.Tasks.TaskApproval("CHG-1", "alice", Inputs.Now))).Allowed, Is.True);
+            Assert.That(policy.Evaluate(Inputs.Exchange(approval: new Abstractions.Tasks.TaskApproval("CHG-1", "alice", Inputs.Now))).Allowed, Is.True);
         });
     }
 

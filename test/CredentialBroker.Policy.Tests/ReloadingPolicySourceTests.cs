@@ -1,4 +1,4 @@
-using CredentialBroker.Core.Policy;
+using CredentialBroker.Abstractions.Policy;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace CredentialBroker.Policy.Tests;

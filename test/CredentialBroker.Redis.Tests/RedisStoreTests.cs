@@ -1,6 +1,9 @@
+using CredentialBroker.Abstractions;
+using CredentialBroker.Abstractions.Storage;
+using CredentialBroker.Abstractions.Tasks;
 using CredentialBroker.Core;
-using CredentialBroker.Core.Storage;
 using CredentialBroker.Core.Tasks;
+using CredentialBroker.EmbeddedStore;
 using CredentialBroker.Testing;
 using Microsoft.Extensions.Time.Testing;
 using StackExchange.Redis;

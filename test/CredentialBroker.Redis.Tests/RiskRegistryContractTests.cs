@@ -1,4 +1,5 @@
-using CredentialBroker.Core.Policy;
+using CredentialBroker.Abstractions.Policy;
+using CredentialBroker.EmbeddedStore;
 using Microsoft.Extensions.Options;
 
 namespace CredentialBroker.Redis.Tests;

@@ -1,7 +1,10 @@
+using CredentialBroker.Abstractions;
+using CredentialBroker.Abstractions.Soc;
+using CredentialBroker.Abstractions.Storage;
+using CredentialBroker.Abstractions.Tasks;
 using CredentialBroker.Core;
-using CredentialBroker.Core.Soc;
-using CredentialBroker.Core.Storage;
 using CredentialBroker.Core.Tasks;
+using CredentialBroker.EmbeddedStore;
 using Microsoft.Extensions.Time.Testing;
 
 namespace CredentialBroker.Redis.Tests;

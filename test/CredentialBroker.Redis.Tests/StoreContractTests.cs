@@ -1,8 +1,11 @@
 using System.Text.Json;
-using CredentialBroker.Core.Policy;
+using CredentialBroker.Abstractions;
+using CredentialBroker.Abstractions.Policy;
+using CredentialBroker.Abstractions.Storage;
+using CredentialBroker.Abstractions.Tasks;
 using CredentialBroker.Core;
-using CredentialBroker.Core.Storage;
 using CredentialBroker.Core.Tasks;
+using CredentialBroker.EmbeddedStore;
 using Microsoft.Extensions.Time.Testing;
 
 namespace CredentialBroker.Redis.Tests;

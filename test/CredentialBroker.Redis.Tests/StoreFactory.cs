@@ -1,5 +1,7 @@
+using CredentialBroker.Abstractions;
+using CredentialBroker.Abstractions.Storage;
 using CredentialBroker.Core;
-using CredentialBroker.Core.Storage;
+using CredentialBroker.EmbeddedStore;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
 using StackExchange.Redis;

@@ -1,4 +1,5 @@
 using System.Net.Http.Headers;
+using CredentialBroker.Abstractions;
 using CredentialBroker.Core;
 using CredentialBroker.Testing;
 using Microsoft.AspNetCore.Hosting;

@@ -173,10 +173,14 @@ public sealed class PostgresServer : IAsyncDisposable
         }
 
         var ready = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var process = new Process { StartInfo = AsServerUser(Path.Combine(bin, "postgres"),
+        var process = new Process
+        {
+            StartInfo = AsServerUser(Path.Combine(bin, "postgres"),
             "-D", data, "-p", Port.ToString(CultureInfo.InvariantCulture), "-k", _directory,
             "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off",
-            "-c", "logging_collector=off", "-c", "max_connections=200"), EnableRaisingEvents = true };
+            "-c", "logging_collector=off", "-c", "max_connections=200"),
+            EnableRaisingEvents = true
+        };
         process.OutputDataReceived += (_, e) => Append(e.Data, ready);
         process.ErrorDataReceived += (_, e) => Append(e.Data, ready);
         process.Exited += (_, _) => ready.TrySetException(new InvalidOperationException($"postgres exited during start:{Environment.NewLine}{Output}"));

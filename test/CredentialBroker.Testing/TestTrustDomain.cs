@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using CredentialBroker.Abstractions.Identity;
 using CredentialBroker.Core.Identity;
 using CredentialBroker.Core.Tokens;
 

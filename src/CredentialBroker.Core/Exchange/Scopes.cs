@@ -1,4 +1,5 @@
 using System.Diagnostics.CodeAnalysis;
+using CredentialBroker.Abstractions.Tasks;
 using CredentialBroker.Core.Tasks;
 
 namespace CredentialBroker.Core.Exchange;

@@ -1,11 +1,15 @@
+using CredentialBroker.Abstractions;
+using CredentialBroker.Abstractions.Identity;
+using CredentialBroker.Abstractions.Policy;
+using CredentialBroker.Abstractions.Soc;
+using CredentialBroker.Abstractions.Storage;
+using CredentialBroker.Abstractions.Tasks;
 using CredentialBroker.Core;
-using Microsoft.Extensions.DependencyInjection;
 using CredentialBroker.Core.Identity;
 using CredentialBroker.Core.Issuance;
-using CredentialBroker.Core.Policy;
-using CredentialBroker.Core.Storage;
 using CredentialBroker.Core.Tasks;
 using CredentialBroker.Core.Tokens;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -32,7 +36,7 @@ public sealed partial class TokenExchangeService
     private readonly IRiskRegistry _risk;
     private readonly IPolicySource _policy;
     private readonly TokenFactory _factory;
-    private readonly Soc.SocRules _rules;
+    private readonly IRevocationRules _rules;
     private readonly CredentialBrokerOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger<TokenExchangeService> _logger;
@@ -46,7 +50,7 @@ public sealed partial class TokenExchangeService
         IRiskRegistry risk,
         IPolicySource policy,
         TokenFactory factory,
-        Soc.SocRules rules,
+        IRevocationRules rules,
         IOptions<CredentialBrokerOptions> options,
         [FromKeyedServices(BrokerTime.ServiceKey)] TimeProvider time,
         ILogger<TokenExchangeService> logger)
@@ -90,7 +94,7 @@ public sealed partial class TokenExchangeService
             return Fail(ExchangeError.InvalidGrant, "The subject_token has been revoked or has expired.", caller, subjectJti);
         }
 
-        if (_rules.RevokedBy(lookup, now, Soc.SocRules.RuleWindow(_options)) is not null)
+        if (_rules.RevokedBy(lookup, now) is not null)
         {
             return Fail(ExchangeError.InvalidGrant, "The subject_token has been revoked.", caller, subjectJti);
         }
@@ -183,7 +187,7 @@ public sealed partial class TokenExchangeService
         }
 
         var actor = actorValidation.Id;
-        if (_rules.QuarantineOf(actor.Value) is not null)
+        if (_rules.QuarantineOfAny([actor.Value]) is not null)
         {
             return Fail(ExchangeError.InvalidGrant, "The actor is quarantined by the SOC.", caller, subject.Jti);
         }

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using CredentialBroker.Abstractions.Identity;
 using CredentialBroker.Core.Tokens;
 using Microsoft.IdentityModel.JsonWebTokens;
 

@@ -1,6 +1,8 @@
+using CredentialBroker.Abstractions;
+using CredentialBroker.Abstractions.Identity;
 using CredentialBroker.Core;
-using Microsoft.Extensions.DependencyInjection;
 using CredentialBroker.Core.Tokens;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.JsonWebTokens;
 

@@ -1,4 +1,5 @@
 using System.Diagnostics.CodeAnalysis;
+using CredentialBroker.Abstractions.Identity;
 using CredentialBroker.Core.Tokens;
 
 namespace CredentialBroker.Core.Identity;

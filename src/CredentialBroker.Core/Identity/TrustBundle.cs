@@ -1,3 +1,4 @@
+using CredentialBroker.Abstractions.Identity;
 using Microsoft.IdentityModel.Tokens;
 
 namespace CredentialBroker.Core.Identity;

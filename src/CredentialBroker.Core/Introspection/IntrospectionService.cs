@@ -1,8 +1,11 @@
+using CredentialBroker.Abstractions;
+using CredentialBroker.Abstractions.Identity;
+using CredentialBroker.Abstractions.Soc;
+using CredentialBroker.Abstractions.Storage;
 using CredentialBroker.Core;
-using Microsoft.Extensions.DependencyInjection;
 using CredentialBroker.Core.Identity;
-using CredentialBroker.Core.Storage;
 using CredentialBroker.Core.Tokens;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.IdentityModel.JsonWebTokens;
 
@@ -21,8 +24,7 @@ public sealed partial class IntrospectionService
 
     private readonly BrokerTokenValidator _validator;
     private readonly ICredentialStore _store;
-    private readonly Soc.SocRules _rules;
-    private readonly TimeSpan _ruleWindow;
+    private readonly IRevocationRules _rules;
     private readonly IReadOnlyList<(string Pattern, IReadOnlySet<string> Resources)> _resourceServers;
     private readonly TimeProvider _time;
     private readonly ILogger<IntrospectionService> _logger;
@@ -31,7 +33,7 @@ public sealed partial class IntrospectionService
     public IntrospectionService(
         BrokerTokenValidator validator,
         ICredentialStore store,
-        Soc.SocRules rules,
+        IRevocationRules rules,
         Microsoft.Extensions.Options.IOptions<CredentialBrokerOptions> options,
         [FromKeyedServices(BrokerTime.ServiceKey)] TimeProvider time,
         ILogger<IntrospectionService> logger)
@@ -40,7 +42,6 @@ public sealed partial class IntrospectionService
         _validator = validator;
         _store = store;
         _rules = rules;
-        _ruleWindow = Soc.SocRules.RuleWindow(options.Value);
         _resourceServers = [.. options.Value.ResourceServers.Values.Select(r => (r.Id!, (IReadOnlySet<string>)r.Resources.ToHashSet(StringComparer.Ordinal)))];
         _time = time;
         _logger = logger;
@@ -74,7 +75,7 @@ public sealed partial class IntrospectionService
         }
 
         // A SOC bulk revocation is in force before its fan-out reaches this record.
-        if (_rules.RevokedBy(lookup, now, _ruleWindow) is not null)
+        if (_rules.RevokedBy(lookup, now) is not null)
         {
             LogInactive(_logger, "bulk_revoked", jwt.Id);
             return null;

@@ -1,3 +1,4 @@
+using CredentialBroker.Abstractions.Tasks;
 using CredentialBroker.Core.Tasks;
 
 namespace CredentialBroker.Core.Issuance;

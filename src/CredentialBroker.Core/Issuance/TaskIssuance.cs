@@ -1,4 +1,6 @@
-using CredentialBroker.Core.Storage;
+using CredentialBroker.Abstractions.Policy;
+using CredentialBroker.Abstractions.Storage;
+using CredentialBroker.Abstractions.Tasks;
 using CredentialBroker.Core.Tasks;
 
 namespace CredentialBroker.Core.Issuance;
@@ -10,4 +12,4 @@ namespace CredentialBroker.Core.Issuance;
 /// <param name="Token">The signed task token.</param>
 /// <param name="Decision">The policy decision, when it denied the task.</param>
 /// <param name="QuarantinedBy">The bulk revocation that quarantines the agent, when that refused the task.</param>
-public sealed record TaskIssuance(TaskIssuanceOutcome Outcome, TaskRecord? Task = null, CredentialRecord? Credential = null, string? Token = null, Policy.PolicyDecision? Decision = null, string? QuarantinedBy = null);
+public sealed record TaskIssuance(TaskIssuanceOutcome Outcome, TaskRecord? Task = null, CredentialRecord? Credential = null, string? Token = null, PolicyDecision? Decision = null, string? QuarantinedBy = null);

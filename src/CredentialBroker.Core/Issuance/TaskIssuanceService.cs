@@ -1,9 +1,13 @@
+using CredentialBroker.Abstractions;
+using CredentialBroker.Abstractions.Identity;
+using CredentialBroker.Abstractions.Policy;
+using CredentialBroker.Abstractions.Soc;
+using CredentialBroker.Abstractions.Storage;
+using CredentialBroker.Abstractions.Tasks;
 using CredentialBroker.Core;
-using Microsoft.Extensions.DependencyInjection;
 using CredentialBroker.Core.Identity;
-using CredentialBroker.Core.Policy;
-using CredentialBroker.Core.Storage;
 using CredentialBroker.Core.Tasks;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -21,7 +25,7 @@ public sealed partial class TaskIssuanceService
     private readonly IRiskRegistry _risk;
     private readonly IPolicySource _policy;
     private readonly TokenFactory _tokens;
-    private readonly Soc.SocRules _rules;
+    private readonly IRevocationRules _rules;
     private readonly CredentialBrokerOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger<TaskIssuanceService> _logger;
@@ -32,7 +36,7 @@ public sealed partial class TaskIssuanceService
         IRiskRegistry risk,
         IPolicySource policy,
         TokenFactory tokens,
-        Soc.SocRules rules,
+        IRevocationRules rules,
         IOptions<CredentialBrokerOptions> options,
         [FromKeyedServices(BrokerTime.ServiceKey)] TimeProvider time,
         ILogger<TaskIssuanceService> logger)

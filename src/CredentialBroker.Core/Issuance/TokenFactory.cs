@@ -1,10 +1,12 @@
-using Microsoft.Extensions.DependencyInjection;
 using System.Buffers;
 using System.Text;
 using System.Text.Json;
-using CredentialBroker.Core.Storage;
+using CredentialBroker.Abstractions;
+using CredentialBroker.Abstractions.Storage;
+using CredentialBroker.Abstractions.Tasks;
 using CredentialBroker.Core.Tasks;
 using CredentialBroker.Core.Tokens;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.JsonWebTokens;
 

@@ -1,9 +1,13 @@
+using CredentialBroker.Abstractions;
+using CredentialBroker.Abstractions.Identity;
+using CredentialBroker.Abstractions.Policy;
+using CredentialBroker.Abstractions.Revocation;
+using CredentialBroker.Abstractions.Storage;
+using CredentialBroker.Abstractions.Tasks;
 using CredentialBroker.Core;
-using Microsoft.Extensions.DependencyInjection;
 using CredentialBroker.Core.Identity;
-using CredentialBroker.Core.Policy;
 using CredentialBroker.Core.Revocation;
-using CredentialBroker.Core.Storage;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
 namespace CredentialBroker.Core.Tasks;

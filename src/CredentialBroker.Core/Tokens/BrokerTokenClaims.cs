@@ -1,5 +1,6 @@
 using System.Buffers.Text;
 using System.Text.Json;
+using CredentialBroker.Abstractions.Tasks;
 using CredentialBroker.Core.Issuance;
 using CredentialBroker.Core.Tasks;
 using Microsoft.IdentityModel.JsonWebTokens;

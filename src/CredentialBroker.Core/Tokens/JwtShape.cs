@@ -1,7 +1,7 @@
 using System.Buffers;
 using System.Buffers.Text;
-using System.Text.Unicode;
 using System.Text.Json;
+using System.Text.Unicode;
 
 namespace CredentialBroker.Core.Tokens;
 

@@ -8,7 +8,7 @@ namespace CredentialBroker.Core.Tokens;
 /// exact (no case folding, no trailing-slash forgiveness), keys come only from the caller's key lookup
 /// (never from the token), and time is judged against the injected clock with a bounded skew.
 /// </summary>
-internal static class JwtValidation
+public static class JwtValidation
 {
     private static readonly JsonWebTokenHandler Handler = new() { MaximumTokenSizeInBytes = 64 * 1024 };
 
@@ -22,7 +22,7 @@ internal static class JwtValidation
     /// <param name="ClockSkew">Tolerance for <c>exp</c>, <c>nbf</c> and <c>iat</c>.</param>
     /// <param name="MaxLifetime">How far in the future <c>exp</c> may lie.</param>
     /// <param name="CheckLifetime">Whether to check the time claims at all (revocation accepts expired tokens).</param>
-    internal sealed record Expectations(
+    public sealed record Expectations(
         IReadOnlyCollection<string> Types,
         IReadOnlyCollection<string> Algorithms,
         Func<string?, SecurityKey?> ResolveKey,
@@ -33,6 +33,10 @@ internal static class JwtValidation
         TimeSpan MaxLifetime,
         bool CheckLifetime = true);
 
+    /// <summary>Checks the token's shape (<see cref="JwtShape"/>), then its header, signature and claims against <paramref name="expect"/>.</summary>
+    /// <param name="token">The compact JWS.</param>
+    /// <param name="maxLength">The longest token accepted, in characters.</param>
+    /// <param name="expect">What the token must satisfy.</param>
     public static async ValueTask<JwtValidationResult> ValidateAsync(string? token, int maxLength, Expectations expect)
     {
         if (JwtShape.Check(token, maxLength) is not null)

@@ -1,4 +1,4 @@
-using CredentialBroker.Core.Policy;
+using CredentialBroker.Abstractions.Policy;
 
 namespace CredentialBroker.Policy.Testing;
 

@@ -1,6 +1,6 @@
-using CredentialBroker.Core.Identity;
-using CredentialBroker.Core.Policy;
-using CredentialBroker.Core.Tasks;
+using CredentialBroker.Abstractions.Identity;
+using CredentialBroker.Abstractions.Policy;
+using CredentialBroker.Abstractions.Tasks;
 using YamlDotNet.Core;
 using YamlDotNet.Serialization;
 using YamlDotNet.Serialization.NamingConventions;

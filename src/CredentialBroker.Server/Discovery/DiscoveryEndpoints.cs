@@ -1,4 +1,5 @@
 using System.Text.Json;
+using CredentialBroker.Abstractions;
 using CredentialBroker.Core;
 using CredentialBroker.Core.Exchange;
 using CredentialBroker.Core.Tokens;

@@ -1,11 +1,17 @@
+using CredentialBroker.Abstractions;
+using CredentialBroker.Abstractions.Identity;
+using CredentialBroker.Abstractions.Policy;
+using CredentialBroker.Abstractions.Revocation;
+using CredentialBroker.Abstractions.Soc;
+using CredentialBroker.Abstractions.Storage;
 using CredentialBroker.Core;
 using CredentialBroker.Core.Identity;
-using CredentialBroker.Core.Policy;
 using CredentialBroker.Core.Revocation;
-using CredentialBroker.Core.Storage;
 using CredentialBroker.Core.Tokens;
+using CredentialBroker.EmbeddedStore;
 using CredentialBroker.Policy;
 using CredentialBroker.Redis;
+using CredentialBroker.Revoker;
 using CredentialBroker.Server.Discovery;
 using CredentialBroker.Server.Health;
 using CredentialBroker.Server.Identity;
@@ -13,13 +19,13 @@ using CredentialBroker.Server.OAuth;
 using CredentialBroker.Server.Policy;
 using CredentialBroker.Server.Problems;
 using CredentialBroker.Server.Revocation;
-using OpenTelemetry.Metrics;
-using CredentialBroker.Core.Soc;
 using CredentialBroker.Server.Soc;
-using Quartz;
 using CredentialBroker.Server.Tasks;
+using CredentialBroker.Soc;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Options;
+using OpenTelemetry.Metrics;
+using Quartz;
 
 namespace CredentialBroker.Server.Hosting;
 
@@ -106,7 +112,7 @@ internal static class BrokerServer
             TimeProvider.System, // the reload debounce is wall-clock plumbing, not domain time
             sp.GetRequiredService<ILogger<ReloadingPolicySource>>()));
         services.AddSingleton<IPolicySource>(sp => sp.GetRequiredService<ReloadingPolicySource>());
-        var broker = services.AddCredentialBroker();
+        var broker = services.AddCredentialBroker().AddRevoker().AddSoc();
         if (devMode)
         {
             services.Configure<DevModeOptions>(configuration.GetSection(DevModeOptions.SectionName));

@@ -1,6 +1,7 @@
-using Microsoft.Extensions.DependencyInjection;
 using System.Text.Json;
+using CredentialBroker.Abstractions;
 using CredentialBroker.Core;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
 namespace CredentialBroker.Server.Hosting;

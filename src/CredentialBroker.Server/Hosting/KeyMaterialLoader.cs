@@ -1,4 +1,6 @@
 using System.Security.Cryptography;
+using CredentialBroker.Abstractions;
+using CredentialBroker.Abstractions.Identity;
 using CredentialBroker.Core;
 using CredentialBroker.Core.Identity;
 using CredentialBroker.Core.Tokens;

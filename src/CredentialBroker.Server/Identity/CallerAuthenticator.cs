@@ -1,3 +1,4 @@
+using CredentialBroker.Abstractions.Identity;
 using CredentialBroker.Core.Identity;
 using CredentialBroker.Core.Tokens;
 using Microsoft.Extensions.Primitives;

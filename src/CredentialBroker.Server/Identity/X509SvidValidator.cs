@@ -1,4 +1,6 @@
 using System.Security.Cryptography.X509Certificates;
+using CredentialBroker.Abstractions;
+using CredentialBroker.Abstractions.Identity;
 using CredentialBroker.Client.ResourceServers;
 using CredentialBroker.Core;
 using CredentialBroker.Core.Identity;

@@ -1,8 +1,10 @@
 using System.Text.Json;
+using CredentialBroker.Abstractions.Revocation;
 using CredentialBroker.Core.Exchange;
 using CredentialBroker.Core.Introspection;
 using CredentialBroker.Core.Revocation;
 using CredentialBroker.Core.Tokens;
+using CredentialBroker.Revoker;
 using CredentialBroker.Server.Identity;
 using Microsoft.IdentityModel.JsonWebTokens;
 
@@ -105,7 +107,7 @@ internal static class OAuthEndpoints
             : OAuthErrors.Error(StatusCodes.Status400BadRequest, TokenExchangeForm.ErrorCode(result.Error.Value), result.Description);
     }
 
-    private static async ValueTask<(IFormCollection? Form, IResult? Error, Core.Identity.CallerIdentity? Caller)> ReadAuthenticatedAsync(HttpContext http, CallerAuthenticator authenticator)
+    private static async ValueTask<(IFormCollection? Form, IResult? Error, Abstractions.Identity.CallerIdentity? Caller)> ReadAuthenticatedAsync(HttpContext http, CallerAuthenticator authenticator)
     {
         var (form, error) = await OAuthForm.ReadAsync(http.Request);
         if (error is not null)

@@ -1,6 +1,9 @@
+using CredentialBroker.Abstractions;
+using CredentialBroker.Abstractions.Identity;
+using CredentialBroker.Abstractions.Policy;
 using CredentialBroker.Core;
 using CredentialBroker.Core.Identity;
-using CredentialBroker.Core.Policy;
+using CredentialBroker.EmbeddedStore;
 using CredentialBroker.Policy;
 using CredentialBroker.Server.Identity;
 using CredentialBroker.Server.Problems;

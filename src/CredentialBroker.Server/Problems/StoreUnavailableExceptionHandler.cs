@@ -1,4 +1,5 @@
-using CredentialBroker.Core.Storage;
+using CredentialBroker.Abstractions.Storage;
+using CredentialBroker.EmbeddedStore;
 using CredentialBroker.Server.OAuth;
 using Microsoft.AspNetCore.Diagnostics;
 

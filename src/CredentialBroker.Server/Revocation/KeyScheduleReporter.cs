@@ -1,3 +1,4 @@
+using CredentialBroker.Abstractions;
 using CredentialBroker.Core;
 using CredentialBroker.Core.Tokens;
 

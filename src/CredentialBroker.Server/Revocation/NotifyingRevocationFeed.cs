@@ -1,4 +1,5 @@
-using CredentialBroker.Core.Storage;
+using CredentialBroker.Abstractions.Storage;
+using CredentialBroker.EmbeddedStore;
 
 namespace CredentialBroker.Server.Revocation;
 

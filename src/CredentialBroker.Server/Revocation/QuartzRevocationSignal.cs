@@ -1,4 +1,6 @@
+using CredentialBroker.Abstractions.Revocation;
 using CredentialBroker.Core.Revocation;
+using CredentialBroker.Revoker;
 using Quartz;
 
 namespace CredentialBroker.Server.Revocation;

@@ -1,3 +1,4 @@
+using CredentialBroker.Abstractions;
 using CredentialBroker.Core;
 using Microsoft.Extensions.Options;
 

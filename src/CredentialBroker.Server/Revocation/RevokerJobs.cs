@@ -1,7 +1,11 @@
-using Microsoft.Extensions.DependencyInjection;
+using CredentialBroker.Abstractions;
+using CredentialBroker.Abstractions.Revocation;
+using CredentialBroker.Abstractions.Storage;
 using CredentialBroker.Core;
 using CredentialBroker.Core.Revocation;
-using CredentialBroker.Core.Storage;
+using CredentialBroker.EmbeddedStore;
+using CredentialBroker.Revoker;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Quartz;
 

@@ -1,7 +1,8 @@
 using System.Globalization;
 using System.Net;
 using System.Text;
-using CredentialBroker.Core.Soc;
+using CredentialBroker.Abstractions.Soc;
+using CredentialBroker.Soc;
 
 namespace CredentialBroker.Server.Soc;
 

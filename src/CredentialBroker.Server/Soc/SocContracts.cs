@@ -1,5 +1,6 @@
 using System.Text.Json.Serialization;
-using CredentialBroker.Core.Soc;
+using CredentialBroker.Abstractions.Soc;
+using CredentialBroker.Soc;
 
 namespace CredentialBroker.Server.Soc;
 

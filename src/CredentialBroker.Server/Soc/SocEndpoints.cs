@@ -1,9 +1,12 @@
 using System.Globalization;
+using CredentialBroker.Abstractions;
+using CredentialBroker.Abstractions.Identity;
+using CredentialBroker.Abstractions.Soc;
 using CredentialBroker.Core;
 using CredentialBroker.Core.Identity;
-using CredentialBroker.Core.Soc;
 using CredentialBroker.Server.Identity;
 using CredentialBroker.Server.Problems;
+using CredentialBroker.Soc;
 using Microsoft.Extensions.Options;
 
 namespace CredentialBroker.Server.Soc;

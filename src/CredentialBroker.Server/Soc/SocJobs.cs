@@ -1,6 +1,7 @@
-using CredentialBroker.Core.Soc;
+using CredentialBroker.Abstractions.Soc;
 using CredentialBroker.Redis;
 using CredentialBroker.Server.Revocation;
+using CredentialBroker.Soc;
 using Quartz;
 
 namespace CredentialBroker.Server.Soc;

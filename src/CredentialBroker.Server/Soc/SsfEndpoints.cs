@@ -1,5 +1,6 @@
 using System.Text;
-using CredentialBroker.Core.Soc;
+using CredentialBroker.Abstractions.Soc;
+using CredentialBroker.Soc;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace CredentialBroker.Server.Soc;

@@ -1,9 +1,13 @@
+using CredentialBroker.Abstractions;
+using CredentialBroker.Abstractions.Identity;
+using CredentialBroker.Abstractions.Policy;
+using CredentialBroker.Abstractions.Storage;
+using CredentialBroker.Abstractions.Tasks;
 using CredentialBroker.Core;
 using CredentialBroker.Core.Identity;
 using CredentialBroker.Core.Issuance;
-using CredentialBroker.Core.Policy;
-using CredentialBroker.Core.Storage;
 using CredentialBroker.Core.Tasks;
+using CredentialBroker.EmbeddedStore;
 using CredentialBroker.Server.Identity;
 using CredentialBroker.Server.Problems;
 using Microsoft.Extensions.Options;

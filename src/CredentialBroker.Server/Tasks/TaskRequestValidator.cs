@@ -1,8 +1,12 @@
+using CredentialBroker.Abstractions;
+using CredentialBroker.Abstractions.Identity;
+using CredentialBroker.Abstractions.Policy;
+using CredentialBroker.Abstractions.Tasks;
 using CredentialBroker.Core;
 using CredentialBroker.Core.Identity;
 using CredentialBroker.Core.Issuance;
-using CredentialBroker.Core.Policy;
 using CredentialBroker.Core.Tasks;
+using CredentialBroker.EmbeddedStore;
 
 namespace CredentialBroker.Server.Tasks;
 

@@ -1,6 +1,8 @@
 using System.Text.Json.Serialization;
-using CredentialBroker.Core.Storage;
+using CredentialBroker.Abstractions.Storage;
+using CredentialBroker.Abstractions.Tasks;
 using CredentialBroker.Core.Tasks;
+using CredentialBroker.EmbeddedStore;
 
 namespace CredentialBroker.Server.Tasks;
 

@@ -1,9 +1,12 @@
 using System.Security.Cryptography;
+using CredentialBroker.Abstractions.Identity;
+using CredentialBroker.Abstractions.Policy;
+using CredentialBroker.Abstractions.Storage;
+using CredentialBroker.Abstractions.Tasks;
 using CredentialBroker.Core.Exchange;
 using CredentialBroker.Core.Identity;
-using CredentialBroker.Core.Policy;
-using CredentialBroker.Core.Storage;
 using CredentialBroker.Core.Tasks;
+using CredentialBroker.EmbeddedStore;
 using CredentialBroker.Testing;
 
 namespace CredentialBroker.Core.Tests.Exchange;

@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using CredentialBroker.Abstractions.Identity;
 using CredentialBroker.Core.Identity;
 using CredentialBroker.Core.Tokens;
 using CredentialBroker.Testing;

@@ -1,3 +1,4 @@
+using CredentialBroker.Abstractions.Identity;
 using CredentialBroker.Core.Identity;
 
 namespace CredentialBroker.Core.Tests.Identity;

@@ -1,3 +1,5 @@
+using CredentialBroker.Abstractions.Identity;
+using CredentialBroker.Abstractions.Tasks;
 using CredentialBroker.Core.Identity;
 using CredentialBroker.Core.Tasks;
 using CredentialBroker.Core.Tokens;

@@ -1,6 +1,8 @@
+using CredentialBroker.Abstractions.Storage;
+using CredentialBroker.Abstractions.Tasks;
 using CredentialBroker.Core.Issuance;
-using CredentialBroker.Core.Storage;
 using CredentialBroker.Core.Tasks;
+using CredentialBroker.EmbeddedStore;
 using CredentialBroker.Testing;
 
 namespace CredentialBroker.Core.Tests.Issuance;
@@ -103,7 +105,7 @@ public sealed class TaskIssuanceServiceTests
             Assert.That(denied.Outcome, Is.EqualTo(TaskIssuanceOutcome.PolicyDenied));
             Assert.That(denied.Decision!.RuleId, Is.EqualTo("no-shell"));
             Assert.That(denied.Token, Is.Null);
-            Assert.That(_harness.Policy.Inputs.Count(i => i.Operation == Core.Policy.PolicyOperation.CreateTask), Is.EqualTo(3));
+            Assert.That(_harness.Policy.Inputs.Count(i => i.Operation == Abstractions.Policy.PolicyOperation.CreateTask), Is.EqualTo(3));
             Assert.That(allowed.Outcome, Is.EqualTo(TaskIssuanceOutcome.Issued));
             Assert.That(allowed.Credential!.Policy, Is.EqualTo(new PolicyReference("ok", "test-1")));
         });

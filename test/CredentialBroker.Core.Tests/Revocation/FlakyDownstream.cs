@@ -1,5 +1,8 @@
+using CredentialBroker.Abstractions.Revocation;
+using CredentialBroker.Abstractions.Storage;
 using CredentialBroker.Core.Revocation;
-using CredentialBroker.Core.Storage;
+using CredentialBroker.EmbeddedStore;
+using CredentialBroker.Revoker;
 
 namespace CredentialBroker.Core.Tests.Revocation;
 

@@ -1,5 +1,7 @@
+using CredentialBroker.Abstractions.Identity;
+using CredentialBroker.Abstractions.Storage;
 using CredentialBroker.Core.Identity;
-using CredentialBroker.Core.Storage;
+using CredentialBroker.EmbeddedStore;
 
 namespace CredentialBroker.Core.Tests.Revocation;
 

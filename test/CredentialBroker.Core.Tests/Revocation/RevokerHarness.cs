@@ -1,6 +1,9 @@
 using System.Diagnostics.Metrics;
+using CredentialBroker.Abstractions.Revocation;
+using CredentialBroker.Abstractions.Storage;
 using CredentialBroker.Core.Revocation;
-using CredentialBroker.Core.Storage;
+using CredentialBroker.EmbeddedStore;
+using CredentialBroker.Revoker;
 using Microsoft.Extensions.Logging.Testing;
 using Microsoft.Extensions.Options;
 

@@ -1,5 +1,7 @@
-using CredentialBroker.Core.Soc;
-using CredentialBroker.Core.Storage;
+using CredentialBroker.Abstractions.Soc;
+using CredentialBroker.Abstractions.Storage;
+using CredentialBroker.EmbeddedStore;
+using CredentialBroker.Soc;
 using Microsoft.Extensions.Time.Testing;
 
 namespace CredentialBroker.Core.Tests.Soc;

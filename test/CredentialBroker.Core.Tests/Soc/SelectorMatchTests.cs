@@ -1,6 +1,9 @@
-using CredentialBroker.Core.Soc;
-using CredentialBroker.Core.Storage;
+using CredentialBroker.Abstractions.Soc;
+using CredentialBroker.Abstractions.Storage;
+using CredentialBroker.Abstractions.Tasks;
 using CredentialBroker.Core.Tasks;
+using CredentialBroker.EmbeddedStore;
+using CredentialBroker.Soc;
 
 namespace CredentialBroker.Core.Tests.Soc;
 

@@ -1,6 +1,7 @@
 using System.Text.Json;
-using CredentialBroker.Core.Soc;
+using CredentialBroker.Abstractions.Soc;
 using CredentialBroker.Core.Tokens;
+using CredentialBroker.Soc;
 
 namespace CredentialBroker.Core.Tests.Soc;
 

@@ -1,6 +1,10 @@
-using CredentialBroker.Core.Soc;
-using CredentialBroker.Core.Storage;
+using CredentialBroker.Abstractions;
+using CredentialBroker.Abstractions.Soc;
+using CredentialBroker.Abstractions.Storage;
+using CredentialBroker.Abstractions.Tasks;
 using CredentialBroker.Core.Tasks;
+using CredentialBroker.EmbeddedStore;
+using CredentialBroker.Soc;
 using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
 

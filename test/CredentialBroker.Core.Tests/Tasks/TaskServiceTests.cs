@@ -1,6 +1,9 @@
+using CredentialBroker.Abstractions.Identity;
+using CredentialBroker.Abstractions.Storage;
+using CredentialBroker.Abstractions.Tasks;
 using CredentialBroker.Core.Identity;
-using CredentialBroker.Core.Storage;
 using CredentialBroker.Core.Tasks;
+using CredentialBroker.EmbeddedStore;
 
 namespace CredentialBroker.Core.Tests.Tasks;
 

@@ -1,4 +1,5 @@
 using System.Text;
+using CredentialBroker.Abstractions;
 using CredentialBroker.Core;
 using CredentialBroker.Testing;
 using Microsoft.Extensions.Configuration;

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Security.Cryptography;
+using CredentialBroker.Abstractions.Identity;
 using CredentialBroker.Core.Identity;
 using CredentialBroker.Core.Tokens;
 using CredentialBroker.Testing;

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Headers;
+using CredentialBroker.Abstractions.Identity;
 using CredentialBroker.Core.Identity;
 using CredentialBroker.Core.Tokens;
 

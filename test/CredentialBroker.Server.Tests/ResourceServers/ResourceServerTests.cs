@@ -1,10 +1,10 @@
 using System.Diagnostics;
-using Microsoft.AspNetCore.Http;
 using System.Security.Cryptography.X509Certificates;
 using CredentialBroker.Client.ResourceServers;
 using CredentialBroker.Testing;
-using Microsoft.Extensions.Diagnostics.Metrics.Testing;
+using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using Microsoft.Extensions.Time.Testing;
 
 namespace CredentialBroker.Server.Tests.ResourceServers;

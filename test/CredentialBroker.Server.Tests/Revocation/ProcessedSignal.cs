@@ -1,5 +1,7 @@
 using System.Diagnostics.Metrics;
+using CredentialBroker.Abstractions.Revocation;
 using CredentialBroker.Core.Revocation;
+using CredentialBroker.Revoker;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace CredentialBroker.Server.Tests.Revocation;

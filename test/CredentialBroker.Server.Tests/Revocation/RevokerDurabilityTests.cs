@@ -1,13 +1,18 @@
+using System.Diagnostics.Metrics;
 using System.Net;
+using CredentialBroker.Abstractions;
+using CredentialBroker.Abstractions.Revocation;
+using CredentialBroker.Abstractions.Storage;
+using CredentialBroker.Abstractions.Tasks;
 using CredentialBroker.Core;
 using CredentialBroker.Core.Revocation;
-using CredentialBroker.Core.Storage;
 using CredentialBroker.Core.Tasks;
+using CredentialBroker.EmbeddedStore;
 using CredentialBroker.Redis;
+using CredentialBroker.Revoker;
 using CredentialBroker.Testing;
-using System.Diagnostics.Metrics;
-using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
 

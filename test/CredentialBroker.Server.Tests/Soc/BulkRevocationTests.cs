@@ -1,7 +1,10 @@
 using System.Net;
+using CredentialBroker.Abstractions;
+using CredentialBroker.Abstractions.Storage;
+using CredentialBroker.Abstractions.Tasks;
 using CredentialBroker.Core;
-using CredentialBroker.Core.Storage;
 using CredentialBroker.Core.Tasks;
+using CredentialBroker.EmbeddedStore;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace CredentialBroker.Server.Tests.Soc;

@@ -1,6 +1,8 @@
-using CredentialBroker.Core.Soc;
-using CredentialBroker.Core.Storage;
+using CredentialBroker.Abstractions.Soc;
+using CredentialBroker.Abstractions.Storage;
+using CredentialBroker.EmbeddedStore;
 using CredentialBroker.Server.Soc;
+using CredentialBroker.Soc;
 
 namespace CredentialBroker.Server.Tests.Soc;
 

@@ -1,6 +1,7 @@
 using System.Net;
-using CredentialBroker.Core.Soc;
+using CredentialBroker.Abstractions.Soc;
 using CredentialBroker.Server.Soc;
+using CredentialBroker.Soc;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Text.Json.Nodes;
-using CredentialBroker.Core.Soc;
+using CredentialBroker.Abstractions.Soc;
+using CredentialBroker.Soc;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace CredentialBroker.Server.Tests.Soc;

@@ -43,7 +43,7 @@ public sealed class SsfReceiverTests
         return new JsonWebTokenHandler().CreateToken(payload.ToJsonString(), (key ?? TransmitterKey).Credentials, new Dictionary<string, object> { ["typ"] = type });
     }
 
-    private static string SessionRevoked => Event(Core.Soc.SsfReceiver.SessionRevoked, """{"event_timestamp": 1764320000}""");
+    private static string SessionRevoked => Event(CredentialBroker.Soc.SsfReceiver.SessionRevoked, """{"event_timestamp": 1764320000}""");
 
     private static string Event(string type, string body) => new JsonObject { [type] = JsonNode.Parse(body) }.ToJsonString();
 
@@ -59,7 +59,7 @@ public sealed class SsfReceiverTests
         using var soc = app.As(BrokerApp.Soc);
         var (_, token, _) = await orchestrator.CreateTaskOkAsync(app.AgentId);
         var (_, otherToken, _) = await orchestrator.CreateTaskOkAsync(app.Trust.Id(BrokerApp.OtherAgent));
-        var events = kind == "session-revoked" ? SessionRevoked : Event(Core.Soc.SsfReceiver.CredentialChange, """{"change_type": "revoke", "credential_type": "x509"}""");
+        var events = kind == "session-revoked" ? SessionRevoked : Event(CredentialBroker.Soc.SsfReceiver.CredentialChange, """{"change_type": "revoke", "credential_type": "x509"}""");
 
         using var watch = new RevocationWatch(app);
         var response = await PushAsync(app.CreateClient(), Set(app, events));
@@ -85,7 +85,7 @@ public sealed class SsfReceiverTests
         using var soc = app.As(BrokerApp.Soc);
         var (_, token, _) = await orchestrator.CreateTaskOkAsync(app.AgentId);
 
-        var response = await PushAsync(app.CreateClient(), Set(app, Event(Core.Soc.SsfReceiver.CredentialChange, """{"change_type": "update", "credential_type": "password"}""")));
+        var response = await PushAsync(app.CreateClient(), Set(app, Event(CredentialBroker.Soc.SsfReceiver.CredentialChange, """{"change_type": "update", "credential_type": "password"}""")));
         var body = await response.JsonAsync();
 
         Assert.Multiple(async () =>
@@ -138,7 +138,7 @@ public sealed class SsfReceiverTests
     {
         await using var app = App();
         var client = app.CreateClient();
-        var set = Set(app, Event(Core.Soc.SsfReceiver.CredentialChange, """{"change_type": "update"}"""));
+        var set = Set(app, Event(CredentialBroker.Soc.SsfReceiver.CredentialChange, """{"change_type": "update"}"""));
 
         var first = await PushAsync(client, set);
         var replay = await PushAsync(client, set);

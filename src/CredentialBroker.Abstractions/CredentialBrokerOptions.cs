@@ -1,0 +1,81 @@
+namespace CredentialBroker.Abstractions;
+
+/// <summary>
+/// The broker's settings, bound from the <c>CredentialBroker</c> configuration section and validated at
+/// start (all failures reported at once).
+/// </summary>
+public sealed class CredentialBrokerOptions
+{
+    /// <summary>The configuration section these options bind from.</summary>
+    public const string SectionName = "CredentialBroker";
+
+    /// <summary>
+    /// The broker's issuer identifier: the exact <c>iss</c> of every token it signs and the audience callers'
+    /// JWT-SVIDs must name. An absolute http(s) URL without query, fragment or trailing slash. Required in
+    /// production; in development mode it defaults to the first listen URL (<c>http://127.0.0.1:8080</c>).
+    /// </summary>
+    public string? Issuer { get; set; }
+
+    /// <summary>Tolerance for <c>exp</c>, <c>nbf</c> and <c>iat</c> of every token read. Default 30 s; at most 30 s.</summary>
+    public TimeSpan ClockSkew { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>The shortest task TTL accepted. Default 30 s.</summary>
+    public TimeSpan MinTaskTtl { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>The longest task TTL accepted. Default 15 min.</summary>
+    public TimeSpan MaxTaskTtl { get; set; } = TimeSpan.FromMinutes(15);
+
+    /// <summary>The longest lifetime of a downstream access token; it never outlives its subject token either. Default 5 min.</summary>
+    public TimeSpan MaxAccessTokenTtl { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>The deepest delegation chain a task may allow. Default 5.</summary>
+    public int MaxDelegationDepth { get; set; } = 5;
+
+    /// <summary>
+    /// How many credentials one task may hold (its task token, delegated tokens, access tokens, secrets). The exchange
+    /// that would exceed it is refused, so one task token cannot grow its record without bound. Default 1000; 1 to 10,000.
+    /// </summary>
+    public int MaxCredentialsPerTask { get; set; } = 1000;
+
+    /// <summary>The longest JWT accepted anywhere, in characters. Default 8192.</summary>
+    public int MaxTokenLength { get; set; } = 8192;
+
+    /// <summary>How far in the future a caller's JWT-SVID may expire. Default 24 h.</summary>
+    public TimeSpan MaxCallerCredentialLifetime { get; set; } = TimeSpan.FromHours(24);
+
+    /// <summary>How long before it starts signing a scheduled signing key is published in the JWKS. Default 1 h: longer than resource servers cache the JWKS.</summary>
+    public TimeSpan KeyPublishLead { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>JWS algorithms accepted on callers' JWT-SVIDs; each key additionally accepts only the algorithm that fits it. Default ES256.</summary>
+    public IList<string> AllowedAlgorithms { get; } = [];
+
+    /// <summary>How long an <c>Idempotency-Key</c> is remembered. Default 24 h.</summary>
+    public TimeSpan IdempotencyKeyLifetime { get; set; } = TimeSpan.FromHours(24);
+
+    /// <summary>How long task and credential records are kept after the task's deadline, for audit and reports. Default 30 days.</summary>
+    public TimeSpan RecordRetention { get; set; } = TimeSpan.FromDays(30);
+
+    /// <summary>Role bindings: which SPIFFE IDs hold which role.</summary>
+    public RoleOptions Roles { get; set; } = new();
+
+    /// <summary>
+    /// Resource servers by a name of your choice, each with the resources whose access tokens it may introspect.
+    /// A resource server with none configured learns nothing from introspection but <c>{"active": false}</c>.
+    /// </summary>
+    public IDictionary<string, ResourceServerOptions> ResourceServers { get; } = new Dictionary<string, ResourceServerOptions>(StringComparer.Ordinal);
+
+    /// <summary>Trust bundles: trust domain name → path of its SPIFFE bundle (JWKS) file.</summary>
+    public IDictionary<string, string> TrustBundles { get; } = new Dictionary<string, string>(StringComparer.Ordinal);
+
+    /// <summary>
+    /// X.509 trust bundles: trust domain name → path of a PEM file with the domain's X.509 authorities. When any is
+    /// configured, callers may also authenticate with an X.509-SVID as their TLS client certificate (on an HTTPS endpoint).
+    /// </summary>
+    public IDictionary<string, string> X509Bundles { get; } = new Dictionary<string, string>(StringComparer.Ordinal);
+
+    /// <summary>Signing keys: the first signs; the others stay published for verification. Each is a PEM or JWK file.</summary>
+    public IList<SigningKeyOptions> SigningKeys { get; } = [];
+
+    /// <summary>The algorithms in force: <see cref="AllowedAlgorithms"/>, or ES256 when none is configured.</summary>
+    public IReadOnlyCollection<string> EffectiveAlgorithms => AllowedAlgorithms.Count > 0 ? [.. AllowedAlgorithms] : ["ES256"];
+}

@@ -1,0 +1,14 @@
+namespace CredentialBroker.Abstractions.Policy;
+
+/// <summary>Where a policy decision is made. Wire names: <c>create_task</c>, <c>exchange</c>, <c>delegate</c>.</summary>
+public enum PolicyOperation
+{
+    /// <summary>An orchestrator creates a task (one decision per grant).</summary>
+    CreateTask,
+
+    /// <summary>An agent exchanges a task token for a downstream access token.</summary>
+    Exchange,
+
+    /// <summary>An agent delegates its task token to a sub-agent.</summary>
+    Delegate,
+}

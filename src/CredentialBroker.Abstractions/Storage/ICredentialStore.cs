@@ -1,0 +1,52 @@
+namespace CredentialBroker.Abstractions.Storage;
+
+/// <summary>
+/// Where tasks and credentials live: the single source of truth. Every method is atomic for one task,
+/// and every write is idempotent, so callers may retry. A store that cannot answer throws
+/// <see cref="StoreUnavailableException"/>; the broker then fails closed.
+/// </summary>
+public interface ICredentialStore
+{
+    /// <summary>
+    /// Records a new task and its task token, unless a task with that id exists; either way returns what is
+    /// stored. Also enters the token in the expiry index.
+    /// </summary>
+    ValueTask<TaskCreation> CreateTaskAsync(Tasks.TaskRecord task, CredentialRecord taskToken, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Remembers <paramref name="candidate"/> under its key for <paramref name="lifetime"/> unless the key is
+    /// already taken; returns the record stored under the key (the candidate, or the earlier one).
+    /// </summary>
+    ValueTask<IdempotencyRecord> ClaimIdempotencyKeyAsync(IdempotencyRecord candidate, TimeSpan lifetime, CancellationToken cancellationToken);
+
+    /// <summary>The record stored under an idempotency key, or <see langword="null"/> when the key is free.</summary>
+    ValueTask<IdempotencyRecord?> FindIdempotencyKeyAsync(string key, CancellationToken cancellationToken);
+
+    /// <summary>The task and all its credentials, or <see langword="null"/> when there is no such task.</summary>
+    ValueTask<TaskView?> GetTaskAsync(string taskId, CancellationToken cancellationToken);
+
+    /// <summary>One credential with the facts about its task that decisions need, or <see langword="null"/>.</summary>
+    ValueTask<CredentialLookup?> GetCredentialAsync(string taskId, string jti, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Records a credential derived from <see cref="CredentialRecord.ParentJti"/>, in one atomic step that
+    /// also checks that the task is in one of <paramref name="openStates"/>, that the parent is neither
+    /// revoked nor expired at <paramref name="now"/>, and that the task holds fewer than <paramref name="maxPerTask"/>
+    /// credentials. Because subtree revocation is atomic too, a credential minted while its ancestor is being revoked
+    /// is either refused here or revoked with the subtree. Also enters the credential in the expiry index.
+    /// </summary>
+    ValueTask<CredentialAddition> AddCredentialAsync(CredentialRecord credential, IReadOnlyCollection<Tasks.TaskState> openStates, DateTimeOffset now, int maxPerTask, CancellationToken cancellationToken);
+
+    /// <summary>Moves a task to a new state if its current state allows it, revoking the requested credential kinds in the same atomic step.</summary>
+    ValueTask<StateChange> ChangeStateAsync(StateChangeRequest request, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Revokes a credential with <paramref name="reason"/> and every credential derived from it with
+    /// <see cref="RevocationReasons.Cascade"/>, in one atomic step. Already revoked credentials keep their
+    /// first revocation. Returns how many credentials this call revoked.
+    /// </summary>
+    ValueTask<int> RevokeSubtreeAsync(string taskId, string jti, DateTimeOffset at, string reason, CancellationToken cancellationToken);
+
+    /// <summary>Throws <see cref="StoreUnavailableException"/> unless the store answers.</summary>
+    ValueTask PingAsync(CancellationToken cancellationToken);
+}

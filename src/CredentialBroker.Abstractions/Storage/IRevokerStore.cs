@@ -1,0 +1,56 @@
+namespace CredentialBroker.Abstractions.Storage;
+
+/// <summary>
+/// The revoker's durable work. Revoking a credential (a state change, RFC 7009, a bulk revocation) leaves it
+/// <em>pending</em> in its task, and — written before the revocation itself — an entry in a shared work queue
+/// naming the task. TTL expiry needs no queue: the expiry index claim, held under a lease, is the work. Any broker
+/// replica takes the work, delivers each pending credential downstream and only then completes it; work a crashed
+/// replica took is taken over after a lease. Nothing lives only in a process's memory, duplicates are harmless,
+/// gaps impossible.
+/// </summary>
+public interface IRevokerStore
+{
+    /// <summary>Claims up to <paramref name="limit"/> credentials whose expiry is at or before <paramref name="now"/>, for <paramref name="lease"/> (claims a crashed sweeper held are claimed again).</summary>
+    ValueTask<IReadOnlyList<DueCredential>> ClaimDueAsync(DateTimeOffset now, int limit, TimeSpan lease, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Reads a claimed due credential whose expiry still needs finishing: due at <paramref name="now"/>, not revoked
+    /// earlier (a revocation is queued work of its own), its expiry not finished yet (also after a sweep that
+    /// crashed halfway). Returns it with <see cref="CredentialRecord.ExpiryProcessedAt"/> set to <paramref name="now"/>,
+    /// for <see cref="CompleteAsync"/> to record; <see langword="null"/> otherwise. Writes nothing: the claim, held
+    /// under its lease, is the durable work.
+    /// </summary>
+    ValueTask<CredentialRecord?> ReadDueAsync(DueCredential due, DateTimeOffset now, CancellationToken cancellationToken);
+
+    /// <summary>Drops finished claims from the expiry index.</summary>
+    ValueTask ReleaseAsync(IReadOnlyList<DueCredential> claimed, CancellationToken cancellationToken);
+
+    /// <summary>Takes up to <paramref name="count"/> work entries for <paramref name="consumer"/>, including entries another consumer took more than <paramref name="reclaimAfter"/> ago and never acknowledged.</summary>
+    ValueTask<IReadOnlyList<RevocationWork>> TakeWorkAsync(string consumer, int count, TimeSpan reclaimAfter, CancellationToken cancellationToken);
+
+    /// <summary>Acknowledges finished work.</summary>
+    ValueTask AckWorkAsync(IReadOnlyList<RevocationWork> work, CancellationToken cancellationToken);
+
+    /// <summary>Hands taken work that is not <see cref="RevocationWork.Recorded"/> yet back to the queue, for any replica taking with <paramref name="reclaimAfter"/> to take again at once.</summary>
+    ValueTask DeferWorkAsync(IReadOnlyList<RevocationWork> work, TimeSpan reclaimAfter, CancellationToken cancellationToken);
+
+    /// <summary>The task's credentials whose downstream revocation is pending.</summary>
+    ValueTask<IReadOnlyList<CredentialRecord>> GetPendingAsync(string taskId, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Records the downstream outcome of <paramref name="credential"/> (pending, or an expiry from
+    /// <see cref="ReadDueAsync"/>, whose processing time is recorded with it) and takes it off the pending set. An
+    /// irrevocable outcome schedules a retry at <paramref name="retryAt"/>; a credential that was irrevocable leaves
+    /// the retries once its outcome is recorded.
+    /// </summary>
+    ValueTask CompleteAsync(CredentialRecord credential, DownstreamState outcome, DateTimeOffset? retryAt, CancellationToken cancellationToken);
+
+    /// <summary>Drops a scheduled retry whose credential record no longer exists.</summary>
+    ValueTask DropRetryAsync(string taskId, string jti, CancellationToken cancellationToken);
+
+    /// <summary>Claims irrevocable credentials due for another attempt.</summary>
+    ValueTask<IReadOnlyList<(string TaskId, string Jti)>> ClaimRetriesAsync(DateTimeOffset now, int limit, TimeSpan lease, CancellationToken cancellationToken);
+
+    /// <summary>How many work entries are waiting or taken but not acknowledged.</summary>
+    ValueTask<long> DepthAsync(CancellationToken cancellationToken);
+}

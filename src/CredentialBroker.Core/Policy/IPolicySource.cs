@@ -1,8 +1,0 @@
-namespace CredentialBroker.Core.Policy;
-
-/// <summary>Where the policy in force comes from; reloads replace <see cref="Current"/> atomically.</summary>
-public interface IPolicySource
-{
-    /// <summary>The policy in force now.</summary>
-    IPolicy Current { get; }
-}

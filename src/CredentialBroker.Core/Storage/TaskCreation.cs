@@ -1,6 +1,0 @@
-using CredentialBroker.Core.Tasks;
-
-namespace CredentialBroker.Core.Storage;
-
-/// <summary>The outcome of <see cref="ICredentialStore.CreateTaskAsync"/>: what is stored, and whether this call stored it.</summary>
-public sealed record TaskCreation(bool Created, TaskRecord Task, CredentialRecord TaskToken);

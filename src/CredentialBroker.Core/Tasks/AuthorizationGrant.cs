@@ -1,4 +1,0 @@
-namespace CredentialBroker.Core.Tasks;
-
-/// <summary>One thing a task may do: a tool, against a destination, with these actions, on data of this class.</summary>
-public sealed record AuthorizationGrant(string Tool, string Destination, IReadOnlyList<string> Actions, string? DataClass);

@@ -1,4 +1,0 @@
-namespace CredentialBroker.Core.Tasks;
-
-/// <summary>The human approval behind a task.</summary>
-public sealed record TaskApproval(string Id, string Approver, DateTimeOffset ApprovedAt);

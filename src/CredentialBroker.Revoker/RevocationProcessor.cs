@@ -1,0 +1,184 @@
+using CredentialBroker.Abstractions;
+using CredentialBroker.Abstractions.Revocation;
+using CredentialBroker.Abstractions.Storage;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Polly;
+using Polly.Retry;
+
+namespace CredentialBroker.Revoker;
+
+/// <summary>
+/// Finishes the invalidation of a task's pending credentials: publishes each on the revocation feed,
+/// revokes it downstream (exponential backoff with jitter between attempts), verifies it is dead, and records
+/// the outcome. A credential whose attempts run out is marked irrevocable — logged as an alert, counted, and
+/// scheduled for retries at a slower cadence — never silently dropped.
+/// </summary>
+public sealed partial class RevocationProcessor
+{
+    private readonly IRevokerStore _revoker;
+    private readonly IRevocationFeed _feed;
+    private readonly IReadOnlyList<IDownstreamRevoker> _downstream;
+    private readonly RevokerOptions _options;
+    private readonly RevokerMetrics _metrics;
+    private readonly TimeProvider _time;
+    private readonly ILogger<RevocationProcessor> _logger;
+    private readonly ResiliencePipeline _retries;
+
+    /// <summary>Creates the processor.</summary>
+    public RevocationProcessor(
+        IRevokerStore revoker,
+        IRevocationFeed feed,
+        IEnumerable<IDownstreamRevoker> downstream,
+        IOptions<RevokerOptions> options,
+        RevokerMetrics metrics,
+        [FromKeyedServices(BrokerTime.ServiceKey)] TimeProvider time,
+        ILogger<RevocationProcessor> logger)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _revoker = revoker;
+        _feed = feed;
+        // The most recently registered revoker responsible for a credential handles it, so a host can replace the built-in one.
+        _downstream = [.. downstream.Reverse()];
+        _options = options.Value;
+        _metrics = metrics;
+        _time = time;
+        _logger = logger;
+
+        // Retry delays are wall-clock plumbing: they use the system clock whatever clock the broker decides with.
+        _retries = _options.DownstreamAttempts <= 1
+            ? ResiliencePipeline.Empty
+            : new ResiliencePipelineBuilder
+            {
+                TimeProvider = TimeProvider.System,
+            }.AddRetry(new RetryStrategyOptions
+            {
+                ShouldHandle = new PredicateBuilder().Handle<Exception>(ex => ex is not OperationCanceledException),
+                MaxRetryAttempts = _options.DownstreamAttempts - 1,
+                BackoffType = DelayBackoffType.Exponential,
+                UseJitter = true,
+                Delay = _options.DownstreamRetryDelay,
+            }).Build();
+    }
+
+    /// <summary>Processes every pending credential of <paramref name="taskId"/>; returns how many there were.</summary>
+    /// <exception cref="StoreUnavailableException">The store did not answer; the work stays queued.</exception>
+    public async ValueTask<int> ProcessTaskAsync(string taskId, CancellationToken cancellationToken)
+    {
+        var pending = await _revoker.GetPendingAsync(taskId, cancellationToken);
+        foreach (var credential in pending)
+        {
+            await ProcessAsync(credential, cancellationToken);
+        }
+
+        return pending.Count;
+    }
+
+    /// <summary>Tries an irrevocable credential once more; on success it is no longer irrevocable.</summary>
+    public async ValueTask<bool> RetryAsync(CredentialRecord credential, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(credential);
+        var handler = _downstream.FirstOrDefault(d => d.IsResponsibleFor(credential));
+        var attempts = (credential.Downstream?.Attempts ?? 0) + 1;
+        string? error;
+        try
+        {
+            if (handler is null)
+            {
+                throw new InvalidOperationException($"No downstream revoker handles {CredentialKinds.ToWireName(credential.Kind)} credentials.");
+            }
+
+            await handler.RevokeAsync(credential, cancellationToken);
+            var now = _time.GetUtcNowMilliseconds();
+            var verified = await handler.VerifyAsync(credential, cancellationToken) ? now : (DateTimeOffset?)null;
+            await _revoker.CompleteAsync(credential, new DownstreamState(now, verified, attempts, false, null), null, cancellationToken);
+            LogRecovered(_logger, credential.Jti, credential.TaskId, attempts);
+            return true;
+        }
+        catch (Exception ex) when (ex is not (OperationCanceledException or StoreUnavailableException))
+        {
+            error = Describe(ex);
+        }
+
+        var retryAt = _time.GetUtcNowMilliseconds() + _options.IrrevocableRetryInterval;
+        await _revoker.CompleteAsync(credential, new DownstreamState(null, null, attempts, true, error), retryAt, cancellationToken);
+        return false;
+    }
+
+    /// <summary>Finishes the invalidation of one pending credential (see the class summary).</summary>
+    /// <exception cref="StoreUnavailableException">The store did not answer; the credential stays pending.</exception>
+    public async ValueTask ProcessAsync(CredentialRecord credential, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(credential);
+        var reason = credential.RevocationReason ?? RevocationReasons.TtlExpired;
+        var triggeredAt = credential.RevokedAt ?? credential.ExpiresAt;
+        var recordedAt = credential.RevokedAt ?? credential.ExpiryProcessedAt ?? triggeredAt;
+        await _feed.AppendAsync(new RevocationEvent(string.Empty, credential.Jti, credential.TaskId, credential.ExpiresAt, reason, triggeredAt), cancellationToken);
+
+        var handler = _downstream.FirstOrDefault(d => d.IsResponsibleFor(credential));
+        var attempts = 0;
+        string? error = null;
+        if (handler is null)
+        {
+            error = $"No downstream revoker handles {CredentialKinds.ToWireName(credential.Kind)} credentials.";
+        }
+        else
+        {
+            try
+            {
+                await _retries.ExecuteAsync(async ct =>
+                {
+                    attempts++;
+                    await handler.RevokeAsync(credential, ct);
+                }, cancellationToken);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                error = Describe(ex);
+            }
+        }
+
+        var now = _time.GetUtcNowMilliseconds();
+        if (error is null)
+        {
+            var verifiedAt = await handler!.VerifyAsync(credential, cancellationToken) ? _time.GetUtcNowMilliseconds() : (DateTimeOffset?)null;
+            await _revoker.CompleteAsync(credential, new DownstreamState(now, verifiedAt, attempts, false, null), null, cancellationToken);
+            _metrics.Lag("recorded", reason, recordedAt - triggeredAt);
+            _metrics.Lag("downstream", reason, now - triggeredAt);
+            if (verifiedAt is { } verified)
+            {
+                _metrics.Lag("verified", reason, verified - triggeredAt);
+            }
+            else
+            {
+                LogUnverified(_logger, credential.Jti, credential.TaskId);
+            }
+
+            _metrics.Processed(reason);
+            return;
+        }
+
+        await _revoker.CompleteAsync(credential, new DownstreamState(null, null, attempts, true, error), now + _options.IrrevocableRetryInterval, cancellationToken);
+        _metrics.Irrevocable(reason);
+        LogIrrevocable(_logger, credential.Jti, credential.TaskId, attempts, error);
+    }
+
+    private static string Describe(Exception ex)
+    {
+        var text = $"{ex.GetType().Name}: {ex.Message}";
+        return text.Length <= 500 ? text : text[..500];
+    }
+
+    [LoggerMessage(EventId = 1900, EventName = "CredentialIrrevocable", Level = LogLevel.Error,
+        Message = "ALERT: downstream revocation of jti {Jti} (task {TaskId}) failed {Attempts} times and is marked irrevocable; retrying on a slower cadence. Last error: {Error}")]
+    private static partial void LogIrrevocable(ILogger logger, string jti, string taskId, int attempts, string error);
+
+    [LoggerMessage(EventId = 1901, EventName = "IrrevocableRecovered", Level = LogLevel.Warning,
+        Message = "Downstream revocation of jti {Jti} (task {TaskId}) succeeded after {Attempts} attempts; no longer irrevocable")]
+    private static partial void LogRecovered(ILogger logger, string jti, string taskId, int attempts);
+
+    [LoggerMessage(EventId = 1902, EventName = "RevocationUnverified", Level = LogLevel.Warning,
+        Message = "Revoked jti {Jti} (task {TaskId}) downstream, but the probe says it still works")]
+    private static partial void LogUnverified(ILogger logger, string jti, string taskId);
+}

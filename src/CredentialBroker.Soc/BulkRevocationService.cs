@@ -1,0 +1,375 @@
+using System.Collections.Concurrent;
+using CredentialBroker.Abstractions;
+using CredentialBroker.Abstractions.Identity;
+using CredentialBroker.Abstractions.Revocation;
+using CredentialBroker.Abstractions.Soc;
+using CredentialBroker.Abstractions.Storage;
+using CredentialBroker.Core.Identity;
+using CredentialBroker.Core.Issuance;
+using CredentialBroker.Core.Revocation;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace CredentialBroker.Soc;
+
+/// <summary>
+/// SOC bulk revocation by selector. A request is stored first (and from then on acts as a rule, see
+/// <see cref="SocRules"/>), then a replica holding its lease fans it out: the selector's tasks come from the store's
+/// indexes, every matched credential's subtree is revoked through the revoker's durable work queue, and progress is
+/// stored as it goes. Afterwards the same replica follows the matched credentials until each is revoked downstream
+/// and verified dead (or irrevocable), and closes the revocation. A replica that crashes loses nothing: the next
+/// lease holder repeats the fan-out, which matches the same credentials (see <see cref="SelectorMatch"/>) and
+/// revokes idempotently.
+/// </summary>
+public sealed partial class BulkRevocationService
+{
+    private const int MatchBatch = 1000;
+    private const int FollowBatch = 20_000;
+
+    private readonly ICredentialStore _store;
+    private readonly ISocStore _soc;
+    private readonly SocRules _rules;
+    private readonly IRevocationSignal _revoker;
+    private readonly SocOptions _options;
+    private readonly TimeSpan _ruleWindow;
+    private readonly TimeProvider _time;
+    private readonly ILogger<BulkRevocationService> _logger;
+    private readonly string _owner = "replica-" + Guid.NewGuid().ToString("N");
+    private readonly ConcurrentDictionary<string, Dictionary<CredentialRef, bool>> _following = new(StringComparer.Ordinal);
+
+    /// <summary>Creates the service.</summary>
+    public BulkRevocationService(
+        ICredentialStore store,
+        ISocStore soc,
+        SocRules rules,
+        IRevocationSignal revoker,
+        IOptions<SocOptions> options,
+        IOptions<CredentialBrokerOptions> brokerOptions,
+        [FromKeyedServices(BrokerTime.ServiceKey)] TimeProvider time,
+        ILogger<BulkRevocationService> logger)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(brokerOptions);
+        _store = store;
+        _soc = soc;
+        _rules = rules;
+        _revoker = revoker;
+        _options = options.Value;
+        _ruleWindow = SocRules.RuleWindow(brokerOptions.Value);
+        _time = time;
+        _logger = logger;
+    }
+
+    /// <summary>Raised (on a thread-pool thread) when a new revocation is stored, so the host can advance it at once.</summary>
+    public event EventHandler? RevocationRequested;
+
+    /// <summary>Raised after this replica stored a revocation's progress (the last time with a final status).</summary>
+    public event EventHandler<BulkRevocation>? ProgressStored;
+
+    /// <summary>What <paramref name="selector"/> matches now, revoking nothing.</summary>
+    public async ValueTask<MatchCounts> DryRunAsync(RevocationSelector selector, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(selector);
+        var tally = new MatchTally();
+        var asOf = _time.GetUtcNowMilliseconds();
+        await ForEachMatchAsync(selector, asOf, (_, matched, _) =>
+        {
+            tally.Add(matched);
+            return ValueTask.CompletedTask;
+        }, cancellationToken);
+        return tally.Counts();
+    }
+
+    /// <summary>Stores a bulk revocation, puts it in force on this replica at once, and hands it to the fan-out.</summary>
+    public ValueTask<BulkRevocation> StartAsync(CallerIdentity caller, RevocationSelector selector, string reason, string? incidentId, bool quarantine, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(caller);
+        return StartAsync(caller.Id.Value, selector, reason, incidentId, quarantine, cancellationToken);
+    }
+
+    /// <summary>Stores a bulk revocation requested by <paramref name="requestedBy"/> (a SPIFFE ID, or <c>ssf:</c> and a transmitter).</summary>
+    public async ValueTask<BulkRevocation> StartAsync(string requestedBy, RevocationSelector selector, string reason, string? incidentId, bool quarantine, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(selector);
+        var revocation = new BulkRevocation(
+            Identifiers.NewRevocationId(), selector, reason, incidentId, quarantine, requestedBy, _time.GetUtcNowMilliseconds(),
+            BulkRevocationStatus.Running, BrokerRevokedAt: null, MatchCounts.None, 0, 0, 0, 0, 0);
+        await _soc.SaveRevocationAsync(revocation, cancellationToken);
+        if (incidentId is not null)
+        {
+            // A revocation started for an incident (with it, or later) belongs in the incident's report.
+            await _soc.LinkRevocationAsync(incidentId, revocation.Id, revocation.RequestedAt, cancellationToken);
+        }
+
+        _rules.Apply(revocation);
+        LogRequested(_logger, revocation.Id, requestedBy, reason, quarantine);
+        RevocationRequested?.Invoke(this, EventArgs.Empty);
+        return revocation;
+    }
+
+    /// <summary>Lifts the quarantine of a revocation; <see langword="null"/> when there is no such revocation.</summary>
+    public async ValueTask<BulkRevocation?> LiftQuarantineAsync(string id, CallerIdentity caller, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(caller);
+        var revocation = await _soc.GetRevocationAsync(id, cancellationToken);
+        if (revocation is null || !revocation.Quarantining)
+        {
+            return revocation;
+        }
+
+        // The lift is a field of its own in the store: no concurrent progress write can undo it.
+        var lifted = await _soc.LiftQuarantineAsync(id, _time.GetUtcNowMilliseconds(), caller.Id.Value, cancellationToken);
+        if (lifted is not null)
+        {
+            _rules.Apply(lifted);
+            LogQuarantineLifted(_logger, id, lifted.QuarantineLiftedBy!);
+        }
+
+        return lifted;
+    }
+
+    /// <summary>Reloads the revocations in force from the store (rules and quarantines of every replica).</summary>
+    public async ValueTask RefreshRulesAsync(CancellationToken cancellationToken)
+    {
+        var version = _rules.BeginRead();
+        var active = await _soc.ListActiveRevocationsAsync(_time.GetUtcNow() - _ruleWindow, cancellationToken);
+        _rules.Replace(active, version);
+    }
+
+    /// <summary>
+    /// Advances every running revocation this replica holds (or can take) the lease of: fans out one not fanned
+    /// out yet, then follows its credentials downstream. Returns how many revocations it advanced.
+    /// </summary>
+    public async ValueTask<int> AdvanceAsync(CancellationToken cancellationToken)
+    {
+        var advanced = 0;
+        var active = await _soc.ListActiveRevocationsAsync(_time.GetUtcNow() - _ruleWindow, cancellationToken);
+        foreach (var revocation in active.Where(r => r.Status == BulkRevocationStatus.Running))
+        {
+            if (!await _soc.TryLeaseAsync("bulk:" + revocation.Id, _owner, _options.Lease, cancellationToken))
+            {
+                _following.TryRemove(revocation.Id, out _);
+                continue;
+            }
+
+            var current = revocation.BrokerRevokedAt is not null ? revocation : await FanOutAsync(revocation, cancellationToken);
+            await FollowAsync(current, cancellationToken);
+            advanced++;
+        }
+
+        return advanced;
+    }
+
+    private async ValueTask<BulkRevocation> FanOutAsync(BulkRevocation revocation, CancellationToken cancellationToken)
+    {
+        var tally = new MatchTally();
+        var pending = new List<CredentialRef>();
+        var gate = new Lock();
+        var lastSaved = _time.GetTimestamp();
+        var saving = new SemaphoreSlim(1, 1);
+
+        async ValueTask FlushAsync(bool force)
+        {
+            List<CredentialRef> batch;
+            lock (gate)
+            {
+                if (!force && pending.Count < MatchBatch && _time.GetElapsedTime(lastSaved) < _options.ProgressInterval)
+                {
+                    return;
+                }
+
+                batch = [.. pending];
+                pending.Clear();
+                lastSaved = _time.GetTimestamp();
+            }
+
+            await saving.WaitAsync(cancellationToken);
+            try
+            {
+                await _soc.AddMatchesAsync(revocation.Id, batch, cancellationToken);
+                var counts = tally.Counts();
+                await SaveProgressAsync(revocation with { Matched = counts, Revoked = counts.Total }, cancellationToken);
+                await _soc.TryLeaseAsync("bulk:" + revocation.Id, _owner, _options.Lease, cancellationToken);
+            }
+            finally
+            {
+                saving.Release();
+            }
+        }
+
+        // The revocation's request time is its cut: what was live then is matched, whichever attempt fans it out.
+        await ForEachMatchAsync(revocation.Selector, revocation.RequestedAt, async (view, matched, roots) =>
+        {
+            foreach (var root in roots)
+            {
+                await _store.RevokeSubtreeAsync(view.Task.TaskId, root.Jti, _time.GetUtcNowMilliseconds(), RevocationReasons.Bulk, cancellationToken);
+            }
+
+            _revoker.WorkAvailable();
+            tally.Add(matched);
+            lock (gate)
+            {
+                pending.AddRange(matched.Select(c => new CredentialRef(c.TaskId, c.Jti)));
+            }
+
+            await FlushAsync(force: false);
+        }, cancellationToken);
+        await FlushAsync(force: true);
+
+        var total = tally.Counts();
+        var resolved = revocation with { BrokerRevokedAt = _time.GetUtcNowMilliseconds(), Matched = total, Revoked = total.Total };
+        await SaveProgressAsync(resolved, cancellationToken);
+        _following.TryRemove(revocation.Id, out _);
+        var elapsed = _time.GetUtcNow() - revocation.RequestedAt;
+        LogFannedOut(_logger, revocation.Id, total.Total, elapsed);
+        return resolved;
+    }
+
+    private async ValueTask FollowAsync(BulkRevocation revocation, CancellationToken cancellationToken)
+    {
+        if (!_following.TryGetValue(revocation.Id, out var remaining))
+        {
+            // Taking over (or the first look after the fan-out): count from scratch.
+            remaining = (await _soc.ReadMatchesAsync(revocation.Id, cancellationToken)).ToDictionary(m => m, _ => false);
+            revocation = revocation with { DownstreamRevoked = 0, Verified = 0, Irrevocable = 0, Failed = 0 };
+            _following[revocation.Id] = remaining;
+        }
+
+        var batch = remaining.Keys.Take(FollowBatch).ToList();
+        var outcomes = new ConcurrentBag<(CredentialRef Ref, CredentialRecord? Record)>();
+        await Parallel.ForEachAsync(batch, new ParallelOptions { MaxDegreeOfParallelism = _options.Concurrency, CancellationToken = cancellationToken }, async (match, ct) =>
+            outcomes.Add((match, (await _store.GetCredentialAsync(match.TaskId, match.Jti, ct))?.Credential)));
+
+        int downstream = 0, verified = 0, irrevocable = 0, failed = 0;
+        foreach (var (match, record) in outcomes)
+        {
+            var state = record?.Downstream;
+            if (record is null)
+            {
+                failed++; // its record is gone: nothing can prove it dead
+                remaining.Remove(match);
+                continue;
+            }
+
+            if (state?.RevokedAt is not null && !remaining[match])
+            {
+                remaining[match] = true;
+                downstream++;
+            }
+
+            if (state?.VerifiedAt is not null)
+            {
+                verified++;
+                remaining.Remove(match);
+            }
+            else if (state is { Irrevocable: true })
+            {
+                irrevocable++;
+                remaining.Remove(match);
+            }
+        }
+
+        var updated = revocation with
+        {
+            DownstreamRevoked = revocation.DownstreamRevoked + downstream,
+            Verified = revocation.Verified + verified,
+            Irrevocable = revocation.Irrevocable + irrevocable,
+            Failed = revocation.Failed + failed,
+        };
+        if (remaining.Count == 0)
+        {
+            _following.TryRemove(revocation.Id, out _);
+            updated = updated with
+            {
+                Status = updated.Irrevocable + updated.Failed > 0 ? BulkRevocationStatus.CompletedWithFailures : BulkRevocationStatus.Completed,
+                CompletedAt = _time.GetUtcNowMilliseconds(),
+            };
+            var status = BulkRevocation.ToWireName(updated.Status);
+            var elapsed = updated.CompletedAt.Value - updated.RequestedAt;
+            LogCompleted(_logger, updated.Id, status, updated.Matched.Total, elapsed);
+        }
+
+        if (updated != revocation || remaining.Count == 0)
+        {
+            await SaveProgressAsync(updated, cancellationToken);
+        }
+    }
+
+    /// <summary>Stores progress (a lift of the quarantine is kept by the store: progress writes never touch it).</summary>
+    private async ValueTask SaveProgressAsync(BulkRevocation progress, CancellationToken cancellationToken)
+    {
+        await _soc.SaveRevocationAsync(progress, cancellationToken);
+        ProgressStored?.Invoke(this, progress);
+    }
+
+    private async ValueTask ForEachMatchAsync(
+        RevocationSelector selector,
+        DateTimeOffset asOf,
+        Func<TaskView, IReadOnlyList<CredentialRecord>, IReadOnlyList<CredentialRecord>, ValueTask> onMatch,
+        CancellationToken cancellationToken)
+    {
+        await Parallel.ForEachAsync(_soc.FindTaskIdsAsync(selector, cancellationToken), new ParallelOptions { MaxDegreeOfParallelism = _options.Concurrency, CancellationToken = cancellationToken }, async (taskId, ct) =>
+        {
+            var view = await _store.GetTaskAsync(taskId, ct);
+            if (view is null)
+            {
+                return;
+            }
+
+            var (matched, roots) = SelectorMatch.InTask(selector, view, asOf, liveOnly: true);
+            if (matched.Count > 0)
+            {
+                await onMatch(view, matched, roots);
+            }
+        });
+    }
+
+    /// <summary>Counts matched credentials from many threads.</summary>
+    private sealed class MatchTally
+    {
+        private readonly Lock _gate = new();
+        private readonly Dictionary<string, int> _byKind = new(StringComparer.Ordinal);
+        private readonly Dictionary<string, int> _byResource = new(StringComparer.Ordinal);
+        private int _total;
+
+        public void Add(IReadOnlyList<CredentialRecord> matched)
+        {
+            lock (_gate)
+            {
+                foreach (var credential in matched)
+                {
+                    _total++;
+                    var kind = CredentialKinds.ToWireName(credential.Kind);
+                    _byKind[kind] = _byKind.GetValueOrDefault(kind) + 1;
+                    var resource = credential.Audience ?? "broker";
+                    _byResource[resource] = _byResource.GetValueOrDefault(resource) + 1;
+                }
+            }
+        }
+
+        public MatchCounts Counts()
+        {
+            lock (_gate)
+            {
+                return new MatchCounts(_total, new Dictionary<string, int>(_byKind, StringComparer.Ordinal), new Dictionary<string, int>(_byResource, StringComparer.Ordinal));
+            }
+        }
+    }
+
+    [LoggerMessage(EventId = 2000, EventName = "BulkRevocationRequested", Level = LogLevel.Warning,
+        Message = "Bulk revocation {Id} requested by {Caller}: {Reason} (quarantine: {Quarantine})")]
+    private static partial void LogRequested(ILogger logger, string id, string caller, string reason, bool quarantine);
+
+    [LoggerMessage(EventId = 2001, EventName = "BulkRevocationFannedOut", Level = LogLevel.Information,
+        Message = "Bulk revocation {Id} revoked {Matched} credentials at the broker, {Elapsed} after the request")]
+    private static partial void LogFannedOut(ILogger logger, string id, int matched, TimeSpan elapsed);
+
+    [LoggerMessage(EventId = 2002, EventName = "BulkRevocationCompleted", Level = LogLevel.Information,
+        Message = "Bulk revocation {Id} {Status}: {Matched} credentials, {Elapsed} after the request")]
+    private static partial void LogCompleted(ILogger logger, string id, string status, int matched, TimeSpan elapsed);
+
+    [LoggerMessage(EventId = 2003, EventName = "QuarantineLifted", Level = LogLevel.Warning,
+        Message = "Quarantine of bulk revocation {Id} lifted by {Caller}")]
+    private static partial void LogQuarantineLifted(ILogger logger, string id, string caller);
+}

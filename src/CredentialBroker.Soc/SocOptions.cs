@@ -1,0 +1,20 @@
+namespace CredentialBroker.Soc;
+
+/// <summary>Settings of the SOC features (configuration section <c>CredentialBroker:Soc</c>).</summary>
+public sealed class SocOptions
+{
+    /// <summary>The configuration section.</summary>
+    public const string SectionName = "CredentialBroker:Soc";
+
+    /// <summary>How often each replica reloads the revocations in force (rules and quarantines other replicas stored).</summary>
+    public TimeSpan RuleRefreshInterval { get; set; } = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>How often running bulk revocations are advanced (fan-out, then downstream progress).</summary>
+    public TimeSpan ProgressInterval { get; set; } = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>How many tasks a fan-out reads and revokes at once.</summary>
+    public int Concurrency { get; set; } = 64;
+
+    /// <summary>How long a replica holds a running revocation before another may take it over.</summary>
+    public TimeSpan Lease { get; set; } = TimeSpan.FromSeconds(30);
+}
