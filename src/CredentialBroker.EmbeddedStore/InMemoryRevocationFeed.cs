@@ -1,6 +1,7 @@
 using CredentialBroker.Abstractions;
 using CredentialBroker.Abstractions.Storage;
 using Microsoft.Extensions.DependencyInjection;
+
 namespace CredentialBroker.EmbeddedStore;
 
 /// <summary>The embedded revocation feed for development mode: in process memory, ids counting up from 1.</summary>

@@ -1,4 +1,5 @@
 using CredentialBroker.Abstractions.Identity;
+
 namespace CredentialBroker.Core.Identity;
 
 /// <summary>Binds roles to SPIFFE ID patterns; a caller holds every role one of whose patterns matches its ID.</summary>

@@ -1,4 +1,5 @@
 using CredentialBroker.Abstractions.Identity;
+
 namespace CredentialBroker.Core.Identity;
 
 /// <summary>The trust bundles the broker accepts callers from, one per trust domain.</summary>
