@@ -12,9 +12,9 @@ internal static class DiscoveryEndpoints
 {
     public static void MapDiscoveryEndpoints(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/.well-known/oauth-authorization-server", Metadata);
-        app.MapGet("/.well-known/openid-configuration", Metadata);
-        app.MapGet("/.well-known/jwks.json", Jwks);
+        app.MapGet("/.well-known/oauth-authorization-server", Metadata).AllowAnonymous();
+        app.MapGet("/.well-known/openid-configuration", Metadata).AllowAnonymous();
+        app.MapGet("/.well-known/jwks.json", Jwks).AllowAnonymous();
     }
 
     private static JsonWriterResult Metadata(IOptions<CredentialBrokerOptions> options) => new JsonWriterResult(json =>

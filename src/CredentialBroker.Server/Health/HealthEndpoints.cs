@@ -8,12 +8,12 @@ internal static class HealthEndpoints
 {
     public static void MapHealthEndpoints(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/healthz", () => TypedResults.Text("ok"));
+        app.MapGet("/healthz", () => TypedResults.Text("ok")).AllowAnonymous();
         app.MapGet("/readyz", async (ICredentialStore store, CancellationToken cancellationToken) =>
         {
             // StoreUnavailableException propagates to the handler that answers 503 with Retry-After.
             await store.PingAsync(cancellationToken);
             return TypedResults.Text("ready");
-        });
+        }).AllowAnonymous();
     }
 }

@@ -100,6 +100,9 @@ internal static class BrokerServer
         services.AddExceptionHandler<StoreUnavailableExceptionHandler>();
         services.AddExceptionHandler<UnhandledExceptionHandler>();
         services.AddSingleton<CallerAuthenticator>();
+        services.AddAuthentication(SpiffeAuthenticationHandler.SchemeName)
+            .AddScheme<Microsoft.AspNetCore.Authentication.AuthenticationSchemeOptions, SpiffeAuthenticationHandler>(SpiffeAuthenticationHandler.SchemeName, null);
+        services.AddAuthorization(BrokerPolicies.Configure);
         services.AddSingleton(sp => new X509SvidValidator(X509SvidValidator.LoadBundles(Options(sp)), sp.GetRequiredKeyedService<TimeProvider>(BrokerTime.ServiceKey)));
 
         services.Configure<CredentialBrokerOptions>(configuration.GetSection(CredentialBrokerOptions.SectionName));
@@ -199,6 +202,8 @@ internal static class BrokerServer
     {
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        app.UseAuthentication();
+        app.UseAuthorization();
         app.MapDiscoveryEndpoints();
         app.MapHealthEndpoints();
         app.MapTaskEndpoints();
@@ -207,7 +212,7 @@ internal static class BrokerServer
         app.MapRevocationEndpoints();
         app.MapSocEndpoints();
         app.MapSsfEndpoints();
-        app.MapPrometheusScrapingEndpoint("/metrics");
+        app.MapPrometheusScrapingEndpoint("/metrics").AllowAnonymous(); // operations, like health: reach it only from the scraper (NetworkPolicy)
 
         // Resolve key material, bundles and the policy now, so a bad file stops the start instead of the first request.
         _ = app.Services.GetRequiredService<SigningKeyRing>();

@@ -15,14 +15,15 @@ internal static class OAuthEndpoints
 {
     public static void MapOAuthEndpoints(this IEndpointRouteBuilder app)
     {
-        app.MapPost("/oauth2/introspect", IntrospectAsync);
-        app.MapPost("/oauth2/revoke", RevokeAsync);
-        app.MapPost("/oauth2/token", TokenAsync);
+        app.MapPost("/oauth2/introspect", IntrospectAsync).RequireAuthorization(BrokerPolicies.Authenticated);
+        app.MapPost("/oauth2/revoke", RevokeAsync).RequireAuthorization(BrokerPolicies.Authenticated);
+        app.MapPost("/oauth2/token", TokenAsync).RequireAuthorization(BrokerPolicies.Authenticated);
     }
 
-    private static async Task<IResult> IntrospectAsync(HttpContext http, CallerAuthenticator authenticator, IntrospectionService introspection)
+    private static async Task<IResult> IntrospectAsync(HttpContext http, IntrospectionService introspection)
     {
-        var (form, error, caller) = await ReadAuthenticatedAsync(http, authenticator);
+        var (form, error) = await OAuthForm.ReadAsync(http.Request);
+        var caller = http.Caller();
         if (error is not null)
         {
             return error;
@@ -33,7 +34,7 @@ internal static class OAuthEndpoints
             return OAuthErrors.InvalidRequest("The 'token' parameter is required.");
         }
 
-        var active = await introspection.IntrospectAsync(caller!, token, http.RequestAborted);
+        var active = await introspection.IntrospectAsync(caller, token, http.RequestAborted);
         return new JsonWriterResult(json =>
         {
             // RFC 7662 §2.2: the token's claims with "active": true, or exactly {"active": false}.
@@ -50,9 +51,10 @@ internal static class OAuthEndpoints
         });
     }
 
-    private static async Task<IResult> RevokeAsync(HttpContext http, CallerAuthenticator authenticator, RevocationService revocation)
+    private static async Task<IResult> RevokeAsync(HttpContext http, RevocationService revocation)
     {
-        var (form, error, caller) = await ReadAuthenticatedAsync(http, authenticator);
+        var (form, error) = await OAuthForm.ReadAsync(http.Request);
+        var caller = http.Caller();
         if (error is not null)
         {
             return error;
@@ -65,14 +67,15 @@ internal static class OAuthEndpoints
 
         // token_type_hint is only a hint (RFC 7009 §2.1): every supported type is searched regardless.
         http.Response.Headers.CacheControl = "no-store";
-        return await revocation.RevokeAsync(caller!, token, http.RequestAborted)
+        return await revocation.RevokeAsync(caller, token, http.RequestAborted)
             ? TypedResults.Ok()
             : OAuthErrors.Error(StatusCodes.Status400BadRequest, "unauthorized_client", "This client may not revoke that token.");
     }
 
-    private static async Task<IResult> TokenAsync(HttpContext http, CallerAuthenticator authenticator, TokenExchangeService exchange)
+    private static async Task<IResult> TokenAsync(HttpContext http, TokenExchangeService exchange)
     {
-        var (form, error, caller) = await ReadAuthenticatedAsync(http, authenticator);
+        var (form, error) = await OAuthForm.ReadAsync(http.Request);
+        var caller = http.Caller();
         if (error is not null)
         {
             return error;
@@ -94,7 +97,7 @@ internal static class OAuthEndpoints
             return invalid;
         }
 
-        var result = await exchange.ExchangeAsync(caller!, request!, http.RequestAborted);
+        var result = await exchange.ExchangeAsync(caller, request!, http.RequestAborted);
         return result.Succeeded
             ? new JsonWriterResult(json =>
             {
@@ -105,24 +108,5 @@ internal static class OAuthEndpoints
                 json.WriteString("scope", result.Scope);
             })
             : OAuthErrors.Error(StatusCodes.Status400BadRequest, TokenExchangeForm.ErrorCode(result.Error.Value), result.Description);
-    }
-
-    private static async ValueTask<(IFormCollection? Form, IResult? Error, Abstractions.Identity.CallerIdentity? Caller)> ReadAuthenticatedAsync(HttpContext http, CallerAuthenticator authenticator)
-    {
-        var (form, error) = await OAuthForm.ReadAsync(http.Request);
-        if (error is not null)
-        {
-            return (null, error, null);
-        }
-
-        var authentication = await authenticator.AuthenticateClientAsync(http.Request, form!);
-        if (authentication.Succeeded)
-        {
-            return (form, null, authentication.Caller);
-        }
-
-        return (null, authentication.Failure is CallerAuthenticationFailure.Ambiguous or CallerAuthenticationFailure.BadAssertionType
-            ? OAuthErrors.InvalidRequest(authentication.Description)
-            : OAuthErrors.InvalidClient(authentication.Description), null);
     }
 }

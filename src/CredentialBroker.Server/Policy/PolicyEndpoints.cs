@@ -20,15 +20,15 @@ internal static class PolicyEndpoints
             var policy = source.CurrentPolicy;
             return TypedResults.Ok(new PolicyStatusResponse(policy.Version, policy.Source, policy.RuleIds, policy.DataClasses,
                 [.. source.LastErrors.Select(e => e.ToString())]));
-        }).RequireCaller(BrokerRoles.Soc);
+        }).RequireAuthorization(BrokerPolicies.Soc);
 
         var risk = app.MapGroup("/v1/risk");
         risk.MapGet("/", async (IRiskRegistry registry, CancellationToken cancellationToken) =>
-            TypedResults.Ok((await registry.ListAsync(cancellationToken)).Select(RiskResponse.From).ToList())).RequireCaller(BrokerRoles.Soc);
+            TypedResults.Ok((await registry.ListAsync(cancellationToken)).Select(RiskResponse.From).ToList())).RequireAuthorization(BrokerPolicies.Soc);
         risk.MapPut("/workloads/{**spiffeId}", (string spiffeId, HttpContext http, IRiskRegistry registry, [FromKeyedServices(BrokerTime.ServiceKey)] TimeProvider time) =>
-            SetAsync(RiskSubjectKind.Workload, "spiffe://" + spiffeId, http, registry, time)).RequireCaller(BrokerRoles.Soc);
+            SetAsync(RiskSubjectKind.Workload, "spiffe://" + spiffeId, http, registry, time)).RequireAuthorization(BrokerPolicies.Soc);
         risk.MapPut("/workflows/{workflowId}", (string workflowId, HttpContext http, IRiskRegistry registry, [FromKeyedServices(BrokerTime.ServiceKey)] TimeProvider time) =>
-            SetAsync(RiskSubjectKind.Workflow, workflowId, http, registry, time)).RequireCaller(BrokerRoles.Soc);
+            SetAsync(RiskSubjectKind.Workflow, workflowId, http, registry, time)).RequireAuthorization(BrokerPolicies.Soc);
     }
 
     private static async Task<IResult> SetAsync(RiskSubjectKind kind, string id, HttpContext http, IRiskRegistry registry, [FromKeyedServices(BrokerTime.ServiceKey)] TimeProvider time)

@@ -25,8 +25,8 @@ internal static partial class RevocationEndpoints
 
     public static void MapRevocationEndpoints(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/v1/revocations/feed", StreamAsync).RequireCaller(BrokerRoles.ResourceServer | BrokerRoles.Soc);
-        app.MapPost("/v1/tasks/{taskId}/credentials/{jti}/resolve", ResolveAsync).RequireCaller(BrokerRoles.Soc);
+        app.MapGet("/v1/revocations/feed", StreamAsync).RequireAuthorization(BrokerPolicies.ResourceServerOrSoc);
+        app.MapPost("/v1/tasks/{taskId}/credentials/{jti}/resolve", ResolveAsync).RequireAuthorization(BrokerPolicies.Soc);
     }
 
     [GeneratedRegex(@"^\d{1,20}(-\d{1,20})?$")]

@@ -18,14 +18,14 @@ internal static class SocEndpoints
 
     public static void MapSocEndpoints(this IEndpointRouteBuilder app)
     {
-        app.MapPost("/v1/revocations", RevokeAsync).RequireCaller(BrokerRoles.Soc);
-        app.MapGet("/v1/revocations/{id}", GetRevocationAsync).RequireCaller(BrokerRoles.Soc);
-        app.MapDelete("/v1/revocations/{id}/quarantine", LiftQuarantineAsync).RequireCaller(BrokerRoles.Soc);
-        app.MapPost("/v1/incidents", DeclareAsync).RequireCaller(BrokerRoles.Soc);
-        app.MapGet("/v1/incidents", ListIncidentsAsync).RequireCaller(BrokerRoles.Soc);
-        app.MapGet("/v1/incidents/{id}", GetIncidentAsync).RequireCaller(BrokerRoles.Soc);
-        app.MapGet("/v1/incidents/{id}/report", ReportAsync).RequireCaller(BrokerRoles.Soc);
-        app.MapGet("/v1/reports/exposure", FleetAsync).RequireCaller(BrokerRoles.Soc);
+        app.MapPost("/v1/revocations", RevokeAsync).RequireAuthorization(BrokerPolicies.Soc);
+        app.MapGet("/v1/revocations/{id}", GetRevocationAsync).RequireAuthorization(BrokerPolicies.Soc);
+        app.MapDelete("/v1/revocations/{id}/quarantine", LiftQuarantineAsync).RequireAuthorization(BrokerPolicies.Soc);
+        app.MapPost("/v1/incidents", DeclareAsync).RequireAuthorization(BrokerPolicies.Soc);
+        app.MapGet("/v1/incidents", ListIncidentsAsync).RequireAuthorization(BrokerPolicies.Soc);
+        app.MapGet("/v1/incidents/{id}", GetIncidentAsync).RequireAuthorization(BrokerPolicies.Soc);
+        app.MapGet("/v1/incidents/{id}/report", ReportAsync).RequireAuthorization(BrokerPolicies.Soc);
+        app.MapGet("/v1/reports/exposure", FleetAsync).RequireAuthorization(BrokerPolicies.Soc);
     }
 
     private static async Task<IResult> RevokeAsync(HttpContext http, BulkRevocationService bulk, ISocStore soc)

@@ -14,7 +14,7 @@ internal static class SsfEndpoints
 {
     private const int MaxBody = 64 * 1024;
 
-    public static void MapSsfEndpoints(this IEndpointRouteBuilder app) => app.MapPost("/v1/ssf/events", ReceiveAsync);
+    public static void MapSsfEndpoints(this IEndpointRouteBuilder app) => app.MapPost("/v1/ssf/events", ReceiveAsync).AllowAnonymous(); // each event authenticates itself by its transmitter's signature
 
     private static async Task<IResult> ReceiveAsync(HttpContext http, SsfReceiver receiver)
     {

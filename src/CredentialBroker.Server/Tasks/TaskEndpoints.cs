@@ -20,9 +20,9 @@ internal static class TaskEndpoints
     public static void MapTaskEndpoints(this IEndpointRouteBuilder app)
     {
         var tasks = app.MapGroup("/v1/tasks");
-        tasks.MapPost("/", CreateAsync).RequireCaller(BrokerRoles.Orchestrator);
-        tasks.MapGet("/{taskId}", GetAsync).RequireCaller(BrokerRoles.Orchestrator | BrokerRoles.Soc);
-        tasks.MapPost("/{taskId}/state", ChangeStateAsync).RequireCaller(BrokerRoles.Orchestrator | BrokerRoles.Soc);
+        tasks.MapPost("/", CreateAsync).RequireAuthorization(BrokerPolicies.Orchestrator);
+        tasks.MapGet("/{taskId}", GetAsync).RequireAuthorization(BrokerPolicies.OrchestratorOrSoc);
+        tasks.MapPost("/{taskId}/state", ChangeStateAsync).RequireAuthorization(BrokerPolicies.OrchestratorOrSoc);
     }
 
     private static async Task<IResult> CreateAsync(
