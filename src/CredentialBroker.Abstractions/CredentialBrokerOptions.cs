@@ -46,6 +46,9 @@ public sealed class CredentialBrokerOptions
     /// <summary>How long before it starts signing a scheduled signing key is published in the JWKS. Default 1 h: longer than resource servers cache the JWKS.</summary>
     public TimeSpan KeyPublishLead { get; set; } = TimeSpan.FromHours(1);
 
+    /// <summary>How often each replica checks the signing-key schedule (a key published, taking over, retired). Default 30 s.</summary>
+    public TimeSpan KeyScheduleCheckInterval { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>JWS algorithms accepted on callers' JWT-SVIDs; each key additionally accepts only the algorithm that fits it. Default ES256.</summary>
     public IList<string> AllowedAlgorithms { get; } = [];
 

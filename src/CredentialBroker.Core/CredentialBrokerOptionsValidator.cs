@@ -61,6 +61,11 @@ internal sealed class CredentialBrokerOptionsValidator : IValidateOptions<Creden
             }
         }
 
+        if (options.KeyScheduleCheckInterval <= TimeSpan.Zero || options.KeyScheduleCheckInterval > TimeSpan.FromMinutes(10))
+        {
+            failures.Add($"{s}:KeyScheduleCheckInterval must be above zero and at most 10 minutes.");
+        }
+
         if (options.MaxCredentialsPerTask is < 1 or > 10_000)
         {
             failures.Add($"{s}:MaxCredentialsPerTask is {options.MaxCredentialsPerTask}; it must lie between 1 and 10000 (revoking a task touches every credential it holds in one step).");

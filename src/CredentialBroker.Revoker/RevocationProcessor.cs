@@ -5,7 +5,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Polly;
-using Polly.Retry;
+using Polly.Registry;
 
 namespace CredentialBroker.Revoker;
 
@@ -18,7 +18,7 @@ namespace CredentialBroker.Revoker;
 public sealed partial class RevocationProcessor
 {
     private readonly IRevokerStore _revoker;
-    private readonly IRevocationFeed _feed;
+    private readonly RevocationFeed _feed;
     private readonly IReadOnlyList<IDownstreamRevoker> _downstream;
     private readonly RevokerOptions _options;
     private readonly RevokerMetrics _metrics;
@@ -29,13 +29,15 @@ public sealed partial class RevocationProcessor
     /// <summary>Creates the processor.</summary>
     public RevocationProcessor(
         IRevokerStore revoker,
-        IRevocationFeed feed,
+        RevocationFeed feed,
         IEnumerable<IDownstreamRevoker> downstream,
         IOptions<RevokerOptions> options,
         RevokerMetrics metrics,
+        ResiliencePipelineProvider<string> pipelines,
         [FromKeyedServices(BrokerTime.ServiceKey)] TimeProvider time,
         ILogger<RevocationProcessor> logger)
     {
+        ArgumentNullException.ThrowIfNull(pipelines);
         ArgumentNullException.ThrowIfNull(options);
         _revoker = revoker;
         _feed = feed;
@@ -46,20 +48,7 @@ public sealed partial class RevocationProcessor
         _time = time;
         _logger = logger;
 
-        // Retry delays are wall-clock plumbing: they use the system clock whatever clock the broker decides with.
-        _retries = _options.DownstreamAttempts <= 1
-            ? ResiliencePipeline.Empty
-            : new ResiliencePipelineBuilder
-            {
-                TimeProvider = TimeProvider.System,
-            }.AddRetry(new RetryStrategyOptions
-            {
-                ShouldHandle = new PredicateBuilder().Handle<Exception>(ex => ex is not OperationCanceledException),
-                MaxRetryAttempts = _options.DownstreamAttempts - 1,
-                BackoffType = DelayBackoffType.Exponential,
-                UseJitter = true,
-                Delay = _options.DownstreamRetryDelay,
-            }).Build();
+        _retries = pipelines.GetPipeline(RevokerPipelines.DownstreamRevocation);
     }
 
     /// <summary>Processes every pending credential of <paramref name="taskId"/>; returns how many there were.</summary>
@@ -114,7 +103,7 @@ public sealed partial class RevocationProcessor
         var reason = credential.RevocationReason ?? RevocationReasons.TtlExpired;
         var triggeredAt = credential.RevokedAt ?? credential.ExpiresAt;
         var recordedAt = credential.RevokedAt ?? credential.ExpiryProcessedAt ?? triggeredAt;
-        await _feed.AppendAsync(new RevocationEvent(string.Empty, credential.Jti, credential.TaskId, credential.ExpiresAt, reason, triggeredAt), cancellationToken);
+        await _feed.PublishAsync(new RevocationEvent(string.Empty, credential.Jti, credential.TaskId, credential.ExpiresAt, reason, triggeredAt), cancellationToken);
 
         var handler = _downstream.FirstOrDefault(d => d.IsResponsibleFor(credential));
         var attempts = 0;

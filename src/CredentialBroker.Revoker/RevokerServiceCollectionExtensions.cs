@@ -20,8 +20,10 @@ public static class RevokerServiceCollectionExtensions
         var services = builder.Services;
         services.AddOptions<RevokerOptions>().ValidateOnStart();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<RevokerOptions>, RevokerOptionsValidator>());
+        services.AddRevokerPipelines();
         services.TryAddSingleton<RevokerMetrics>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IDownstreamRevoker, BrokerTokenRevoker>());
+        services.TryAddSingleton<RevocationFeed>();
         services.TryAddSingleton<RevocationProcessor>();
         services.TryAddSingleton<ExpirySweeper>();
         services.TryAddSingleton<RevocationWorker>();

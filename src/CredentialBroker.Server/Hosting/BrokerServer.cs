@@ -112,7 +112,7 @@ internal static class BrokerServer
         services.AddSingleton<IValidateOptions<RevocationFeedOptions>, RevocationFeedOptionsValidator>();
         services.AddSingleton(sp => new ReloadingPolicySource(
             sp.GetRequiredService<IOptions<PolicyOptions>>().Value.Path,
-            TimeProvider.System, // the reload debounce is wall-clock plumbing, not domain time
+            sp.GetRequiredService<TimeProvider>(), // the reload debounce is wall-clock plumbing, not domain time
             sp.GetRequiredService<ILogger<ReloadingPolicySource>>()));
         services.AddSingleton<IPolicySource>(sp => sp.GetRequiredService<ReloadingPolicySource>());
         var broker = services.AddCredentialBroker().AddRevoker().AddSoc();
@@ -148,7 +148,7 @@ internal static class BrokerServer
 
         services.Configure<SocOptions>(configuration.GetSection(SocOptions.SectionName));
         services.Configure<SsfOptions>(configuration.GetSection(SsfOptions.SectionName));
-        AddRevoker(services, configuration.GetSection(RevokerOptions.SectionName).Get<RevokerOptions>() ?? new RevokerOptions(), configuration.GetSection(SocOptions.SectionName).Get<SocOptions>() ?? new SocOptions());
+        AddSchedules(services);
         services.AddOpenTelemetry().WithMetrics(metrics => metrics
             .AddMeter(RevokerMetrics.MeterName)
             .AddAspNetCoreInstrumentation()
@@ -157,46 +157,41 @@ internal static class BrokerServer
     }
 
     /// <summary>
-    /// The revoker runs on Quartz: each replica sweeps expiries, drains the work queue, retries irrevocable
-    /// credentials and trims the feed on its own schedule; Redis claims keep replicas from doing the same work
-    /// twice in effect. The feed is decorated so this replica's feed streams wake on its own appends.
+    /// The revoker and the SOC run on Quartz: each replica sweeps expiries, drains the work queue, retries irrevocable
+    /// credentials, trims the feed, reloads the rules in force and advances bulk revocations on its own schedule; Redis
+    /// claims keep replicas from doing the same work twice in effect. Every interval comes from the validated options
+    /// (read when the scheduler is built, never from raw configuration). Schedules run on the container's clock, the
+    /// wall clock; the jobs decide with the broker's own clock (a FakeTimeProvider in tests).
     /// </summary>
-    private static void AddRevoker(IServiceCollection services, RevokerOptions revoker, SocOptions soc)
+    private static void AddSchedules(IServiceCollection services)
     {
         services.AddHostedService<BulkRevocationTrigger>();
-        services.AddSingleton<FeedNotifier>();
-        var feed = services.Last(d => d.ServiceType == typeof(IRevocationFeed));
-        services.Remove(feed);
-        services.AddSingleton<IRevocationFeed>(sp => new NotifyingRevocationFeed(
-            (IRevocationFeed)ActivatorUtilities.CreateInstance(sp, feed.ImplementationType!),
-            sp.GetRequiredService<FeedNotifier>()));
-
         services.AddSingleton<KeyScheduleReporter>();
         services.AddSingleton<QuartzRevocationSignal>();
         services.AddSingleton<IRevocationSignal>(sp => sp.GetRequiredService<QuartzRevocationSignal>());
+
         // Quartz keeps schedulers in a process-wide registry by name; each broker host gets its own.
         var properties = new Dictionary<string, string?> { ["quartz.scheduler.instanceName"] = "credentialbroker-" + Guid.NewGuid().ToString("N") };
         services.AddQuartz(properties, quartz =>
         {
-            // Schedules run on the wall clock; the jobs decide with the broker's TimeProvider (a FakeTimeProvider in tests).
-            quartz.UseTimeProvider(TimeProvider.System);
-            Every<ExpirySweepJob>(quartz, ExpirySweepJob.Key, revoker.ExpirySweepInterval);
-            Every<RevocationWorkJob>(quartz, RevocationWorkJob.Key, revoker.WorkPollInterval);
-            Every<IrrevocableRetryJob>(quartz, IrrevocableRetryJob.Key, revoker.IrrevocableRetryInterval);
-            Every<FeedTrimJob>(quartz, FeedTrimJob.Key, revoker.FeedTrimInterval);
-            Every<KeyRotationJob>(quartz, KeyRotationJob.Key, TimeSpan.FromSeconds(30));
-            Every<SocRulesJob>(quartz, SocRulesJob.Key, soc.RuleRefreshInterval);
-            Every<BulkRevocationJob>(quartz, BulkRevocationJob.Key, soc.ProgressInterval);
+            Every<ExpirySweepJob, RevokerOptions>(quartz, ExpirySweepJob.Key, o => o.ExpirySweepInterval);
+            Every<RevocationWorkJob, RevokerOptions>(quartz, RevocationWorkJob.Key, o => o.WorkPollInterval);
+            Every<IrrevocableRetryJob, RevokerOptions>(quartz, IrrevocableRetryJob.Key, o => o.IrrevocableRetryInterval);
+            Every<FeedTrimJob, RevokerOptions>(quartz, FeedTrimJob.Key, o => o.FeedTrimInterval);
+            Every<KeyRotationJob, CredentialBrokerOptions>(quartz, KeyRotationJob.Key, o => o.KeyScheduleCheckInterval);
+            Every<SocRulesJob, SocOptions>(quartz, SocRulesJob.Key, o => o.RuleRefreshInterval);
+            Every<BulkRevocationJob, SocOptions>(quartz, BulkRevocationJob.Key, o => o.ProgressInterval);
         });
         services.AddQuartzHostedService(o => o.WaitForJobsToComplete = true);
     }
 
-    private static void Every<TJob>(IQuartzBuilder quartz, JobKey key, TimeSpan interval)
-        where TJob : IJob =>
+    private static void Every<TJob, TOptions>(IQuartzBuilder quartz, JobKey key, Func<TOptions, TimeSpan> interval)
+        where TJob : IJob
+        where TOptions : class =>
         quartz.ScheduleJob<TJob>(
-            trigger => trigger.WithIdentity(key.Name + "-trigger", key.Group).StartNow()
-                .WithSimpleSchedule(s => s.WithInterval(interval).RepeatForever().MeasureIntervalFromCompletion()),
-            job => job.WithIdentity(key));
+            (services, trigger) => trigger.WithIdentity(key.Name + "-trigger", key.Group).StartNow()
+                .WithSimpleSchedule(s => s.WithInterval(interval(services.GetRequiredService<IOptions<TOptions>>().Value)).RepeatForever().MeasureIntervalFromCompletion()),
+            (_, job) => job.WithIdentity(key));
 
     public static WebApplication MapCredentialBroker(this WebApplication app)
     {

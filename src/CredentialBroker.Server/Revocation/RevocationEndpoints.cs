@@ -36,7 +36,7 @@ internal static partial class RevocationEndpoints
     /// Streams revoked credentials, oldest first, from just after <c>Last-Event-ID</c> (or the header's query twin
     /// <c>lastEventId</c>), or from the start of the retained feed. Heartbeats tell a follower it is current.
     /// </summary>
-    private static async Task StreamAsync(HttpContext http, IRevocationFeed feed, FeedNotifier notifier, IOptions<RevocationFeedOptions> options, [FromKeyedServices(BrokerTime.ServiceKey)] TimeProvider time)
+    private static async Task StreamAsync(HttpContext http, RevocationFeed feed, IOptions<RevocationFeedOptions> options, [FromKeyedServices(BrokerTime.ServiceKey)] TimeProvider time, TimeProvider wallClock)
     {
         var lastId = http.Request.Headers["Last-Event-ID"].FirstOrDefault() ?? http.Request.Query["lastEventId"].FirstOrDefault();
         if (!string.IsNullOrEmpty(lastId) && !EventId().IsMatch(lastId))
@@ -68,7 +68,7 @@ internal static partial class RevocationEndpoints
                     lastId = revocation.Id;
                 }
 
-                var now = TimeProvider.System.GetUtcNow();
+                var now = wallClock.GetUtcNow(); // heartbeats pace the connection: wall-clock plumbing, not domain time
                 if (events.Count == 0 && now - lastHeartbeat >= settings.HeartbeatInterval)
                 {
                     Frame(frames, json, null, "heartbeat", w => Heartbeat(w, time.GetUtcNow(), lastId));
@@ -84,7 +84,7 @@ internal static partial class RevocationEndpoints
                 await response.Body.FlushAsync(http.RequestAborted);
                 if (events.Count < BatchSize)
                 {
-                    await notifier.WaitAsync(settings.PollInterval, http.RequestAborted);
+                    await feed.WaitForPublishAsync(settings.PollInterval, http.RequestAborted);
                 }
 
                 events = await feed.ReadAsync(lastId, BatchSize, http.RequestAborted);

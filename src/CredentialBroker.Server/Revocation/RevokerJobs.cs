@@ -46,7 +46,7 @@ internal sealed class IrrevocableRetryJob(IrrevocableRetrier retrier, ILogger<Ir
 
 /// <summary>Drops feed entries older than any credential can live (every <see cref="RevokerOptions.FeedTrimInterval"/>).</summary>
 [DisallowConcurrentExecution]
-internal sealed class FeedTrimJob(IRevocationFeed feed, IOptions<RevocationFeedOptions> options, [FromKeyedServices(BrokerTime.ServiceKey)] TimeProvider time, ILogger<FeedTrimJob> logger) : IJob
+internal sealed class FeedTrimJob(RevocationFeed feed, IOptions<RevocationFeedOptions> options, [FromKeyedServices(BrokerTime.ServiceKey)] TimeProvider time, ILogger<FeedTrimJob> logger) : IJob
 {
     public static readonly JobKey Key = new("feed-trim", "revoker");
 

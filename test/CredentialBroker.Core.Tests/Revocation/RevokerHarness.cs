@@ -4,8 +4,10 @@ using CredentialBroker.Abstractions.Storage;
 using CredentialBroker.Core.Revocation;
 using CredentialBroker.EmbeddedStore;
 using CredentialBroker.Revoker;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Testing;
 using Microsoft.Extensions.Options;
+using Polly.Registry;
 
 namespace CredentialBroker.Core.Tests.Revocation;
 
@@ -19,7 +21,9 @@ internal sealed class RevokerHarness : IDisposable
         Feed = new InMemoryRevocationFeed(Core.Time);
         Metrics = new RevokerMetrics(MeterFactory);
         var options = Options.Create(Settings);
-        Processor = new RevocationProcessor(Store, Feed, [new BrokerTokenRevoker(Store, Core.Time), .. downstream], options, Metrics, Core.Time, ProcessorLog);
+        _pipelines = new ServiceCollection().AddSingleton(options).AddRevokerPipelines().BuildServiceProvider();
+        Processor = new RevocationProcessor(Store, new RevocationFeed(Feed), [new BrokerTokenRevoker(Store, Core.Time), .. downstream], options, Metrics,
+            _pipelines.GetRequiredService<ResiliencePipelineProvider<string>>(), Core.Time, ProcessorLog);
         Sweeper = new ExpirySweeper(Store, Processor, options, Metrics, Core.Time);
         Worker = new RevocationWorker(Store, Processor, options, Metrics, new FakeLogger<RevocationWorker>());
         Retrier = new IrrevocableRetrier(Store, Store, Processor, options, Core.Time);
@@ -47,7 +51,13 @@ internal sealed class RevokerHarness : IDisposable
 
     public IrrevocableRetrier Retrier { get; }
 
-    public void Dispose() => MeterFactory.Dispose();
+    private readonly ServiceProvider _pipelines;
+
+    public void Dispose()
+    {
+        MeterFactory.Dispose();
+        _pipelines.Dispose();
+    }
 
     public sealed class TestMeterFactory : IMeterFactory
     {
