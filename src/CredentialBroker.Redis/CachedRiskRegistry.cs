@@ -9,7 +9,7 @@ namespace CredentialBroker.Redis;
 /// decision, reloaded by every replica on the SOC rules cadence (<c>Soc:RuleRefreshInterval</c>, 250 ms), and a level
 /// this replica sets applies to its own decisions at once. Listing reads Redis itself.
 /// </summary>
-public sealed class CachedRiskRegistry : IRiskRegistry
+public sealed class CachedRiskRegistry : IRiskRegistry, ISnapshot
 {
     private readonly RedisRiskRegistry _redis;
     private readonly RefreshedMap<(RiskSubjectKind, string), RiskLevel> _levels = new();

@@ -10,59 +10,44 @@ using StackExchange.Redis;
 namespace CredentialBroker.Redis;
 
 /// <summary>
-/// The production store: Redis as the single source of truth. Each task is two keys in one hash slot (the
-/// task hash and its credentials hash), changed only by atomic Lua scripts; the expiry index is a set of
-/// sharded sorted sets. Every call runs through <see cref="RedisResilience"/>, and any failure to reach
-/// Redis surfaces as <see cref="StoreUnavailableException"/> so the broker fails closed.
+/// Tasks and credentials in Redis, the single source of truth. Each task is two keys in one hash slot (the task hash
+/// and its credentials hash), changed only by atomic Lua scripts; the expiry index is a set of sharded sorted sets.
+/// Every call runs through the <see cref="RedisContext"/>, so a failure to reach Redis surfaces as
+/// <see cref="StoreUnavailableException"/> and the broker fails closed.
 /// </summary>
-public sealed partial class RedisCredentialStore : ICredentialStore
+public sealed class RedisCredentialStore : ICredentialStore
 {
-    private readonly IConnectionMultiplexer _redis;
-    private readonly RedisResilience _resilience;
-    private readonly RedisKeys _keys;
-    private readonly CredentialBrokerOptions _options;
-    private readonly TimeProvider _time;
+    private readonly RedisContext _redis;
 
-    /// <summary>Creates the store over an existing connection.</summary>
-    public RedisCredentialStore(IConnectionMultiplexer redis, IOptions<RedisStoreOptions> storeOptions, IOptions<CredentialBrokerOptions> brokerOptions, [FromKeyedServices(BrokerTime.ServiceKey)] TimeProvider time)
-    {
-        _time = time;
-        ArgumentNullException.ThrowIfNull(storeOptions);
-        ArgumentNullException.ThrowIfNull(brokerOptions);
-        _redis = redis;
-        _resilience = new RedisResilience(storeOptions.Value);
-        _keys = new RedisKeys(storeOptions.Value.KeyPrefix, storeOptions.Value.ExpiryIndexShards);
-        _options = brokerOptions.Value;
-    }
+    /// <summary>Creates the store over the broker's Redis context.</summary>
+    public RedisCredentialStore(RedisContext redis) => _redis = redis;
 
     // A delegation chain is at most CredentialBrokerOptions.MaxDelegationDepth (≤ 32) deep, plus an access token.
     private const int MaxChain = 34;
-
-    private IDatabase Db => _redis.GetDatabase();
 
     /// <inheritdoc />
     public ValueTask<TaskCreation> CreateTaskAsync(TaskRecord task, CredentialRecord taskToken, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(task);
         ArgumentNullException.ThrowIfNull(taskToken);
-        var spec = JsonSerializer.Serialize(ToStored(task), StoreJsonContext.Default.StoredTaskSpec);
+        var spec = JsonSerializer.Serialize(RedisRecords.ToStored(task), StoreJsonContext.Default.StoredTaskSpec);
         var credential = CredentialCodec.Encode(taskToken);
-        var retainUntil = (task.ExpiresAt + _options.RecordRetention).ToUnixTimeMilliseconds();
+        var retainUntil = (task.ExpiresAt + _redis.Broker.RecordRetention).ToUnixTimeMilliseconds();
 
-        return _resilience.ExecuteAsync(async ct =>
+        return _redis.ExecuteAsync(async ct =>
         {
-            var db = Db;
+            var db = _redis.Db;
 
             // The index entries go out with the record: a record without its expiry entry could outlive its TTL
             // unseen, one without its SOC entries escape a bulk revocation. All are awaited before anything is
             // signed; an orphaned index entry is harmless.
-            var index = db.SortedSetAddAsync(_keys.ExpiryShardOf(task.TaskId), RedisKeys.ExpiryMember(task.TaskId, taskToken.Jti), taskToken.ExpiresAt.ToUnixTimeSeconds());
+            var index = db.SortedSetAddAsync(_redis.Keys.ExpiryShardOf(task.TaskId), RedisKeys.ExpiryMember(task.TaskId, taskToken.Jti), taskToken.ExpiresAt.ToUnixTimeSeconds());
             var created = db.ScriptEvaluateAsync(
                 RedisScripts.CreateTask,
-                [_keys.Task(task.TaskId), _keys.Credentials(task.TaskId)],
+                [_redis.Keys.Task(task.TaskId), _redis.Keys.Credentials(task.TaskId)],
                 [spec, TaskStateMachine.ToWireName(task.State), task.StateChangedAt.ToUnixTimeMilliseconds(), task.CreatedBy,
                  task.CreatedAt.ToUnixTimeMilliseconds(), task.ExpiresAt.ToUnixTimeMilliseconds(), taskToken.Jti, credential, retainUntil]);
-            var soc = IndexAsync(db, taskToken, task);
+            var soc = RedisSocStore.IndexAsync(_redis, db, taskToken, task);
             await Task.WhenAll(index, created, soc);
             if ((int)await created == 1)
             {
@@ -82,19 +67,19 @@ public sealed partial class RedisCredentialStore : ICredentialStore
         var json = JsonSerializer.Serialize(
             new StoredIdempotency(candidate.RequestHash, candidate.TaskId, candidate.Jti, candidate.IssuedAt.ToUnixTimeSeconds()),
             StoreJsonContext.Default.StoredIdempotency);
-        return _resilience.ExecuteAsync(async ct =>
+        return _redis.ExecuteAsync(async ct =>
         {
             // SET NX GET: claims the key, or returns what claimed it first, in one atomic command.
-            var previous = await Db.StringSetAndGetAsync(_keys.Idempotency(candidate.Key), json, lifetime, keepTtl: false, when: When.NotExists);
+            var previous = await _redis.Db.StringSetAndGetAsync(_redis.Keys.Idempotency(candidate.Key), json, lifetime, keepTtl: false, when: When.NotExists);
             return previous.IsNull ? candidate : ReadIdempotency(candidate.Key, previous);
         }, cancellationToken);
     }
 
     /// <inheritdoc />
     public ValueTask<IdempotencyRecord?> FindIdempotencyKeyAsync(string key, CancellationToken cancellationToken) =>
-        _resilience.ExecuteAsync(async ct =>
+        _redis.ExecuteAsync(async ct =>
         {
-            var stored = await Db.StringGetAsync(_keys.Idempotency(key));
+            var stored = await _redis.Db.StringGetAsync(_redis.Keys.Idempotency(key));
             return stored.IsNull ? null : ReadIdempotency(key, stored);
         }, cancellationToken);
 
@@ -106,27 +91,27 @@ public sealed partial class RedisCredentialStore : ICredentialStore
 
     /// <inheritdoc />
     public ValueTask<TaskView?> GetTaskAsync(string taskId, CancellationToken cancellationToken) =>
-        _resilience.ExecuteAsync(ct => ReadTaskAsync(Db, taskId), cancellationToken);
+        _redis.ExecuteAsync(ct => ReadTaskAsync(_redis.Db, taskId), cancellationToken);
 
     /// <inheritdoc />
     public ValueTask<CredentialLookup?> GetCredentialAsync(string taskId, string jti, CancellationToken cancellationToken) =>
-        _resilience.ExecuteAsync(async ct =>
+        _redis.ExecuteAsync(async ct =>
         {
-            var result = (RedisResult[])(await Db.ScriptEvaluateAsync(RedisScripts.Lookup, [_keys.Task(taskId), _keys.Credentials(taskId)], [jti, MaxChain]))!;
+            var result = (RedisResult[])(await _redis.Db.ScriptEvaluateAsync(RedisScripts.Lookup, [_redis.Keys.Task(taskId), _redis.Keys.Credentials(taskId)], [jti, MaxChain]))!;
             if (result.Length == 0 || ((RedisResult[])result[1]!).Length == 0)
             {
                 return null;
             }
 
             var fields = (RedisValue[])result[0]!;
-            var task = ReadTask(taskId, [.. Enumerable.Range(0, fields.Length / 2).Select(i => new HashEntry(fields[2 * i], fields[(2 * i) + 1]))]);
+            var task = RedisRecords.ReadTask(taskId, [.. Enumerable.Range(0, fields.Length / 2).Select(i => new HashEntry(fields[2 * i], fields[(2 * i) + 1]))]);
             if (task is null)
             {
                 return null;
             }
 
             // The script walks from the credential up; the lookup lists ancestors from the task token down.
-            var chain = ((RedisResult[])result[1]!).Select(r => (RedisValue[])r!).Select(v => FromStored(taskId, v[0]!, v[1..])).Reverse().ToList();
+            var chain = ((RedisResult[])result[1]!).Select(r => (RedisValue[])r!).Select(v => RedisRecords.FromStored(taskId, v[0]!, v[1..])).Reverse().ToList();
             return new CredentialLookup(chain[^1], task, chain[..^1]);
         }, cancellationToken);
 
@@ -136,15 +121,15 @@ public sealed partial class RedisCredentialStore : ICredentialStore
         ArgumentNullException.ThrowIfNull(credential);
         ArgumentNullException.ThrowIfNull(openStates);
         var json = CredentialCodec.Encode(credential);
-        return _resilience.ExecuteAsync(async ct =>
+        return _redis.ExecuteAsync(async ct =>
         {
-            var db = Db;
-            var index = db.SortedSetAddAsync(_keys.ExpiryShardOf(credential.TaskId), RedisKeys.ExpiryMember(credential.TaskId, credential.Jti), credential.ExpiresAt.ToUnixTimeSeconds());
+            var db = _redis.Db;
+            var index = db.SortedSetAddAsync(_redis.Keys.ExpiryShardOf(credential.TaskId), RedisKeys.ExpiryMember(credential.TaskId, credential.Jti), credential.ExpiresAt.ToUnixTimeSeconds());
             var added = db.ScriptEvaluateAsync(
                 RedisScripts.AddCredential,
-                [_keys.Task(credential.TaskId), _keys.Credentials(credential.TaskId)],
+                [_redis.Keys.Task(credential.TaskId), _redis.Keys.Credentials(credential.TaskId)],
                 [credential.ParentJti ?? string.Empty, credential.Jti, json, now.ToUnixTimeMilliseconds(), string.Join(',', openStates.Select(TaskStateMachine.ToWireName)), maxPerTask]);
-            var soc = IndexAsync(db, credential, null);
+            var soc = RedisSocStore.IndexAsync(_redis, db, credential, null);
             await Task.WhenAll(index, added, soc);
             return (string?)await added switch
             {
@@ -161,14 +146,14 @@ public sealed partial class RedisCredentialStore : ICredentialStore
     public ValueTask<StateChange> ChangeStateAsync(StateChangeRequest request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
-        return _resilience.ExecuteAsync(async ct =>
+        return _redis.ExecuteAsync(async ct =>
         {
             // The work entry goes first: a revocation must never be recorded without the work that carries it downstream.
-            var entry = request.RevokeKinds.Count > 0 ? await EnqueueAsync(request.TaskId) : RedisValue.EmptyString;
+            var entry = request.RevokeKinds.Count > 0 ? await RedisRevokerStore.EnqueueAsync(_redis, request.TaskId) : RedisValue.EmptyString;
 
-            var result = (RedisResult[])(await Db.ScriptEvaluateAsync(
+            var result = (RedisResult[])(await _redis.Db.ScriptEvaluateAsync(
                 RedisScripts.ChangeState,
-                [_keys.Task(request.TaskId), _keys.Credentials(request.TaskId), _keys.Pending(request.TaskId)],
+                [_redis.Keys.Task(request.TaskId), _redis.Keys.Credentials(request.TaskId), _redis.Keys.Pending(request.TaskId)],
                 [TaskStateMachine.ToWireName(request.Target),
                  string.Join(',', request.AllowedSources.Select(TaskStateMachine.ToWireName)),
                  request.At.ToUnixTimeMilliseconds(),
@@ -183,32 +168,32 @@ public sealed partial class RedisCredentialStore : ICredentialStore
                 "illegal" => StateChangeOutcome.Illegal,
                 _ => StateChangeOutcome.NotFound,
             };
-            var previous = outcome == StateChangeOutcome.NotFound ? default : ParseState((string?)result[1]);
+            var previous = outcome == StateChangeOutcome.NotFound ? default : RedisRecords.ParseState((string?)result[1]);
             return new StateChange(outcome, previous, (int)result[2]);
         }, cancellationToken);
     }
 
     /// <inheritdoc />
     public ValueTask<int> RevokeSubtreeAsync(string taskId, string jti, DateTimeOffset at, string reason, CancellationToken cancellationToken) =>
-        _resilience.ExecuteAsync(async ct =>
+        _redis.ExecuteAsync(async ct =>
         {
-            var entry = await EnqueueAsync(taskId);
-            return (int)await Db.ScriptEvaluateAsync(
+            var entry = await RedisRevokerStore.EnqueueAsync(_redis, taskId);
+            return (int)await _redis.Db.ScriptEvaluateAsync(
                 RedisScripts.RevokeSubtree,
-                [_keys.Credentials(taskId), _keys.Pending(taskId)],
+                [_redis.Keys.Credentials(taskId), _redis.Keys.Pending(taskId)],
                 [jti, at.ToUnixTimeMilliseconds(), reason, entry]);
         }, cancellationToken);
 
     /// <inheritdoc />
     public async ValueTask PingAsync(CancellationToken cancellationToken) =>
-        await _resilience.ExecuteAsync(async ct => await Db.PingAsync(), cancellationToken);
+        await _redis.ExecuteAsync(async ct => await _redis.Db.PingAsync(), cancellationToken);
 
     private async Task<TaskView?> ReadTaskAsync(IDatabase db, string taskId)
     {
-        var taskEntries = db.HashGetAllAsync(_keys.Task(taskId));
-        var credentialEntries = db.HashGetAllAsync(_keys.Credentials(taskId));
+        var taskEntries = db.HashGetAllAsync(_redis.Keys.Task(taskId));
+        var credentialEntries = db.HashGetAllAsync(_redis.Keys.Credentials(taskId));
         await Task.WhenAll(taskEntries, credentialEntries);
-        var task = ReadTask(taskId, await taskEntries);
+        var task = RedisRecords.ReadTask(taskId, await taskEntries);
         if (task is null)
         {
             return null;
@@ -217,7 +202,7 @@ public sealed partial class RedisCredentialStore : ICredentialStore
         var entries = (await credentialEntries).ToDictionary(e => e.Name.ToString(), e => e.Value, StringComparer.Ordinal);
         var credentials = entries
             .Where(e => !e.Key.Contains(':', StringComparison.Ordinal))
-            .Select(e => FromStored(taskId, e.Key, [e.Value, entries.GetValueOrDefault(e.Key + ":r"), entries.GetValueOrDefault(e.Key + ":x"), entries.GetValueOrDefault(e.Key + ":d")]))
+            .Select(e => RedisRecords.FromStored(taskId, e.Key, [e.Value, entries.GetValueOrDefault(e.Key + ":r"), entries.GetValueOrDefault(e.Key + ":x"), entries.GetValueOrDefault(e.Key + ":d")]))
             .OrderBy(c => c.IssuedAt)
             .ThenBy(c => c.Depth)
             .ThenBy(c => c.Kind)
@@ -225,78 +210,4 @@ public sealed partial class RedisCredentialStore : ICredentialStore
             .ToList();
         return new TaskView(task, credentials);
     }
-
-    private static TaskRecord? ReadTask(string taskId, HashEntry[] entries)
-    {
-        var fields = entries.ToDictionary(e => e.Name.ToString(), e => e.Value, StringComparer.Ordinal);
-        if (fields.Count == 0)
-        {
-            return null;
-        }
-
-        var spec = JsonSerializer.Deserialize((string)fields["spec"]!, StoreJsonContext.Default.StoredTaskSpec)!;
-        var state = ParseState(fields["state"]);
-        var reason = (string?)fields["stateReason"];
-        var task = new TaskRecord(
-            taskId,
-            spec.Agent,
-            new WorkflowRef(spec.Workflow.Id, spec.Workflow.Designer, spec.Workflow.Version),
-            [.. spec.Authorization.Select(g => new AuthorizationGrant(g.Tool, g.Destination, g.Actions, g.DataClass))],
-            spec.Approval is { } a ? new TaskApproval(a.Id, a.Approver, a.ApprovedAt) : null,
-            spec.Origin is { } o ? new TaskOrigin(o.PromptId, o.PromptSha256, o.RequestedBy) : null,
-            spec.MaxDelegationDepth,
-            spec.MayAct ?? [],
-            fields["createdBy"]!,
-            FromMilliseconds(fields["createdAt"]),
-            FromMilliseconds(fields["expiresAt"]),
-            state,
-            FromMilliseconds(fields["stateAt"]),
-            string.IsNullOrEmpty(reason) ? null : reason);
-        return task;
-    }
-
-    /// <summary>The fields of one credential: its record and its revoked, expiry-processed and downstream marks.</summary>
-    private static RedisValue[] MarkFields(string jti) => [jti, jti + ":r", jti + ":x", jti + ":d"];
-
-    /// <summary>A credential from its <see cref="MarkFields"/> values.</summary>
-    private static CredentialRecord FromStored(string taskId, string jti, RedisValue[] values)
-    {
-        var stored = CredentialCodec.Decode(taskId, jti, (string)values[0]!);
-        DateTimeOffset? revokedAt = null;
-        string? reason = null;
-        if (!values[1].IsNullOrEmpty)
-        {
-            var mark = (string)values[1]!;
-            var bar = mark.IndexOf('|', StringComparison.Ordinal);
-            revokedAt = DateTimeOffset.FromUnixTimeMilliseconds(long.Parse(mark.AsSpan(0, bar), CultureInfo.InvariantCulture));
-            reason = mark[(bar + 1)..];
-        }
-
-        DateTimeOffset? expiryProcessedAt = values[2].IsNullOrEmpty ? null : FromMilliseconds(values[2]);
-        DownstreamState? downstream = null;
-        if (!values[3].IsNullOrEmpty)
-        {
-            var d = JsonSerializer.Deserialize((string)values[3]!, StoreJsonContext.Default.StoredDownstream)!;
-            downstream = new DownstreamState(
-                d.At is { } at ? DateTimeOffset.FromUnixTimeMilliseconds(at) : null,
-                d.Verified is { } verified ? DateTimeOffset.FromUnixTimeMilliseconds(verified) : null,
-                d.Attempts, d.Irrevocable, d.Error, d.ResolvedBy);
-        }
-
-        return stored with { RevokedAt = revokedAt, RevocationReason = reason, ExpiryProcessedAt = expiryProcessedAt, Downstream = downstream };
-    }
-
-    private static TaskState ParseState(string? value) =>
-        TaskStateMachine.TryParseWireName(value, out var state) ? state : throw new InvalidDataException($"The store holds the unknown task state '{value}'.");
-
-    private static DateTimeOffset FromMilliseconds(RedisValue value) => DateTimeOffset.FromUnixTimeMilliseconds((long)value);
-
-    private static StoredTaskSpec ToStored(TaskRecord task) => new(
-        task.Agent,
-        new StoredWorkflow(task.Workflow.Id, task.Workflow.Designer, task.Workflow.Version),
-        [.. task.Authorization.Select(g => new StoredGrant(g.Tool, g.Destination, g.Actions, g.DataClass))],
-        task.Approval is { } a ? new StoredApproval(a.Id, a.Approver, a.ApprovedAt) : null,
-        task.Origin is { } o ? new StoredOrigin(o.PromptId, o.PromptSha256, o.RequestedBy) : null,
-        task.MaxDelegationDepth,
-        task.MayAct.Count == 0 ? null : task.MayAct);
 }

@@ -1,39 +1,61 @@
-using CredentialBroker.Abstractions.Storage;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 using Polly;
 using Polly.CircuitBreaker;
 using Polly.Retry;
-using Polly.Timeout;
 using StackExchange.Redis;
 
 namespace CredentialBroker.Redis;
 
 /// <summary>
-/// Polly around every Redis call: retries with exponential backoff and jitter for transient faults (a command
-/// that times out — StackExchange.Redis enforces <see cref="RedisStoreOptions.OperationTimeout"/> on each one —
-/// is one), and a circuit breaker so a dead Redis fails requests fast instead of queueing them.
-/// Every store operation is idempotent, so retrying is safe. Whatever still fails becomes
-/// <see cref="StoreUnavailableException"/>: the broker answers 503 and issues nothing.
+/// The one resilience pipeline around every Redis call, registered with Polly's DI integration under
+/// <see cref="PipelineKey"/> (so it reports telemetry and runs on the container's clock), all settings from the
+/// validated <see cref="RedisStoreOptions"/>: retries with exponential backoff and jitter for transient faults (a command
+/// that times out — StackExchange.Redis enforces <see cref="RedisStoreOptions.OperationTimeout"/> on each one — is one),
+/// and a circuit breaker so a dead Redis fails requests fast instead of queueing them. Every store operation is
+/// idempotent, so retrying is safe.
 /// </summary>
-internal sealed class RedisResilience
+public static class RedisResilience
 {
-    private readonly ResiliencePipeline _pipeline;
+    /// <summary>The pipeline's key.</summary>
+    public const string PipelineKey = "credentialbroker-redis";
 
-    public RedisResilience(RedisStoreOptions options)
+    /// <summary>Registers the pipeline (idempotent).</summary>
+    public static IServiceCollection AddRedisResilience(this IServiceCollection services)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        if (services.Any(d => d.ServiceType == typeof(Registered)))
+        {
+            return services;
+        }
+
+        services.AddSingleton<Registered>();
+        services.AddResiliencePipeline(PipelineKey, (builder, context) => Configure(builder, context.ServiceProvider.GetRequiredService<IOptions<RedisStoreOptions>>().Value));
+        return services;
+    }
+
+    /// <summary>Builds the pipeline outside a container (tools and benchmarks that open the store by hand).</summary>
+    public static ResiliencePipeline Build(RedisStoreOptions options)
+    {
+        var builder = new ResiliencePipelineBuilder();
+        Configure(builder, options);
+        return builder.Build();
+    }
+
+    internal static void Configure(ResiliencePipelineBuilder builder, RedisStoreOptions options)
     {
         var transient = new PredicateBuilder()
             .Handle<RedisConnectionException>()
             .Handle<RedisTimeoutException>()
-            .Handle<RedisServerException>(IsTransientServerError);
-
-        var builder = new ResiliencePipelineBuilder()
-            .AddCircuitBreaker(new CircuitBreakerStrategyOptions
-            {
-                ShouldHandle = transient,
-                FailureRatio = 0.5,
-                MinimumThroughput = 20,
-                SamplingDuration = TimeSpan.FromSeconds(10),
-                BreakDuration = TimeSpan.FromSeconds(2),
-            });
+            .Handle<RedisServerException>(IsTransient);
+        builder.AddCircuitBreaker(new CircuitBreakerStrategyOptions
+        {
+            ShouldHandle = transient,
+            FailureRatio = options.BreakFailureRatio,
+            MinimumThroughput = options.BreakMinimumThroughput,
+            SamplingDuration = options.BreakSamplingDuration,
+            BreakDuration = options.BreakDuration,
+        });
         if (options.RetryAttempts > 0)
         {
             builder.AddRetry(new RetryStrategyOptions
@@ -42,33 +64,21 @@ internal sealed class RedisResilience
                 MaxRetryAttempts = options.RetryAttempts,
                 BackoffType = DelayBackoffType.Exponential,
                 UseJitter = true,
-                Delay = TimeSpan.FromMilliseconds(50),
+                Delay = options.RetryDelay,
             });
         }
 
         // No Polly timeout on top: the client's own per-command timeout bounds every call without a timer per call.
-        _pipeline = builder.Build();
-    }
-
-    public async ValueTask<T> ExecuteAsync<T>(Func<CancellationToken, Task<T>> operation, CancellationToken cancellationToken)
-    {
-        try
-        {
-            return await _pipeline.ExecuteAsync(static (operation, ct) => new ValueTask<T>(operation(ct)), operation, cancellationToken);
-        }
-        catch (Exception ex) when (ex is RedisConnectionException or RedisTimeoutException or BrokenCircuitException
-                                   || (ex is RedisServerException server && IsTransientServerError(server)))
-        {
-            throw new StoreUnavailableException("Redis is unavailable.", ex);
-        }
     }
 
     // Replies that mean "this node cannot serve you right now", not "your command is wrong".
-    private static bool IsTransientServerError(RedisServerException ex) =>
+    internal static bool IsTransient(RedisServerException ex) =>
         ex.Message.StartsWith("LOADING", StringComparison.Ordinal)
         || ex.Message.StartsWith("READONLY", StringComparison.Ordinal)
         || ex.Message.StartsWith("MASTERDOWN", StringComparison.Ordinal)
         || ex.Message.StartsWith("TRYAGAIN", StringComparison.Ordinal)
         || ex.Message.StartsWith("CLUSTERDOWN", StringComparison.Ordinal)
         || ex.Message.StartsWith("BUSY", StringComparison.Ordinal);
+
+    private sealed class Registered;
 }

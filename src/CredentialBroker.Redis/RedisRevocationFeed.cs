@@ -11,17 +11,15 @@ namespace CredentialBroker.Redis;
 /// </summary>
 public sealed class RedisRevocationFeed : IRevocationFeed
 {
-    private readonly IConnectionMultiplexer _redis;
-    private readonly RedisResilience _resilience;
+    private readonly RedisContext _redis;
     private readonly RedisKey _key;
 
-    /// <summary>Creates the feed over an existing connection.</summary>
-    public RedisRevocationFeed(IConnectionMultiplexer redis, IOptions<RedisStoreOptions> options)
+    /// <summary>Creates the feed over the broker's Redis context.</summary>
+    public RedisRevocationFeed(RedisContext redis)
     {
-        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(redis);
         _redis = redis;
-        _resilience = new RedisResilience(options.Value);
-        _key = new RedisKeys(options.Value.KeyPrefix, options.Value.ExpiryIndexShards).Feed;
+        _key = redis.Keys.Feed;
     }
 
     /// <inheritdoc />
@@ -36,14 +34,14 @@ public sealed class RedisRevocationFeed : IRevocationFeed
             new("reason", revocation.Reason),
             new("at", revocation.RevokedAt.ToUnixTimeMilliseconds()),
         ];
-        return _resilience.ExecuteAsync(async ct => (string)(await _redis.GetDatabase().StreamAddAsync(_key, fields))!, cancellationToken);
+        return _redis.ExecuteAsync(async ct => (string)(await _redis.Db.StreamAddAsync(_key, fields))!, cancellationToken);
     }
 
     /// <inheritdoc />
     public ValueTask<IReadOnlyList<RevocationEvent>> ReadAsync(string? afterId, int count, CancellationToken cancellationToken) =>
-        _resilience.ExecuteAsync<IReadOnlyList<RevocationEvent>>(async ct =>
+        _redis.ExecuteAsync<IReadOnlyList<RevocationEvent>>(async ct =>
         {
-            var entries = await _redis.GetDatabase().StreamRangeAsync(_key, afterId is null ? "-" : "(" + afterId, "+", count);
+            var entries = await _redis.Db.StreamRangeAsync(_key, afterId is null ? "-" : "(" + afterId, "+", count);
             return [.. entries.Select(e => new RevocationEvent(
                 e.Id!,
                 (string)e["jti"]!,
@@ -55,6 +53,6 @@ public sealed class RedisRevocationFeed : IRevocationFeed
 
     /// <inheritdoc />
     public async ValueTask TrimAsync(DateTimeOffset before, CancellationToken cancellationToken) =>
-        await _resilience.ExecuteAsync(async ct =>
-            await _redis.GetDatabase().ExecuteAsync("XTRIM", _key, "MINID", before.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture) + "-0"), cancellationToken);
+        await _redis.ExecuteAsync(async ct =>
+            await _redis.Db.ExecuteAsync("XTRIM", _key, "MINID", before.ToUnixTimeMilliseconds().ToString(CultureInfo.InvariantCulture) + "-0"), cancellationToken);
 }

@@ -11,17 +11,15 @@ namespace CredentialBroker.Redis;
 /// </summary>
 public sealed class RedisRiskRegistry : IRiskRegistry
 {
-    private readonly IConnectionMultiplexer _redis;
-    private readonly RedisResilience _resilience;
+    private readonly RedisContext _redis;
     private readonly RedisKey _key;
 
-    /// <summary>Creates the registry over an existing connection.</summary>
-    public RedisRiskRegistry(IConnectionMultiplexer redis, IOptions<RedisStoreOptions> options)
+    /// <summary>Creates the registry over the broker's Redis context.</summary>
+    public RedisRiskRegistry(RedisContext redis)
     {
-        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(redis);
         _redis = redis;
-        _resilience = new RedisResilience(options.Value);
-        _key = new RedisKeys(options.Value.KeyPrefix, options.Value.ExpiryIndexShards).Risk;
+        _key = redis.Keys.Risk;
     }
 
     /// <inheritdoc />
@@ -29,9 +27,9 @@ public sealed class RedisRiskRegistry : IRiskRegistry
     {
         ArgumentNullException.ThrowIfNull(workloads);
         RedisValue[] fields = [.. workloads.Select(w => (RedisValue)Field(RiskSubjectKind.Workload, w)), Field(RiskSubjectKind.Workflow, workflow)];
-        return _resilience.ExecuteAsync(async ct =>
+        return _redis.ExecuteAsync(async ct =>
         {
-            var values = await _redis.GetDatabase().HashGetAsync(_key, fields);
+            var values = await _redis.Db.HashGetAsync(_key, fields);
             var levels = new Dictionary<string, RiskLevel>(StringComparer.Ordinal);
             for (var i = 0; i < workloads.Count; i++)
             {
@@ -47,9 +45,9 @@ public sealed class RedisRiskRegistry : IRiskRegistry
     {
         ArgumentNullException.ThrowIfNull(entry);
         var field = Field(entry.Kind, entry.Id);
-        await _resilience.ExecuteAsync(async ct =>
+        await _redis.ExecuteAsync(async ct =>
         {
-            var db = _redis.GetDatabase();
+            var db = _redis.Db;
             return entry.Level == RiskLevel.None
                 ? await db.HashDeleteAsync(_key, field)
                 : await db.HashSetAsync(_key, field, JsonSerializer.Serialize(ToStored(entry), StoreJsonContext.Default.StoredRisk));
@@ -58,9 +56,9 @@ public sealed class RedisRiskRegistry : IRiskRegistry
 
     /// <inheritdoc />
     public ValueTask<IReadOnlyList<RiskEntry>> ListAsync(CancellationToken cancellationToken) =>
-        _resilience.ExecuteAsync<IReadOnlyList<RiskEntry>>(async ct =>
+        _redis.ExecuteAsync<IReadOnlyList<RiskEntry>>(async ct =>
         {
-            var entries = await _redis.GetDatabase().HashGetAllAsync(_key);
+            var entries = await _redis.Db.HashGetAllAsync(_key);
             return [.. entries
                 .Select(e => FromStored(e.Name.ToString(), JsonSerializer.Deserialize((string)e.Value!, StoreJsonContext.Default.StoredRisk)!))
                 .OrderBy(e => e.Kind)

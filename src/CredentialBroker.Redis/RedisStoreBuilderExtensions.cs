@@ -6,6 +6,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
+using Polly.Registry;
 using StackExchange.Redis;
 
 namespace CredentialBroker.Redis;
@@ -30,14 +31,21 @@ public static class RedisStoreBuilderExtensions
         builder.Services.TryAddSingleton<RedisConnection>();
         builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, RedisConnection.Starter>());
         builder.Services.TryAddSingleton<IConnectionMultiplexer>(sp => sp.GetRequiredService<RedisConnection>().Multiplexer);
-        builder.Services.TryAddSingleton<RedisCredentialStore>();
-        builder.Services.TryAddSingleton<ICredentialStore>(sp => sp.GetRequiredService<RedisCredentialStore>());
-        builder.Services.TryAddSingleton<IRevokerStore>(sp => sp.GetRequiredService<RedisCredentialStore>());
-        builder.Services.TryAddSingleton<ISocStore>(sp => sp.GetRequiredService<RedisCredentialStore>());
+        builder.Services.AddRedisResilience();
+        builder.Services.TryAddSingleton(sp => new RedisContext(
+            sp.GetRequiredService<IConnectionMultiplexer>(),
+            sp.GetRequiredService<IOptions<RedisStoreOptions>>().Value,
+            sp.GetRequiredService<IOptions<CredentialBrokerOptions>>().Value,
+            sp.GetRequiredService<ResiliencePipelineProvider<string>>().GetPipeline(RedisResilience.PipelineKey),
+            sp.GetRequiredKeyedService<TimeProvider>(BrokerTime.ServiceKey)));
+        builder.Services.TryAddSingleton<ICredentialStore, RedisCredentialStore>();
+        builder.Services.TryAddSingleton<IRevokerStore, RedisRevokerStore>();
+        builder.Services.TryAddSingleton<ISocStore, RedisSocStore>();
         builder.Services.TryAddSingleton<IRevocationFeed, RedisRevocationFeed>();
         builder.Services.TryAddSingleton<RedisRiskRegistry>();
         builder.Services.TryAddSingleton<CachedRiskRegistry>();
         builder.Services.TryAddSingleton<IRiskRegistry>(sp => sp.GetRequiredService<CachedRiskRegistry>());
+        builder.Services.TryAddEnumerable(ServiceDescriptor.Singleton<ISnapshot, CachedRiskRegistry>(sp => sp.GetRequiredService<CachedRiskRegistry>()));
         return builder;
     }
 

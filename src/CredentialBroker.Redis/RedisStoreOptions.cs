@@ -18,6 +18,21 @@ public sealed class RedisStoreOptions
     /// <summary>How long one Redis operation may take before it counts as failed. Default 2 s.</summary>
     public TimeSpan OperationTimeout { get; set; } = TimeSpan.FromSeconds(2);
 
-    /// <summary>How often a failed operation is retried (with exponential backoff and jitter). Default 2.</summary>
+    /// <summary>How often a failed operation is retried (with exponential backoff and jitter). Default 2; 0 to 10.</summary>
     public int RetryAttempts { get; set; } = 2;
+
+    /// <summary>The delay before the first retry; later ones back off exponentially, with jitter. Default 50 ms.</summary>
+    public TimeSpan RetryDelay { get; set; } = TimeSpan.FromMilliseconds(50);
+
+    /// <summary>The share of failed calls within <see cref="BreakSamplingDuration"/> that opens the circuit. Default 0.5; above 0, at most 1.</summary>
+    public double BreakFailureRatio { get; set; } = 0.5;
+
+    /// <summary>How many calls the breaker must see in <see cref="BreakSamplingDuration"/> before it may open. Default 20; at least 2.</summary>
+    public int BreakMinimumThroughput { get; set; } = 20;
+
+    /// <summary>The window the breaker counts failures in. Default 10 s.</summary>
+    public TimeSpan BreakSamplingDuration { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>How long an open circuit fails calls at once before it lets one through again. Default 2 s.</summary>
+    public TimeSpan BreakDuration { get; set; } = TimeSpan.FromSeconds(2);
 }

@@ -45,6 +45,31 @@ internal sealed class RedisStoreOptionsValidator : IValidateOptions<RedisStoreOp
             failures.Add($"{RedisStoreOptions.SectionName}:RetryAttempts is {options.RetryAttempts}; it must lie between 0 and 10.");
         }
 
+        if (options.RetryDelay <= TimeSpan.Zero || options.RetryDelay > TimeSpan.FromSeconds(5))
+        {
+            failures.Add($"{RedisStoreOptions.SectionName}:RetryDelay must be above zero and at most 5 seconds.");
+        }
+
+        if (options.BreakFailureRatio is <= 0 or > 1)
+        {
+            failures.Add($"{RedisStoreOptions.SectionName}:BreakFailureRatio is {options.BreakFailureRatio}; it must be above 0 and at most 1.");
+        }
+
+        if (options.BreakMinimumThroughput < 2)
+        {
+            failures.Add($"{RedisStoreOptions.SectionName}:BreakMinimumThroughput must be at least 2.");
+        }
+
+        if (options.BreakSamplingDuration < TimeSpan.FromMilliseconds(500))
+        {
+            failures.Add($"{RedisStoreOptions.SectionName}:BreakSamplingDuration must be at least 500 ms.");
+        }
+
+        if (options.BreakDuration < TimeSpan.FromMilliseconds(500))
+        {
+            failures.Add($"{RedisStoreOptions.SectionName}:BreakDuration must be at least 500 ms.");
+        }
+
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
 }

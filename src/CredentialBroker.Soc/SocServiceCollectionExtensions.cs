@@ -25,6 +25,7 @@ public static class SocServiceCollectionExtensions
         services.TryAddSingleton<SocRules>();
         services.TryAddSingleton<IRevocationRules>(sp => sp.GetRequiredService<SocRules>());
         services.TryAddSingleton<BulkRevocationService>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<ISnapshot, SocRulesSnapshot>());
         services.TryAddSingleton<IncidentService>();
         services.TryAddSingleton<SsfReceiver>();
         return builder;

@@ -32,7 +32,7 @@ public class StoreBenchmarks
         _redis = RedisServer.StartPrivateAsync().GetAwaiter().GetResult();
         var options = new RedisStoreOptions { ConnectionString = _redis.ConnectionString };
         _connection = ConnectionMultiplexer.Connect(options.ConnectionString);
-        _store = new RedisCredentialStore(_connection, Options.Create(options), BenchmarkData.Options(), TimeProvider.System);
+        _store = new RedisCredentialStore(RedisContext.Create(_connection, options, BenchmarkData.Options().Value, TimeProvider.System));
         _now = TimeProvider.System.GetUtcNowSeconds();
         for (var i = 0; i < Tasks; i++)
         {

@@ -28,7 +28,7 @@ internal sealed class StoreWriter : IAsyncDisposable
     {
         var options = new RedisStoreOptions { ConnectionString = broker.Redis.ConnectionString };
         var connection = await ConnectionMultiplexer.ConnectAsync(options.ConnectionString + ",allowAdmin=true"); // INFO, for the memory figure
-        return new StoreWriter(connection, new RedisCredentialStore(connection, Options.Create(options), Options.Create(new CredentialBrokerOptions { Issuer = broker.Url }), TimeProvider.System));
+        return new StoreWriter(connection, new RedisCredentialStore(RedisContext.Create(connection, options, new CredentialBrokerOptions { Issuer = broker.Url }, TimeProvider.System)));
     }
 
     /// <summary>Writes <paramref name="count"/> tasks, each with its task token expiring at <paramref name="expiresAt"/>; returns the tokens.</summary>

@@ -12,7 +12,7 @@ public sealed class CachedRiskRegistryTests : IAsyncDisposable
 
     public ValueTask DisposeAsync() => _factory.DisposeAsync();
 
-    private CachedRiskRegistry Replica() => new(new RedisRiskRegistry(_factory.Connection, Options.Create(new RedisStoreOptions { KeyPrefix = _factory.KeyPrefix })));
+    private CachedRiskRegistry Replica() => new(new RedisRiskRegistry(_factory.Context));
 
     private static RiskEntry Entry(RiskSubjectKind kind, string id, RiskLevel level) => new(kind, id, level, "because", "spiffe://a.example/soc", At);
 

@@ -136,7 +136,7 @@ public sealed class RedisStoreTests : IAsyncDisposable
     public async Task Work_announced_but_not_yet_recorded_is_flagged_handed_back_and_ready_once_recorded_or_a_lease_old()
     {
         var store = _factory.Create(StoreKind.Redis, _time);
-        var revoker = (IRevokerStore)store;
+        var revoker = _factory.Revoker;
         var taskId = "tsk_" + Guid.NewGuid().ToString("N");
         await store.CreateTaskAsync(Task(taskId), Token(taskId), CancellationToken.None);
         var lease = TimeSpan.FromHours(1);

@@ -25,7 +25,7 @@ public sealed class RevokerStoreContractTests(StoreKind kind) : IAsyncDisposable
     public void SetUp()
     {
         _store = _factory.Create(kind, _time);
-        _revoker = (IRevokerStore)_store;
+        _revoker = _factory.Revoker;
         _feed = _factory.CreateFeed(kind, _time);
     }
 

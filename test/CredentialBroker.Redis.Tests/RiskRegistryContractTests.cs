@@ -24,7 +24,7 @@ public sealed class RiskRegistryContractTests(StoreKind kind, bool cached) : IAs
         }
 
         _factory.Create(StoreKind.Redis, new Microsoft.Extensions.Time.Testing.FakeTimeProvider());
-        var redis = new RedisRiskRegistry(_factory.Connection, Options.Create(new RedisStoreOptions { KeyPrefix = _factory.KeyPrefix }));
+        var redis = new RedisRiskRegistry(_factory.Context);
         _registry = cached ? new CachedRiskRegistry(redis) : redis;
     }
 

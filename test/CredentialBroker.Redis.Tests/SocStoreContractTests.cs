@@ -24,7 +24,7 @@ public sealed class SocStoreContractTests(StoreKind kind) : IAsyncDisposable
     public void SetUp()
     {
         _store = _factory.Create(kind, _time);
-        _soc = (ISocStore)_store;
+        _soc = _factory.Soc;
     }
 
     public ValueTask DisposeAsync() => _factory.DisposeAsync();

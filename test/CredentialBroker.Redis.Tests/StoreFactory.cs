@@ -1,4 +1,5 @@
 using CredentialBroker.Abstractions;
+using CredentialBroker.Abstractions.Soc;
 using CredentialBroker.Abstractions.Storage;
 using CredentialBroker.Core;
 using CredentialBroker.EmbeddedStore;
@@ -25,15 +26,26 @@ internal sealed class StoreFactory : IAsyncDisposable
 
     public IConnectionMultiplexer Connection => _connection ?? throw new InvalidOperationException("Not a Redis store.");
 
+    /// <summary>The Redis context of the last Redis store created.</summary>
+    public RedisContext Context { get; private set; } = null!;
+
+    /// <summary>The revoker's store beside the last store created.</summary>
+    public IRevokerStore Revoker { get; private set; } = null!;
+
+    /// <summary>The SOC's store beside the last store created.</summary>
+    public ISocStore Soc { get; private set; } = null!;
+
     public IRevocationFeed CreateFeed(StoreKind kind, FakeTimeProvider time) => kind == StoreKind.Embedded
         ? new InMemoryRevocationFeed(time)
-        : new RedisRevocationFeed(Connection, Options.Create(new RedisStoreOptions { KeyPrefix = KeyPrefix }));
+        : new RedisRevocationFeed(Context);
 
     public ICredentialStore Create(StoreKind kind, FakeTimeProvider time, string? connectionString = null, int retryAttempts = 2)
     {
         if (kind == StoreKind.Embedded)
         {
-            return new InMemoryCredentialStore(time);
+            var embedded = new InMemoryCredentialStore(time);
+            (Revoker, Soc) = (embedded, embedded);
+            return embedded;
         }
 
         var options = new RedisStoreOptions
@@ -44,7 +56,9 @@ internal sealed class StoreFactory : IAsyncDisposable
             OperationTimeout = TimeSpan.FromSeconds(2),
         };
         _connection = RedisStoreBuilderExtensions.Connect(options);
-        return new RedisCredentialStore(_connection, Options.Create(options), BrokerOptions, time);
+        Context = RedisContext.Create(_connection, options, BrokerOptions.Value, time);
+        (Revoker, Soc) = (new RedisRevokerStore(Context), new RedisSocStore(Context));
+        return new RedisCredentialStore(Context);
     }
 
     public async ValueTask DisposeAsync()

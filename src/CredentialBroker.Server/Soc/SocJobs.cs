@@ -1,5 +1,5 @@
 using CredentialBroker.Abstractions.Soc;
-using CredentialBroker.Redis;
+using CredentialBroker.Abstractions;
 using CredentialBroker.Server.Revocation;
 using CredentialBroker.Soc;
 using Quartz;
@@ -7,21 +7,21 @@ using Quartz;
 namespace CredentialBroker.Server.Soc;
 
 /// <summary>
-/// Reloads the bulk revocations in force and the risk levels from the store (every <see cref="SocOptions.RuleRefreshInterval"/>),
-/// so every replica enforces every replica's rules, quarantines and risk levels without a round trip per request.
+/// Reloads every in-memory snapshot — the bulk revocations in force, the risk levels — from the store (every
+/// <see cref="SocOptions.RuleRefreshInterval"/>), so every replica enforces every replica's rules, quarantines and risk
+/// levels without a round trip per request.
 /// </summary>
 [DisallowConcurrentExecution]
-internal sealed class SocRulesJob(BulkRevocationService bulk, IEnumerable<CachedRiskRegistry> risk, ILogger<SocRulesJob> logger) : IJob
+internal sealed class SocRulesJob(IEnumerable<ISnapshot> snapshots, ILogger<SocRulesJob> logger) : IJob
 {
     public static readonly JobKey Key = new("soc-rules", "soc");
 
     public async ValueTask Execute(IJobExecutionContext context, CancellationToken cancellationToken) =>
         await RevokerJob.RunAsync(logger, Key, async () =>
         {
-            await bulk.RefreshRulesAsync(cancellationToken);
-            foreach (var registry in risk)
+            foreach (var snapshot in snapshots)
             {
-                await registry.RefreshAsync(cancellationToken);
+                await snapshot.RefreshAsync(cancellationToken);
             }
 
             return 0;

@@ -77,6 +77,7 @@ public sealed class RevokerDurabilityTests : IDisposable
     {
         _ = B.Server;
         await using var feed = _a.FollowFeed();
+        using var processed = new ProcessedSignal(_a, B);
         var tasks = new List<(string TaskId, string Token, string Jti)>();
         for (var i = 0; i < 20; i++)
         {
@@ -85,6 +86,7 @@ public sealed class RevokerDurabilityTests : IDisposable
 
         _a.Time.Advance(TimeSpan.FromSeconds(31));
         var events = await feed.WaitForRevokedAsync(tasks.Select(t => t.Jti), Patience);
+        await processed.WaitForAsync(20, Patience); // the feed entry is the delivery; the outcome is recorded just after it
         var views = await Task.WhenAll(tasks.Select(t => TaskAsync(_a, t.TaskId)));
 
         Assert.Multiple(() =>
@@ -103,13 +105,14 @@ public sealed class RevokerDurabilityTests : IDisposable
 
         // A replica that completes the task and dies mid-fan-out: the revocation is recorded, the work taken, never acknowledged.
         await using var connection = await ConnectionMultiplexer.ConnectAsync(RedisFixture.Server.ConnectionString);
-        var dying = new RedisCredentialStore(connection, Options.Create(new RedisStoreOptions { KeyPrefix = _a.KeyPrefix }),
-            Options.Create(new CredentialBrokerOptions { Issuer = BrokerApp.TestIssuer }), _a.Time);
+        var context = RedisContext.Create(connection, new RedisStoreOptions { KeyPrefix = _a.KeyPrefix }, new CredentialBrokerOptions { Issuer = BrokerApp.TestIssuer }, _a.Time);
+        var dying = new RedisCredentialStore(context);
         var completion = await dying.ChangeStateAsync(new StateChangeRequest(taskId, TaskState.Completed, TaskStateMachine.SourcesOf(TaskState.Completed),
             _a.Time.GetUtcNow(), null, Enum.GetValues<CredentialKind>(), RevocationReasons.TaskCompleted), CancellationToken.None);
-        var taken = await dying.TakeWorkAsync("replica-that-dies", 100, TimeSpan.FromHours(1), CancellationToken.None);
+        var taken = await new RedisRevokerStore(context).TakeWorkAsync("replica-that-dies", 100, TimeSpan.FromHours(1), CancellationToken.None);
 
         // The other replica takes the work over once the lease has run out.
+        using var processed = new ProcessedSignal(B);
         await using var feed = B.FollowFeed();
         try
         {
@@ -120,6 +123,7 @@ public sealed class RevokerDurabilityTests : IDisposable
             throw new TimeoutException(ex.Message + "\nreplica B logged:\n" + string.Join('\n', B.Logs.GetSnapshot()
                 .Where(r => r.Level >= Microsoft.Extensions.Logging.LogLevel.Warning).Select(r => $"{r.Category}: {r.Message} {r.Exception}")), ex);
         }
+        await processed.WaitForAsync(1, Patience); // the feed entry is the delivery; the outcome is recorded just after it
         var view = await TaskAsync(B, taskId);
 
         Assert.Multiple(() =>

@@ -13,8 +13,13 @@ namespace CredentialBroker.Redis;
 /// tasks are read from its narrowest index and the cost follows the matches, not the fleet. Revocations, their
 /// matches and incidents live in the <c>{soc}</c> slot.
 /// </summary>
-public sealed partial class RedisCredentialStore : ISocStore
+public sealed class RedisSocStore : ISocStore
 {
+    private readonly RedisContext _redis;
+
+    /// <summary>Creates the store over the broker's Redis context.</summary>
+    public RedisSocStore(RedisContext redis) => _redis = redis;
+
     private const int PageSize = 5000;
 
     /// <inheritdoc />
@@ -29,7 +34,7 @@ public sealed partial class RedisCredentialStore : ISocStore
 
         if (selector.DerivedFrom is not null)
         {
-            var taskId = await _resilience.ExecuteAsync(async ct => (string?)await Db.StringGetAsync(_keys.CredentialTask(selector.DerivedFrom)), cancellationToken);
+            var taskId = await _redis.ExecuteAsync(async ct => (string?)await _redis.Db.StringGetAsync(_redis.Keys.CredentialTask(selector.DerivedFrom)), cancellationToken);
             if (taskId is not null)
             {
                 yield return taskId;
@@ -40,20 +45,20 @@ public sealed partial class RedisCredentialStore : ISocStore
 
         IEnumerable<RedisKey> indexes = selector switch
         {
-            { WorkflowId: { } workflow } => [_keys.WorkflowIndex(workflow)],
-            { ApprovalId: { } approval } => [_keys.ApprovalIndex(approval)],
-            { Approver: { } approver } => [_keys.ApproverIndex(approver)],
-            { Resource: { } resource } => [_keys.ResourceIndex(resource)],
-            { Workload: { } workload } when !workload.EndsWith('/') => [_keys.HolderIndex(workload)],
-            { Workload: { } prefix } => (await _resilience.ExecuteAsync(
-                    async ct => await Db.SortedSetRangeByValueAsync(_keys.HoldersIndex, prefix, prefix + "\xff", Exclude.Stop), cancellationToken))
-                .Select(h => _keys.HolderIndex((string)h!)),
-            _ => [_keys.TasksIndex],
+            { WorkflowId: { } workflow } => [_redis.Keys.WorkflowIndex(workflow)],
+            { ApprovalId: { } approval } => [_redis.Keys.ApprovalIndex(approval)],
+            { Approver: { } approver } => [_redis.Keys.ApproverIndex(approver)],
+            { Resource: { } resource } => [_redis.Keys.ResourceIndex(resource)],
+            { Workload: { } workload } when !workload.EndsWith('/') => [_redis.Keys.HolderIndex(workload)],
+            { Workload: { } prefix } => (await _redis.ExecuteAsync(
+                    async ct => await _redis.Db.SortedSetRangeByValueAsync(_redis.Keys.HoldersIndex, prefix, prefix + "\xff", Exclude.Stop), cancellationToken))
+                .Select(h => _redis.Keys.HolderIndex((string)h!)),
+            _ => [_redis.Keys.TasksIndex],
         };
 
         // Index scores are expiries: only tasks that can still hold a credential issued after issuedAfter, among
         // those whose records are kept.
-        var floor = _time.GetUtcNow() - _options.RecordRetention;
+        var floor = _redis.Time.GetUtcNow() - _redis.Broker.RecordRetention;
         if (selector.IssuedAfter is { } after && after > floor)
         {
             floor = after;
@@ -64,8 +69,8 @@ public sealed partial class RedisCredentialStore : ISocStore
         {
             for (var skip = 0L; ; skip += PageSize)
             {
-                var page = await _resilience.ExecuteAsync(
-                    async ct => await Db.SortedSetRangeByScoreAsync(index, floor.ToUnixTimeMilliseconds(), double.PositiveInfinity, Exclude.None, Order.Ascending, skip, PageSize),
+                var page = await _redis.ExecuteAsync(
+                    async ct => await _redis.Db.SortedSetRangeByScoreAsync(index, floor.ToUnixTimeMilliseconds(), double.PositiveInfinity, Exclude.None, Order.Ascending, skip, PageSize),
                     cancellationToken);
                 foreach (var member in page)
                 {
@@ -89,11 +94,11 @@ public sealed partial class RedisCredentialStore : ISocStore
     {
         ArgumentNullException.ThrowIfNull(revocation);
         var json = JsonSerializer.Serialize(revocation with { QuarantineLiftedAt = null, QuarantineLiftedBy = null }, StoreJsonContext.Default.BulkRevocation);
-        await _resilience.ExecuteAsync(async ct =>
+        await _redis.ExecuteAsync(async ct =>
         {
-            var db = Db;
-            var save = db.StringSetAsync(_keys.Revocation(revocation.Id), json, _options.RecordRetention);
-            var active = db.SortedSetAddAsync(_keys.ActiveRevocations, revocation.Id, revocation.RequestedAt.ToUnixTimeMilliseconds());
+            var db = _redis.Db;
+            var save = db.StringSetAsync(_redis.Keys.Revocation(revocation.Id), json, _redis.Broker.RecordRetention);
+            var active = db.SortedSetAddAsync(_redis.Keys.ActiveRevocations, revocation.Id, revocation.RequestedAt.ToUnixTimeMilliseconds());
             await Task.WhenAll(save, active);
             return true;
         }, cancellationToken);
@@ -103,16 +108,16 @@ public sealed partial class RedisCredentialStore : ISocStore
     public async ValueTask<BulkRevocation?> LiftQuarantineAsync(string id, DateTimeOffset at, string by, CancellationToken cancellationToken)
     {
         var lift = JsonSerializer.Serialize(new StoredLift(at, by), StoreJsonContext.Default.StoredLift);
-        var exists = await _resilience.ExecuteAsync(async ct =>
+        var exists = await _redis.ExecuteAsync(async ct =>
         {
-            var db = Db;
-            if (!await db.KeyExistsAsync(_keys.Revocation(id)))
+            var db = _redis.Db;
+            if (!await db.KeyExistsAsync(_redis.Keys.Revocation(id)))
             {
                 return false;
             }
 
             // SET NX: the first lift stands; it lives as long as the revocation it belongs to.
-            await db.StringSetAsync(_keys.RevocationLift(id), lift, _options.RecordRetention, When.NotExists);
+            await db.StringSetAsync(_redis.Keys.RevocationLift(id), lift, _redis.Broker.RecordRetention, When.NotExists);
             return true;
         }, cancellationToken);
         return exists ? await GetRevocationAsync(id, cancellationToken) : null;
@@ -120,25 +125,25 @@ public sealed partial class RedisCredentialStore : ISocStore
 
     /// <inheritdoc />
     public ValueTask<BulkRevocation?> GetRevocationAsync(string id, CancellationToken cancellationToken) =>
-        _resilience.ExecuteAsync(async ct =>
+        _redis.ExecuteAsync(async ct =>
         {
-            var values = await Db.StringGetAsync([_keys.Revocation(id), _keys.RevocationLift(id)]);
+            var values = await _redis.Db.StringGetAsync([_redis.Keys.Revocation(id), _redis.Keys.RevocationLift(id)]);
             return ReadRevocation(values[0], values[1]);
         }, cancellationToken);
 
     /// <inheritdoc />
     public ValueTask<IReadOnlyList<BulkRevocation>> ListActiveRevocationsAsync(DateTimeOffset since, CancellationToken cancellationToken) =>
-        _resilience.ExecuteAsync<IReadOnlyList<BulkRevocation>>(async ct =>
+        _redis.ExecuteAsync<IReadOnlyList<BulkRevocation>>(async ct =>
         {
-            var db = Db;
-            var ids = await db.SortedSetRangeByRankAsync(_keys.ActiveRevocations);
+            var db = _redis.Db;
+            var ids = await db.SortedSetRangeByRankAsync(_redis.Keys.ActiveRevocations);
             if (ids.Length == 0)
             {
                 return [];
             }
 
             // One MGET for every revocation and its lift (all in the {soc} slot).
-            var values = await db.StringGetAsync([.. ids.SelectMany(id => new[] { _keys.Revocation((string)id!), _keys.RevocationLift((string)id!) })]);
+            var values = await db.StringGetAsync([.. ids.SelectMany(id => new[] { _redis.Keys.Revocation((string)id!), _redis.Keys.RevocationLift((string)id!) })]);
             var active = new List<BulkRevocation>();
             var done = new List<RedisValue>();
             for (var i = 0; i < ids.Length; i++)
@@ -156,7 +161,7 @@ public sealed partial class RedisCredentialStore : ISocStore
 
             if (done.Count > 0)
             {
-                await db.SortedSetRemoveAsync(_keys.ActiveRevocations, [.. done]);
+                await db.SortedSetRemoveAsync(_redis.Keys.ActiveRevocations, [.. done]);
             }
 
             return active;
@@ -189,21 +194,21 @@ public sealed partial class RedisCredentialStore : ISocStore
         }
 
         RedisValue[] members = [.. matches.Select(m => (RedisValue)RedisKeys.ExpiryMember(m.TaskId, m.Jti))];
-        await _resilience.ExecuteAsync(async ct =>
+        await _redis.ExecuteAsync(async ct =>
         {
-            var db = Db;
-            var key = _keys.RevocationMatches(revocationId);
-            await Task.WhenAll(db.SetAddAsync(key, members), db.KeyExpireAsync(key, _options.RecordRetention));
+            var db = _redis.Db;
+            var key = _redis.Keys.RevocationMatches(revocationId);
+            await Task.WhenAll(db.SetAddAsync(key, members), db.KeyExpireAsync(key, _redis.Broker.RecordRetention));
             return true;
         }, cancellationToken);
     }
 
     /// <inheritdoc />
     public ValueTask<IReadOnlyList<CredentialRef>> ReadMatchesAsync(string revocationId, CancellationToken cancellationToken) =>
-        _resilience.ExecuteAsync<IReadOnlyList<CredentialRef>>(async ct =>
+        _redis.ExecuteAsync<IReadOnlyList<CredentialRef>>(async ct =>
         {
             var members = new List<CredentialRef>();
-            await foreach (var member in Db.SetScanAsync(_keys.RevocationMatches(revocationId), pageSize: PageSize).WithCancellation(ct))
+            await foreach (var member in _redis.Db.SetScanAsync(_redis.Keys.RevocationMatches(revocationId), pageSize: PageSize).WithCancellation(ct))
             {
                 var text = (string)member!;
                 var slash = text.IndexOf('/', StringComparison.Ordinal);
@@ -215,8 +220,8 @@ public sealed partial class RedisCredentialStore : ISocStore
 
     /// <inheritdoc />
     public ValueTask<bool> TryLeaseAsync(string name, string owner, TimeSpan lease, CancellationToken cancellationToken) =>
-        _resilience.ExecuteAsync(async ct =>
-            (int)await Db.ScriptEvaluateAsync(RedisScripts.Lease, [_keys.Lease(name)], [owner, (long)lease.TotalMilliseconds]) == 1,
+        _redis.ExecuteAsync(async ct =>
+            (int)await _redis.Db.ScriptEvaluateAsync(RedisScripts.Lease, [_redis.Keys.Lease(name)], [owner, (long)lease.TotalMilliseconds]) == 1,
             cancellationToken);
 
     /// <inheritdoc />
@@ -224,54 +229,54 @@ public sealed partial class RedisCredentialStore : ISocStore
     {
         ArgumentNullException.ThrowIfNull(incident);
         var json = JsonSerializer.Serialize(incident with { RevocationIds = [] }, StoreJsonContext.Default.Incident);
-        await _resilience.ExecuteAsync(async ct =>
+        await _redis.ExecuteAsync(async ct =>
         {
-            var db = Db;
+            var db = _redis.Db;
             await Task.WhenAll(
-                db.StringSetAsync(_keys.Incident(incident.Id), json),
-                db.SortedSetAddAsync(_keys.Incidents, incident.Id, incident.DeclaredAt.ToUnixTimeMilliseconds()));
+                db.StringSetAsync(_redis.Keys.Incident(incident.Id), json),
+                db.SortedSetAddAsync(_redis.Keys.Incidents, incident.Id, incident.DeclaredAt.ToUnixTimeMilliseconds()));
             return true;
         }, cancellationToken);
     }
 
     /// <inheritdoc />
     public ValueTask<bool> LinkRevocationAsync(string incidentId, string revocationId, DateTimeOffset requestedAt, CancellationToken cancellationToken) =>
-        _resilience.ExecuteAsync(async ct =>
+        _redis.ExecuteAsync(async ct =>
         {
-            var db = Db;
-            if (!await db.KeyExistsAsync(_keys.Incident(incidentId)))
+            var db = _redis.Db;
+            if (!await db.KeyExistsAsync(_redis.Keys.Incident(incidentId)))
             {
                 return false;
             }
 
-            await db.SortedSetAddAsync(_keys.IncidentRevocations(incidentId), revocationId, requestedAt.ToUnixTimeMilliseconds());
+            await db.SortedSetAddAsync(_redis.Keys.IncidentRevocations(incidentId), revocationId, requestedAt.ToUnixTimeMilliseconds());
             return true;
         }, cancellationToken);
 
     /// <inheritdoc />
     public ValueTask<Incident?> GetIncidentAsync(string id, CancellationToken cancellationToken) =>
-        _resilience.ExecuteAsync(async ct =>
+        _redis.ExecuteAsync(async ct =>
         {
-            var db = Db;
-            var json = db.StringGetAsync(_keys.Incident(id));
-            var links = db.SortedSetRangeByRankAsync(_keys.IncidentRevocations(id));
+            var db = _redis.Db;
+            var json = db.StringGetAsync(_redis.Keys.Incident(id));
+            var links = db.SortedSetRangeByRankAsync(_redis.Keys.IncidentRevocations(id));
             await Task.WhenAll(json, links);
             return ReadIncident(await json, await links);
         }, cancellationToken);
 
     /// <inheritdoc />
     public ValueTask<IReadOnlyList<Incident>> ListIncidentsAsync(CancellationToken cancellationToken) =>
-        _resilience.ExecuteAsync<IReadOnlyList<Incident>>(async ct =>
+        _redis.ExecuteAsync<IReadOnlyList<Incident>>(async ct =>
         {
-            var db = Db;
-            var ids = await db.SortedSetRangeByRankAsync(_keys.Incidents, order: Order.Descending);
+            var db = _redis.Db;
+            var ids = await db.SortedSetRangeByRankAsync(_redis.Keys.Incidents, order: Order.Descending);
             if (ids.Length == 0)
             {
                 return [];
             }
 
-            var values = db.StringGetAsync([.. ids.Select(id => _keys.Incident((string)id!))]);
-            var links = ids.Select(id => db.SortedSetRangeByRankAsync(_keys.IncidentRevocations((string)id!))).ToArray();
+            var values = db.StringGetAsync([.. ids.Select(id => _redis.Keys.Incident((string)id!))]);
+            var links = ids.Select(id => db.SortedSetRangeByRankAsync(_redis.Keys.IncidentRevocations((string)id!))).ToArray();
             await Task.WhenAll([values, .. links]);
             var incidents = await values;
             return [.. incidents.Select((json, i) => ReadIncident(json, links[i].Result)).OfType<Incident>()];
@@ -282,32 +287,32 @@ public sealed partial class RedisCredentialStore : ISocStore
 
     /// <inheritdoc />
     public ValueTask<bool> RememberOnceAsync(string key, TimeSpan lifetime, CancellationToken cancellationToken) =>
-        _resilience.ExecuteAsync(async ct => await Db.StringSetAsync(_keys.Remembered(key), 1, lifetime, When.NotExists), cancellationToken);
+        _redis.ExecuteAsync(async ct => await _redis.Db.StringSetAsync(_redis.Keys.Remembered(key), 1, lifetime, When.NotExists), cancellationToken);
 
     /// <summary>Enters a task's first credential, or a derived credential, in the SOC indexes.</summary>
-    private Task<RedisResult> IndexAsync(IDatabase db, CredentialRecord credential, TaskRecord? task)
+    internal static Task<RedisResult> IndexAsync(RedisContext redis, IDatabase db, CredentialRecord credential, TaskRecord? task)
     {
-        List<RedisKey> keys = [_keys.HoldersIndex, _keys.HoldersKeepUntil, _keys.CredentialTask(credential.Jti), _keys.HolderIndex(credential.Holder)];
+        List<RedisKey> keys = [redis.Keys.HoldersIndex, redis.Keys.HoldersKeepUntil, redis.Keys.CredentialTask(credential.Jti), redis.Keys.HolderIndex(credential.Holder)];
         if (credential.Audience is { } resource)
         {
-            keys.Add(_keys.ResourceIndex(resource));
+            keys.Add(redis.Keys.ResourceIndex(resource));
         }
 
         if (task is not null)
         {
-            keys.Add(_keys.TasksIndex);
-            keys.Add(_keys.WorkflowIndex(task.Workflow.Id));
+            keys.Add(redis.Keys.TasksIndex);
+            keys.Add(redis.Keys.WorkflowIndex(task.Workflow.Id));
             if (task.Approval is { } approval)
             {
-                keys.Add(_keys.ApprovalIndex(approval.Id));
-                keys.Add(_keys.ApproverIndex(approval.Approver));
+                keys.Add(redis.Keys.ApprovalIndex(approval.Id));
+                keys.Add(redis.Keys.ApproverIndex(approval.Approver));
             }
         }
 
         var expiry = (task?.ExpiresAt ?? credential.ExpiresAt).ToUnixTimeMilliseconds();
-        var keepUntil = expiry + (long)_options.RecordRetention.TotalMilliseconds;
-        var now = _time.GetUtcNow();
-        var dropBelow = (now - _options.RecordRetention).ToUnixTimeMilliseconds();
+        var keepUntil = expiry + (long)redis.Broker.RecordRetention.TotalMilliseconds;
+        var now = redis.Time.GetUtcNow();
+        var dropBelow = (now - redis.Broker.RecordRetention).ToUnixTimeMilliseconds();
         return db.ScriptEvaluateAsync(RedisScripts.Index, [.. keys], [credential.TaskId, expiry, keepUntil, credential.Holder, dropBelow, now.ToUnixTimeMilliseconds()]);
     }
 }

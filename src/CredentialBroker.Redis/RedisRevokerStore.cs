@@ -15,22 +15,27 @@ namespace CredentialBroker.Redis;
 /// and an entry without that marker is handed back rather than acknowledged until it has it or is a lease old.
 /// The expiry index shards hand out due credentials under a lease.
 /// </summary>
-public sealed partial class RedisCredentialStore : IRevokerStore
+public sealed class RedisRevokerStore : IRevokerStore
 {
+    private readonly RedisContext _redis;
+
+    /// <summary>Creates the store over the broker's Redis context.</summary>
+    public RedisRevokerStore(RedisContext redis) => _redis = redis;
+
     private const string Group = "revokers";
     private volatile bool _groupReady;
 
     /// <inheritdoc />
     public ValueTask<IReadOnlyList<DueCredential>> ClaimDueAsync(DateTimeOffset now, int limit, TimeSpan lease, CancellationToken cancellationToken) =>
-        _resilience.ExecuteAsync<IReadOnlyList<DueCredential>>(async ct =>
+        _redis.ExecuteAsync<IReadOnlyList<DueCredential>>(async ct =>
         {
-            var db = Db;
+            var db = _redis.Db;
             var claimed = new List<DueCredential>();
-            for (var shard = 0; shard < _keys.ExpiryShards && claimed.Count < limit; shard++)
+            for (var shard = 0; shard < _redis.Keys.ExpiryShards && claimed.Count < limit; shard++)
             {
                 var entries = (RedisResult[])(await db.ScriptEvaluateAsync(
                     RedisScripts.ClaimDue,
-                    [_keys.ExpiryShard(shard), _keys.ClaimedShard(shard)],
+                    [_redis.Keys.ExpiryShard(shard), _redis.Keys.ClaimedShard(shard)],
                     [now.ToUnixTimeSeconds(), now.ToUnixTimeMilliseconds(), (long)lease.TotalMilliseconds, limit - claimed.Count]))!;
                 claimed.AddRange(entries.Select(e => ParseClaim((string)e!)));
             }
@@ -42,15 +47,15 @@ public sealed partial class RedisCredentialStore : IRevokerStore
     public ValueTask<CredentialRecord?> ReadDueAsync(DueCredential due, DateTimeOffset now, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(due);
-        return _resilience.ExecuteAsync(async ct =>
+        return _redis.ExecuteAsync(async ct =>
         {
-            var values = await Db.HashGetAsync(_keys.Credentials(due.TaskId), MarkFields(due.Jti));
+            var values = await _redis.Db.HashGetAsync(_redis.Keys.Credentials(due.TaskId), RedisRecords.MarkFields(due.Jti));
             if (values[0].IsNull || !values[1].IsNull || !values[2].IsNull)
             {
                 return null;
             }
 
-            var credential = FromStored(due.TaskId, due.Jti, values);
+            var credential = RedisRecords.FromStored(due.TaskId, due.Jti, values);
             return credential.ExpiresAt > now ? null : credential with { ExpiryProcessedAt = now };
         }, cancellationToken);
     }
@@ -59,10 +64,10 @@ public sealed partial class RedisCredentialStore : IRevokerStore
     public async ValueTask ReleaseAsync(IReadOnlyList<DueCredential> claimed, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(claimed);
-        await _resilience.ExecuteAsync(async ct =>
+        await _redis.ExecuteAsync(async ct =>
         {
-            var db = Db;
-            await Task.WhenAll(claimed.GroupBy(due => _keys.ClaimedShardOf(due.TaskId)).Select(shard => db.SortedSetRemoveAsync(
+            var db = _redis.Db;
+            await Task.WhenAll(claimed.GroupBy(due => _redis.Keys.ClaimedShardOf(due.TaskId)).Select(shard => db.SortedSetRemoveAsync(
                 shard.Key, [.. shard.Select(due => (RedisValue)$"{RedisKeys.ExpiryMember(due.TaskId, due.Jti)}|{due.ExpiresAt.ToUnixTimeSeconds()}")])));
             return true;
         }, cancellationToken);
@@ -70,26 +75,26 @@ public sealed partial class RedisCredentialStore : IRevokerStore
 
     /// <inheritdoc />
     public ValueTask<IReadOnlyList<RevocationWork>> TakeWorkAsync(string consumer, int count, TimeSpan reclaimAfter, CancellationToken cancellationToken) =>
-        _resilience.ExecuteAsync<IReadOnlyList<RevocationWork>>(async ct =>
+        _redis.ExecuteAsync<IReadOnlyList<RevocationWork>>(async ct =>
         {
             await EnsureGroupAsync();
-            var db = Db;
+            var db = _redis.Db;
             StreamAutoClaimResult reclaimed;
             try
             {
-                reclaimed = await db.StreamAutoClaimAsync(_keys.Work, Group, consumer, (long)reclaimAfter.TotalMilliseconds, "0-0", count);
+                reclaimed = await db.StreamAutoClaimAsync(_redis.Keys.Work, Group, consumer, (long)reclaimAfter.TotalMilliseconds, "0-0", count);
             }
             catch (RedisServerException ex) when (ex.Message.StartsWith("NOGROUP", StringComparison.Ordinal))
             {
                 // Redis lost the stream (a restart without persistence): recreate the group; entries taken before are gone with it.
                 _groupReady = false;
                 await EnsureGroupAsync();
-                reclaimed = await db.StreamAutoClaimAsync(_keys.Work, Group, consumer, (long)reclaimAfter.TotalMilliseconds, "0-0", count);
+                reclaimed = await db.StreamAutoClaimAsync(_redis.Keys.Work, Group, consumer, (long)reclaimAfter.TotalMilliseconds, "0-0", count);
             }
             var entries = reclaimed.ClaimedEntries.Where(e => !e.IsNull).ToList();
             if (entries.Count < count)
             {
-                entries.AddRange(await db.StreamReadGroupAsync(_keys.Work, Group, consumer, ">", count - entries.Count));
+                entries.AddRange(await db.StreamReadGroupAsync(_redis.Keys.Work, Group, consumer, ">", count - entries.Count));
             }
 
             if (entries.Count == 0)
@@ -99,9 +104,9 @@ public sealed partial class RedisCredentialStore : IRevokerStore
 
             // Recorded: the revoking script left its marker, or the entry is a lease old (its writer failed before recording).
             var serverTime = await ServerTimeMillisecondsAsync(db);
-            var markers = await Task.WhenAll(entries.Select(e => db.SetContainsAsync(_keys.Pending((string)e["task"]!), Marker(e.Id!))));
+            var markers = await Task.WhenAll(entries.Select(e => db.SetContainsAsync(_redis.Keys.Pending((string)e["task"]!), Marker(e.Id!))));
             return [.. entries.Select((e, i) => new RevocationWork(
-                e.Id!, (string)e["task"]!, FromMilliseconds(e["at"]), markers[i] || serverTime - EntryMilliseconds(e.Id) >= (long)reclaimAfter.TotalMilliseconds))];
+                e.Id!, (string)e["task"]!, RedisRecords.FromMilliseconds(e["at"]), markers[i] || serverTime - EntryMilliseconds(e.Id) >= (long)reclaimAfter.TotalMilliseconds))];
         }, cancellationToken);
 
     /// <inheritdoc />
@@ -115,10 +120,10 @@ public sealed partial class RedisCredentialStore : IRevokerStore
 
         // XCLAIM with IDLE makes the entries look a lease old, so the next XAUTOCLAIM of any replica takes them;
         // the consumer 'deferred' holds them meanwhile.
-        await _resilience.ExecuteAsync(async ct =>
+        await _redis.ExecuteAsync(async ct =>
         {
-            object[] args = [_keys.Work, Group, "deferred", 0, .. work.Select(w => (object)w.Id), "IDLE", (long)reclaimAfter.TotalMilliseconds, "JUSTID"];
-            await Db.ExecuteAsync("XCLAIM", args);
+            object[] args = [_redis.Keys.Work, Group, "deferred", 0, .. work.Select(w => (object)w.Id), "IDLE", (long)reclaimAfter.TotalMilliseconds, "JUSTID"];
+            await _redis.Db.ExecuteAsync("XCLAIM", args);
             return true;
         }, cancellationToken);
     }
@@ -133,29 +138,29 @@ public sealed partial class RedisCredentialStore : IRevokerStore
         }
 
         RedisValue[] ids = [.. work.Select(w => (RedisValue)w.Id)];
-        await _resilience.ExecuteAsync(async ct =>
+        await _redis.ExecuteAsync(async ct =>
         {
-            var db = Db;
-            await db.StreamAcknowledgeAsync(_keys.Work, Group, ids);
-            await db.StreamDeleteAsync(_keys.Work, ids);
-            await Task.WhenAll(work.Select(w => db.SetRemoveAsync(_keys.Pending(w.TaskId), Marker(w.Id))));
+            var db = _redis.Db;
+            await db.StreamAcknowledgeAsync(_redis.Keys.Work, Group, ids);
+            await db.StreamDeleteAsync(_redis.Keys.Work, ids);
+            await Task.WhenAll(work.Select(w => db.SetRemoveAsync(_redis.Keys.Pending(w.TaskId), Marker(w.Id))));
             return true;
         }, cancellationToken);
     }
 
     /// <inheritdoc />
     public ValueTask<IReadOnlyList<CredentialRecord>> GetPendingAsync(string taskId, CancellationToken cancellationToken) =>
-        _resilience.ExecuteAsync<IReadOnlyList<CredentialRecord>>(async ct =>
+        _redis.ExecuteAsync<IReadOnlyList<CredentialRecord>>(async ct =>
         {
-            var db = Db;
-            var members = await db.SetMembersAsync(_keys.Pending(taskId));
+            var db = _redis.Db;
+            var members = await db.SetMembersAsync(_redis.Keys.Pending(taskId));
             var records = new List<CredentialRecord>(members.Length);
             foreach (var jti in members.Where(m => !((string)m!).StartsWith('@')))
             {
-                var values = await db.HashGetAsync(_keys.Credentials(taskId), MarkFields(jti!));
+                var values = await db.HashGetAsync(_redis.Keys.Credentials(taskId), RedisRecords.MarkFields(jti!));
                 if (!values[0].IsNull)
                 {
-                    records.Add(FromStored(taskId, jti!, values));
+                    records.Add(RedisRecords.FromStored(taskId, jti!, values));
                 }
             }
 
@@ -174,22 +179,22 @@ public sealed partial class RedisCredentialStore : IRevokerStore
             outcome.RevokedAt?.ToUnixTimeMilliseconds(), outcome.VerifiedAt?.ToUnixTimeMilliseconds(), outcome.Attempts, outcome.Irrevocable, outcome.LastError, outcome.ResolvedBy),
             StoreJsonContext.Default.StoredDownstream);
         var member = RedisKeys.ExpiryMember(taskId, jti);
-        await _resilience.ExecuteAsync(async ct =>
+        await _redis.ExecuteAsync(async ct =>
         {
-            var db = Db;
+            var db = _redis.Db;
 
             // An irrevocable credential is scheduled for its retry before it leaves the pending set, and a
             // finished one leaves the retry set only after its outcome is recorded: a crash in between repeats
             // an idempotent revocation rather than dropping one.
             if (outcome.Irrevocable && retryAt is { } at)
             {
-                await db.SortedSetAddAsync(_keys.Retries, member, at.ToUnixTimeMilliseconds());
+                await db.SortedSetAddAsync(_redis.Keys.Retries, member, at.ToUnixTimeMilliseconds());
             }
 
-            await db.ScriptEvaluateAsync(RedisScripts.CompleteDownstream, [_keys.Credentials(taskId), _keys.Pending(taskId)], [jti, json, expiredAt]);
+            await db.ScriptEvaluateAsync(RedisScripts.CompleteDownstream, [_redis.Keys.Credentials(taskId), _redis.Keys.Pending(taskId)], [jti, json, expiredAt]);
             if (!outcome.Irrevocable && wasScheduled)
             {
-                await db.SortedSetRemoveAsync(_keys.Retries, member);
+                await db.SortedSetRemoveAsync(_redis.Keys.Retries, member);
             }
 
             return true;
@@ -198,24 +203,24 @@ public sealed partial class RedisCredentialStore : IRevokerStore
 
     /// <inheritdoc />
     public async ValueTask DropRetryAsync(string taskId, string jti, CancellationToken cancellationToken) =>
-        await _resilience.ExecuteAsync(async ct => await Db.SortedSetRemoveAsync(_keys.Retries, RedisKeys.ExpiryMember(taskId, jti)), cancellationToken);
+        await _redis.ExecuteAsync(async ct => await _redis.Db.SortedSetRemoveAsync(_redis.Keys.Retries, RedisKeys.ExpiryMember(taskId, jti)), cancellationToken);
 
     /// <inheritdoc />
     public ValueTask<IReadOnlyList<(string TaskId, string Jti)>> ClaimRetriesAsync(DateTimeOffset now, int limit, TimeSpan lease, CancellationToken cancellationToken) =>
-        _resilience.ExecuteAsync<IReadOnlyList<(string TaskId, string Jti)>>(async ct =>
+        _redis.ExecuteAsync<IReadOnlyList<(string TaskId, string Jti)>>(async ct =>
         {
-            var members = (RedisResult[])(await Db.ScriptEvaluateAsync(
-                RedisScripts.ClaimRetries, [_keys.Retries], [now.ToUnixTimeMilliseconds(), (long)lease.TotalMilliseconds, limit]))!;
+            var members = (RedisResult[])(await _redis.Db.ScriptEvaluateAsync(
+                RedisScripts.ClaimRetries, [_redis.Keys.Retries], [now.ToUnixTimeMilliseconds(), (long)lease.TotalMilliseconds, limit]))!;
             return [.. members.Select(m => SplitMember((string)m!))];
         }, cancellationToken);
 
     /// <inheritdoc />
     public ValueTask<long> DepthAsync(CancellationToken cancellationToken) =>
-        _resilience.ExecuteAsync(async ct => await Db.StreamLengthAsync(_keys.Work), cancellationToken);
+        _redis.ExecuteAsync(async ct => await _redis.Db.StreamLengthAsync(_redis.Keys.Work), cancellationToken);
 
     // Called inside a resilience-wrapped operation, before the script that records the revocation; returns the entry id the script marks.
-    private async Task<RedisValue> EnqueueAsync(string taskId) =>
-        await Db.StreamAddAsync(_keys.Work, [new NameValueEntry("task", taskId), new NameValueEntry("at", _time.GetUtcNow().ToUnixTimeMilliseconds())]);
+    internal static async Task<RedisValue> EnqueueAsync(RedisContext redis, string taskId) =>
+        await redis.Db.StreamAddAsync(redis.Keys.Work, [new NameValueEntry("task", taskId), new NameValueEntry("at", redis.Time.GetUtcNow().ToUnixTimeMilliseconds())]);
 
     private static RedisValue Marker(string entryId) => "@" + entryId;
 
@@ -241,7 +246,7 @@ public sealed partial class RedisCredentialStore : IRevokerStore
 
         try
         {
-            await Db.StreamCreateConsumerGroupAsync(_keys.Work, Group, "0-0", createStream: true);
+            await _redis.Db.StreamCreateConsumerGroupAsync(_redis.Keys.Work, Group, "0-0", createStream: true);
         }
         catch (RedisServerException ex) when (ex.Message.StartsWith("BUSYGROUP", StringComparison.Ordinal))
         {

@@ -1,0 +1,64 @@
+using CredentialBroker.Abstractions;
+using CredentialBroker.Abstractions.Storage;
+using Polly;
+using Polly.CircuitBreaker;
+using StackExchange.Redis;
+
+namespace CredentialBroker.Redis;
+
+/// <summary>
+/// What every Redis class of the broker shares: the one connection, the one key schema, and the one resilience
+/// pipeline (<see cref="RedisResilience"/>). Every call goes through <see cref="ExecuteAsync{T}"/>, so any failure to
+/// reach Redis surfaces as <see cref="StoreUnavailableException"/> and the broker fails closed. The store ports are
+/// small classes over this context, one per concern: tasks and credentials, the revoker's work, the SOC's records, the
+/// feed, the risk levels.
+/// </summary>
+public sealed class RedisContext
+{
+    private readonly IConnectionMultiplexer _connection;
+    private readonly ResiliencePipeline _pipeline;
+
+    /// <summary>Creates the context.</summary>
+    /// <param name="connection">The connection.</param>
+    /// <param name="options">The store's settings.</param>
+    /// <param name="broker">The broker's settings (record retention).</param>
+    /// <param name="pipeline">The resilience pipeline for every call (see <see cref="RedisResilience"/>).</param>
+    /// <param name="time">The broker's clock.</param>
+    public RedisContext(IConnectionMultiplexer connection, RedisStoreOptions options, CredentialBrokerOptions broker, ResiliencePipeline pipeline, TimeProvider time)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _connection = connection;
+        _pipeline = pipeline;
+        Keys = new RedisKeys(options.KeyPrefix, options.ExpiryIndexShards);
+        Broker = broker;
+        Time = time;
+    }
+
+    /// <summary>A context with a pipeline of its own, for tools that open the store without a container (load harness, benchmarks).</summary>
+    public static RedisContext Create(IConnectionMultiplexer connection, RedisStoreOptions options, CredentialBrokerOptions broker, TimeProvider time) =>
+        new(connection, options, broker, RedisResilience.Build(options), time);
+
+    internal IDatabase Db => _connection.GetDatabase();
+
+    internal IConnectionMultiplexer Connection => _connection;
+
+    internal RedisKeys Keys { get; }
+
+    internal CredentialBrokerOptions Broker { get; }
+
+    internal TimeProvider Time { get; }
+
+    /// <summary>Runs one store operation through the pipeline; whatever still fails to reach Redis becomes <see cref="StoreUnavailableException"/>.</summary>
+    internal async ValueTask<T> ExecuteAsync<T>(Func<CancellationToken, Task<T>> operation, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await _pipeline.ExecuteAsync(static (operation, ct) => new ValueTask<T>(operation(ct)), operation, cancellationToken);
+        }
+        catch (Exception ex) when (ex is RedisConnectionException or RedisTimeoutException or BrokenCircuitException
+                                   || (ex is RedisServerException server && RedisResilience.IsTransient(server)))
+        {
+            throw new StoreUnavailableException("Redis is unavailable.", ex);
+        }
+    }
+}
