@@ -4,6 +4,7 @@ using CredentialBroker.Core.Identity;
 using CredentialBroker.Core.Introspection;
 using CredentialBroker.Core.Issuance;
 using CredentialBroker.Core.Revocation;
+using CredentialBroker.Core.Risk;
 using CredentialBroker.Core.Tasks;
 using CredentialBroker.Core.Tokens;
 using Microsoft.Extensions.DependencyInjection;
@@ -32,11 +33,13 @@ public static class CredentialBrokerServiceCollectionExtensions
         services.TryAddSingleton<JwtSvidValidator>();
         services.TryAddSingleton<BrokerTokenValidator>();
         services.TryAddSingleton<TokenFactory>();
+        services.TryAddSingleton<TaskRules>();
         services.TryAddSingleton<TaskIssuanceService>();
         services.TryAddSingleton<TaskService>();
         services.TryAddSingleton<IntrospectionService>();
         services.TryAddSingleton<RevocationService>();
         services.TryAddSingleton<TokenExchangeService>();
+        services.TryAddSingleton<RiskLevelService>();
         return new CredentialBrokerBuilder(services);
     }
 }

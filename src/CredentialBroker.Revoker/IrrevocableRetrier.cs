@@ -33,17 +33,35 @@ public sealed class IrrevocableRetrier(IRevokerStore revoker, ICredentialStore s
         return recovered;
     }
 
-    /// <summary>Marks an irrevocable credential resolved by hand (the SOC revoked it some other way, or accepts the risk).</summary>
-    /// <returns><see langword="false"/> when there is no such credential or it is not irrevocable.</returns>
-    public async ValueTask<bool> ResolveAsync(string taskId, string jti, string resolvedBy, string note, CancellationToken cancellationToken)
+    /// <summary>The longest resolution note.</summary>
+    public const int MaxNoteLength = 1024;
+
+    /// <summary>
+    /// Marks an irrevocable credential resolved by hand (the SOC revoked it some other way, or accepts the risk), with a
+    /// note of what was done instead.
+    /// </summary>
+    public async ValueTask<Resolution> ResolveAsync(string taskId, string jti, string resolvedBy, string? note, CancellationToken cancellationToken)
     {
-        var lookup = await store.GetCredentialAsync(taskId, jti, cancellationToken);
-        if (lookup?.Credential.Downstream is not { Irrevocable: true } downstream)
+        var errors = new FieldErrors();
+        if (string.IsNullOrWhiteSpace(note) || note.Length > MaxNoteLength)
         {
-            return false;
+            errors.Add("note", $"required, at most {MaxNoteLength} characters: what was done instead");
+            return new Resolution(ResolutionOutcome.Invalid, null, errors);
         }
 
-        await revoker.CompleteAsync(lookup.Credential, downstream with { Irrevocable = false, LastError = "resolved: " + note, ResolvedBy = resolvedBy }, null, cancellationToken);
-        return true;
+        var lookup = await store.GetCredentialAsync(taskId, jti, cancellationToken);
+        if (lookup is null)
+        {
+            return new Resolution(ResolutionOutcome.NotFound, null, errors);
+        }
+
+        if (lookup.Credential.Downstream is not { Irrevocable: true } downstream)
+        {
+            return new Resolution(ResolutionOutcome.NotIrrevocable, lookup.Credential, errors);
+        }
+
+        var resolved = downstream with { Irrevocable = false, LastError = "resolved: " + note, ResolvedBy = resolvedBy };
+        await revoker.CompleteAsync(lookup.Credential, resolved, null, cancellationToken);
+        return new Resolution(ResolutionOutcome.Resolved, lookup.Credential with { Downstream = resolved }, errors);
     }
 }

@@ -67,6 +67,62 @@ public sealed partial class BulkRevocationService
     /// <summary>Raised after this replica stored a revocation's progress (the last time with a final status).</summary>
     public event EventHandler<BulkRevocation>? ProgressStored;
 
+    /// <summary>The longest reason a bulk revocation may give.</summary>
+    public const int MaxReasonLength = 500;
+
+    /// <summary>
+    /// Judges a SOC request to revoke in bulk and, when it is valid, starts it (see <see cref="StartAsync(CallerIdentity, RevocationSelector, string, string?, bool, CancellationToken)"/>).
+    /// Every problem is reported at once: a missing or invalid selector, a missing reason, a quarantine without a workload,
+    /// an incident that does not exist.
+    /// </summary>
+    public async ValueTask<BulkRevocationStart> RequestAsync(CallerIdentity caller, BulkRevocationRequest request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(caller);
+        ArgumentNullException.ThrowIfNull(request);
+        var errors = CheckSelector(request.Selector);
+        if (string.IsNullOrWhiteSpace(request.Reason) || request.Reason.Length > MaxReasonLength)
+        {
+            errors.Add("reason", $"A reason of 1 to {MaxReasonLength} characters is required: it goes on the feed, in the audit trail and in reports.");
+        }
+
+        if (request.Quarantine && request.Selector?.Workload is null)
+        {
+            errors.Add("quarantine", "A quarantine needs selector.workload: it names the workloads that get no new tasks or exchanges.");
+        }
+
+        if (request.IncidentId is { Length: > 0 } incidentId && await _soc.GetIncidentAsync(incidentId, cancellationToken) is null)
+        {
+            errors.Add("incidentId", $"There is no incident '{incidentId}'.");
+        }
+
+        if (errors.Any)
+        {
+            return new BulkRevocationStart(null, errors);
+        }
+
+        var revocation = await StartAsync(caller, request.Selector!, request.Reason!, request.IncidentId is { Length: > 0 } ? request.IncidentId : null, request.Quarantine, cancellationToken);
+        return new BulkRevocationStart(revocation, errors);
+    }
+
+    /// <summary>The problems with a selector a caller sent (none when it can be used).</summary>
+    public static FieldErrors CheckSelector(RevocationSelector? selector)
+    {
+        var errors = new FieldErrors();
+        if (selector is null)
+        {
+            errors.Add("selector", "A selector is required.");
+        }
+        else if (selector.Validate() is { } problem)
+        {
+            errors.Add("selector", problem);
+        }
+
+        return errors;
+    }
+
+    /// <summary>A bulk revocation, or <see langword="null"/>.</summary>
+    public ValueTask<BulkRevocation?> GetAsync(string id, CancellationToken cancellationToken) => _soc.GetRevocationAsync(id, cancellationToken);
+
     /// <summary>What <paramref name="selector"/> matches now, revoking nothing.</summary>
     public async ValueTask<MatchCounts> DryRunAsync(RevocationSelector selector, CancellationToken cancellationToken)
     {
@@ -81,7 +137,7 @@ public sealed partial class BulkRevocationService
         return tally.Counts();
     }
 
-    /// <summary>Stores a bulk revocation, puts it in force on this replica at once, and hands it to the fan-out.</summary>
+    /// <summary>Stores a bulk revocation (already judged valid), puts it in force on this replica at once, and hands it to the fan-out.</summary>
     public ValueTask<BulkRevocation> StartAsync(CallerIdentity caller, RevocationSelector selector, string reason, string? incidentId, bool quarantine, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(caller);

@@ -29,12 +29,15 @@ public sealed partial class IncidentService
     private readonly ICredentialStore _store;
     private readonly IRevocationFeed _feed;
     private readonly BulkRevocationService _bulk;
+    private readonly TimeSpan _clockSkew;
     private readonly TimeProvider _time;
     private readonly ILogger<IncidentService> _logger;
 
     /// <summary>Creates the service.</summary>
-    public IncidentService(ISocStore soc, ICredentialStore store, IRevocationFeed feed, BulkRevocationService bulk, [FromKeyedServices(BrokerTime.ServiceKey)] TimeProvider time, ILogger<IncidentService> logger)
+    public IncidentService(ISocStore soc, ICredentialStore store, IRevocationFeed feed, BulkRevocationService bulk, IOptions<CredentialBrokerOptions> options, [FromKeyedServices(BrokerTime.ServiceKey)] TimeProvider time, ILogger<IncidentService> logger)
     {
+        ArgumentNullException.ThrowIfNull(options);
+        _clockSkew = options.Value.ClockSkew;
         _soc = soc;
         _store = store;
         _feed = feed;
@@ -43,24 +46,57 @@ public sealed partial class IncidentService
         _logger = logger;
     }
 
-    /// <summary>Declares an incident and, if asked, starts the bulk revocation of its selector.</summary>
-    public async ValueTask<Incident> DeclareAsync(CallerIdentity caller, string title, string severity, DateTimeOffset notifiedAt, RevocationSelector selector, bool revoke, CancellationToken cancellationToken)
+    /// <summary>The longest incident title.</summary>
+    public const int MaxTitleLength = 200;
+
+    /// <summary>
+    /// Declares an incident and, if asked, starts the bulk revocation of its selector. Every problem with the declaration
+    /// is reported at once: title, severity, a missing or future notification time (beyond the clock skew), the selector.
+    /// </summary>
+    public async ValueTask<IncidentDeclared> DeclareAsync(CallerIdentity caller, IncidentDeclaration declaration, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(caller);
+        ArgumentNullException.ThrowIfNull(declaration);
+        var errors = BulkRevocationService.CheckSelector(declaration.Selector);
+        if (string.IsNullOrWhiteSpace(declaration.Title) || declaration.Title.Length > MaxTitleLength)
+        {
+            errors.Add("title", $"A title of 1 to {MaxTitleLength} characters is required.");
+        }
+
+        if (declaration.Severity is null || !Incident.Severities.Contains(declaration.Severity, StringComparer.Ordinal))
+        {
+            errors.Add("severity", $"severity must be one of {string.Join(", ", Incident.Severities)}.");
+        }
+
+        if (declaration.NotifiedAt is not { } notifiedAt)
+        {
+            errors.Add("notifiedAt", "notifiedAt (when the SOC learned of the incident, RFC 3339) is required: every exposure window starts there.");
+        }
+        else if (notifiedAt > _time.GetUtcNow() + _clockSkew)
+        {
+            errors.Add("notifiedAt", "notifiedAt lies in the future.");
+        }
+
+        if (errors.Any)
+        {
+            return new IncidentDeclared(null, errors);
+        }
+
+        var (title, severity, selector) = (declaration.Title!, declaration.Severity!, declaration.Selector!);
         var id = Identifiers.NewIncidentId();
-        var incident = new Incident(id, title, severity, notifiedAt, _time.GetUtcNowMilliseconds(), caller.Id.Value, selector, []);
+        var incident = new Incident(id, title, severity, declaration.NotifiedAt!.Value, _time.GetUtcNowMilliseconds(), caller.Id.Value, selector, []);
 
         // Stored before its revocation starts, so the revocation never names an incident that does not exist; starting
         // a revocation for an incident links it (as it does for one started later with the incident's id).
         await _soc.SaveIncidentAsync(incident, cancellationToken);
-        if (revoke)
+        if (declaration.Revoke)
         {
             var revocation = await _bulk.StartAsync(caller, selector, $"incident {id}: {title}", id, quarantine: false, cancellationToken);
             incident = incident with { RevocationIds = [revocation.Id] };
         }
 
-        LogDeclared(_logger, id, severity, caller.Id.Value, revoke);
-        return incident;
+        LogDeclared(_logger, id, severity, caller.Id.Value, declaration.Revoke);
+        return new IncidentDeclared(incident, errors);
     }
 
     /// <summary>An incident, or <see langword="null"/>.</summary>

@@ -34,7 +34,7 @@ internal sealed class CoreHarness
             (Pattern("spiffe://a.example/other-agent"), BrokerRoles.Agent),
             (Pattern("spiffe://a.example/agents/"), BrokerRoles.Agent),
         ]);
-        Issuance = new TaskIssuanceService(Store, Risk, Policy, Tokens, Rules, options, Time, NullLogger<TaskIssuanceService>.Instance);
+        Issuance = new TaskIssuanceService(Store, Risk, Policy, Tokens, new TaskRules(options, new TrustBundleSet([Trust.Bundle]), Policy), Rules, options, Time, NullLogger<TaskIssuanceService>.Instance);
         Tasks = new TaskService(Store, Policy, Signal, Time, NullLogger<TaskService>.Instance);
         Revocation = new RevocationService(Validator, Store, Signal, Time, NullLogger<RevocationService>.Instance);
         Exchange = new TokenExchangeService(Validator, svids, roles, Store, Risk, Policy, Tokens, Rules, options, Time, NullLogger<TokenExchangeService>.Instance);

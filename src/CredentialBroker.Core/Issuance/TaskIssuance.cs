@@ -1,3 +1,4 @@
+using CredentialBroker.Abstractions;
 using CredentialBroker.Abstractions.Policy;
 using CredentialBroker.Abstractions.Storage;
 using CredentialBroker.Abstractions.Tasks;
@@ -12,4 +13,5 @@ namespace CredentialBroker.Core.Issuance;
 /// <param name="Token">The signed task token.</param>
 /// <param name="Decision">The policy decision, when it denied the task.</param>
 /// <param name="QuarantinedBy">The bulk revocation that quarantines the agent, when that refused the task.</param>
-public sealed record TaskIssuance(TaskIssuanceOutcome Outcome, TaskRecord? Task = null, CredentialRecord? Credential = null, string? Token = null, PolicyDecision? Decision = null, string? QuarantinedBy = null);
+/// <param name="Errors">The broken task rules, when the draft was invalid.</param>
+public sealed record TaskIssuance(TaskIssuanceOutcome Outcome, TaskRecord? Task = null, CredentialRecord? Credential = null, string? Token = null, PolicyDecision? Decision = null, string? QuarantinedBy = null, FieldErrors? Errors = null);

@@ -6,6 +6,9 @@ public enum TaskIssuanceOutcome
     /// <summary>A new task was recorded and its token signed.</summary>
     Issued,
 
+    /// <summary>The draft breaks a task rule (<see cref="TaskRules"/>): nothing was issued.</summary>
+    Invalid,
+
     /// <summary>The <c>Idempotency-Key</c> was seen with the same request: the recorded task is returned again.</summary>
     Replayed,
 

@@ -25,6 +25,7 @@ public sealed partial class TaskIssuanceService
     private readonly IRiskRegistry _risk;
     private readonly IPolicySource _policy;
     private readonly TokenFactory _tokens;
+    private readonly TaskRules _taskRules;
     private readonly IRevocationRules _rules;
     private readonly CredentialBrokerOptions _options;
     private readonly TimeProvider _time;
@@ -36,6 +37,7 @@ public sealed partial class TaskIssuanceService
         IRiskRegistry risk,
         IPolicySource policy,
         TokenFactory tokens,
+        TaskRules taskRules,
         IRevocationRules rules,
         IOptions<CredentialBrokerOptions> options,
         [FromKeyedServices(BrokerTime.ServiceKey)] TimeProvider time,
@@ -46,6 +48,7 @@ public sealed partial class TaskIssuanceService
         _risk = risk;
         _policy = policy;
         _tokens = tokens;
+        _taskRules = taskRules;
         _rules = rules;
         _options = options.Value;
         _time = time;
@@ -62,6 +65,11 @@ public sealed partial class TaskIssuanceService
     {
         ArgumentNullException.ThrowIfNull(caller);
         ArgumentNullException.ThrowIfNull(draft);
+        if (_taskRules.Check(draft) is { Any: true } invalid)
+        {
+            return new TaskIssuance(TaskIssuanceOutcome.Invalid, Errors: invalid);
+        }
+
         // A quarantine covers the orchestrator asking as well as the agent the task would be for.
         if (_rules.QuarantineOfAny([caller.Id.Value, draft.Agent]) is { } quarantine)
         {

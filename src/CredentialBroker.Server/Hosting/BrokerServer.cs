@@ -97,6 +97,7 @@ internal static class BrokerServer
             o.SerializerOptions.Encoder = JsonWriting.Encoder;
         });
         services.AddProblemDetails();
+        services.AddBrokerHealthChecks();
         services.AddExceptionHandler<StoreUnavailableExceptionHandler>();
         services.AddExceptionHandler<UnhandledExceptionHandler>();
         services.AddSingleton<CallerAuthenticator>();

@@ -3,6 +3,7 @@ using CredentialBroker.Abstractions.Identity;
 using CredentialBroker.Abstractions.Policy;
 using CredentialBroker.Core;
 using CredentialBroker.Core.Identity;
+using CredentialBroker.Core.Risk;
 using CredentialBroker.EmbeddedStore;
 using CredentialBroker.Policy;
 using CredentialBroker.Server.Identity;
@@ -23,15 +24,15 @@ internal static class PolicyEndpoints
         }).RequireAuthorization(BrokerPolicies.Soc);
 
         var risk = app.MapGroup("/v1/risk");
-        risk.MapGet("/", async (IRiskRegistry registry, CancellationToken cancellationToken) =>
-            TypedResults.Ok((await registry.ListAsync(cancellationToken)).Select(RiskResponse.From).ToList())).RequireAuthorization(BrokerPolicies.Soc);
-        risk.MapPut("/workloads/{**spiffeId}", (string spiffeId, HttpContext http, IRiskRegistry registry, [FromKeyedServices(BrokerTime.ServiceKey)] TimeProvider time) =>
-            SetAsync(RiskSubjectKind.Workload, "spiffe://" + spiffeId, http, registry, time)).RequireAuthorization(BrokerPolicies.Soc);
-        risk.MapPut("/workflows/{workflowId}", (string workflowId, HttpContext http, IRiskRegistry registry, [FromKeyedServices(BrokerTime.ServiceKey)] TimeProvider time) =>
-            SetAsync(RiskSubjectKind.Workflow, workflowId, http, registry, time)).RequireAuthorization(BrokerPolicies.Soc);
+        risk.MapGet("/", async (RiskLevelService levels, CancellationToken cancellationToken) =>
+            TypedResults.Ok((await levels.ListAsync(cancellationToken)).Select(RiskResponse.From).ToList())).RequireAuthorization(BrokerPolicies.Soc);
+        risk.MapPut("/workloads/{**spiffeId}", (string spiffeId, HttpContext http, RiskLevelService levels) =>
+            SetAsync(RiskSubjectKind.Workload, "spiffe://" + spiffeId, http, levels)).RequireAuthorization(BrokerPolicies.Soc);
+        risk.MapPut("/workflows/{workflowId}", (string workflowId, HttpContext http, RiskLevelService levels) =>
+            SetAsync(RiskSubjectKind.Workflow, workflowId, http, levels)).RequireAuthorization(BrokerPolicies.Soc);
     }
 
-    private static async Task<IResult> SetAsync(RiskSubjectKind kind, string id, HttpContext http, IRiskRegistry registry, [FromKeyedServices(BrokerTime.ServiceKey)] TimeProvider time)
+    private static async Task<IResult> SetAsync(RiskSubjectKind kind, string id, HttpContext http, RiskLevelService levels)
     {
         var (request, error) = await JsonBody.ReadAsync(http.Request, ServerJsonContext.Default.SetRiskRequest);
         if (error is not null)
@@ -39,34 +40,7 @@ internal static class PolicyEndpoints
             return error;
         }
 
-        var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
-        if (kind == RiskSubjectKind.Workload && !SpiffeId.TryParse(id, out _, out var idError))
-        {
-            errors["workload"] = [idError + " (the path is the SPIFFE ID without 'spiffe://')"];
-        }
-
-        if (kind == RiskSubjectKind.Workflow && (id.Length is 0 or > 256))
-        {
-            errors["workflow"] = ["between 1 and 256 characters"];
-        }
-
-        if (!RiskLevels.TryParseWireName(request!.Level, out var level))
-        {
-            errors["level"] = ["must be one of none, low, medium, high, critical"];
-        }
-
-        if (request.Reason is { Length: > 1024 })
-        {
-            errors["reason"] = ["at most 1024 characters"];
-        }
-
-        if (errors.Count > 0)
-        {
-            return ProblemResults.Validation(errors);
-        }
-
-        var entry = new RiskEntry(kind, id, level, request.Reason, http.Caller().Id.Value, time.GetUtcNowMilliseconds());
-        await registry.SetAsync(entry, http.RequestAborted);
-        return TypedResults.Ok(RiskResponse.From(entry));
+        var change = await levels.SetAsync(http.Caller(), kind, id, request!.Level, request.Reason, http.RequestAborted);
+        return change.Entry is { } entry ? TypedResults.Ok(RiskResponse.From(entry)) : ProblemResults.Validation(change.Errors);
     }
 }

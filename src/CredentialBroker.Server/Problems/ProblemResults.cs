@@ -5,6 +5,8 @@ internal static class ProblemResults
 {
     public const string TypePrefix = "urn:credentialbroker:problem:";
 
+    public static IResult Validation(Abstractions.FieldErrors errors) => Validation(errors.ToDictionary().ToDictionary());
+
     public static IResult Validation(IDictionary<string, string[]> errors) =>
         TypedResults.ValidationProblem(errors, detail: "One or more fields are invalid; 'errors' lists every one.",
             title: "The request is invalid", type: TypePrefix + "validation");

@@ -100,7 +100,7 @@ internal static partial class RevocationEndpoints
         }
     }
 
-    private static async Task<IResult> ResolveAsync(string taskId, string jti, HttpContext http, IrrevocableRetrier retrier, ICredentialStore store, [FromKeyedServices(BrokerTime.ServiceKey)] TimeProvider time)
+    private static async Task<IResult> ResolveAsync(string taskId, string jti, HttpContext http, IrrevocableRetrier retrier, [FromKeyedServices(BrokerTime.ServiceKey)] TimeProvider time)
     {
         var (request, error) = await JsonBody.ReadAsync(http.Request, ServerJsonContext.Default.ResolveRequest);
         if (error is not null)
@@ -108,23 +108,14 @@ internal static partial class RevocationEndpoints
             return error;
         }
 
-        if (string.IsNullOrWhiteSpace(request!.Note) || request.Note.Length > 1024)
+        var resolution = await retrier.ResolveAsync(taskId, jti, http.Caller().Id.Value, request!.Note, http.RequestAborted);
+        return resolution.Outcome switch
         {
-            return ProblemResults.Validation(new Dictionary<string, string[]> { ["note"] = ["required, at most 1024 characters: what was done instead"] });
-        }
-
-        if (await store.GetCredentialAsync(taskId, jti, http.RequestAborted) is null)
-        {
-            return ProblemResults.NotFound("No such credential.");
-        }
-
-        if (!await retrier.ResolveAsync(taskId, jti, http.Caller().Id.Value, request.Note, http.RequestAborted))
-        {
-            return ProblemResults.Conflict("The credential is not irrevocable; there is nothing to resolve.");
-        }
-
-        var resolved = (await store.GetCredentialAsync(taskId, jti, http.RequestAborted))!.Credential;
-        return TypedResults.Ok(CredentialResponse.From(resolved, time.GetUtcNow()));
+            ResolutionOutcome.Invalid => ProblemResults.Validation(resolution.Errors),
+            ResolutionOutcome.NotFound => ProblemResults.NotFound("No such credential."),
+            ResolutionOutcome.NotIrrevocable => ProblemResults.Conflict("The credential is not irrevocable; there is nothing to resolve."),
+            _ => TypedResults.Ok(CredentialResponse.From(resolution.Credential!, time.GetUtcNow())),
+        };
     }
 
     // One SSE frame: "id: …\nevent: …\ndata: {json}\n\n" (ids and names are ASCII; the JSON is escaped UTF-8).

@@ -14,8 +14,6 @@ namespace CredentialBroker.Server.Soc;
 /// <summary>The SOC's endpoints: bulk revocation by selector, quarantine, incidents and exposure reports.</summary>
 internal static class SocEndpoints
 {
-    private const int MaxTextLength = 500;
-
     public static void MapSocEndpoints(this IEndpointRouteBuilder app)
     {
         app.MapPost("/v1/revocations", RevokeAsync).RequireAuthorization(BrokerPolicies.Soc);
@@ -28,7 +26,7 @@ internal static class SocEndpoints
         app.MapGet("/v1/reports/exposure", FleetAsync).RequireAuthorization(BrokerPolicies.Soc);
     }
 
-    private static async Task<IResult> RevokeAsync(HttpContext http, BulkRevocationService bulk, ISocStore soc)
+    private static async Task<IResult> RevokeAsync(HttpContext http, BulkRevocationService bulk)
     {
         var (request, error) = await JsonBody.ReadAsync(http.Request, ServerJsonContext.Default.BulkRevocationRequest);
         if (error is not null)
@@ -36,40 +34,24 @@ internal static class SocEndpoints
             return error;
         }
 
-        var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
-        var selector = ValidateSelector(request!.Selector, errors);
-        if (!request.DryRun && (string.IsNullOrWhiteSpace(request.Reason) || request.Reason.Length > MaxTextLength))
-        {
-            errors["reason"] = [$"A reason of 1 to {MaxTextLength} characters is required: it goes on the feed, in the audit trail and in reports."];
-        }
-
-        if (request.Quarantine && selector?.Workload is null)
-        {
-            errors["quarantine"] = ["A quarantine needs selector.workload: it names the workloads that get no new tasks or exchanges."];
-        }
-
-        if (request.IncidentId is { Length: > 0 } incidentId && await soc.GetIncidentAsync(incidentId, http.RequestAborted) is null)
-        {
-            errors["incidentId"] = [$"There is no incident '{incidentId}'."];
-        }
-
-        if (errors.Count > 0)
-        {
-            return ProblemResults.Validation(errors);
-        }
-
+        var selector = request!.Selector?.ToSelector();
         if (request.DryRun)
         {
-            return TypedResults.Ok(new DryRunResponse(true, MatchedBody.From(await bulk.DryRunAsync(selector!, http.RequestAborted))));
+            var problems = BulkRevocationService.CheckSelector(selector);
+            return problems.Any
+                ? ProblemResults.Validation(problems)
+                : TypedResults.Ok(new DryRunResponse(true, MatchedBody.From(await bulk.DryRunAsync(selector!, http.RequestAborted))));
         }
 
-        var revocation = await bulk.StartAsync(http.Caller(), selector!, request.Reason!, request.IncidentId, request.Quarantine, http.RequestAborted);
-        return TypedResults.Accepted($"/v1/revocations/{revocation.Id}", RevocationResponse.From(revocation));
+        var started = await bulk.RequestAsync(http.Caller(), new CredentialBroker.Soc.BulkRevocationRequest(selector, request.Reason, request.IncidentId, request.Quarantine), http.RequestAborted);
+        return started.Revocation is { } revocation
+            ? TypedResults.Accepted($"/v1/revocations/{revocation.Id}", RevocationResponse.From(revocation))
+            : ProblemResults.Validation(started.Errors);
     }
 
-    private static async Task<IResult> GetRevocationAsync(string id, HttpContext http, ISocStore soc)
+    private static async Task<IResult> GetRevocationAsync(string id, HttpContext http, BulkRevocationService bulk)
     {
-        var revocation = await soc.GetRevocationAsync(id, http.RequestAborted);
+        var revocation = await bulk.GetAsync(id, http.RequestAborted);
         return revocation is null ? ProblemResults.NotFound($"There is no bulk revocation '{id}'.") : TypedResults.Ok(RevocationResponse.From(revocation));
     }
 
@@ -86,7 +68,7 @@ internal static class SocEndpoints
             : ProblemResults.Conflict($"Bulk revocation '{id}' quarantines nothing.");
     }
 
-    private static async Task<IResult> DeclareAsync(HttpContext http, IncidentService incidents, IOptions<CredentialBrokerOptions> options, [FromKeyedServices(BrokerTime.ServiceKey)] TimeProvider time)
+    private static async Task<IResult> DeclareAsync(HttpContext http, IncidentService incidents)
     {
         var (request, error) = await JsonBody.ReadAsync(http.Request, ServerJsonContext.Default.DeclareIncidentRequest);
         if (error is not null)
@@ -94,34 +76,11 @@ internal static class SocEndpoints
             return error;
         }
 
-        var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
-        var selector = ValidateSelector(request!.Selector, errors);
-        if (string.IsNullOrWhiteSpace(request.Title) || request.Title.Length > 200)
-        {
-            errors["title"] = ["A title of 1 to 200 characters is required."];
-        }
-
-        if (request.Severity is null || !Incident.Severities.Contains(request.Severity, StringComparer.Ordinal))
-        {
-            errors["severity"] = [$"severity must be one of {string.Join(", ", Incident.Severities)}."];
-        }
-
-        if (request.NotifiedAt is not { } notifiedAt)
-        {
-            errors["notifiedAt"] = ["notifiedAt (when the SOC learned of the incident, RFC 3339) is required: every exposure window starts there."];
-        }
-        else if (notifiedAt > time.GetUtcNow() + options.Value.ClockSkew)
-        {
-            errors["notifiedAt"] = ["notifiedAt lies in the future."];
-        }
-
-        if (errors.Count > 0)
-        {
-            return ProblemResults.Validation(errors);
-        }
-
-        var incident = await incidents.DeclareAsync(http.Caller(), request.Title!, request.Severity!, request.NotifiedAt!.Value, selector!, request.Revoke, http.RequestAborted);
-        return TypedResults.Created($"/v1/incidents/{incident.Id}", IncidentResponse.From(incident));
+        var declared = await incidents.DeclareAsync(http.Caller(),
+            new IncidentDeclaration(request!.Title, request.Severity, request.NotifiedAt, request.Selector?.ToSelector(), request.Revoke), http.RequestAborted);
+        return declared.Incident is { } incident
+            ? TypedResults.Created($"/v1/incidents/{incident.Id}", IncidentResponse.From(incident))
+            : ProblemResults.Validation(declared.Errors);
     }
 
     private static async Task<IResult> ListIncidentsAsync(HttpContext http, IncidentService incidents) =>
@@ -182,24 +141,6 @@ internal static class SocEndpoints
             1 => DateTimeOffset.TryParse(value[0], CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out instant) && value[0]!.Contains('T', StringComparison.Ordinal),
             _ => false,
         };
-    }
-
-    private static RevocationSelector? ValidateSelector(SelectorBody? body, Dictionary<string, string[]> errors)
-    {
-        if (body is null)
-        {
-            errors["selector"] = ["A selector is required."];
-            return null;
-        }
-
-        var selector = body.ToSelector();
-        if (selector.Validate() is { } problem)
-        {
-            errors["selector"] = [problem];
-            return null;
-        }
-
-        return selector;
     }
 
     private static IResult IncidentNotFound(string id) => ProblemResults.NotFound($"There is no incident '{id}'.");

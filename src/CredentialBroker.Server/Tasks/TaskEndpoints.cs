@@ -28,9 +28,7 @@ internal static class TaskEndpoints
     private static async Task<IResult> CreateAsync(
         HttpContext http,
         TaskIssuanceService issuance,
-        TrustBundleSet trust,
-        IPolicySource policy,
-        IOptions<CredentialBrokerOptions> options)
+        TaskRules rules)
     {
         var idempotencyKey = http.Request.Headers["Idempotency-Key"];
         if (idempotencyKey.Count > 1 || (idempotencyKey.Count == 1 && !IsValidIdempotencyKey(idempotencyKey[0])))
@@ -44,13 +42,18 @@ internal static class TaskEndpoints
             return error;
         }
 
-        var draft = TaskRequestValidator.Validate(request!, options.Value, trust, policy.Current, out var errors);
+        var draft = TaskRequestValidator.Validate(request!, rules, out var errors);
         if (draft is null)
         {
             return ProblemResults.Validation(errors);
         }
 
         var issued = await issuance.IssueAsync(http.Caller(), draft, idempotencyKey.Count == 1 ? idempotencyKey[0] : null, http.RequestAborted);
+        if (issued.Outcome == TaskIssuanceOutcome.Invalid)
+        {
+            return ProblemResults.Validation(issued.Errors!);
+        }
+
         if (issued.Outcome == TaskIssuanceOutcome.IdempotencyKeyReused)
         {
             return ProblemResults.IdempotencyKeyReused();

@@ -10,7 +10,10 @@ using CredentialBroker.EmbeddedStore;
 
 namespace CredentialBroker.Server.Tasks;
 
-/// <summary>Turns a <c>POST /v1/tasks</c> body into a <see cref="TaskDraft"/>, or lists every problem with it at once.</summary>
+/// <summary>
+/// Turns a <c>POST /v1/tasks</c> body into a <see cref="TaskDraft"/>, or lists every problem with it at once: the
+/// request's shape here, the domain's rules (<see cref="TaskRules"/>) asked field by field.
+/// </summary>
 internal static class TaskRequestValidator
 {
     private const int MaxIdLength = 256;
@@ -19,7 +22,7 @@ internal static class TaskRequestValidator
     private const int MaxActions = 32;
     private const int MaxMayAct = 16;
 
-    public static TaskDraft? Validate(CreateTaskRequest request, CredentialBrokerOptions options, TrustBundleSet trust, IPolicy policy, out Dictionary<string, string[]> errors)
+    public static TaskDraft? Validate(CreateTaskRequest request, TaskRules rules, out Dictionary<string, string[]> errors)
     {
         var found = new Dictionary<string, List<string>>(StringComparer.Ordinal);
         void Fail(string field, string message)
@@ -36,9 +39,9 @@ internal static class TaskRequestValidator
         {
             Fail("agent", agentError);
         }
-        else if (!trust.Trusts(agent))
+        else if (rules.AgentProblem(agent) is { } agentProblem)
         {
-            Fail("agent", $"the trust domain '{agent.TrustDomain}' has no trust bundle here, so this agent could never authenticate");
+            Fail("agent", agentProblem);
         }
 
         if (request.Workflow is null)
@@ -99,9 +102,9 @@ internal static class TaskRequestValidator
                 }
 
                 if (Text(grant.DataClass, at + ".dataClass", required: false, 64, Fail) && grant.Destination is not null
-                    && policy.RegisteredDataClass(grant.Destination) is { } registered && registered != grant.DataClass)
+                    && rules.DataClassProblem(grant.Destination, grant.DataClass) is { } dataClassProblem)
                 {
-                    Fail(at + ".dataClass", $"'{grant.DataClass}' contradicts the class '{registered}' registered for this destination; leave it out or match it");
+                    Fail(at + ".dataClass", dataClassProblem);
                 }
             }
         }
@@ -114,9 +117,9 @@ internal static class TaskRequestValidator
         else
         {
             ttl = TimeSpan.FromSeconds(seconds);
-            if (ttl < options.MinTaskTtl || ttl > options.MaxTaskTtl)
+            if (rules.TtlProblem(ttl) is { } ttlProblem)
             {
-                Fail("ttlSeconds", $"must lie between {(int)options.MinTaskTtl.TotalSeconds} and {(int)options.MaxTaskTtl.TotalSeconds} seconds");
+                Fail("ttlSeconds", ttlProblem);
             }
         }
 
@@ -157,9 +160,9 @@ internal static class TaskRequestValidator
         }
 
         var depth = request.MaxDelegationDepth ?? 0;
-        if (depth < 0 || depth > options.MaxDelegationDepth)
+        if (rules.DepthProblem(depth) is { } depthProblem)
         {
-            Fail("maxDelegationDepth", $"must lie between 0 and {options.MaxDelegationDepth}");
+            Fail("maxDelegationDepth", depthProblem);
         }
 
         errors = found.ToDictionary(e => e.Key, e => e.Value.ToArray(), StringComparer.Ordinal);

@@ -296,7 +296,7 @@ public sealed class TokenExchangeServiceTests
     {
         _harness.Policy.DataClasses["postgres://payments"] = "restricted";
         await _harness.Risk.SetAsync(new RiskEntry(RiskSubjectKind.Workload, CoreHarness.Agent.Id.Value, RiskLevel.Medium, null, "soc", CoreHarness.Start), CancellationToken.None);
-        var (_, token, _) = await NewTaskAsync();
+        var token = (await _harness.IssueAsync(CoreHarness.Draft() with { Authorization = [Payments with { DataClass = null }, Crm], MaxDelegationDepth = 2 })).Token!;
         _harness.Policy.Inputs.Clear();
 
         var result = await _harness.DelegateAsync(CoreHarness.Agent, token, "/agents/sub", Scope("sql.query:read"));
@@ -309,7 +309,7 @@ public sealed class TokenExchangeServiceTests
             Assert.That(input.Request.Actor, Is.EqualTo("spiffe://a.example/agents/sub"));
             Assert.That(input.Request.Depth, Is.EqualTo(1));
             Assert.That(input.Request.Actions, Is.EqualTo(new[] { "read" }));
-            Assert.That(input.Request.DeclaredDataClass, Is.EqualTo("restricted"), "the registered class replaced the declared one at task creation");
+            Assert.That(input.Request.DeclaredDataClass, Is.EqualTo("restricted"), "the registered class stands in for the one the request left out");
             Assert.That(input.Risk.Of(CoreHarness.Agent.Id.Value), Is.EqualTo(RiskLevel.Medium));
             Assert.That(input.Task.Workflow.Id, Is.EqualTo("wf-invoices"));
         });

@@ -218,6 +218,24 @@ public sealed class TaskIssuanceServiceTests
     }
 
     [Test]
+    public async Task IssueAsync_enforces_the_task_rules_itself_and_names_every_broken_one()
+    {
+        var fine = await _harness.IssueAsync(CoreHarness.Draft() with { Ttl = TimeSpan.FromMinutes(10), MaxDelegationDepth = 2 });
+        var broken = await _harness.IssueAsync(CoreHarness.Draft() with
+        {
+            Agent = "spiffe://untrusted.example/agent", Ttl = TimeSpan.FromHours(2), MaxDelegationDepth = 99,
+        });
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(fine.Outcome, Is.EqualTo(TaskIssuanceOutcome.Issued));
+            Assert.That(broken.Outcome, Is.EqualTo(TaskIssuanceOutcome.Invalid));
+            Assert.That(broken.Errors!.ToDictionary().Keys, Is.EquivalentTo(new[] { "agent", "ttlSeconds", "maxDelegationDepth" }));
+            Assert.That(broken.Token, Is.Null);
+        });
+    }
+
+    [Test]
     public async Task IssueAsync_signs_nothing_when_the_store_cannot_record()
     {
         var harness = new CoreHarness(new UnavailableStore());

@@ -172,8 +172,8 @@ public sealed class RevokerTests : IDisposable
 
         Assert.Multiple(() =>
         {
-            Assert.That(resolved, Is.True);
-            Assert.That(resolvedAgain, Is.False);
+            Assert.That(resolved.Outcome, Is.EqualTo(ResolutionOutcome.Resolved));
+            Assert.That(resolvedAgain.Outcome, Is.EqualTo(ResolutionOutcome.NotIrrevocable));
             Assert.That(credential.Downstream!.Irrevocable, Is.False);
             Assert.That(credential.Downstream.ResolvedBy, Is.EqualTo("spiffe://a.example/soc"));
             Assert.That(_secrets.Calls, Is.EqualTo(callsBefore));
