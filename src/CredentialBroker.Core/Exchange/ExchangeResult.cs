@@ -30,9 +30,12 @@ public sealed record ExchangeResult
     /// <summary>A description of the error, safe to show the caller.</summary>
     public string? Description { get; private init; }
 
+    /// <summary>The error's stable identifier (<see cref="Abstractions.ErrorCodes"/>).</summary>
+    public string? Code { get; private init; }
+
     /// <summary>Whether a token was issued.</summary>
     [MemberNotNullWhen(true, nameof(Token), nameof(IssuedTokenType), nameof(TokenType), nameof(Scope))]
-    [MemberNotNullWhen(false, nameof(Error), nameof(Description))]
+    [MemberNotNullWhen(false, nameof(Error), nameof(Description), nameof(Code))]
     public bool Succeeded => Token is not null;
 
     /// <summary>An issued token.</summary>
@@ -40,5 +43,5 @@ public sealed record ExchangeResult
         new() { Token = token, IssuedTokenType = issuedTokenType, TokenType = tokenType, ExpiresIn = expiresIn, Scope = scope };
 
     /// <summary>A failed exchange.</summary>
-    public static ExchangeResult Failed(ExchangeError error, string description) => new() { Error = error, Description = description };
+    public static ExchangeResult Failed(ExchangeError error, string code, string description) => new() { Error = error, Code = code, Description = description };
 }

@@ -77,13 +77,13 @@ public sealed partial class TokenExchangeService
         ArgumentNullException.ThrowIfNull(request);
         if (!caller.HasAnyRole(BrokerRoles.Agent))
         {
-            return Fail(ExchangeError.UnauthorizedClient, "Only agents may exchange task tokens.", caller, null);
+            return Fail(ExchangeError.UnauthorizedClient, ErrorCodes.Forbidden, "Only agents may exchange task tokens.", caller, null);
         }
 
         var validation = await _tokens.ValidateAsync(request.SubjectToken, SubjectTypes);
         if (!validation.IsValid || !validation.Token.TryGetPayloadValue<string>("task_id", out var taskId))
         {
-            return Fail(ExchangeError.InvalidGrant, "The subject_token is not a valid, current task token of this broker.", caller, null);
+            return Fail(ExchangeError.InvalidGrant, ErrorCodes.SubjectInvalid, "The subject_token is not a valid, current task token of this broker.", caller, null);
         }
 
         var subjectJti = validation.Token.Id;
@@ -91,12 +91,12 @@ public sealed partial class TokenExchangeService
         var now = _time.GetUtcNowSeconds();
         if (lookup is null || lookup.Credential.StatusAt(now) != CredentialStatus.Active)
         {
-            return Fail(ExchangeError.InvalidGrant, "The subject_token has been revoked or has expired.", caller, subjectJti);
+            return Fail(ExchangeError.InvalidGrant, ErrorCodes.SubjectInactive, "The subject_token has been revoked or has expired.", caller, subjectJti);
         }
 
         if (_rules.RevokedBy(lookup, now) is not null)
         {
-            return Fail(ExchangeError.InvalidGrant, "The subject_token has been revoked.", caller, subjectJti);
+            return Fail(ExchangeError.InvalidGrant, ErrorCodes.SubjectInactive, "The subject_token has been revoked.", caller, subjectJti);
         }
 
         var (subject, task) = (lookup.Credential, lookup.Task);
@@ -105,18 +105,18 @@ public sealed partial class TokenExchangeService
         // through a task its orchestrator created.
         if (_rules.QuarantineOfAny([caller.Id.Value, task.Agent, task.CreatedBy, .. lookup.Ancestors.Select(a => a.Holder)]) is not null)
         {
-            return Fail(ExchangeError.InvalidGrant, "A workload behind this exchange (the caller, the task's agent or orchestrator, or a delegator up the chain) is quarantined by the SOC.", caller, subjectJti);
+            return Fail(ExchangeError.InvalidGrant, ErrorCodes.Quarantined, "A workload behind this exchange (the caller, the task's agent or orchestrator, or a delegator up the chain) is quarantined by the SOC.", caller, subjectJti);
         }
 
         if (!OpenStates.Contains(task.State))
         {
-            return Fail(ExchangeError.InvalidGrant, $"The task is {TaskStateMachine.ToWireName(task.State)}; it issues no new credentials.", caller, subjectJti);
+            return Fail(ExchangeError.InvalidGrant, ErrorCodes.TaskClosed, $"The task is {TaskStateMachine.ToWireName(task.State)}; it issues no new credentials.", caller, subjectJti);
         }
 
         // Proof of possession: only the workload the subject token is bound to may exchange it.
         if (!string.Equals(subject.Holder, caller.Id.Value, StringComparison.Ordinal))
         {
-            return Fail(ExchangeError.InvalidGrant, "The subject_token is not bound to the calling workload.", caller, subjectJti);
+            return Fail(ExchangeError.InvalidGrant, ErrorCodes.SubjectNotBound, "The subject_token is not bound to the calling workload.", caller, subjectJti);
         }
 
         var grants = BrokerTokenClaims.Grants(validation.Token);
@@ -125,7 +125,7 @@ public sealed partial class TokenExchangeService
             grants = [.. grants.Where(g => string.Equals(g.Destination, request.Audience, StringComparison.Ordinal))];
             if (grants.Count == 0)
             {
-                return Fail(ExchangeError.InvalidTarget, "The subject_token grants nothing for that resource or audience.", caller, subjectJti);
+                return Fail(ExchangeError.InvalidTarget, ErrorCodes.TargetNotGranted, "The subject_token grants nothing for that resource or audience.", caller, subjectJti);
             }
         }
 
@@ -134,7 +134,7 @@ public sealed partial class TokenExchangeService
             var narrowed = Scopes.Narrow(grants, request.Scopes);
             if (narrowed is null || narrowed.Count == 0)
             {
-                return Fail(ExchangeError.InvalidScope, "The requested scope is wider than what the subject_token grants for that target.", caller, subjectJti);
+                return Fail(ExchangeError.InvalidScope, ErrorCodes.ScopeInvalid, "The requested scope is wider than what the subject_token grants for that target.", caller, subjectJti);
             }
 
             grants = narrowed;
@@ -152,14 +152,14 @@ public sealed partial class TokenExchangeService
     {
         if (request.Audience is null)
         {
-            return Fail(ExchangeError.InvalidRequest, "An access token needs one 'resource' or 'audience'.", caller, subject.Jti);
+            return Fail(ExchangeError.InvalidRequest, ErrorCodes.ParameterMissing, "An access token needs one 'resource' or 'audience'.", caller, subject.Jti);
         }
 
         var lifetime = Min(subject.ExpiresAt - now, _options.MaxAccessTokenTtl);
         var decision = await DecideAsync(PolicyOperation.Exchange, caller, task, grants, lifetime, request.Audience, actor: null, subject.Depth, now, cancellationToken);
         if (!decision.Allowed)
         {
-            return Fail(ExchangeError.InvalidTarget, $"Denied by policy rule '{decision.RuleId}': {decision.Reason}", caller, subject.Jti);
+            return Fail(ExchangeError.InvalidTarget, ErrorCodes.PolicyDenied, $"Denied by policy rule '{decision.RuleId}': {decision.Reason}", caller, subject.Jti);
         }
 
         var credential = new CredentialRecord(Identifiers.NewJti(), task.TaskId, CredentialKind.AccessToken, subject.Jti, caller.Id.Value,
@@ -183,41 +183,41 @@ public sealed partial class TokenExchangeService
         var actorValidation = await _svids.ValidateAsync(request.ActorToken);
         if (!actorValidation.IsValid)
         {
-            return Fail(ExchangeError.InvalidGrant, "The actor_token is not a valid JWT-SVID for this broker.", caller, subject.Jti);
+            return Fail(ExchangeError.InvalidGrant, ErrorCodes.ActorInvalid, "The actor_token is not a valid JWT-SVID for this broker.", caller, subject.Jti);
         }
 
         var actor = actorValidation.Id;
         if (_rules.QuarantineOfAny([actor.Value]) is not null)
         {
-            return Fail(ExchangeError.InvalidGrant, "The actor is quarantined by the SOC.", caller, subject.Jti);
+            return Fail(ExchangeError.InvalidGrant, ErrorCodes.Quarantined, "The actor is quarantined by the SOC.", caller, subject.Jti);
         }
 
         if (!_roles.RolesOf(actor).HasFlag(BrokerRoles.Agent))
         {
-            return Fail(ExchangeError.InvalidGrant, "The actor does not hold the agent role.", caller, subject.Jti);
+            return Fail(ExchangeError.InvalidGrant, ErrorCodes.ActorInvalid, "The actor does not hold the agent role.", caller, subject.Jti);
         }
 
         if (task.MayAct.Count > 0 && !task.MayAct.Any(p => SpiffeIdPattern.TryParse(p, out var pattern, out _) && pattern.Matches(actor)))
         {
-            return Fail(ExchangeError.InvalidGrant, "The task's may_act does not allow this actor.", caller, subject.Jti);
+            return Fail(ExchangeError.InvalidGrant, ErrorCodes.ActorNotAllowed, "The task's may_act does not allow this actor.", caller, subject.Jti);
         }
 
         if (string.Equals(actor.Value, task.Agent, StringComparison.Ordinal) || actors.Contains(actor.Value, StringComparer.Ordinal))
         {
-            return Fail(ExchangeError.InvalidGrant, "The actor is already in the delegation chain.", caller, subject.Jti);
+            return Fail(ExchangeError.InvalidGrant, ErrorCodes.ActorInvalid, "The actor is already in the delegation chain.", caller, subject.Jti);
         }
 
         var depth = subject.Depth + 1;
         if (depth > task.MaxDelegationDepth)
         {
-            return Fail(ExchangeError.InvalidGrant, $"The task allows a delegation depth of {task.MaxDelegationDepth}.", caller, subject.Jti);
+            return Fail(ExchangeError.InvalidGrant, ErrorCodes.DepthExceeded, $"The task allows a delegation depth of {task.MaxDelegationDepth}.", caller, subject.Jti);
         }
 
         var lifetime = subject.ExpiresAt - now;
         var decision = await DecideAsync(PolicyOperation.Delegate, caller, task, grants, lifetime, request.Audience, actor.Value, depth, now, cancellationToken);
         if (!decision.Allowed)
         {
-            return Fail(ExchangeError.InvalidTarget, $"Denied by policy rule '{decision.RuleId}': {decision.Reason}", caller, subject.Jti);
+            return Fail(ExchangeError.InvalidTarget, ErrorCodes.PolicyDenied, $"Denied by policy rule '{decision.RuleId}': {decision.Reason}", caller, subject.Jti);
         }
 
         var credential = new CredentialRecord(Identifiers.NewJti(), task.TaskId, CredentialKind.Delegated, subject.Jti, actor.Value,
@@ -247,24 +247,24 @@ public sealed partial class TokenExchangeService
     {
         if (credential.ExpiresAt <= credential.IssuedAt)
         {
-            return Fail(ExchangeError.InvalidGrant, "The subject_token expires too soon to derive anything from it.", caller, credential.ParentJti);
+            return Fail(ExchangeError.InvalidGrant, ErrorCodes.SubjectExpiring, "The subject_token expires too soon to derive anything from it.", caller, credential.ParentJti);
         }
 
         var added = await _store.AddCredentialAsync(credential, OpenStates, credential.IssuedAt, _options.MaxCredentialsPerTask, cancellationToken);
         return added switch
         {
             CredentialAddition.Added => null,
-            CredentialAddition.TaskClosed => Fail(ExchangeError.InvalidGrant, "The task was closed while the exchange ran.", caller, credential.ParentJti),
-            CredentialAddition.TaskFull => Fail(ExchangeError.InvalidGrant,
+            CredentialAddition.TaskClosed => Fail(ExchangeError.InvalidGrant, ErrorCodes.TaskClosed, "The task was closed while the exchange ran.", caller, credential.ParentJti),
+            CredentialAddition.TaskFull => Fail(ExchangeError.InvalidGrant, ErrorCodes.TaskFull,
                 $"The task already holds {_options.MaxCredentialsPerTask} credentials, as many as a task may; finish it and start a new task.", caller, credential.ParentJti),
-            _ => Fail(ExchangeError.InvalidGrant, "The subject_token was revoked while the exchange ran.", caller, credential.ParentJti),
+            _ => Fail(ExchangeError.InvalidGrant, ErrorCodes.SubjectInactive, "The subject_token was revoked while the exchange ran.", caller, credential.ParentJti),
         };
     }
 
-    private ExchangeResult Fail(ExchangeError error, string description, CallerIdentity caller, string? subjectJti)
+    private ExchangeResult Fail(ExchangeError error, string code, string description, CallerIdentity caller, string? subjectJti)
     {
-        LogRefused(_logger, error, subjectJti, caller.Id.Value, description);
-        return ExchangeResult.Failed(error, description);
+        LogRefused(_logger, error, code, subjectJti, caller.Id.Value, description);
+        return ExchangeResult.Failed(error, code, description);
     }
 
     private static TimeSpan Min(TimeSpan a, TimeSpan? b) => b is { } limit && limit < a ? limit : a;
@@ -274,6 +274,6 @@ public sealed partial class TokenExchangeService
     private static partial void LogIssued(ILogger logger, string jti, string kind, string subjectJti, string taskId, string caller, string rule);
 
     [LoggerMessage(EventId = 1701, EventName = "TokenExchangeRefused", Level = LogLevel.Information,
-        Message = "Refused a token exchange ({Error}) of jti {SubjectJti} for {Caller}: {Reason}")]
-    private static partial void LogRefused(ILogger logger, ExchangeError error, string? subjectJti, string caller, string reason);
+        Message = "Refused a token exchange ({Error}, {Code}) of jti {SubjectJti} for {Caller}: {Reason}")]
+    private static partial void LogRefused(ILogger logger, ExchangeError error, string code, string? subjectJti, string caller, string reason);
 }

@@ -1,3 +1,4 @@
+using CredentialBroker.Abstractions;
 using System.Security.Claims;
 using System.Text.Encodings.Web;
 using CredentialBroker.Abstractions.Identity;
@@ -54,14 +55,14 @@ internal sealed class SpiffeAuthenticationHandler(
         if (IsOAuth(Request))
         {
             return (authentication.Failure is CallerAuthenticationFailure.Ambiguous or CallerAuthenticationFailure.BadAssertionType
-                ? OAuthErrors.InvalidRequest(authentication.Description)
+                ? OAuthErrors.InvalidRequest(ErrorCodes.ClientAuthenticationInvalid, authentication.Description)
                 : OAuthErrors.InvalidClient(authentication.Description)).ExecuteAsync(Context);
         }
 
         Response.Headers.WWWAuthenticate = authentication.Failure == CallerAuthenticationFailure.Missing
             ? BearerChallenge
             : $"{BearerChallenge}, error=\"invalid_token\", error_description=\"{authentication.Description}\"";
-        return ProblemResults.Create(StatusCodes.Status401Unauthorized, "unauthenticated", "Unauthenticated", authentication.Description).ExecuteAsync(Context);
+        return ProblemResults.Create(StatusCodes.Status401Unauthorized, ErrorCodes.Unauthenticated, "Unauthenticated", authentication.Description).ExecuteAsync(Context);
     }
 
     protected override Task HandleForbiddenAsync(AuthenticationProperties properties)
@@ -69,7 +70,7 @@ internal sealed class SpiffeAuthenticationHandler(
         var needed = Context.GetEndpoint()?.Metadata.GetOrderedMetadata<IAuthorizeData>().Select(a => a.Policy).OfType<string>().Select(BrokerPolicies.Describe).FirstOrDefault() ?? "a role";
         var who = (Context.User.Identity as SpiffeIdentity)?.Caller.Id.Value ?? "the caller";
         return IsOAuth(Request)
-            ? OAuthErrors.Error(StatusCodes.Status403Forbidden, "unauthorized_client", $"This endpoint needs {needed}; {who} does not hold it.").ExecuteAsync(Context)
+            ? OAuthErrors.Error(StatusCodes.Status403Forbidden, "unauthorized_client", ErrorCodes.Forbidden, $"This endpoint needs {needed}; {who} does not hold it.").ExecuteAsync(Context)
             : ProblemResults.Forbidden($"This endpoint needs {needed}; {who} does not hold it.").ExecuteAsync(Context);
     }
 

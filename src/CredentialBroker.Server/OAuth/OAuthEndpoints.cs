@@ -1,3 +1,4 @@
+using CredentialBroker.Abstractions;
 using System.Text.Json;
 using CredentialBroker.Abstractions.Revocation;
 using CredentialBroker.Core.Exchange;
@@ -31,7 +32,7 @@ internal static class OAuthEndpoints
 
         if (!form!.TryGetValue("token", out var token) || string.IsNullOrEmpty(token))
         {
-            return OAuthErrors.InvalidRequest("The 'token' parameter is required.");
+            return OAuthErrors.InvalidRequest(ErrorCodes.ParameterMissing, "The 'token' parameter is required.");
         }
 
         var active = await introspection.IntrospectAsync(caller, token, http.RequestAborted);
@@ -62,14 +63,14 @@ internal static class OAuthEndpoints
 
         if (!form!.TryGetValue("token", out var token) || string.IsNullOrEmpty(token))
         {
-            return OAuthErrors.InvalidRequest("The 'token' parameter is required.");
+            return OAuthErrors.InvalidRequest(ErrorCodes.ParameterMissing, "The 'token' parameter is required.");
         }
 
         // token_type_hint is only a hint (RFC 7009 §2.1): every supported type is searched regardless.
         http.Response.Headers.CacheControl = "no-store";
         return await revocation.RevokeAsync(caller, token, http.RequestAborted)
             ? TypedResults.Ok()
-            : OAuthErrors.Error(StatusCodes.Status400BadRequest, "unauthorized_client", "This client may not revoke that token.");
+            : OAuthErrors.Error(StatusCodes.Status400BadRequest, "unauthorized_client", ErrorCodes.Forbidden, "This client may not revoke that token.");
     }
 
     private static async Task<IResult> TokenAsync(HttpContext http, TokenExchangeService exchange)
@@ -83,12 +84,12 @@ internal static class OAuthEndpoints
 
         if (!form!.TryGetValue("grant_type", out var grantType) || string.IsNullOrEmpty(grantType))
         {
-            return OAuthErrors.InvalidRequest("The 'grant_type' parameter is required.");
+            return OAuthErrors.InvalidRequest(ErrorCodes.ParameterMissing, "The 'grant_type' parameter is required.");
         }
 
         if (grantType != TokenTypeUris.TokenExchangeGrant)
         {
-            return OAuthErrors.Error(StatusCodes.Status400BadRequest, "unsupported_grant_type", $"This broker supports only {TokenTypeUris.TokenExchangeGrant}.");
+            return OAuthErrors.Error(StatusCodes.Status400BadRequest, "unsupported_grant_type", ErrorCodes.GrantTypeUnsupported, $"This broker supports only {TokenTypeUris.TokenExchangeGrant}.");
         }
 
         var (request, invalid) = TokenExchangeForm.Parse(form);
@@ -107,6 +108,6 @@ internal static class OAuthEndpoints
                 json.WriteNumber("expires_in", result.ExpiresIn);
                 json.WriteString("scope", result.Scope);
             })
-            : OAuthErrors.Error(StatusCodes.Status400BadRequest, TokenExchangeForm.ErrorCode(result.Error.Value), result.Description);
+            : OAuthErrors.Error(StatusCodes.Status400BadRequest, TokenExchangeForm.ErrorCode(result.Error.Value), result.Code, result.Description);
     }
 }

@@ -1,3 +1,4 @@
+using CredentialBroker.Abstractions;
 using Microsoft.AspNetCore.Http.Features;
 
 namespace CredentialBroker.Server.OAuth;
@@ -12,12 +13,12 @@ internal static class OAuthForm
     {
         if (request.QueryString.HasValue)
         {
-            return (null, OAuthErrors.InvalidRequest("Parameters in the query string are not accepted; send them in the form body."));
+            return (null, OAuthErrors.InvalidRequest(ErrorCodes.FormInvalid, "Parameters in the query string are not accepted; send them in the form body."));
         }
 
         if (!request.HasFormContentType || !string.Equals(request.ContentType?.Split(';')[0].Trim(), "application/x-www-form-urlencoded", StringComparison.OrdinalIgnoreCase))
         {
-            return (null, OAuthErrors.InvalidRequest("The body must be application/x-www-form-urlencoded."));
+            return (null, OAuthErrors.InvalidRequest(ErrorCodes.FormInvalid, "The body must be application/x-www-form-urlencoded."));
         }
 
         IFormCollection form;
@@ -27,18 +28,18 @@ internal static class OAuthForm
         }
         catch (InvalidDataException)
         {
-            return (null, OAuthErrors.InvalidRequest("The form body is malformed or too large."));
+            return (null, OAuthErrors.InvalidRequest(ErrorCodes.FormInvalid, "The form body is malformed or too large."));
         }
         catch (BadHttpRequestException)
         {
-            return (null, OAuthErrors.InvalidRequest("The form body is malformed or too large."));
+            return (null, OAuthErrors.InvalidRequest(ErrorCodes.FormInvalid, "The form body is malformed or too large."));
         }
 
         foreach (var (name, values) in form)
         {
             if (values.Count > 1)
             {
-                return (null, OAuthErrors.InvalidRequest($"The parameter '{Truncate(name)}' is repeated."));
+                return (null, OAuthErrors.InvalidRequest(ErrorCodes.FormInvalid, $"The parameter '{Truncate(name)}' is repeated."));
             }
         }
 

@@ -1,3 +1,4 @@
+using CredentialBroker.Abstractions;
 using CredentialBroker.Core.Exchange;
 
 namespace CredentialBroker.Server.OAuth;
@@ -16,12 +17,12 @@ internal static class TokenExchangeForm
         var subjectType = Value("subject_token_type");
         if (subjectToken is null || subjectType is null)
         {
-            return Invalid("'subject_token' and 'subject_token_type' are required.");
+            return Invalid(ErrorCodes.ParameterMissing, "'subject_token' and 'subject_token_type' are required.");
         }
 
         if (subjectType is not (TokenTypeUris.Jwt or TokenTypeUris.AccessToken))
         {
-            return Invalid(KnownTokenTypes.Contains(subjectType)
+            return Invalid(ErrorCodes.TokenTypeUnsupported, KnownTokenTypes.Contains(subjectType)
                 ? $"subject_token_type {subjectType} is not supported: a task token is {TokenTypeUris.Jwt}."
                 : "subject_token_type is not a known token type identifier.");
         }
@@ -29,7 +30,7 @@ internal static class TokenExchangeForm
         var requested = Value("requested_token_type") ?? TokenTypeUris.AccessToken;
         if (requested is not (TokenTypeUris.AccessToken or TokenTypeUris.Task))
         {
-            return Invalid(KnownTokenTypes.Contains(requested)
+            return Invalid(ErrorCodes.TokenTypeUnsupported, KnownTokenTypes.Contains(requested)
                 ? $"requested_token_type {requested} is not issued here: ask for {TokenTypeUris.AccessToken} or {TokenTypeUris.Task}."
                 : "requested_token_type is not a known token type identifier.");
         }
@@ -38,12 +39,12 @@ internal static class TokenExchangeForm
         var actorType = Value("actor_token_type");
         if ((actorToken is null) != (actorType is null))
         {
-            return Invalid("'actor_token' and 'actor_token_type' go together.");
+            return Invalid(ErrorCodes.ActorParametersInvalid, "'actor_token' and 'actor_token_type' go together.");
         }
 
         if (actorType is not null && actorType != TokenTypeUris.Jwt)
         {
-            return Invalid(KnownTokenTypes.Contains(actorType)
+            return Invalid(ErrorCodes.TokenTypeUnsupported, KnownTokenTypes.Contains(actorType)
                 ? $"actor_token_type must be {TokenTypeUris.Jwt} (a JWT-SVID)."
                 : "actor_token_type is not a known token type identifier.");
         }
@@ -51,30 +52,30 @@ internal static class TokenExchangeForm
         var delegate_ = requested == TokenTypeUris.Task;
         if (delegate_ && actorToken is null)
         {
-            return Invalid("Delegation (requested_token_type task) needs the sub-agent's JWT-SVID as actor_token.");
+            return Invalid(ErrorCodes.ActorParametersInvalid, "Delegation (requested_token_type task) needs the sub-agent's JWT-SVID as actor_token.");
         }
 
         if (!delegate_ && actorToken is not null)
         {
-            return Invalid("actor_token is only used for delegation (requested_token_type task).");
+            return Invalid(ErrorCodes.ActorParametersInvalid, "actor_token is only used for delegation (requested_token_type task).");
         }
 
         var resource = Value("resource");
         var audience = Value("audience");
         if (resource is not null && (!Uri.TryCreate(resource, UriKind.Absolute, out var uri) || !string.IsNullOrEmpty(uri.Fragment)))
         {
-            return (null, OAuthErrors.Error(StatusCodes.Status400BadRequest, "invalid_target", "'resource' must be an absolute URI without a fragment (RFC 8707)."));
+            return (null, OAuthErrors.Error(StatusCodes.Status400BadRequest, "invalid_target", ErrorCodes.TargetInvalid, "'resource' must be an absolute URI without a fragment (RFC 8707)."));
         }
 
         if (resource is not null && audience is not null && resource != audience)
         {
-            return (null, OAuthErrors.Error(StatusCodes.Status400BadRequest, "invalid_target", "One token has one audience: give 'resource' or 'audience', not two different ones."));
+            return (null, OAuthErrors.Error(StatusCodes.Status400BadRequest, "invalid_target", ErrorCodes.TargetInvalid, "One token has one audience: give 'resource' or 'audience', not two different ones."));
         }
 
         IReadOnlySet<string>? scopes = null;
         if (form.ContainsKey("scope") && !Scopes.TryParse(form["scope"], out scopes))
         {
-            return (null, OAuthErrors.Error(StatusCodes.Status400BadRequest, "invalid_scope", "'scope' must be scope tokens separated by single spaces."));
+            return (null, OAuthErrors.Error(StatusCodes.Status400BadRequest, "invalid_scope", ErrorCodes.ScopeInvalid, "'scope' must be scope tokens separated by single spaces."));
         }
 
         return (new ExchangeRequest(subjectToken, delegate_, resource ?? audience, scopes, actorToken), null);
@@ -89,5 +90,5 @@ internal static class TokenExchangeForm
         _ => "unauthorized_client",
     };
 
-    private static (ExchangeRequest?, IResult?) Invalid(string description) => (null, OAuthErrors.InvalidRequest(description));
+    private static (ExchangeRequest?, IResult?) Invalid(string code, string description) => (null, OAuthErrors.InvalidRequest(code, description));
 }

@@ -1,3 +1,5 @@
+using CredentialBroker.Abstractions;
+
 namespace CredentialBroker.Server.Problems;
 
 /// <summary>RFC 9457 problem details for the REST endpoints. Never a stack trace, never token material.</summary>
@@ -9,24 +11,28 @@ internal static class ProblemResults
 
     public static IResult Validation(IDictionary<string, string[]> errors) =>
         TypedResults.ValidationProblem(errors, detail: "One or more fields are invalid; 'errors' lists every one.",
-            title: "The request is invalid", type: TypePrefix + "validation");
+            title: "The request is invalid", type: TypePrefix + ErrorCodes.Validation, extensions: new Dictionary<string, object?> { ["code"] = ErrorCodes.Validation });
 
-    public static IResult BadRequest(string detail) => Create(StatusCodes.Status400BadRequest, "bad-request", "The request is invalid", detail);
+    public static IResult BadRequest(string detail) => Create(StatusCodes.Status400BadRequest, ErrorCodes.BadRequest, "The request is invalid", detail);
 
-    public static IResult NotFound(string detail) => Create(StatusCodes.Status404NotFound, "not-found", "Not found", detail);
+    public static IResult NotFound(string detail) => Create(StatusCodes.Status404NotFound, ErrorCodes.NotFound, "Not found", detail);
 
     public static IResult Conflict(string detail, IDictionary<string, object?>? extensions = null) =>
-        Create(StatusCodes.Status409Conflict, "conflict", "Conflict", detail, extensions);
+        Create(StatusCodes.Status409Conflict, ErrorCodes.Conflict, "Conflict", detail, extensions);
 
     public static IResult UnsupportedMediaType(string detail) =>
-        Create(StatusCodes.Status415UnsupportedMediaType, "unsupported-media-type", "Unsupported media type", detail);
+        Create(StatusCodes.Status415UnsupportedMediaType, ErrorCodes.UnsupportedMediaType, "Unsupported media type", detail);
 
     public static IResult IdempotencyKeyReused() =>
-        Create(StatusCodes.Status422UnprocessableEntity, "idempotency-key-reused", "Idempotency-Key reused",
+        Create(StatusCodes.Status422UnprocessableEntity, ErrorCodes.IdempotencyKeyReused, "Idempotency-Key reused",
             "This Idempotency-Key was already used for a different request; use a new key for a new request.");
 
-    public static IResult Forbidden(string detail) => Create(StatusCodes.Status403Forbidden, "forbidden", "Forbidden", detail);
+    public static IResult Forbidden(string detail) => Create(StatusCodes.Status403Forbidden, ErrorCodes.Forbidden, "Forbidden", detail);
 
-    public static IResult Create(int status, string type, string title, string detail, IDictionary<string, object?>? extensions = null) =>
-        TypedResults.Problem(detail, statusCode: status, title: title, type: TypePrefix + type, extensions: extensions);
+    /// <summary>A problem whose <c>type</c> is <c>urn:credentialbroker:problem:&lt;code&gt;</c> and whose <c>code</c> member is the same stable identifier.</summary>
+    public static IResult Create(int status, string code, string title, string detail, IDictionary<string, object?>? extensions = null)
+    {
+        var members = new Dictionary<string, object?>(extensions ?? new Dictionary<string, object?>(), StringComparer.Ordinal) { ["code"] = code };
+        return TypedResults.Problem(detail, statusCode: status, title: title, type: TypePrefix + code, extensions: members);
+    }
 }

@@ -1,3 +1,4 @@
+using CredentialBroker.Abstractions;
 using CredentialBroker.Abstractions.Storage;
 using CredentialBroker.EmbeddedStore;
 using CredentialBroker.Server.OAuth;
@@ -23,8 +24,8 @@ internal sealed partial class StoreUnavailableExceptionHandler(ILogger<StoreUnav
         LogUnavailable(logger, httpContext.Request.Path, exception.InnerException?.Message ?? exception.Message);
         httpContext.Response.Headers.RetryAfter = RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
         var result = httpContext.Request.Path.StartsWithSegments("/oauth2")
-            ? OAuthErrors.Error(StatusCodes.Status503ServiceUnavailable, "temporarily_unavailable", "The credential store is unavailable; nothing was issued or changed. Retry later.")
-            : ProblemResults.Create(StatusCodes.Status503ServiceUnavailable, "store-unavailable", "Store unavailable",
+            ? OAuthErrors.Error(StatusCodes.Status503ServiceUnavailable, "temporarily_unavailable", ErrorCodes.StoreUnavailable, "The credential store is unavailable; nothing was issued or changed. Retry later.")
+            : ProblemResults.Create(StatusCodes.Status503ServiceUnavailable, ErrorCodes.StoreUnavailable, "Store unavailable",
                 "The credential store is unavailable; nothing was issued or changed. Retry later.");
         await result.ExecuteAsync(httpContext);
         return true;

@@ -1,3 +1,4 @@
+using CredentialBroker.Abstractions;
 using CredentialBroker.Server.OAuth;
 using Microsoft.AspNetCore.Diagnostics;
 
@@ -12,15 +13,15 @@ internal sealed partial class UnhandledExceptionHandler(ILogger<UnhandledExcepti
         {
             var status = badRequest.StatusCode;
             await (httpContext.Request.Path.StartsWithSegments("/oauth2")
-                ? OAuthErrors.InvalidRequest("The request is malformed or too large.")
-                : ProblemResults.Create(status, "bad-request", "Bad request", "The request is malformed or too large.")).ExecuteAsync(httpContext);
+                ? OAuthErrors.InvalidRequest(ErrorCodes.FormInvalid, "The request is malformed or too large.")
+                : ProblemResults.Create(status, ErrorCodes.BadRequest, "Bad request", "The request is malformed or too large.")).ExecuteAsync(httpContext);
             return true;
         }
 
         LogUnhandled(logger, exception, httpContext.Request.Path);
         await (httpContext.Request.Path.StartsWithSegments("/oauth2")
-            ? OAuthErrors.Error(StatusCodes.Status500InternalServerError, "server_error", "The broker failed to handle the request.")
-            : ProblemResults.Create(StatusCodes.Status500InternalServerError, "internal", "Internal error", "The broker failed to handle the request.")).ExecuteAsync(httpContext);
+            ? OAuthErrors.Error(StatusCodes.Status500InternalServerError, "server_error", ErrorCodes.Internal, "The broker failed to handle the request.")
+            : ProblemResults.Create(StatusCodes.Status500InternalServerError, ErrorCodes.Internal, "Internal error", "The broker failed to handle the request.")).ExecuteAsync(httpContext);
         return true;
     }
 

@@ -61,7 +61,7 @@ internal static class TaskEndpoints
 
         if (issued.Outcome == TaskIssuanceOutcome.IdempotentTaskEnded)
         {
-            return ProblemResults.Create(StatusCodes.Status409Conflict, "idempotent-task-ended", "The idempotent task has ended",
+            return ProblemResults.Create(StatusCodes.Status409Conflict, ErrorCodes.IdempotentTaskEnded, "The idempotent task has ended",
                 $"The task this Idempotency-Key created ({issued.Task!.TaskId}) has ended or its token is no longer valid; a retry never gets a dead token. Use a new key for a new task.",
                 new Dictionary<string, object?> { ["taskId"] = issued.Task.TaskId });
         }
@@ -69,14 +69,14 @@ internal static class TaskEndpoints
         if (issued.Outcome == TaskIssuanceOutcome.PolicyDenied)
         {
             var decision = issued.Decision!;
-            return ProblemResults.Create(StatusCodes.Status403Forbidden, "policy-denied", "Denied by policy",
+            return ProblemResults.Create(StatusCodes.Status403Forbidden, ErrorCodes.PolicyDenied, "Denied by policy",
                 $"Policy rule '{decision.RuleId}' denied the task: {decision.Reason}.",
                 new Dictionary<string, object?> { ["rule"] = decision.RuleId, ["policyVersion"] = decision.PolicyVersion });
         }
 
         if (issued.Outcome == TaskIssuanceOutcome.Quarantined)
         {
-            return ProblemResults.Create(StatusCodes.Status403Forbidden, "quarantined", "Agent quarantined",
+            return ProblemResults.Create(StatusCodes.Status403Forbidden, ErrorCodes.Quarantined, "Agent quarantined",
                 $"The SOC quarantined the agent (bulk revocation {issued.QuarantinedBy}); no new tasks until the quarantine is lifted.",
                 new Dictionary<string, object?> { ["revocationId"] = issued.QuarantinedBy });
         }
