@@ -28,6 +28,12 @@ public sealed class CredentialBrokerOptions
     /// <summary>The longest lifetime of a downstream access token; it never outlives its subject token either. Default 5 min.</summary>
     public TimeSpan MaxAccessTokenTtl { get; set; } = TimeSpan.FromMinutes(5);
 
+    /// <summary>
+    /// How long issuing one downstream secret may take before it counts as unfinished: a secret whose issue is not
+    /// confirmed by then (its issuer crashed, or the backend hung) is revoked downstream by the revoker. Default 30 s.
+    /// </summary>
+    public TimeSpan SecretIssueTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>The deepest delegation chain a task may allow. Default 5.</summary>
     public int MaxDelegationDepth { get; set; } = 5;
 

@@ -78,6 +78,15 @@ public static class ErrorCodes
     /// <summary>The delegation would exceed the task's depth limit.</summary>
     public const string DepthExceeded = "depth-exceeded";
 
+    /// <summary>No downstream secret provider serves the requested resource.</summary>
+    public const string SecretProviderUnknown = "secret-provider-unknown";
+
+    /// <summary>The downstream backend could not be reached or did not answer in time (retry later); nothing usable was issued.</summary>
+    public const string DownstreamUnavailable = "downstream-unavailable";
+
+    /// <summary>The downstream backend refused to issue the secret (its configuration or the broker's admin account is at fault).</summary>
+    public const string DownstreamRefused = "downstream-refused";
+
     // REST problems.
 
     /// <summary>One or more fields are invalid; the problem's <c>errors</c> lists every one.</summary>

@@ -66,6 +66,11 @@ internal sealed class CredentialBrokerOptionsValidator : IValidateOptions<Creden
             failures.Add($"{s}:KeyScheduleCheckInterval must be above zero and at most 10 minutes.");
         }
 
+        if (options.SecretIssueTimeout < TimeSpan.FromSeconds(1) || options.SecretIssueTimeout > TimeSpan.FromMinutes(10))
+        {
+            failures.Add($"{s}:SecretIssueTimeout must lie between 1 second and 10 minutes.");
+        }
+
         if (options.MaxCredentialsPerTask is < 1 or > 10_000)
         {
             failures.Add($"{s}:MaxCredentialsPerTask is {options.MaxCredentialsPerTask}; it must lie between 1 and 10000 (revoking a task touches every credential it holds in one step).");

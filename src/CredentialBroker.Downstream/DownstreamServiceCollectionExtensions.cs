@@ -1,3 +1,6 @@
+using CredentialBroker.Abstractions.Revocation;
+using CredentialBroker.Abstractions.Secrets;
+using CredentialBroker.Downstream.Broker;
 using CredentialBroker.Downstream.PostgreSql;
 using CredentialBroker.Downstream.Providers;
 using CredentialBroker.Downstream.RedisAcl;
@@ -13,7 +16,8 @@ public static class DownstreamServiceCollectionExtensions
 {
     /// <summary>
     /// Adds the provider kinds (<c>postgresql</c>, <c>redis</c>, <c>vault</c>), the validated <see cref="DownstreamOptions"/> (bind them from
-    /// <see cref="DownstreamOptions.SectionName"/>) and the <see cref="SecretProviders"/> built from them. Calling it twice is harmless.
+    /// <see cref="DownstreamOptions.SectionName"/>), the <see cref="SecretProviders"/> built from them, and the broker's ports over them:
+    /// the secret issuer the token exchange uses and the downstream revoker the revoker uses. Calling it twice is harmless.
     /// </summary>
     public static IServiceCollection AddDownstreamSecrets(this IServiceCollection services)
     {
@@ -23,6 +27,8 @@ public static class DownstreamServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<ISecretProviderKind, RedisAclProviderKind>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<DownstreamOptions>, DownstreamOptionsValidator>());
         services.TryAddSingleton<SecretProviders>();
+        services.TryAddSingleton<ISecretIssuer, ProviderSecretIssuer>();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IDownstreamRevoker, ProviderSecretRevoker>());
 
         // vault: the kind, and the named HttpClient with its resilience pipeline (added once: a second pipeline would
         // multiply the retries).

@@ -23,6 +23,7 @@ public sealed partial class InMemoryCredentialStore : ICredentialStore, IRevoker
     private readonly List<WorkEntry> _work = [];
     private readonly SortedSet<(DateTimeOffset DueAt, string TaskId, string Jti)> _retries = [];
     private readonly SortedSet<(DateTimeOffset RetainUntil, string TaskId)> _retention = [];
+    private readonly SortedSet<(DateTimeOffset Deadline, string TaskId, string Jti)> _issuing = [];
     private readonly TimeProvider _time;
     private readonly TimeSpan _recordRetention;
     private long _workIds;
@@ -254,6 +255,82 @@ public sealed partial class InMemoryCredentialStore : ICredentialStore, IRevoker
 
     /// <inheritdoc />
     public ValueTask PingAsync(CancellationToken cancellationToken) => ValueTask.CompletedTask;
+
+    /// <inheritdoc />
+    public ValueTask TrackIssuingAsync(CredentialRecord secret, DateTimeOffset deadline, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(secret);
+        lock (_queues)
+        {
+            _issuing.RemoveWhere(i => i.TaskId == secret.TaskId && i.Jti == secret.Jti);
+            _issuing.Add((deadline, secret.TaskId, secret.Jti));
+        }
+
+        return ValueTask.CompletedTask;
+    }
+
+    /// <inheritdoc />
+    public ValueTask<bool> ConfirmIssuedAsync(CredentialRecord secret, string? leaseId, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(secret);
+        var revoked = true;
+        if (_tasks.TryGetValue(secret.TaskId, out var entry))
+        {
+            lock (entry)
+            {
+                var index = entry.Credentials.FindIndex(c => c.Jti == secret.Jti);
+                if (index >= 0)
+                {
+                    var current = entry.Credentials[index];
+                    if (leaseId is not null && current.Secret is { } reference)
+                    {
+                        entry.Credentials[index] = current with { Secret = reference with { LeaseId = leaseId } };
+                    }
+
+                    revoked = current.RevokedAt is not null;
+                }
+            }
+        }
+
+        lock (_queues)
+        {
+            _issuing.RemoveWhere(i => i.TaskId == secret.TaskId && i.Jti == secret.Jti);
+            if (revoked)
+            {
+                _issuing.Add((now, secret.TaskId, secret.Jti));
+            }
+        }
+
+        return ValueTask.FromResult(!revoked);
+    }
+
+    /// <inheritdoc />
+    public ValueTask<IReadOnlyList<(string TaskId, string Jti)>> ClaimUnconfirmedAsync(DateTimeOffset now, int limit, TimeSpan lease, CancellationToken cancellationToken)
+    {
+        var claimed = new List<(DateTimeOffset, string TaskId, string Jti)>();
+        lock (_queues)
+        {
+            claimed.AddRange(_issuing.TakeWhile(i => i.Deadline <= now).Take(limit));
+            foreach (var entry in claimed)
+            {
+                _issuing.Remove(entry);
+                _issuing.Add((now + lease, entry.TaskId, entry.Jti));
+            }
+        }
+
+        return ValueTask.FromResult<IReadOnlyList<(string TaskId, string Jti)>>([.. claimed.Select(c => (c.TaskId, c.Jti))]);
+    }
+
+    /// <inheritdoc />
+    public ValueTask ForgetIssuingAsync(string taskId, string jti, CancellationToken cancellationToken)
+    {
+        lock (_queues)
+        {
+            _issuing.RemoveWhere(i => i.TaskId == taskId && i.Jti == jti);
+        }
+
+        return ValueTask.CompletedTask;
+    }
 
     /// <inheritdoc />
     public ValueTask<IReadOnlyList<DueCredential>> ClaimDueAsync(DateTimeOffset now, int limit, TimeSpan lease, CancellationToken cancellationToken)

@@ -69,6 +69,7 @@ internal static class CelInput
             ["facts"] = new Dictionary<string, object?>(StringComparer.Ordinal)
             {
                 ["dataClass"] = registeredDataClass,
+                ["secretKind"] = request.SecretKind,
                 ["risk"] = new Dictionary<string, object?>(StringComparer.Ordinal)
                 {
                     ["agent"] = RiskLevels.ToWireName(input.Risk.Of(task.Agent)),

@@ -5,7 +5,9 @@ namespace CredentialBroker.Redis;
 
 /// <summary>
 /// A credential's immutable part as stored under its jti: fields separated by the unit separator (U+001F), in a fixed
-/// order — kind code, parent, holder, iat, exp (unix s), audience, depth, policy rules, policy version. Scripts read
+/// order — kind code, parent, holder, iat, exp (unix s), audience, depth, policy rules, policy version, and for a
+/// downstream secret its provider, the provider's kind and the login (never the secret; a Vault lease id, known only
+/// after issue, is a mark of its own). Scripts read
 /// the leading fields with one pattern match (no JSON decoding per credential), and the record is a third of its JSON
 /// size. No field may contain the separator: every value comes from validated input (SPIFFE IDs, destinations,
 /// rule ids), and the encoder refuses one that does rather than corrupt a record.
@@ -28,6 +30,9 @@ internal static class CredentialCodec
             credential.Depth.ToString(CultureInfo.InvariantCulture),
             credential.Policy?.Rules ?? string.Empty,
             credential.Policy?.Version ?? string.Empty,
+            credential.Secret?.Provider ?? string.Empty,
+            credential.Secret?.ProviderKind ?? string.Empty,
+            credential.Secret?.Username ?? string.Empty,
         ];
         foreach (var field in fields)
         {
@@ -41,7 +46,7 @@ internal static class CredentialCodec
     }
 
     /// <summary>The immutable part of a credential; revocation and downstream marks are added by the caller.</summary>
-    public static CredentialRecord Decode(string taskId, string jti, string value)
+    public static CredentialRecord Decode(string taskId, string jti, string value, string? leaseId = null)
     {
         var fields = value.Split(Separator);
         if (fields.Length < 9)
@@ -59,7 +64,8 @@ internal static class CredentialCodec
             DateTimeOffset.FromUnixTimeSeconds(long.Parse(fields[4], CultureInfo.InvariantCulture)),
             Audience: Optional(fields[5]),
             Depth: int.Parse(fields[6], CultureInfo.InvariantCulture),
-            Policy: fields[7].Length == 0 ? null : new PolicyReference(fields[7], fields[8]));
+            Policy: fields[7].Length == 0 ? null : new PolicyReference(fields[7], fields[8]),
+            Secret: fields.Length >= 12 && fields[9].Length > 0 ? new SecretReference(fields[9], fields[10], Optional(fields[11]), leaseId) : null);
     }
 
     /// <summary>The one-letter code of a kind, as scripts match it.</summary>

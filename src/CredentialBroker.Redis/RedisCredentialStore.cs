@@ -185,6 +185,41 @@ public sealed class RedisCredentialStore : ICredentialStore
         }, cancellationToken);
 
     /// <inheritdoc />
+    public async ValueTask TrackIssuingAsync(CredentialRecord secret, DateTimeOffset deadline, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(secret);
+        await _redis.ExecuteAsync(async ct =>
+            await _redis.Db.SortedSetAddAsync(_redis.Keys.Issuing, RedisKeys.ExpiryMember(secret.TaskId, secret.Jti), deadline.ToUnixTimeMilliseconds()), cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public async ValueTask<bool> ConfirmIssuedAsync(CredentialRecord secret, string? leaseId, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(secret);
+        return await _redis.ExecuteAsync(async ct =>
+        {
+            var credentials = _redis.Keys.Credentials(secret.TaskId);
+            var member = RedisKeys.ExpiryMember(secret.TaskId, secret.Jti);
+
+            // In this order: the lease id, then the revocation mark. A revocation recorded after the read below is processed
+            // after the secret exists; one recorded before it may have been processed before, so the secret is revoked again.
+            if (leaseId is not null)
+            {
+                await _redis.Db.HashSetAsync(credentials, secret.Jti + ":l", leaseId);
+            }
+
+            if (await _redis.Db.HashExistsAsync(credentials, secret.Jti + ":r") || !await _redis.Db.HashExistsAsync(credentials, secret.Jti))
+            {
+                await _redis.Db.SortedSetAddAsync(_redis.Keys.Issuing, member, now.ToUnixTimeMilliseconds());
+                return false;
+            }
+
+            await _redis.Db.SortedSetRemoveAsync(_redis.Keys.Issuing, member);
+            return true;
+        }, cancellationToken);
+    }
+
+    /// <inheritdoc />
     public async ValueTask PingAsync(CancellationToken cancellationToken) =>
         await _redis.ExecuteAsync(async ct => await _redis.Db.PingAsync(), cancellationToken);
 
@@ -202,7 +237,7 @@ public sealed class RedisCredentialStore : ICredentialStore
         var entries = (await credentialEntries).ToDictionary(e => e.Name.ToString(), e => e.Value, StringComparer.Ordinal);
         var credentials = entries
             .Where(e => !e.Key.Contains(':', StringComparison.Ordinal))
-            .Select(e => RedisRecords.FromStored(taskId, e.Key, [e.Value, entries.GetValueOrDefault(e.Key + ":r"), entries.GetValueOrDefault(e.Key + ":x"), entries.GetValueOrDefault(e.Key + ":d")]))
+            .Select(e => RedisRecords.FromStored(taskId, e.Key, [e.Value, entries.GetValueOrDefault(e.Key + ":r"), entries.GetValueOrDefault(e.Key + ":x"), entries.GetValueOrDefault(e.Key + ":d"), entries.GetValueOrDefault(e.Key + ":l")]))
             .OrderBy(c => c.IssuedAt)
             .ThenBy(c => c.Depth)
             .ThenBy(c => c.Kind)

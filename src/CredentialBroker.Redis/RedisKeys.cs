@@ -26,6 +26,9 @@ internal sealed class RedisKeys(string prefix, int expiryShards)
 
     public RedisKey Retries => $"{prefix}:{{retry}}:due";
 
+    /// <summary>Downstream secrets being issued: member <c>taskId/jti</c>, score the deadline for confirming the issue (unix ms).</summary>
+    public RedisKey Issuing => $"{prefix}:{{issuing}}:due";
+
     public RedisKey ExpiryShard(int shard) => $"{prefix}:{{exp:{shard}}}:due";
 
     public RedisKey ExpiryShardOf(string taskId) => ExpiryShard(ShardOf(taskId));

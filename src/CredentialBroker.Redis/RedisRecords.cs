@@ -38,13 +38,13 @@ internal static class RedisRecords
         return task;
     }
 
-    /// <summary>The fields of one credential: its record and its revoked, expiry-processed and downstream marks.</summary>
-    internal static RedisValue[] MarkFields(string jti) => [jti, jti + ":r", jti + ":x", jti + ":d"];
+    /// <summary>The fields of one credential: its record and its revoked, expiry-processed, downstream and lease marks.</summary>
+    internal static RedisValue[] MarkFields(string jti) => [jti, jti + ":r", jti + ":x", jti + ":d", jti + ":l"];
 
     /// <summary>A credential from its <see cref="MarkFields"/> values.</summary>
     internal static CredentialRecord FromStored(string taskId, string jti, RedisValue[] values)
     {
-        var stored = CredentialCodec.Decode(taskId, jti, (string)values[0]!);
+        var stored = CredentialCodec.Decode(taskId, jti, (string)values[0]!, values.Length > 4 && !values[4].IsNullOrEmpty ? (string)values[4]! : null);
         DateTimeOffset? revokedAt = null;
         string? reason = null;
         if (!values[1].IsNullOrEmpty)

@@ -215,6 +215,20 @@ public sealed class RedisRevokerStore : IRevokerStore
         }, cancellationToken);
 
     /// <inheritdoc />
+    public ValueTask<IReadOnlyList<(string TaskId, string Jti)>> ClaimUnconfirmedAsync(DateTimeOffset now, int limit, TimeSpan lease, CancellationToken cancellationToken) =>
+        _redis.ExecuteAsync<IReadOnlyList<(string TaskId, string Jti)>>(async ct =>
+        {
+            // The same claim as irrevocable retries: due members are pushed one lease further, so a claimer that dies loses none.
+            var members = (RedisResult[])(await _redis.Db.ScriptEvaluateAsync(
+                RedisScripts.ClaimRetries, [_redis.Keys.Issuing], [now.ToUnixTimeMilliseconds(), (long)lease.TotalMilliseconds, limit]))!;
+            return [.. members.Select(m => SplitMember((string)m!))];
+        }, cancellationToken);
+
+    /// <inheritdoc />
+    public async ValueTask ForgetIssuingAsync(string taskId, string jti, CancellationToken cancellationToken) =>
+        await _redis.ExecuteAsync(async ct => await _redis.Db.SortedSetRemoveAsync(_redis.Keys.Issuing, RedisKeys.ExpiryMember(taskId, jti)), cancellationToken);
+
+    /// <inheritdoc />
     public ValueTask<long> DepthAsync(CancellationToken cancellationToken) =>
         _redis.ExecuteAsync(async ct => await _redis.Db.StreamLengthAsync(_redis.Keys.Work), cancellationToken);
 

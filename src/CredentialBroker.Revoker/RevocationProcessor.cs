@@ -64,7 +64,10 @@ public sealed partial class RevocationProcessor
         return pending.Count;
     }
 
-    /// <summary>Tries an irrevocable credential once more; on success it is no longer irrevocable.</summary>
+    /// <summary>
+    /// Revokes a revoked credential downstream once more and records the outcome: an irrevocable one (on success it is no
+    /// longer irrevocable), or a downstream secret the backend finished creating after its first revocation had run.
+    /// </summary>
     public async ValueTask<bool> RetryAsync(CredentialRecord credential, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(credential);
@@ -82,7 +85,11 @@ public sealed partial class RevocationProcessor
             var now = _time.GetUtcNowMilliseconds();
             var verified = await handler.VerifyAsync(credential, cancellationToken) ? now : (DateTimeOffset?)null;
             await _revoker.CompleteAsync(credential, new DownstreamState(now, verified, attempts, false, null), null, cancellationToken);
-            LogRecovered(_logger, credential.Jti, credential.TaskId, attempts);
+            if (credential.Downstream is { Irrevocable: true })
+            {
+                LogRecovered(_logger, credential.Jti, credential.TaskId, attempts);
+            }
+
             return true;
         }
         catch (Exception ex) when (ex is not (OperationCanceledException or StoreUnavailableException))
@@ -108,6 +115,8 @@ public sealed partial class RevocationProcessor
         var handler = _downstream.FirstOrDefault(d => d.IsResponsibleFor(credential));
         var attempts = 0;
         string? error = null;
+        DateTimeOffset revokedAt = default;
+        DateTimeOffset? verifiedAt = null;
         if (handler is null)
         {
             error = $"No downstream revoker handles {CredentialKinds.ToWireName(credential.Kind)} credentials.";
@@ -116,10 +125,14 @@ public sealed partial class RevocationProcessor
         {
             try
             {
+                // The probe is part of the attempt: a backend that fails it (unreachable between the revoke and the probe) is
+                // tried again, and revoking again is harmless.
                 await _retries.ExecuteAsync(async ct =>
                 {
                     attempts++;
                     await handler.RevokeAsync(credential, ct);
+                    revokedAt = _time.GetUtcNowMilliseconds();
+                    verifiedAt = await handler.VerifyAsync(credential, ct) ? _time.GetUtcNowMilliseconds() : null;
                 }, cancellationToken);
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
@@ -131,7 +144,7 @@ public sealed partial class RevocationProcessor
         var now = _time.GetUtcNowMilliseconds();
         if (error is null)
         {
-            var verifiedAt = await handler!.VerifyAsync(credential, cancellationToken) ? _time.GetUtcNowMilliseconds() : (DateTimeOffset?)null;
+            now = revokedAt;
             await _revoker.CompleteAsync(credential, new DownstreamState(now, verifiedAt, attempts, false, null), null, cancellationToken);
             _metrics.Lag("recorded", reason, recordedAt - triggeredAt);
             _metrics.Lag("downstream", reason, now - triggeredAt);

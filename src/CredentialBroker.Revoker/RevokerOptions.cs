@@ -35,4 +35,10 @@ public sealed class RevokerOptions
 
     /// <summary>How often each replica trims the revocation feed. Default 1 min.</summary>
     public TimeSpan FeedTrimInterval { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>
+    /// How often each replica looks for downstream secrets whose issue was never confirmed (an issuer that crashed or hung
+    /// past <c>CredentialBroker:SecretIssueTimeout</c>) and revokes them downstream. Default 5 s.
+    /// </summary>
+    public TimeSpan IssueReconcileInterval { get; set; } = TimeSpan.FromSeconds(5);
 }

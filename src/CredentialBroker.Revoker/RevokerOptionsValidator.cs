@@ -31,6 +31,7 @@ internal sealed class RevokerOptionsValidator : IValidateOptions<RevokerOptions>
         Positive(options.DownstreamRetryDelay, nameof(options.DownstreamRetryDelay));
         Positive(options.IrrevocableRetryInterval, nameof(options.IrrevocableRetryInterval));
         Positive(options.FeedTrimInterval, nameof(options.FeedTrimInterval));
+        Positive(options.IssueReconcileInterval, nameof(options.IssueReconcileInterval));
         Between(options.SweepBatchSize, 1, 10_000, nameof(options.SweepBatchSize));
         Between(options.WorkBatchSize, 1, 1_000, nameof(options.WorkBatchSize));
         Between(options.Concurrency, 1, 256, nameof(options.Concurrency));

@@ -10,7 +10,8 @@ namespace CredentialBroker.Revoker;
 public static class RevokerServiceCollectionExtensions
 {
     /// <summary>
-    /// Adds the revoker's work (processor, work-queue worker, expiry sweeper, irrevocable retries), the broker's own
+    /// Adds the revoker's work (processor, work-queue worker, expiry sweeper, irrevocable retries, the reconciler of
+    /// unconfirmed downstream secrets), the broker's own
     /// tokens' downstream revoker, metrics and validated <see cref="RevokerOptions"/>. The host schedules the work.
     /// Calling it twice is harmless.
     /// </summary>
@@ -28,6 +29,7 @@ public static class RevokerServiceCollectionExtensions
         services.TryAddSingleton<ExpirySweeper>();
         services.TryAddSingleton<RevocationWorker>();
         services.TryAddSingleton<IrrevocableRetrier>();
+        services.TryAddSingleton<IssueReconciler>();
         return builder;
     }
 }

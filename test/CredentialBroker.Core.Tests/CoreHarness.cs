@@ -37,7 +37,7 @@ internal sealed class CoreHarness
         Issuance = new TaskIssuanceService(Store, Risk, Policy, Tokens, new TaskRules(options, new TrustBundleSet([Trust.Bundle]), Policy), Rules, options, Time, NullLogger<TaskIssuanceService>.Instance);
         Tasks = new TaskService(Store, Policy, Signal, Time, NullLogger<TaskService>.Instance);
         Revocation = new RevocationService(Validator, Store, Signal, Time, NullLogger<RevocationService>.Instance);
-        Exchange = new TokenExchangeService(Validator, svids, roles, Store, Risk, Policy, Tokens, Rules, options, Time, NullLogger<TokenExchangeService>.Instance);
+        Exchange = new TokenExchangeService(Validator, svids, roles, Store, Risk, Policy, Tokens, Rules, Signal, options, Time, NullLogger<TokenExchangeService>.Instance, Secrets);
         Introspection = new IntrospectionService(Validator, Store, Rules, options, Time, NullLogger<IntrospectionService>.Instance);
     }
 
@@ -50,6 +50,9 @@ internal sealed class CoreHarness
     public JwtSvidMinter Trust { get; } = new("a.example", SigningKey.Generate("trust-a"));
 
     public TestPolicy Policy { get; } = new();
+
+    /// <summary>The downstream secret issuer the exchange uses (a test double; the real providers have their own tests).</summary>
+    public TestSecretIssuer Secrets { get; } = new();
 
     public TestSignal Signal { get; } = new();
 
@@ -97,10 +100,13 @@ internal sealed class CoreHarness
     public string Svid(string path) => Trust.Mint(path, TestOptions.Issuer, Time.GetUtcNow(), TimeSpan.FromHours(1));
 
     public async Task<ExchangeResult> ExchangeAsync(CallerIdentity caller, string subjectToken, string? audience = "postgres://payments", IReadOnlySet<string>? scopes = null) =>
-        await Exchange.ExchangeAsync(caller, new ExchangeRequest(subjectToken, false, audience, scopes, null), CancellationToken.None);
+        await Exchange.ExchangeAsync(caller, new ExchangeRequest(subjectToken, RequestedToken.AccessToken, audience, scopes, null), CancellationToken.None);
+
+    public async Task<ExchangeResult> SecretAsync(CallerIdentity caller, string subjectToken, string? resource = "postgres://payments", CancellationToken cancellationToken = default) =>
+        await Exchange.ExchangeAsync(caller, new ExchangeRequest(subjectToken, RequestedToken.Secret, resource, null, null), cancellationToken);
 
     public async Task<ExchangeResult> DelegateAsync(CallerIdentity caller, string subjectToken, string actorPath, IReadOnlySet<string>? scopes = null) =>
-        await Exchange.ExchangeAsync(caller, new ExchangeRequest(subjectToken, true, null, scopes, Svid(actorPath)), CancellationToken.None);
+        await Exchange.ExchangeAsync(caller, new ExchangeRequest(subjectToken, RequestedToken.DelegatedTask, null, scopes, Svid(actorPath)), CancellationToken.None);
 
     private static SpiffeIdPattern Pattern(string pattern) => SpiffeIdPattern.TryParse(pattern, out var parsed, out _) ? parsed : throw new ArgumentException(pattern);
 

@@ -19,7 +19,8 @@ internal static class Inputs
         RiskLevel agentRisk = RiskLevel.None,
         TimeSpan? ttl = null,
         TaskApproval? approval = null,
-        int depth = 0)
+        int depth = 0,
+        string? secretKind = null)
     {
         var task = new TaskRecord("tsk_1", "spiffe://corp.example/agents/bot", new WorkflowRef("wf-invoices", "payments", "3"),
             [new AuthorizationGrant("sql.query", destination, actions ?? ["read"], null)], approval, null, 2, [],
@@ -28,7 +29,7 @@ internal static class Inputs
             operation,
             new CallerIdentity(SpiffeId.Parse(caller), BrokerRoles.Agent, CallerAuthenticationMethod.JwtSvidBearer, Now.AddHours(1)),
             task,
-            new PolicyGrantRequest("sql.query", destination, actions ?? ["read"], null, ttl ?? TimeSpan.FromMinutes(5), destination, null, depth),
+            new PolicyGrantRequest("sql.query", destination, actions ?? ["read"], null, ttl ?? TimeSpan.FromMinutes(5), destination, null, depth, secretKind),
             new RiskFacts(new Dictionary<string, RiskLevel> { ["spiffe://corp.example/agents/bot"] = agentRisk }, RiskLevel.None),
             Now);
     }

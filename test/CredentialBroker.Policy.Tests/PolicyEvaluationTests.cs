@@ -182,6 +182,27 @@ public sealed class PolicyEvaluationTests
     }
 
     [Test]
+    public void A_rule_can_tell_a_downstream_secret_from_an_access_token_by_the_providers_kind()
+    {
+        var policy = Inputs.Compile("""
+            rules:
+              - id: allow-all
+                effect: allow
+                condition: "true"
+              - id: no-database-logins
+                effect: deny
+                condition: facts.secretKind == 'postgresql'
+            """);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(policy.Evaluate(Inputs.Exchange(secretKind: "postgresql")).RuleId, Is.EqualTo("no-database-logins"));
+            Assert.That(policy.Evaluate(Inputs.Exchange(secretKind: "redis")).Allowed, Is.True);
+            Assert.That(policy.Evaluate(Inputs.Exchange()).Allowed, Is.True, "an access token has no secret kind (null)");
+        });
+    }
+
+    [Test]
     public void The_built_in_policy_denies_high_risk_and_allows_the_rest()
     {
         var policy = PolicyLoader.LoadBuiltIn();

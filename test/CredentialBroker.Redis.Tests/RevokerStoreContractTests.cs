@@ -51,6 +51,66 @@ public sealed class RevokerStoreContractTests(StoreKind kind) : IAsyncDisposable
     private ValueTask<StateChange> CompleteTaskAsync(string taskId) =>
         _store.ChangeStateAsync(new StateChangeRequest(taskId, TaskState.Completed, TaskStateMachine.SourcesOf(TaskState.Completed), Start.AddSeconds(1), null, AllKinds, RevocationReasons.TaskCompleted), CancellationToken.None);
 
+    private async Task<CredentialRecord> AddSecretAsync(string taskId, string jti)
+    {
+        var secret = new CredentialRecord(jti, taskId, CredentialKind.Secret, "jti-1", "spiffe://a.example/agent", Start, Start.AddMinutes(5),
+            Audience: "postgres://x", Secret: new SecretReference("payments-db", "postgresql", "cb_" + new string('a', 24), null));
+        await _store.AddCredentialAsync(secret, [TaskState.Created], Start, 1000, CancellationToken.None);
+        return secret;
+    }
+
+    private async Task<IReadOnlyList<string>> ClaimUnconfirmedAsync(DateTimeOffset now) =>
+        [.. (await _revoker.ClaimUnconfirmedAsync(now, 10, TimeSpan.FromMinutes(1), CancellationToken.None)).Select(c => c.Jti)];
+
+    [Test]
+    public async Task A_secret_being_issued_is_claimed_after_its_deadline_once_per_lease_until_forgotten()
+    {
+        var taskId = await CreateAsync();
+        var secret = await AddSecretAsync(taskId, "sec-1");
+        await _store.TrackIssuingAsync(secret, Start.AddSeconds(30), CancellationToken.None);
+
+        var early = await ClaimUnconfirmedAsync(Start.AddSeconds(29));
+        var due = await ClaimUnconfirmedAsync(Start.AddSeconds(30));
+        var leased = await ClaimUnconfirmedAsync(Start.AddSeconds(31));
+        var afterLease = await ClaimUnconfirmedAsync(Start.AddSeconds(91));
+        await _revoker.ForgetIssuingAsync(taskId, "sec-1", CancellationToken.None);
+        var forgotten = await ClaimUnconfirmedAsync(Start.AddHours(1));
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(early, Is.Empty);
+            Assert.That(due, Is.EqualTo(new[] { "sec-1" }));
+            Assert.That(leased, Is.Empty, "a claimer holds it for its lease");
+            Assert.That(afterLease, Is.EqualTo(new[] { "sec-1" }), "a claimer that died loses nothing");
+            Assert.That(forgotten, Is.Empty);
+        });
+    }
+
+    [Test]
+    public async Task Confirming_an_issue_keeps_the_lease_id_and_forgets_the_mark_unless_the_secret_was_revoked_meanwhile()
+    {
+        var taskId = await CreateAsync();
+        var kept = await AddSecretAsync(taskId, "sec-1");
+        var raced = await AddSecretAsync(taskId, "sec-2");
+        await _store.TrackIssuingAsync(kept, Start.AddSeconds(30), CancellationToken.None);
+        await _store.TrackIssuingAsync(raced, Start.AddSeconds(30), CancellationToken.None);
+        await _store.RevokeSubtreeAsync(taskId, "sec-2", Start.AddSeconds(1), RevocationReasons.Holder, CancellationToken.None);
+
+        var keptConfirmed = await _store.ConfirmIssuedAsync(kept, "lease-1", Start.AddSeconds(2), CancellationToken.None);
+        var racedConfirmed = await _store.ConfirmIssuedAsync(raced, "lease-2", Start.AddSeconds(2), CancellationToken.None);
+        var due = await ClaimUnconfirmedAsync(Start.AddSeconds(2));
+        var stored = (await _store.GetCredentialAsync(taskId, "sec-1", CancellationToken.None))!.Credential;
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(keptConfirmed, Is.True);
+            Assert.That(racedConfirmed, Is.False, "revoked while it was being created");
+            Assert.That(due, Is.EqualTo(new[] { "sec-2" }), "due at once, so the revoker revokes it again");
+            Assert.That(stored.Secret, Is.EqualTo(new SecretReference("payments-db", "postgresql", "cb_" + new string('a', 24), "lease-1")));
+            Assert.That(stored.Audience, Is.EqualTo("postgres://x"));
+        });
+    }
+
     [Test]
     public async Task A_revocation_leaves_its_credentials_pending_and_work_naming_the_task()
     {

@@ -6,11 +6,11 @@ namespace CredentialBroker.Server.Tests;
 /// <summary>Request helpers speaking the HTTP contract of API.md.</summary>
 internal static class Api
 {
-    public static string TaskBody(string agent, int ttlSeconds = 600, string workflow = "wf-invoices") => $$"""
+    public static string TaskBody(string agent, int ttlSeconds = 600, string workflow = "wf-invoices", string destination = "postgres://payments") => $$"""
         {
           "agent": "{{agent}}",
           "workflow": {"id": "{{workflow}}", "designer": "team-payments", "version": "3"},
-          "authorization": [{"tool": "sql.query", "destination": "postgres://payments", "actions": ["read"], "dataClass": "confidential"}],
+          "authorization": [{"tool": "sql.query", "destination": "{{destination}}", "actions": ["read"], "dataClass": "confidential"}],
           "ttlSeconds": {{ttlSeconds}},
           "approval": {"id": "CHG-1042", "approver": "alice@corp.example", "approvedAt": "2026-11-28T09:00:00Z"},
           "origin": {"promptId": "p-77", "promptSha256": "{{new string('a', 64)}}", "requestedBy": "user:bob@corp.example"},
@@ -31,9 +31,9 @@ internal static class Api
         return client.SendAsync(request);
     }
 
-    public static async Task<(string TaskId, string Token, string Jti)> CreateTaskOkAsync(this HttpClient client, string agent, int ttlSeconds = 600)
+    public static async Task<(string TaskId, string Token, string Jti)> CreateTaskOkAsync(this HttpClient client, string agent, int ttlSeconds = 600, string destination = "postgres://payments")
     {
-        var response = await client.CreateTaskAsync(TaskBody(agent, ttlSeconds));
+        var response = await client.CreateTaskAsync(TaskBody(agent, ttlSeconds, destination: destination));
         var body = await response.Content.ReadAsStringAsync();
         if (!response.IsSuccessStatusCode)
         {
@@ -63,6 +63,7 @@ internal static class Api
     public const string TokenExchange = "urn:ietf:params:oauth:grant-type:token-exchange";
     public const string JwtType = "urn:ietf:params:oauth:token-type:jwt";
     public const string TaskType = "urn:credentialbroker:token-type:task";
+    public const string SecretType = "urn:credentialbroker:token-type:secret";
 
     /// <summary>Posts a token exchange with exactly the given parameters (repeats allowed, for the tests that need them).</summary>
     public static Task<HttpResponseMessage> TokenAsync(this HttpClient client, params (string Name, string Value)[] parameters) =>
@@ -72,6 +73,11 @@ internal static class Api
     public static Task<HttpResponseMessage> AccessTokenAsync(this HttpClient client, string subjectToken, string resource = "postgres://payments", string? scope = null) =>
         client.TokenAsync([("grant_type", TokenExchange), ("subject_token", subjectToken), ("subject_token_type", JwtType), ("resource", resource),
             .. scope is null ? Array.Empty<(string, string)>() : [("scope", scope)]]);
+
+    /// <summary>Exchanges <paramref name="subjectToken"/> for a downstream secret of <paramref name="resource"/>.</summary>
+    public static Task<HttpResponseMessage> SecretAsync(this HttpClient client, string subjectToken, string resource) =>
+        client.TokenAsync(("grant_type", TokenExchange), ("subject_token", subjectToken), ("subject_token_type", JwtType),
+            ("requested_token_type", SecretType), ("resource", resource));
 
     /// <summary>Delegates <paramref name="subjectToken"/> to the workload whose SVID is <paramref name="actorSvid"/>.</summary>
     public static Task<HttpResponseMessage> DelegateAsync(this HttpClient client, string subjectToken, string actorSvid) =>

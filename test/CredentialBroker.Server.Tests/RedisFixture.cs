@@ -9,5 +9,9 @@ public sealed class RedisFixture : RedisSetUpFixture
     public Task StartAsync() => StartServerAsync();
 
     [OneTimeTearDown]
-    public Task StopAsync() => StopServerAsync();
+    public async Task StopAsync()
+    {
+        await StopServerAsync();
+        await Downstream.SecretBackend.DisposeSharedAsync();
+    }
 }

@@ -9,6 +9,7 @@ namespace CredentialBroker.Abstractions.Policy;
 /// <param name="Audience">The audience of the access token asked for (exchange only).</param>
 /// <param name="Actor">The sub-agent the token is delegated to (delegation only).</param>
 /// <param name="Depth">The delegation depth the new credential would have.</param>
+/// <param name="SecretKind">When a downstream secret is asked for, the kind of the provider that would issue it (<c>postgresql</c>, <c>redis</c>, <c>vault</c>): a fact, not a claim.</param>
 public sealed record PolicyGrantRequest(
     string Tool,
     string Destination,
@@ -17,4 +18,5 @@ public sealed record PolicyGrantRequest(
     TimeSpan Ttl,
     string? Audience,
     string? Actor,
-    int Depth);
+    int Depth,
+    string? SecretKind = null);

@@ -15,6 +15,7 @@ namespace CredentialBroker.Abstractions.Storage;
 /// <param name="Policy">The policy decision that allowed it.</param>
 /// <param name="ExpiryProcessedAt">When the revoker processed its expiry (started its downstream revocation), if it has.</param>
 /// <param name="Downstream">How far its invalidation has got downstream, once it is revoked or expired.</param>
+/// <param name="Secret">For a downstream secret: which provider issued it and what identifies it there (never the secret).</param>
 public sealed record CredentialRecord(
     string Jti,
     string TaskId,
@@ -29,7 +30,8 @@ public sealed record CredentialRecord(
     int Depth = 0,
     PolicyReference? Policy = null,
     DateTimeOffset? ExpiryProcessedAt = null,
-    DownstreamState? Downstream = null)
+    DownstreamState? Downstream = null,
+    SecretReference? Secret = null)
 {
     /// <summary>The credential's status at <paramref name="now"/>.</summary>
     public CredentialStatus StatusAt(DateTimeOffset now) =>

@@ -47,6 +47,21 @@ public interface ICredentialStore
     /// </summary>
     ValueTask<int> RevokeSubtreeAsync(string taskId, string jti, DateTimeOffset at, string reason, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Remembers that the downstream secret <paramref name="secret"/> (already recorded) is being issued, until
+    /// <see cref="ConfirmIssuedAsync"/> or, after <paramref name="deadline"/>, until the revoker claims it as unconfirmed and
+    /// revokes it downstream: a secret whose issuer crashed or timed out mid-call is never left behind.
+    /// </summary>
+    ValueTask TrackIssuingAsync(CredentialRecord secret, DateTimeOffset deadline, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Records that the secret was issued (with its Vault lease id, if any). While its record is unrevoked, forgets its
+    /// issuing mark and returns <see langword="true"/>. A record revoked while the backend was still creating the secret
+    /// (its downstream revocation may have run before the secret existed) keeps the mark, now due at <paramref name="now"/>,
+    /// so the revoker revokes it downstream once more; then it returns <see langword="false"/> and the secret must not be handed out.
+    /// </summary>
+    ValueTask<bool> ConfirmIssuedAsync(CredentialRecord secret, string? leaseId, DateTimeOffset now, CancellationToken cancellationToken);
+
     /// <summary>Throws <see cref="StoreUnavailableException"/> unless the store answers.</summary>
     ValueTask PingAsync(CancellationToken cancellationToken);
 }

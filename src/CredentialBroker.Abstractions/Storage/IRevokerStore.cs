@@ -51,6 +51,16 @@ public interface IRevokerStore
     /// <summary>Claims irrevocable credentials due for another attempt.</summary>
     ValueTask<IReadOnlyList<(string TaskId, string Jti)>> ClaimRetriesAsync(DateTimeOffset now, int limit, TimeSpan lease, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Claims, for <paramref name="lease"/>, up to <paramref name="limit"/> downstream secrets whose issue was never
+    /// confirmed by their deadline (see <see cref="ICredentialStore.TrackIssuingAsync"/>); a claimer that dies leaves them
+    /// to be claimed again.
+    /// </summary>
+    ValueTask<IReadOnlyList<(string TaskId, string Jti)>> ClaimUnconfirmedAsync(DateTimeOffset now, int limit, TimeSpan lease, CancellationToken cancellationToken);
+
+    /// <summary>Forgets an unconfirmed secret once its revocation is recorded (or its record is gone).</summary>
+    ValueTask ForgetIssuingAsync(string taskId, string jti, CancellationToken cancellationToken);
+
     /// <summary>How many work entries are waiting or taken but not acknowledged.</summary>
     ValueTask<long> DepthAsync(CancellationToken cancellationToken);
 }

@@ -20,4 +20,7 @@ public static class RevocationReasons
 
     /// <summary>An ancestor in its delegation chain was revoked.</summary>
     public const string Cascade = "cascade";
+
+    /// <summary>A downstream secret whose issue failed, or never finished (its issuer crashed or timed out): whatever the backend holds is removed.</summary>
+    public const string IssueIncomplete = "issue_incomplete";
 }

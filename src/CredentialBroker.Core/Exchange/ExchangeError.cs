@@ -17,4 +17,7 @@ public enum ExchangeError
 
     /// <summary><c>unauthorized_client</c>: the caller may not exchange tokens at all.</summary>
     UnauthorizedClient,
+
+    /// <summary><c>temporarily_unavailable</c> (503): a downstream backend could not be reached; nothing usable was issued.</summary>
+    TemporarilyUnavailable,
 }

@@ -24,6 +24,12 @@ public sealed record ExchangeResult
     /// <summary>The scope of the issued token.</summary>
     public string? Scope { get; private init; }
 
+    /// <summary>
+    /// For a downstream secret, the response's <c>secret</c> object in order (<c>kind</c>, <c>id</c>, <c>resource</c>, the
+    /// provider's members, <c>expiresAt</c>); values are strings, numbers, string lists or string dictionaries.
+    /// </summary>
+    public IReadOnlyList<KeyValuePair<string, object>>? Secret { get; private init; }
+
     /// <summary>The error, when the exchange failed.</summary>
     public ExchangeError? Error { get; private init; }
 
@@ -41,6 +47,10 @@ public sealed record ExchangeResult
     /// <summary>An issued token.</summary>
     public static ExchangeResult Issued(string token, string issuedTokenType, string tokenType, long expiresIn, string scope) =>
         new() { Token = token, IssuedTokenType = issuedTokenType, TokenType = tokenType, ExpiresIn = expiresIn, Scope = scope };
+
+    /// <summary>An issued downstream secret: its secret value as <see cref="Token"/>, its description as <see cref="Secret"/>.</summary>
+    public static ExchangeResult IssuedSecret(string secret, long expiresIn, string scope, IReadOnlyList<KeyValuePair<string, object>> description) =>
+        new() { Token = secret, IssuedTokenType = TokenTypeUris.Secret, TokenType = "N_A", ExpiresIn = expiresIn, Scope = scope, Secret = description };
 
     /// <summary>A failed exchange.</summary>
     public static ExchangeResult Failed(ExchangeError error, string code, string description) => new() { Error = error, Code = code, Description = description };

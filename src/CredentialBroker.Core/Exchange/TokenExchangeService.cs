@@ -1,6 +1,8 @@
 using CredentialBroker.Abstractions;
 using CredentialBroker.Abstractions.Identity;
 using CredentialBroker.Abstractions.Policy;
+using CredentialBroker.Abstractions.Revocation;
+using CredentialBroker.Abstractions.Secrets;
 using CredentialBroker.Abstractions.Soc;
 using CredentialBroker.Abstractions.Storage;
 using CredentialBroker.Abstractions.Tasks;
@@ -37,6 +39,8 @@ public sealed partial class TokenExchangeService
     private readonly IPolicySource _policy;
     private readonly TokenFactory _factory;
     private readonly IRevocationRules _rules;
+    private readonly ISecretIssuer? _secrets;
+    private readonly IRevocationSignal _signal;
     private readonly CredentialBrokerOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger<TokenExchangeService> _logger;
@@ -51,9 +55,11 @@ public sealed partial class TokenExchangeService
         IPolicySource policy,
         TokenFactory factory,
         IRevocationRules rules,
+        IRevocationSignal signal,
         IOptions<CredentialBrokerOptions> options,
         [FromKeyedServices(BrokerTime.ServiceKey)] TimeProvider time,
-        ILogger<TokenExchangeService> logger)
+        ILogger<TokenExchangeService> logger,
+        ISecretIssuer? secrets = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         _tokens = tokens;
@@ -64,6 +70,8 @@ public sealed partial class TokenExchangeService
         _policy = policy;
         _factory = factory;
         _rules = rules;
+        _signal = signal;
+        _secrets = secrets;
         _options = options.Value;
         _time = time;
         _logger = logger;
@@ -141,9 +149,100 @@ public sealed partial class TokenExchangeService
         }
 
         var actors = BrokerTokenClaims.Actors(validation.Token);
-        return request.Delegate
-            ? await DelegateAsync(caller, request, task, subject, grants, actors, now, cancellationToken)
-            : await IssueAccessTokenAsync(caller, request, task, subject, grants, actors, now, cancellationToken);
+        return request.Requested switch
+        {
+            RequestedToken.DelegatedTask => await DelegateAsync(caller, request, task, subject, grants, actors, now, cancellationToken),
+            RequestedToken.Secret => await IssueSecretAsync(caller, request, task, subject, grants, now, cancellationToken),
+            _ => await IssueAccessTokenAsync(caller, request, task, subject, grants, actors, now, cancellationToken),
+        };
+    }
+
+    /// <summary>
+    /// A downstream secret for the resource of <paramref name="request"/>: decided by policy like an access token (with the
+    /// provider's kind as a fact), recorded under its parent and marked as being issued before the backend is called,
+    /// confirmed only after the backend answered. A failed issue is revoked at once; an unfinished one (a crash, a hang)
+    /// is revoked by the revoker when its mark outlives <see cref="CredentialBrokerOptions.SecretIssueTimeout"/>.
+    /// </summary>
+    private async ValueTask<ExchangeResult> IssueSecretAsync(
+        CallerIdentity caller, ExchangeRequest request, TaskRecord task, CredentialRecord subject,
+        IReadOnlyList<AuthorizationGrant> grants, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        if (request.Audience is null)
+        {
+            return Fail(ExchangeError.InvalidRequest, ErrorCodes.ParameterMissing, "A downstream secret needs one 'resource' or 'audience'.", caller, subject.Jti);
+        }
+
+        if (_secrets?.Find(request.Audience) is not { } target)
+        {
+            return Fail(ExchangeError.InvalidTarget, ErrorCodes.SecretProviderUnknown, "No downstream secret provider serves that resource.", caller, subject.Jti);
+        }
+
+        var lifetime = Min(subject.ExpiresAt - now, target.MaxTtl);
+        var decision = await DecideAsync(PolicyOperation.Exchange, caller, task, grants, lifetime, request.Audience, actor: null, subject.Depth, now, cancellationToken, target.Kind);
+        if (!decision.Allowed)
+        {
+            return Fail(ExchangeError.InvalidTarget, ErrorCodes.PolicyDenied, $"Denied by policy rule '{decision.RuleId}': {decision.Reason}", caller, subject.Jti);
+        }
+
+        var jti = Identifiers.NewJti();
+        var expiresAt = now + Min(lifetime, decision.MaxTtl);
+        var plan = _secrets.Plan(target, jti, expiresAt);
+        var credential = new CredentialRecord(jti, task.TaskId, CredentialKind.Secret, subject.Jti, caller.Id.Value, now, expiresAt,
+            Audience: request.Audience, Depth: subject.Depth, Policy: new PolicyReference(decision.RuleId, decision.PolicyVersion),
+            Secret: new SecretReference(target.Provider, target.Kind, plan.Username, LeaseId: null));
+        if (await RecordAsync(credential, caller, cancellationToken) is { } failure)
+        {
+            return failure;
+        }
+
+        await _store.TrackIssuingAsync(credential, _time.GetUtcNow() + _options.SecretIssueTimeout, cancellationToken);
+        IssuedSecretValue issued;
+        using (var timeout = new CancellationTokenSource(_options.SecretIssueTimeout, _time))
+        using (var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token))
+        {
+            try
+            {
+                issued = await _secrets.IssueAsync(plan, linked.Token);
+            }
+            catch (Exception ex) when (ex is SecretIssueException || (ex is OperationCanceledException && timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested))
+            {
+                // Whatever the backend may hold of it goes, now and once more when its issuing mark falls due (a late
+                // create cannot outlive it); the record says why.
+                var refusal = ex as SecretIssueException ?? new SecretIssueException($"The backend did not answer within {_options.SecretIssueTimeout}.", ex) { Transient = true };
+                await _store.RevokeSubtreeAsync(task.TaskId, jti, _time.GetUtcNowMilliseconds(), RevocationReasons.IssueIncomplete, CancellationToken.None);
+                _signal.WorkAvailable();
+                LogSecretFailed(_logger, jti, target.Provider, task.TaskId, refusal.Transient, refusal.Message);
+                return refusal.Transient
+                    ? Fail(ExchangeError.TemporarilyUnavailable, ErrorCodes.DownstreamUnavailable, $"The downstream backend of {target.Resource} could not be reached; nothing was issued. Retry later.", caller, subject.Jti)
+                    : Fail(ExchangeError.InvalidTarget, ErrorCodes.DownstreamRefused, $"The downstream backend of {target.Resource} refused to issue the secret; nothing was issued.", caller, subject.Jti);
+            }
+            catch (OperationCanceledException)
+            {
+                // The caller went away: nobody will receive the secret.
+                await _store.RevokeSubtreeAsync(task.TaskId, jti, _time.GetUtcNowMilliseconds(), RevocationReasons.IssueIncomplete, CancellationToken.None);
+                _signal.WorkAvailable();
+                throw;
+            }
+        }
+
+        if (!await _store.ConfirmIssuedAsync(credential, issued.LeaseId, _time.GetUtcNowMilliseconds(), cancellationToken))
+        {
+            // Revoked while the backend was creating it (the task ended, a SOC rule, an ancestor's revocation): the
+            // revoker destroys it once more and the caller never sees it.
+            _signal.WorkAvailable();
+            return Fail(ExchangeError.InvalidGrant, ErrorCodes.SubjectInactive, "The subject_token was revoked while the secret was being issued; nothing was issued.", caller, subject.Jti);
+        }
+
+        LogIssued(_logger, jti, "secret", subject.Jti, task.TaskId, caller.Id.Value, decision.RuleId);
+        List<KeyValuePair<string, object>> description =
+        [
+            new("kind", target.Kind),
+            new("id", jti),
+            new("resource", target.Resource),
+            .. issued.Fields,
+            new("expiresAt", expiresAt.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture)),
+        ];
+        return ExchangeResult.IssuedSecret(issued.Secret, (long)(expiresAt - now).TotalSeconds, Scopes.Format(grants), description);
     }
 
     private async ValueTask<ExchangeResult> IssueAccessTokenAsync(
@@ -234,13 +333,13 @@ public sealed partial class TokenExchangeService
 
     private async ValueTask<PolicyDecision> DecideAsync(
         PolicyOperation operation, CallerIdentity caller, TaskRecord task, IReadOnlyList<AuthorizationGrant> grants,
-        TimeSpan lifetime, string? audience, string? actor, int depth, DateTimeOffset now, CancellationToken cancellationToken)
+        TimeSpan lifetime, string? audience, string? actor, int depth, DateTimeOffset now, CancellationToken cancellationToken, string? secretKind = null)
     {
         var policy = _policy.Current;
         IReadOnlyList<string> workloads = actor is null ? [task.Agent, caller.Id.Value] : [task.Agent, caller.Id.Value, actor];
         var risk = await _risk.GetAsync(workloads, task.Workflow.Id, cancellationToken);
         return PolicyDecision.Combine([.. grants.Select(g => policy.Evaluate(new PolicyInput(
-            operation, caller, task, new PolicyGrantRequest(g.Tool, g.Destination, g.Actions, g.DataClass, lifetime, audience, actor, depth), risk, now)))]);
+            operation, caller, task, new PolicyGrantRequest(g.Tool, g.Destination, g.Actions, g.DataClass, lifetime, audience, actor, depth, secretKind), risk, now)))]);
     }
 
     private async ValueTask<ExchangeResult?> RecordAsync(CredentialRecord credential, CallerIdentity caller, CancellationToken cancellationToken)
@@ -272,6 +371,10 @@ public sealed partial class TokenExchangeService
     [LoggerMessage(EventId = 1700, EventName = "TokenExchanged", Level = LogLevel.Information,
         Message = "Issued {Kind} {Jti} from jti {SubjectJti} of task {TaskId} to {Caller} (policy rule {Rule})")]
     private static partial void LogIssued(ILogger logger, string jti, string kind, string subjectJti, string taskId, string caller, string rule);
+
+    [LoggerMessage(EventId = 1702, EventName = "SecretIssueFailed", Level = LogLevel.Warning,
+        Message = "Issuing downstream secret {Jti} with provider {Provider} for task {TaskId} failed (transient: {Transient}): {Reason}; its record is revoked")]
+    private static partial void LogSecretFailed(ILogger logger, string jti, string provider, string taskId, bool transient, string reason);
 
     [LoggerMessage(EventId = 1701, EventName = "TokenExchangeRefused", Level = LogLevel.Information,
         Message = "Refused a token exchange ({Error}, {Code}) of jti {SubjectJti} for {Caller}: {Reason}")]

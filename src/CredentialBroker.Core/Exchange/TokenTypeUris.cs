@@ -24,6 +24,9 @@ public static class TokenTypeUris
     /// <summary>A CredentialBroker (delegated) task token.</summary>
     public const string Task = "urn:credentialbroker:token-type:task";
 
+    /// <summary>A downstream secret issued for a task (a PostgreSQL role, a Redis ACL user, a Vault lease).</summary>
+    public const string Secret = "urn:credentialbroker:token-type:secret";
+
     /// <summary>The token-exchange grant type.</summary>
     public const string TokenExchangeGrant = "urn:ietf:params:oauth:grant-type:token-exchange";
 }

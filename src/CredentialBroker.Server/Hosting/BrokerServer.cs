@@ -8,6 +8,8 @@ using CredentialBroker.Core;
 using CredentialBroker.Core.Identity;
 using CredentialBroker.Core.Revocation;
 using CredentialBroker.Core.Tokens;
+using CredentialBroker.Downstream;
+using CredentialBroker.Downstream.Providers;
 using CredentialBroker.EmbeddedStore;
 using CredentialBroker.Policy;
 using CredentialBroker.Redis;
@@ -149,6 +151,10 @@ internal static class BrokerServer
 
         services.Configure<SocOptions>(configuration.GetSection(SocOptions.SectionName));
         services.Configure<SsfOptions>(configuration.GetSection(SsfOptions.SectionName));
+
+        // Downstream secrets, in development and production alike (API.md "Downstream secrets").
+        services.Configure<DownstreamOptions>(configuration.GetSection(DownstreamOptions.SectionName));
+        services.AddDownstreamSecrets();
         AddSchedules(services);
         services.AddOpenTelemetry().WithMetrics(metrics => metrics
             .AddMeter(RevokerMetrics.MeterName)
@@ -159,7 +165,7 @@ internal static class BrokerServer
 
     /// <summary>
     /// The revoker and the SOC run on Quartz: each replica sweeps expiries, drains the work queue, retries irrevocable
-    /// credentials, trims the feed, reloads the rules in force and advances bulk revocations on its own schedule; Redis
+    /// credentials, revokes unconfirmed downstream secrets, trims the feed, reloads the rules in force and advances bulk revocations on its own schedule; Redis
     /// claims keep replicas from doing the same work twice in effect. Every interval comes from the validated options
     /// (read when the scheduler is built, never from raw configuration). Schedules run on the container's clock, the
     /// wall clock; the jobs decide with the broker's own clock (a FakeTimeProvider in tests).
@@ -179,6 +185,7 @@ internal static class BrokerServer
             Every<RevocationWorkJob, RevokerOptions>(quartz, RevocationWorkJob.Key, o => o.WorkPollInterval);
             Every<IrrevocableRetryJob, RevokerOptions>(quartz, IrrevocableRetryJob.Key, o => o.IrrevocableRetryInterval);
             Every<FeedTrimJob, RevokerOptions>(quartz, FeedTrimJob.Key, o => o.FeedTrimInterval);
+            Every<IssueReconcileJob, RevokerOptions>(quartz, IssueReconcileJob.Key, o => o.IssueReconcileInterval);
             Every<KeyRotationJob, CredentialBrokerOptions>(quartz, KeyRotationJob.Key, o => o.KeyScheduleCheckInterval);
             Every<SocRulesJob, SocOptions>(quartz, SocRulesJob.Key, o => o.RuleRefreshInterval);
             Every<BulkRevocationJob, SocOptions>(quartz, BulkRevocationJob.Key, o => o.ProgressInterval);

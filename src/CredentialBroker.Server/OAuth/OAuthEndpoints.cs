@@ -1,5 +1,5 @@
-using CredentialBroker.Abstractions;
 using System.Text.Json;
+using CredentialBroker.Abstractions;
 using CredentialBroker.Abstractions.Revocation;
 using CredentialBroker.Core.Exchange;
 using CredentialBroker.Core.Introspection;
@@ -7,6 +7,7 @@ using CredentialBroker.Core.Revocation;
 using CredentialBroker.Core.Tokens;
 using CredentialBroker.Revoker;
 using CredentialBroker.Server.Identity;
+using CredentialBroker.Server.Problems;
 using Microsoft.IdentityModel.JsonWebTokens;
 
 namespace CredentialBroker.Server.OAuth;
@@ -99,15 +100,69 @@ internal static class OAuthEndpoints
         }
 
         var result = await exchange.ExchangeAsync(caller, request!, http.RequestAborted);
-        return result.Succeeded
-            ? new JsonWriterResult(json =>
+        if (!result.Succeeded)
+        {
+            if (result.Error == ExchangeError.TemporarilyUnavailable)
             {
-                json.WriteString("access_token", result.Token);
-                json.WriteString("issued_token_type", result.IssuedTokenType);
-                json.WriteString("token_type", result.TokenType);
-                json.WriteNumber("expires_in", result.ExpiresIn);
-                json.WriteString("scope", result.Scope);
-            })
-            : OAuthErrors.Error(StatusCodes.Status400BadRequest, TokenExchangeForm.ErrorCode(result.Error.Value), result.Code, result.Description);
+                http.Response.Headers.RetryAfter = StoreUnavailableExceptionHandler.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            }
+
+            return OAuthErrors.Error(result.Error == ExchangeError.TemporarilyUnavailable ? StatusCodes.Status503ServiceUnavailable : StatusCodes.Status400BadRequest,
+                TokenExchangeForm.ErrorCode(result.Error.Value), result.Code, result.Description);
+        }
+
+        return new JsonWriterResult(json =>
+        {
+            json.WriteString("access_token", result.Token);
+            json.WriteString("issued_token_type", result.IssuedTokenType);
+            json.WriteString("token_type", result.TokenType);
+            json.WriteNumber("expires_in", result.ExpiresIn);
+            json.WriteString("scope", result.Scope);
+            if (result.Secret is { } secret)
+            {
+                json.WriteStartObject("secret");
+                foreach (var (name, value) in secret)
+                {
+                    WriteValue(json, name, value);
+                }
+
+                json.WriteEndObject();
+            }
+        });
+    }
+
+    /// <summary>A member of a secret's description: a string, a number, a list of strings or a map of strings.</summary>
+    private static void WriteValue(Utf8JsonWriter json, string name, object value)
+    {
+        switch (value)
+        {
+            case string text:
+                json.WriteString(name, text);
+                break;
+            case int or long:
+                json.WriteNumber(name, Convert.ToInt64(value, System.Globalization.CultureInfo.InvariantCulture));
+                break;
+            case IReadOnlyDictionary<string, string> map:
+                json.WriteStartObject(name);
+                foreach (var (key, item) in map)
+                {
+                    json.WriteString(key, item);
+                }
+
+                json.WriteEndObject();
+                break;
+            case IEnumerable<string> items:
+                json.WriteStartArray(name);
+                foreach (var item in items)
+                {
+                    json.WriteStringValue(item);
+                }
+
+                json.WriteEndArray();
+                break;
+            default:
+                json.WriteString(name, Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture));
+                break;
+        }
     }
 }

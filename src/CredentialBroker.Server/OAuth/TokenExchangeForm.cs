@@ -7,7 +7,7 @@ namespace CredentialBroker.Server.OAuth;
 internal static class TokenExchangeForm
 {
     private static readonly string[] KnownTokenTypes =
-        [TokenTypeUris.AccessToken, TokenTypeUris.Jwt, TokenTypeUris.RefreshToken, TokenTypeUris.IdToken, TokenTypeUris.Saml1, TokenTypeUris.Saml2, TokenTypeUris.Task];
+        [TokenTypeUris.AccessToken, TokenTypeUris.Jwt, TokenTypeUris.RefreshToken, TokenTypeUris.IdToken, TokenTypeUris.Saml1, TokenTypeUris.Saml2, TokenTypeUris.Task, TokenTypeUris.Secret];
 
     public static (ExchangeRequest? Request, IResult? Error) Parse(IFormCollection form)
     {
@@ -28,10 +28,10 @@ internal static class TokenExchangeForm
         }
 
         var requested = Value("requested_token_type") ?? TokenTypeUris.AccessToken;
-        if (requested is not (TokenTypeUris.AccessToken or TokenTypeUris.Task))
+        if (requested is not (TokenTypeUris.AccessToken or TokenTypeUris.Task or TokenTypeUris.Secret))
         {
             return Invalid(ErrorCodes.TokenTypeUnsupported, KnownTokenTypes.Contains(requested)
-                ? $"requested_token_type {requested} is not issued here: ask for {TokenTypeUris.AccessToken} or {TokenTypeUris.Task}."
+                ? $"requested_token_type {requested} is not issued here: ask for {TokenTypeUris.AccessToken}, {TokenTypeUris.Task} or {TokenTypeUris.Secret}."
                 : "requested_token_type is not a known token type identifier.");
         }
 
@@ -78,7 +78,8 @@ internal static class TokenExchangeForm
             return (null, OAuthErrors.Error(StatusCodes.Status400BadRequest, "invalid_scope", ErrorCodes.ScopeInvalid, "'scope' must be scope tokens separated by single spaces."));
         }
 
-        return (new ExchangeRequest(subjectToken, delegate_, resource ?? audience, scopes, actorToken), null);
+        var kind = delegate_ ? RequestedToken.DelegatedTask : requested == TokenTypeUris.Secret ? RequestedToken.Secret : RequestedToken.AccessToken;
+        return (new ExchangeRequest(subjectToken, kind, resource ?? audience, scopes, actorToken), null);
     }
 
     public static string ErrorCode(ExchangeError error) => error switch
@@ -87,6 +88,7 @@ internal static class TokenExchangeForm
         ExchangeError.InvalidGrant => "invalid_grant",
         ExchangeError.InvalidTarget => "invalid_target",
         ExchangeError.InvalidScope => "invalid_scope",
+        ExchangeError.TemporarilyUnavailable => "temporarily_unavailable",
         _ => "unauthorized_client",
     };
 

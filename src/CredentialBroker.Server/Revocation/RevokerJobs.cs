@@ -44,6 +44,16 @@ internal sealed class IrrevocableRetryJob(IrrevocableRetrier retrier, ILogger<Ir
         await RevokerJob.RunAsync(logger, Key, async () => await retrier.RetryDueAsync(cancellationToken));
 }
 
+/// <summary>Revokes downstream secrets whose issue was never confirmed (every <see cref="RevokerOptions.IssueReconcileInterval"/>).</summary>
+[DisallowConcurrentExecution]
+internal sealed class IssueReconcileJob(IssueReconciler reconciler, ILogger<IssueReconcileJob> logger) : IJob
+{
+    public static readonly JobKey Key = new("issue-reconcile", "revoker");
+
+    public async ValueTask Execute(IJobExecutionContext context, CancellationToken cancellationToken) =>
+        await RevokerJob.RunAsync(logger, Key, async () => await reconciler.ReconcileAsync(cancellationToken));
+}
+
 /// <summary>Drops feed entries older than any credential can live (every <see cref="RevokerOptions.FeedTrimInterval"/>).</summary>
 [DisallowConcurrentExecution]
 internal sealed class FeedTrimJob(RevocationFeed feed, IOptions<RevocationFeedOptions> options, [FromKeyedServices(BrokerTime.ServiceKey)] TimeProvider time, ILogger<FeedTrimJob> logger) : IJob

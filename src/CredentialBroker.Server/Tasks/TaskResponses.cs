@@ -73,7 +73,8 @@ internal sealed record CredentialResponse(
     int Depth,
     PolicyResponse? Policy,
     DateTime? ExpiryProcessedAt,
-    DownstreamResponse? Downstream)
+    DownstreamResponse? Downstream,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] SecretResponse? Secret)
 {
     public static CredentialResponse From(CredentialRecord c, DateTimeOffset now) => new(
         c.Jti,
@@ -89,8 +90,12 @@ internal sealed record CredentialResponse(
         c.Depth,
         c.Policy is null ? null : new PolicyResponse(c.Policy.Rules, c.Policy.Version),
         c.ExpiryProcessedAt?.UtcDateTime,
-        c.Downstream is { } d ? new DownstreamResponse(d.RevokedAt?.UtcDateTime, d.VerifiedAt?.UtcDateTime, d.Attempts, d.Irrevocable, d.LastError, d.ResolvedBy) : null);
+        c.Downstream is { } d ? new DownstreamResponse(d.RevokedAt?.UtcDateTime, d.VerifiedAt?.UtcDateTime, d.Attempts, d.Irrevocable, d.LastError, d.ResolvedBy) : null,
+        c.Secret is { } s ? new SecretResponse(s.Provider, s.ProviderKind, s.Username, s.LeaseId) : null);
 }
+
+/// <summary>What the record of a downstream secret holds (never its password): the provider, its kind, the login or lease.</summary>
+internal sealed record SecretResponse(string Provider, string Kind, string? Username, string? LeaseId);
 
 /// <summary>How far a revoked or expired credential's invalidation has got beyond the broker's record.</summary>
 internal sealed record DownstreamResponse(DateTime? RevokedAt, DateTime? VerifiedAt, int Attempts, bool Irrevocable, string? LastError, string? ResolvedBy);

@@ -278,7 +278,7 @@ public sealed class TokenExchangeServiceTests
         var first = await _harness.DelegateAsync(CoreHarness.Agent, token, "/agents/sub");
 
         var noRole = await _harness.DelegateAsync(CoreHarness.Agent, token, "/printer");
-        var badSvid = await _harness.Exchange.ExchangeAsync(CoreHarness.Agent, new ExchangeRequest(token, true, null, null, "not-an-svid"), CancellationToken.None);
+        var badSvid = await _harness.Exchange.ExchangeAsync(CoreHarness.Agent, new ExchangeRequest(token, RequestedToken.DelegatedTask, null, null, "not-an-svid"), CancellationToken.None);
         var backToAgent = await _harness.DelegateAsync(sub, first.Token!, "/agent");
         var toSelf = await _harness.DelegateAsync(sub, first.Token!, "/agents/sub");
 

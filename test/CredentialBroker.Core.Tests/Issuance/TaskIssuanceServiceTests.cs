@@ -261,6 +261,10 @@ public sealed class TaskIssuanceServiceTests
 
         public ValueTask<int> RevokeSubtreeAsync(string taskId, string jti, DateTimeOffset at, string reason, CancellationToken cancellationToken) => throw new StoreUnavailableException();
 
+        public ValueTask TrackIssuingAsync(CredentialRecord secret, DateTimeOffset deadline, CancellationToken cancellationToken) => throw new StoreUnavailableException();
+
+        public ValueTask<bool> ConfirmIssuedAsync(CredentialRecord secret, string? leaseId, DateTimeOffset now, CancellationToken cancellationToken) => throw new StoreUnavailableException();
+
         public ValueTask PingAsync(CancellationToken cancellationToken) => throw new StoreUnavailableException();
     }
 }

@@ -39,4 +39,9 @@ internal sealed class LateRecordingStore(IRevokerStore inner) : IRevokerStore
     public ValueTask<IReadOnlyList<(string TaskId, string Jti)>> ClaimRetriesAsync(DateTimeOffset now, int limit, TimeSpan lease, CancellationToken cancellationToken) => inner.ClaimRetriesAsync(now, limit, lease, cancellationToken);
 
     public ValueTask<long> DepthAsync(CancellationToken cancellationToken) => inner.DepthAsync(cancellationToken);
+
+    public ValueTask<IReadOnlyList<(string TaskId, string Jti)>> ClaimUnconfirmedAsync(DateTimeOffset now, int limit, TimeSpan lease, CancellationToken cancellationToken) =>
+        inner.ClaimUnconfirmedAsync(now, limit, lease, cancellationToken);
+
+    public ValueTask ForgetIssuingAsync(string taskId, string jti, CancellationToken cancellationToken) => inner.ForgetIssuingAsync(taskId, jti, cancellationToken);
 }

@@ -27,6 +27,7 @@ internal sealed class RevokerHarness : IDisposable
         Sweeper = new ExpirySweeper(Store, Processor, options, Metrics, Core.Time);
         Worker = new RevocationWorker(Store, Processor, options, Metrics, new FakeLogger<RevocationWorker>());
         Retrier = new IrrevocableRetrier(Store, Store, Processor, options, Core.Time);
+        Reconciler = new IssueReconciler(Store, Store, Processor, Core.Signal, Core.Time, new FakeLogger<IssueReconciler>());
     }
 
     public CoreHarness Core { get; }
@@ -50,6 +51,8 @@ internal sealed class RevokerHarness : IDisposable
     public RevocationWorker Worker { get; }
 
     public IrrevocableRetrier Retrier { get; }
+
+    public IssueReconciler Reconciler { get; }
 
     private readonly ServiceProvider _pipelines;
 

@@ -17,12 +17,14 @@ public sealed class ReadmeWalkthroughTests
         return string.Join('\n', lines[1..^1]);
     }
 
-    private static async Task<ProcessRunner.Result> RunAgainstDevBrokerAsync(string script, IReadOnlyDictionary<string, string>? environment = null)
+    private static async Task<ProcessRunner.Result> RunAgainstDevBrokerAsync(
+        string script, IReadOnlyDictionary<string, string>? environment = null, IReadOnlyDictionary<string, string>? brokerEnvironment = null)
     {
         var credentials = Path.Combine(Directory.CreateTempSubdirectory("cb-dev-").FullName, "dev.json");
         var broker = $"http://127.0.0.1:{BrokerProcess.FreePort()}";
         await using var process = await BrokerProcess.StartListeningAsync(
-            new Dictionary<string, string> { ["ASPNETCORE_ENVIRONMENT"] = "Development" }, "--urls", broker, "--dev-credentials-file", credentials);
+            new Dictionary<string, string>(brokerEnvironment ?? new Dictionary<string, string>()) { ["ASPNETCORE_ENVIRONMENT"] = "Development" },
+            "--urls", broker, "--dev-credentials-file", credentials);
         var variables = new Dictionary<string, string>(environment ?? new Dictionary<string, string>()) { ["BROKER"] = broker, ["CREDS"] = credentials };
         return await ProcessRunner.RunAsync("bash", ["-euo", "pipefail", "-c", script], variables);
     }
@@ -48,6 +50,38 @@ public sealed class ReadmeWalkthroughTests
                 "{\"credentials\":2,\"stillValidAfter5Days\":0}",
             }));
             Assert.That(File.ReadAllText(Path.Combine(scratch, "exposure.html")), Does.Contain("<svg"));
+        });
+    }
+
+    [Test]
+    public async Task The_downstream_secret_walkthrough_works_verbatim_against_a_real_postgresql()
+    {
+        // Steps 1 and 2 of docs/backends.md, on the test cluster: the role secrets join and the table it may read.
+        var postgres = await Downstream.SecretBackend.SharedPostgresAsync();
+        await postgres.ExecuteAsSuperuserAsync("""
+            DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'payments_reader') THEN CREATE ROLE payments_reader NOLOGIN; END IF; END $$;
+            CREATE TABLE IF NOT EXISTS invoices (id int PRIMARY KEY, amount numeric);
+            INSERT INTO invoices VALUES (1, 42.50) ON CONFLICT DO NOTHING;
+            GRANT SELECT ON invoices TO payments_reader;
+            """);
+        if (postgres.VersionNumber >= 160000)
+        {
+            await postgres.ExecuteAsSuperuserAsync($"GRANT payments_reader TO \"{postgres.AdminRole}\" WITH ADMIN OPTION");
+        }
+
+        // Step 3: the provider settings, as environment variables.
+        var bash = await RunAgainstDevBrokerAsync(Walkthrough(Path.Combine("docs", "backends.md")), brokerEnvironment: new Dictionary<string, string>
+        {
+            ["CredentialBroker__Downstream__Providers__payments__Kind"] = "postgresql",
+            ["CredentialBroker__Downstream__Providers__payments__Resource"] = "postgres://payments",
+            ["CredentialBroker__Downstream__Providers__payments__ConnectionString"] = postgres.AdminConnectionString,
+            ["CredentialBroker__Downstream__Providers__payments__Roles__0"] = "payments_reader",
+        });
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(bash.ExitCode, Is.Zero, bash.StandardError);
+            Assert.That(bash.StandardOutput.TrimEnd().Split('\n'), Is.EqualTo(new[] { "1", "password authentication failed" }));
         });
     }
 
