@@ -7,7 +7,8 @@ namespace CredentialBroker.Server.Tests.Deployment;
 /// <summary>
 /// Every manifest the chart renders, validated offline against the JSON Schemas generated from the Kubernetes OpenAPI
 /// spec (npm kubernetes-models, Kubernetes 1.36) and from the Prometheus Operator's and cert-manager's CRDs
-/// (validate-manifests.mjs beside this file). A manifest with no schema fails: nothing is skipped.
+/// (validate-manifests.mjs beside this file). A manifest with no schema fails: nothing is skipped. The schemas allow
+/// fields they do not know, so unknown fields are looked for separately, along the KubernetesClient models.
 /// </summary>
 public sealed class KubernetesSchemaTests
 {
@@ -28,6 +29,49 @@ public sealed class KubernetesSchemaTests
         });
     }
 
+    // The CRDs' kinds have no KubernetesClient model; their fields are checked by their schemas only.
+    private static readonly string[] CustomResourceKinds = ["ServiceMonitor", "Certificate"];
+
+    [TestCaseSource(nameof(CiValueFiles))]
+    public async Task No_manifest_the_chart_renders_has_a_field_kubernetes_does_not_know(string valuesFile)
+    {
+        var chart = await Helm.TemplateAsync(Helm.CiValues(valuesFile));
+
+        Assert.Multiple(() =>
+        {
+            foreach (var manifest in chart.Documents)
+            {
+                var kind = (string)manifest["kind"]!;
+                var unknown = KubernetesFields.Unknown(manifest);
+                if (CustomResourceKinds.Contains(kind))
+                {
+                    Assert.That(unknown, Is.Null, $"{kind} is a custom resource");
+                }
+                else
+                {
+                    Assert.That(unknown, Is.Not.Null.And.Empty, $"{kind} {manifest["metadata"]!["name"]}");
+                }
+            }
+        });
+    }
+
+    [Test]
+    public async Task A_misspelt_field_passes_the_schema_but_is_found_as_unknown()
+    {
+        var deployment = (await Helm.TemplateAsync(Helm.RequiredValues)).Deployment;
+        var container = deployment["spec"]!["template"]!["spec"]!["containers"]![0]!.AsObject();
+        container["readinesProbe"] = container["readinessProbe"]!.DeepClone();
+        container.Remove("readinessProbe");
+
+        var (exitCode, _, output) = await ValidateAsync(deployment.ToJsonString());
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(exitCode, Is.Zero, "the schemas allow fields they do not know: " + output);
+            Assert.That(KubernetesFields.Unknown(deployment), Is.EqualTo(new[] { "/spec/template/spec/containers/0/readinesProbe" }));
+        });
+    }
+
     [Test]
     public async Task The_rendered_deployment_as_it_is_is_valid()
     {
@@ -39,6 +83,7 @@ public sealed class KubernetesSchemaTests
         {
             Assert.That(exitCode, Is.Zero, output);
             Assert.That((bool?)results.Single()["valid"], Is.True);
+            Assert.That(KubernetesFields.Unknown(deployment), Is.Empty);
         });
     }
 
