@@ -95,7 +95,7 @@ public sealed class SocCommandTests
         var follow = await broker.CtlAsync("revocation", "show", (string)incident["revocationId"]!, "--output", "json");
         var listed = await broker.CtlAsync("incident", "list", "--output", "json");
         var shown = await broker.CtlAsync("incident", "show", id);
-        var written = await broker.CtlAsync("report", "exposure", "--incident", id, "--format", "html", "-o", report);
+        var written = await broker.CtlAsync("report", "exposure", "--incident", id, "-o", "html", "-f", report);
         var task = await broker.CtlAsync("tasks", "show", taskId, "--output", "json");
 
         Assert.Multiple(async () =>
