@@ -4,6 +4,7 @@ using System.CommandLine.Parsing;
 using CredentialBroker.Cli.CommandLine;
 using CredentialBroker.Cli.Policy;
 using CredentialBroker.Cli.Soc;
+using CredentialBroker.Cli.Trust;
 
 namespace CredentialBroker.Cli;
 
@@ -13,7 +14,7 @@ internal static class BrokerCtl
     /// <summary>Every brokerctl command.</summary>
     public static RootCommand Create()
     {
-        var root = new RootCommand("brokerctl — operate a CredentialBroker: policies, revocations, incidents, reports.")
+        var root = new RootCommand("brokerctl — operate a CredentialBroker: revocations, incidents, reports, policies, trial trust domains.")
         {
             new Command("policy", "Work with policy documents.") { PolicyTestCommand.Create() },
             RevokeCommands.Revoke(),
@@ -22,6 +23,7 @@ internal static class BrokerCtl
             IncidentCommands.Report(),
             IncidentCommands.Tasks(),
             DevCommands.Dev(),
+            TrustCommands.Create(),
         };
         root.Options.Add(CliContext.Broker);
         root.Options.Add(CliContext.SvidFile);
