@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.CommandLine.Help;
 using System.CommandLine.Parsing;
 using CredentialBroker.Cli.CommandLine;
+using CredentialBroker.Cli.Completion;
 using CredentialBroker.Cli.Policy;
 using CredentialBroker.Cli.Soc;
 using CredentialBroker.Cli.Trust;
@@ -24,6 +25,7 @@ internal static class BrokerCtl
             IncidentCommands.Tasks(),
             DevCommands.Dev(),
             TrustCommands.Create(),
+            CompletionCommand.Create(),
         };
         root.Options.Add(CliContext.Broker);
         root.Options.Add(CliContext.SvidFile);
