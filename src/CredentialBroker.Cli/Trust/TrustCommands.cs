@@ -257,6 +257,8 @@ internal static class TrustCommands
     /// <summary>The appsettings.json that runs a production-mode broker on these files and a local Redis.</summary>
     private static JsonObject AppSettings(string name, string directory, string issuer) => new()
     {
+        // Polly logs every Redis call at Information; a trial's log should show the broker, not its retries.
+        ["Logging"] = new JsonObject { ["LogLevel"] = new JsonObject { ["Default"] = "Information", ["Microsoft.AspNetCore"] = "Warning", ["Polly"] = "Warning" } },
         ["ConnectionStrings"] = new JsonObject { ["Redis"] = "127.0.0.1:6379" },
         ["CredentialBroker"] = new JsonObject
         {
