@@ -43,7 +43,8 @@ public sealed class PackagingTests : IDisposable
     }
 
     // 30 s alone, over 90 s beside the rest of this assembly on two cores: run on purpose, e.g. before a release, with
-    // dotnet test test/CredentialBroker.Cli.Tests --filter Name~Dotnet_publish_for_a_runtime (./build.sh brokerctl publishes the same).
+    // dotnet test test/CredentialBroker.Cli.Tests --filter Name~Dotnet_publish_for_a_runtime (it must be the only test the filter
+    // selects; ./build.sh brokerctl publishes the same way).
     [Test]
     [Explicit("A full self-contained publish: 30-90 s, longer than the rest of this assembly together.")]
     public async Task Dotnet_publish_for_a_runtime_makes_one_self_contained_brokerctl_that_runs_without_dotnet()

@@ -251,14 +251,17 @@ public sealed class TrustCommandTests : IDisposable
     }
 
     [Test]
-    public async Task Trust_svid_from_a_directory_without_a_trust_domain_says_how_to_make_one()
+    public async Task Trust_svid_from_a_directory_without_a_trust_domain_says_how_to_make_one_and_mints_once_there_is_one()
     {
-        var svid = await Brokerctl.RunAsync("trust", "svid", "--dir", In("empty"), "--id", "spiffe://trial.example/agents/bot", "--audience", Issuer);
+        var before = await Brokerctl.RunAsync("trust", "svid", "--dir", In("trial"), "--id", "spiffe://trial.example/agents/bot", "--audience", Issuer);
+        await InitAsync("trial", "trial.example");
+        var after = await Brokerctl.RunAsync("trust", "svid", "--dir", In("trial"), "--id", "spiffe://trial.example/agents/bot", "--audience", Issuer);
 
         Assert.Multiple(() =>
         {
-            Assert.That(svid.ExitCode, Is.EqualTo(2));
-            Assert.That(svid.StandardError, Does.Contain("holds no trust domain from 'brokerctl trust init'").And.Contain("brokerctl trust init"));
+            Assert.That(before.ExitCode, Is.EqualTo(2));
+            Assert.That(before.StandardError, Does.Contain($"brokerctl: --dir '{In("trial")}' holds no trust domain from 'brokerctl trust init' (ca.pem is missing); create one with: brokerctl trust init"));
+            Assert.That(after.ExitCode, Is.Zero, after.StandardError);
         });
     }
 
