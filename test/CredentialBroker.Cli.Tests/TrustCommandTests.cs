@@ -17,17 +17,26 @@ namespace CredentialBroker.Cli.Tests;
 public sealed class TrustCommandTests : IDisposable
 {
     private const string Issuer = "https://broker.trial.example";
+
+    // One trust domain that the bad-input cases read and never change: a process start less per case.
+    private static readonly string SharedDirectory = Directory.CreateTempSubdirectory("cb-trust-shared-").FullName;
+    private static readonly Lazy<Task<string>> Shared = new(() => InitInAsync(Path.Combine(SharedDirectory, "trial"), "trial.example"));
     private readonly string _directory = Directory.CreateTempSubdirectory("cb-trust-").FullName;
+
+    [OneTimeTearDown]
+    public static void DeleteShared() => Directory.Delete(SharedDirectory, recursive: true);
 
     public void Dispose() => Directory.Delete(_directory, recursive: true);
 
     private string In(params string[] parts) => Path.Combine([_directory, .. parts]);
 
-    private async Task<string> InitAsync(string name, string trustDomain)
+    private Task<string> InitAsync(string name, string trustDomain) => InitInAsync(In(name), trustDomain);
+
+    private static async Task<string> InitInAsync(string directory, string trustDomain)
     {
-        var init = await Brokerctl.RunAsync("trust", "init", In(name), "--trust-domain", trustDomain);
+        var init = await Brokerctl.RunAsync("trust", "init", directory, "--trust-domain", trustDomain);
         Assert.That(init.ExitCode, Is.Zero, init.StandardError);
-        return In(name);
+        return directory;
     }
 
     private static async Task<string> JwtSvidAsync(string directory, string id, string audience = Issuer, string ttl = "1h")
@@ -93,6 +102,26 @@ public sealed class TrustCommandTests : IDisposable
             Assert.That(authority.Extensions.OfType<X509BasicConstraintsExtension>().Single().CertificateAuthority, Is.True);
             Assert.That(authority.GetECDsaPublicKey()!.KeySize, Is.EqualTo(256));
             Assert.That(Encoding.ASCII.GetString(authority.Extensions["2.5.29.17"]!.RawData), Does.EndWith("spiffe://trial.example"));
+        });
+    }
+
+    [Test]
+    public async Task Trust_init_creates_its_directory_0700_and_leaves_the_mode_of_an_existing_one_but_never_of_its_keys()
+    {
+        var existing = Directory.CreateDirectory(In("existing"), UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupRead | UnixFileMode.GroupExecute).FullName;
+        File.SetUnixFileMode(existing, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupRead | UnixFileMode.GroupExecute);
+
+        await InitAsync("created", "trial.example");
+        await InitAsync("existing", "trial.example");
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(File.GetUnixFileMode(In("created")), Is.EqualTo(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute));
+            Assert.That(File.GetUnixFileMode(existing), Is.EqualTo(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupRead | UnixFileMode.GroupExecute));
+            foreach (var key in new[] { "ca.key", "jwt-signing.key", "broker-signing.key" })
+            {
+                Assert.That(File.GetUnixFileMode(Path.Combine(existing, key)), Is.EqualTo(UnixFileMode.UserRead | UnixFileMode.UserWrite), key);
+            }
         });
     }
 
@@ -217,7 +246,7 @@ public sealed class TrustCommandTests : IDisposable
     [TestCase("--id", "spiffe://trial.example/agents/bot", "--audience", Issuer, "--ttl", "an hour", ExpectedResult = "--ttl must be a duration, not 'an hour'; for example --ttl 90s, 15m, 1h or 1h30m.")]
     public async Task<string> Trust_svid_refuses_bad_input_with_exit_code_2_and_one_plain_sentence(params string[] arguments)
     {
-        var directory = await InitAsync("trial", "trial.example");
+        var directory = await Shared.Value;
 
         var svid = await Brokerctl.RunAsync(["trust", "svid", "--dir", directory, .. arguments]);
 

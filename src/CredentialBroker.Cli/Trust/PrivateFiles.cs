@@ -11,7 +11,10 @@ internal static class PrivateFiles
     private const UnixFileMode OwnerOnlyFile = UnixFileMode.UserRead | UnixFileMode.UserWrite;
     private const UnixFileMode PublicFile = OwnerOnlyFile | UnixFileMode.GroupRead | UnixFileMode.OtherRead;
 
-    /// <summary>Creates <paramref name="directory"/> (and its parents) if needed and makes it the owner's only (0700).</summary>
+    /// <summary>
+    /// Creates <paramref name="directory"/> (and its parents) with mode 0700 if it does not exist. An existing directory
+    /// keeps its mode: it may be the current one, and the keys in it are 0600 whatever the directory's mode.
+    /// </summary>
     public static void EnsureDirectory(string directory)
     {
         if (File.Exists(directory))
@@ -24,11 +27,12 @@ internal static class PrivateFiles
             if (OperatingSystem.IsWindows())
             {
                 Directory.CreateDirectory(directory);
-                return;
             }
-
-            Directory.CreateDirectory(directory, OwnerOnlyDirectory);
-            File.SetUnixFileMode(directory, OwnerOnlyDirectory);
+            else if (!Directory.Exists(directory))
+            {
+                Directory.CreateDirectory(directory, OwnerOnlyDirectory);
+                File.SetUnixFileMode(directory, OwnerOnlyDirectory); // exactly 0700, whatever the umask
+            }
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {

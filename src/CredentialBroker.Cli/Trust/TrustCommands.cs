@@ -35,7 +35,7 @@ internal static class TrustCommands
 
     private static Command Init()
     {
-        var directory = new Argument<DirectoryInfo>("DIR") { Description = "The directory to write (created if needed; mode 0700)." };
+        var directory = new Argument<DirectoryInfo>("DIR") { Description = "The directory to write (created with mode 0700 if it does not exist)." };
         var trustDomain = new Option<string>("--trust-domain") { Description = "The trust domain's name, e.g. trial.example (lowercase letters, digits, '.', '-', '_').", HelpName = "NAME", Required = true };
         var issuer = new Option<string>("--issuer")
         {
