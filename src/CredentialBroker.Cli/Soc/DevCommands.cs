@@ -38,13 +38,13 @@ internal static class DevCommands
                 return Task.FromResult(ExitCodes.Success);
             }
 
-            var table = new Table().Title(Markup.Escape(path)).AddColumn("identity").AddColumn("SPIFFE ID").AddColumn("expires");
+            var table = new Table().AddColumn("identity").AddColumn("SPIFFE ID").AddColumn("expires");
             foreach (var row in rows)
             {
                 table.AddRow(Markup.Escape(row.Identity), Markup.Escape(row.SpiffeId ?? "?"), row.Expires is { } expires ? Times.Display(expires) : "-");
             }
 
-            AnsiConsole.MarkupLine($"Broker: {Markup.Escape((string?)credentials["issuer"] ?? "?")}");
+            AnsiConsole.MarkupLine($"Broker: {Markup.Escape((string?)credentials["issuer"] ?? "?")} (identities from {Markup.Escape(path)})");
             AnsiConsole.Write(table);
             return Task.FromResult(ExitCodes.Success);
         }));

@@ -130,7 +130,8 @@ internal static class IncidentCommands
                 return ExitCodes.Success;
             }
 
-            var table = new Table().Title($"Trigger → verified invalid, {Times.Display((string?)report["from"])} to {Times.Display((string?)report["to"])}")
+            AnsiConsole.MarkupLine($"Trigger → verified invalid, {Times.Display((string?)report["from"])} to {Times.Display((string?)report["to"])}:");
+            var table = new Table()
                 .AddColumn("trigger").AddColumn(new TableColumn("verified").RightAligned()).AddColumn(new TableColumn("unverified").RightAligned())
                 .AddColumn(new TableColumn("p50 s").RightAligned()).AddColumn(new TableColumn("p99 s").RightAligned()).AddColumn(new TableColumn("max s").RightAligned());
             foreach (var (trigger, stats) in report["byTrigger"]!.AsObject())
@@ -193,7 +194,8 @@ internal static class IncidentCommands
         static string Seconds(JsonNode? value) => value is null ? "-" : ((double)value).ToString("0.###", CultureInfo.InvariantCulture);
         static string Share(JsonNode? value) => value is null ? "-" : ((double)value).ToString("0.#%", CultureInfo.InvariantCulture);
         var windows = summary?["exposureSeconds"];
-        var totals = new Table().Title("Exposure after notification").AddColumn("measure").AddColumn(new TableColumn("value").RightAligned());
+        AnsiConsole.MarkupLine("Exposure after notification:");
+        var totals = new Table().AddColumn("measure").AddColumn(new TableColumn("value").RightAligned());
         totals.AddRow("credentials", ((int?)summary?["credentials"] ?? 0).ToString("N0", CultureInfo.InvariantCulture));
         foreach (var percentile in new[] { "p50", "p95", "p99", "max" })
         {

@@ -176,7 +176,8 @@ internal static class RevokeCommands
         }
         else
         {
-            var table = new Table().Title($"Bulk revocation {Markup.Escape((string)revocation["id"]!)}").AddColumn("measure").AddColumn(new TableColumn("value").RightAligned());
+            AnsiConsole.MarkupLine($"Bulk revocation [bold]{Markup.Escape((string)revocation["id"]!)}[/]:");
+            var table = new Table().AddColumn("measure").AddColumn(new TableColumn("value").RightAligned());
             table.AddRow("status", Markup.Escape(status));
             table.AddRow("reason", Markup.Escape((string?)revocation["reason"] ?? "-"));
             table.AddRow("matched", $"{(int)revocation["matched"]!["total"]!:N0}");
@@ -201,7 +202,8 @@ internal static class RevokeCommands
 
     private static void WriteMatched(JsonNode matched, string title)
     {
-        var table = new Table().Title($"{title}: {(int)matched["total"]!:N0} credentials").AddColumn("by").AddColumn("name").AddColumn(new TableColumn("credentials").RightAligned());
+        AnsiConsole.MarkupLine($"{title}: {(int)matched["total"]!:N0} credentials");
+        var table = new Table().AddColumn("by").AddColumn("name").AddColumn(new TableColumn("credentials").RightAligned());
         foreach (var (by, member) in new[] { ("kind", "byKind"), ("resource", "byResource") })
         {
             foreach (var (name, count) in matched[member]!.AsObject().OrderBy(e => e.Key, StringComparer.Ordinal))
