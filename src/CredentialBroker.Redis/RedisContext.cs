@@ -13,10 +13,11 @@ namespace CredentialBroker.Redis;
 /// small classes over this context, one per concern: tasks and credentials, the revoker's work, the SOC's records, the
 /// feed, the risk levels.
 /// </summary>
-public sealed class RedisContext
+public sealed class RedisContext : IAsyncDisposable
 {
     private readonly IConnectionMultiplexer _connection;
     private readonly ResiliencePipeline _pipeline;
+    private readonly RedisDurability? _durability;
 
     /// <summary>Creates the context.</summary>
     /// <param name="connection">The connection.</param>
@@ -29,9 +30,10 @@ public sealed class RedisContext
         ArgumentNullException.ThrowIfNull(options);
         _connection = connection;
         _pipeline = pipeline;
-        Keys = new RedisKeys(options.KeyPrefix, options.ExpiryIndexShards);
+        Keys = new RedisKeys(options);
         Broker = broker;
         Time = time;
+        _durability = options.WaitForReplicas > 0 ? new RedisDurability(connection, options, Keys) : null;
     }
 
     /// <summary>A context with a pipeline of its own, for tools that open the store without a container (load harness, benchmarks).</summary>
@@ -60,5 +62,36 @@ public sealed class RedisContext
         {
             throw new StoreUnavailableException("Redis is unavailable.", ex);
         }
+        catch (ReplicaAcknowledgementException ex)
+        {
+            throw new StoreUnavailableException("Redis replicas did not confirm the write.", ex);
+        }
     }
+
+    /// <summary>
+    /// Runs a store operation whose outcome the broker acknowledges — to a caller, or by moving on (a revocation's feed
+    /// entry and downstream outcome) — and, with <see cref="RedisStoreOptions.WaitForReplicas"/> set, confirms on the
+    /// replicas everything it touched before returning (<see cref="RedisDurability"/>). The operation adds to the list
+    /// the keys it wrote, and the keys of records it read and reports (an idempotent replay). Operations whose loss in a
+    /// failover only means work done again (claims, leases, acknowledgements of finished work) use <see cref="ExecuteAsync{T}"/>.
+    /// </summary>
+    internal ValueTask<T> ExecuteDurableAsync<T>(Func<List<RedisKey>, CancellationToken, Task<T>> operation, CancellationToken cancellationToken)
+    {
+        if (_durability is not { } durability)
+        {
+            return ExecuteAsync(ct => operation([], ct), cancellationToken);
+        }
+
+        return ExecuteAsync(async ct =>
+        {
+            var epoch = durability.Epoch;
+            var touched = new List<RedisKey>();
+            var result = await operation(touched, ct);
+            await durability.ConfirmAsync(epoch, touched, ct);
+            return result;
+        }, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public ValueTask DisposeAsync() => _durability?.DisposeAsync() ?? ValueTask.CompletedTask;
 }

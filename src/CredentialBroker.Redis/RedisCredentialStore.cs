@@ -34,9 +34,10 @@ public sealed class RedisCredentialStore : ICredentialStore
         var credential = CredentialCodec.Encode(taskToken);
         var retainUntil = (task.ExpiresAt + _redis.Broker.RecordRetention).ToUnixTimeMilliseconds();
 
-        return _redis.ExecuteAsync(async ct =>
+        return _redis.ExecuteDurableAsync(async (touched, ct) =>
         {
             var db = _redis.Db;
+            touched.AddRange(TaskKeys(task.TaskId));
 
             // The index entries go out with the record: a record without its expiry entry could outlive its TTL
             // unseen, one without its SOC entries escape a bulk revocation. All are awaited before anything is
@@ -67,21 +68,43 @@ public sealed class RedisCredentialStore : ICredentialStore
         var json = JsonSerializer.Serialize(
             new StoredIdempotency(candidate.RequestHash, candidate.TaskId, candidate.Jti, candidate.IssuedAt.ToUnixTimeSeconds()),
             StoreJsonContext.Default.StoredIdempotency);
-        return _redis.ExecuteAsync(async ct =>
+        return _redis.ExecuteDurableAsync(async (touched, ct) =>
         {
             // SET NX GET: claims the key, or returns what claimed it first, in one atomic command.
-            var previous = await _redis.Db.StringSetAndGetAsync(_redis.Keys.Idempotency(candidate.Key), json, lifetime, keepTtl: false, when: When.NotExists);
-            return previous.IsNull ? candidate : ReadIdempotency(candidate.Key, previous);
+            var key = _redis.Keys.Idempotency(candidate.Key);
+            var previous = await _redis.Db.StringSetAndGetAsync(key, json, lifetime, keepTtl: false, when: When.NotExists);
+            var claim = previous.IsNull ? candidate : ReadIdempotency(candidate.Key, previous);
+            touched.Add(key);
+            if (!ReferenceEquals(claim, candidate))
+            {
+                // An earlier claim's task is about to be handed out again: its records must be as safe as a new task's.
+                touched.AddRange(TaskKeys(claim.TaskId));
+            }
+
+            return claim;
         }, cancellationToken);
     }
 
     /// <inheritdoc />
     public ValueTask<IdempotencyRecord?> FindIdempotencyKeyAsync(string key, CancellationToken cancellationToken) =>
-        _redis.ExecuteAsync(async ct =>
+        _redis.ExecuteDurableAsync(async (touched, ct) =>
         {
             var stored = await _redis.Db.StringGetAsync(_redis.Keys.Idempotency(key));
-            return stored.IsNull ? null : ReadIdempotency(key, stored);
+            if (stored.IsNull)
+            {
+                return null;
+            }
+
+            // A found claim is replayed: its task is handed out again, so it is confirmed like a new one (an earlier
+            // attempt may have recorded it and failed closed before its replicas confirmed it).
+            var claim = ReadIdempotency(key, stored);
+            touched.Add(_redis.Keys.Idempotency(key));
+            touched.AddRange(TaskKeys(claim.TaskId));
+            return claim;
         }, cancellationToken);
+
+    // One key in each slot a task's creation writes: its records, its expiry shard, its SOC index shard.
+    private RedisKey[] TaskKeys(string taskId) => [_redis.Keys.Task(taskId), _redis.Keys.ExpiryShardOf(taskId), _redis.Keys.TasksIndex(_redis.Keys.IndexShardOf(taskId))];
 
     private static IdempotencyRecord ReadIdempotency(string key, RedisValue json)
     {
@@ -121,9 +144,10 @@ public sealed class RedisCredentialStore : ICredentialStore
         ArgumentNullException.ThrowIfNull(credential);
         ArgumentNullException.ThrowIfNull(openStates);
         var json = CredentialCodec.Encode(credential);
-        return _redis.ExecuteAsync(async ct =>
+        return _redis.ExecuteDurableAsync(async (touched, ct) =>
         {
             var db = _redis.Db;
+            touched.AddRange(TaskKeys(credential.TaskId));
             var index = db.SortedSetAddAsync(_redis.Keys.ExpiryShardOf(credential.TaskId), RedisKeys.ExpiryMember(credential.TaskId, credential.Jti), credential.ExpiresAt.ToUnixTimeSeconds());
             var added = db.ScriptEvaluateAsync(
                 RedisScripts.AddCredential,
@@ -146,10 +170,17 @@ public sealed class RedisCredentialStore : ICredentialStore
     public ValueTask<StateChange> ChangeStateAsync(StateChangeRequest request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
-        return _redis.ExecuteAsync(async ct =>
+        return _redis.ExecuteDurableAsync(async (touched, ct) =>
         {
             // The work entry goes first: a revocation must never be recorded without the work that carries it downstream.
-            var entry = request.RevokeKinds.Count > 0 ? await RedisRevokerStore.EnqueueAsync(_redis, request.TaskId) : RedisValue.EmptyString;
+            var entry = RedisValue.EmptyString;
+            if (request.RevokeKinds.Count > 0)
+            {
+                (entry, var stream) = await RedisRevokerStore.EnqueueAsync(_redis, request.TaskId);
+                touched.Add(stream);
+            }
+
+            touched.Add(_redis.Keys.Task(request.TaskId));
 
             var result = (RedisResult[])(await _redis.Db.ScriptEvaluateAsync(
                 RedisScripts.ChangeState,
@@ -175,9 +206,10 @@ public sealed class RedisCredentialStore : ICredentialStore
 
     /// <inheritdoc />
     public ValueTask<int> RevokeSubtreeAsync(string taskId, string jti, DateTimeOffset at, string reason, CancellationToken cancellationToken) =>
-        _redis.ExecuteAsync(async ct =>
+        _redis.ExecuteDurableAsync(async (touched, ct) =>
         {
-            var entry = await RedisRevokerStore.EnqueueAsync(_redis, taskId);
+            var (entry, stream) = await RedisRevokerStore.EnqueueAsync(_redis, taskId);
+            touched.AddRange([stream, _redis.Keys.Credentials(taskId)]);
             return (int)await _redis.Db.ScriptEvaluateAsync(
                 RedisScripts.RevokeSubtree,
                 [_redis.Keys.Credentials(taskId), _redis.Keys.Pending(taskId)],
@@ -188,18 +220,22 @@ public sealed class RedisCredentialStore : ICredentialStore
     public async ValueTask TrackIssuingAsync(CredentialRecord secret, DateTimeOffset deadline, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(secret);
-        await _redis.ExecuteAsync(async ct =>
-            await _redis.Db.SortedSetAddAsync(_redis.Keys.Issuing, RedisKeys.ExpiryMember(secret.TaskId, secret.Jti), deadline.ToUnixTimeMilliseconds()), cancellationToken);
+        await _redis.ExecuteDurableAsync(async (touched, ct) =>
+        {
+            touched.Add(_redis.Keys.Issuing);
+            return await _redis.Db.SortedSetAddAsync(_redis.Keys.Issuing, RedisKeys.ExpiryMember(secret.TaskId, secret.Jti), deadline.ToUnixTimeMilliseconds());
+        }, cancellationToken);
     }
 
     /// <inheritdoc />
     public async ValueTask<bool> ConfirmIssuedAsync(CredentialRecord secret, string? leaseId, DateTimeOffset now, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(secret);
-        return await _redis.ExecuteAsync(async ct =>
+        return await _redis.ExecuteDurableAsync(async (touched, ct) =>
         {
             var credentials = _redis.Keys.Credentials(secret.TaskId);
             var member = RedisKeys.ExpiryMember(secret.TaskId, secret.Jti);
+            touched.AddRange([credentials, _redis.Keys.Issuing]);
 
             // In this order: the lease id, then the revocation mark. A revocation recorded after the read below is processed
             // after the secret exists; one recorded before it may have been processed before, so the secret is revoked again.

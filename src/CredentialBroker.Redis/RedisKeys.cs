@@ -4,83 +4,121 @@ using StackExchange.Redis;
 namespace CredentialBroker.Redis;
 
 /// <summary>
-/// The key layout. Every key of one task carries the task id as its hash tag, so a task lives in one
-/// cluster slot and its scripts stay atomic on Redis Cluster. Index shards and idempotency keys carry
-/// their own tags.
+/// The key layout: <c>&lt;prefix&gt;:{&lt;hash tag&gt;}:&lt;name&gt;</c>. Redis Cluster places a key by its hash tag, so keys
+/// that one Lua script or one multi-key command touches share a tag, and every script stays atomic on a cluster as on a
+/// single server. The families, and why each is tagged as it is:
+/// <list type="bullet">
+/// <item>per task, tag = the task id: its task hash, credentials hash and pending set (every script that changes a task);</item>
+/// <item>sharded by task id, tag = <c>exp:N</c>, <c>idx:N</c>, <c>work:N</c>: the expiry index, the SOC indexes and the
+/// work queue, data every task adds to and that must spread over the primaries; <see cref="Shard"/> picks the shard;</item>
+/// <item>one slot each, tag = a fixed name: the feed (one ordered stream: its ids are the followers' resume points), the
+/// retry and issuing schedules, the risk levels, and the SOC's records (<c>{soc}</c>: one MGET reads every revocation
+/// in force); a bulk revocation's matches, which can be large, carry the revocation's own tag;</item>
+/// <item>one key each, tag = the key itself: idempotency claims and remembered events.</item>
+/// </list>
+/// A new family follows the same rule: keys one script touches share a tag; data that grows with the number of tasks or
+/// requests is sharded (or tagged per item) rather than put in one slot. docs/architecture.md lists every key.
 /// </summary>
-internal sealed class RedisKeys(string prefix, int expiryShards)
+internal sealed class RedisKeys
 {
-    public RedisKey Task(string taskId) => $"{prefix}:{{{taskId}}}:task";
+    private readonly string _prefix;
 
-    public RedisKey Credentials(string taskId) => $"{prefix}:{{{taskId}}}:creds";
+    public RedisKeys(RedisStoreOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _prefix = options.KeyPrefix;
+        ExpiryShards = options.ExpiryIndexShards;
+        IndexShards = options.SocIndexShards;
+        WorkShards = options.WorkQueueShards;
+    }
 
-    public RedisKey Pending(string taskId) => $"{prefix}:{{{taskId}}}:pending";
+    public int ExpiryShards { get; }
 
-    public RedisKey ClaimedShard(int shard) => $"{prefix}:{{exp:{shard}}}:claimed";
+    public int IndexShards { get; }
 
-    public int ExpiryShards => expiryShards;
+    public int WorkShards { get; }
 
-    public RedisKey Work => $"{prefix}:{{work}}:intents";
+    public RedisKey Task(string taskId) => $"{_prefix}:{{{taskId}}}:task";
 
-    public RedisKey Feed => $"{prefix}:{{feed}}:events";
+    public RedisKey Credentials(string taskId) => $"{_prefix}:{{{taskId}}}:creds";
 
-    public RedisKey Retries => $"{prefix}:{{retry}}:due";
+    public RedisKey Pending(string taskId) => $"{_prefix}:{{{taskId}}}:pending";
+
+    // The expiry index: member taskId/jti, score exp (unix s); claimed: member taskId/jti|exp, score the lease deadline (unix ms).
+    public RedisKey ExpiryShard(int shard) => $"{_prefix}:{{exp:{shard}}}:due";
+
+    public RedisKey ClaimedShard(int shard) => $"{_prefix}:{{exp:{shard}}}:claimed";
+
+    public RedisKey ExpiryShardOf(string taskId) => ExpiryShard(Shard(taskId, ExpiryShards));
+
+    public RedisKey ClaimedShardOf(string taskId) => ClaimedShard(Shard(taskId, ExpiryShards));
+
+    // The revoker's work queue: one stream per shard, each with the consumer group 'revokers'.
+    public RedisKey Work(int shard) => $"{_prefix}:{{work:{shard}}}:intents";
+
+    public int WorkShardOf(string taskId) => Shard(taskId, WorkShards);
+
+    public RedisKey Feed => $"{_prefix}:{{feed}}:events";
+
+    public RedisKey Retries => $"{_prefix}:{{retry}}:due";
 
     /// <summary>Downstream secrets being issued: member <c>taskId/jti</c>, score the deadline for confirming the issue (unix ms).</summary>
-    public RedisKey Issuing => $"{prefix}:{{issuing}}:due";
+    public RedisKey Issuing => $"{_prefix}:{{issuing}}:due";
 
-    public RedisKey ExpiryShard(int shard) => $"{prefix}:{{exp:{shard}}}:due";
+    public RedisKey Idempotency(string scopedKey) => $"{_prefix}:idem:{{{scopedKey}}}";
 
-    public RedisKey ExpiryShardOf(string taskId) => ExpiryShard(ShardOf(taskId));
+    public RedisKey Risk => $"{_prefix}:{{risk}}:levels";
 
-    public RedisKey ClaimedShardOf(string taskId) => ClaimedShard(ShardOf(taskId));
+    // SOC indexes, sharded by task: all of a task's entries live in the {idx:N} slot of its shard, so one script call
+    // writes them; a selector reads the index of every shard. Scores are expiry times (unix ms).
+    public int IndexShardOf(string taskId) => Shard(taskId, IndexShards);
 
-    public RedisKey Idempotency(string scopedKey) => $"{prefix}:idem:{{{scopedKey}}}";
+    public RedisKey TasksIndex(int shard) => $"{_prefix}:{{idx:{shard}}}:tasks";
 
-    public RedisKey Risk => $"{prefix}:{{risk}}:levels";
+    public RedisKey HoldersIndex(int shard) => $"{_prefix}:{{idx:{shard}}}:holders";
 
-    // SOC indexes: one slot ({idx}), so one script keeps a task's entries together. Scores are expiry times (unix ms).
-    public RedisKey TasksIndex => $"{prefix}:{{idx}}:tasks";
+    public RedisKey HoldersKeepUntil(int shard) => $"{_prefix}:{{idx:{shard}}}:holders:keep";
 
-    public RedisKey HoldersIndex => $"{prefix}:{{idx}}:holders";
+    public RedisKey HolderIndex(int shard, string holder) => $"{_prefix}:{{idx:{shard}}}:h:{holder}";
 
-    public RedisKey HoldersKeepUntil => $"{prefix}:{{idx}}:holders:keep";
+    public RedisKey WorkflowIndex(int shard, string workflowId) => $"{_prefix}:{{idx:{shard}}}:wf:{workflowId}";
 
-    public RedisKey HolderIndex(string holder) => $"{prefix}:{{idx}}:h:{holder}";
+    public RedisKey ApprovalIndex(int shard, string approvalId) => $"{_prefix}:{{idx:{shard}}}:ap:{approvalId}";
 
-    public RedisKey WorkflowIndex(string workflowId) => $"{prefix}:{{idx}}:wf:{workflowId}";
+    public RedisKey ApproverIndex(int shard, string approver) => $"{_prefix}:{{idx:{shard}}}:apr:{approver}";
 
-    public RedisKey ApprovalIndex(string approvalId) => $"{prefix}:{{idx}}:ap:{approvalId}";
+    public RedisKey ResourceIndex(int shard, string resource) => $"{_prefix}:{{idx:{shard}}}:res:{resource}";
 
-    public RedisKey ApproverIndex(string approver) => $"{prefix}:{{idx}}:apr:{approver}";
+    /// <summary>A credential's task, in the index shard of that task (a <c>derivedFrom</c> selector asks every shard).</summary>
+    public RedisKey CredentialTask(int shard, string jti) => $"{_prefix}:{{idx:{shard}}}:j:{jti}";
 
-    public RedisKey ResourceIndex(string resource) => $"{prefix}:{{idx}}:res:{resource}";
+    // SOC records: one slot ({soc}), so one MGET reads every revocation in force with its lift.
+    public RedisKey Revocation(string id) => $"{_prefix}:{{soc}}:rev:{id}";
 
-    public RedisKey CredentialTask(string jti) => $"{prefix}:{{idx}}:j:{jti}";
+    public RedisKey RevocationLift(string id) => $"{_prefix}:{{soc}}:rev:{id}:lift";
 
-    // SOC records: one slot ({soc}).
-    public RedisKey Revocation(string id) => $"{prefix}:{{soc}}:rev:{id}";
+    public RedisKey ActiveRevocations => $"{_prefix}:{{soc}}:active";
 
-    public RedisKey RevocationMatches(string id) => $"{prefix}:{{soc}}:rev:{id}:m";
+    public RedisKey Incident(string id) => $"{_prefix}:{{soc}}:inc:{id}";
 
-    public RedisKey RevocationLift(string id) => $"{prefix}:{{soc}}:rev:{id}:lift";
+    public RedisKey Incidents => $"{_prefix}:{{soc}}:incidents";
 
-    public RedisKey ActiveRevocations => $"{prefix}:{{soc}}:active";
+    public RedisKey IncidentRevocations(string id) => $"{_prefix}:{{soc}}:inc:{id}:revs";
 
-    public RedisKey Incident(string id) => $"{prefix}:{{soc}}:inc:{id}";
+    public RedisKey Lease(string name) => $"{_prefix}:{{soc}}:lease:{name}";
 
-    public RedisKey Incidents => $"{prefix}:{{soc}}:incidents";
+    /// <summary>A bulk revocation's matched credentials: possibly millions, so in a slot of their own rather than in <c>{soc}</c>.</summary>
+    public RedisKey RevocationMatches(string id) => $"{_prefix}:{{rev:{id}}}:matches";
 
-    public RedisKey IncidentRevocations(string id) => $"{prefix}:{{soc}}:inc:{id}:revs";
+    public RedisKey Remembered(string key) => $"{_prefix}:once:{{{key}}}";
 
-    public RedisKey Lease(string name) => $"{prefix}:{{soc}}:lease:{name}";
-
-    public RedisKey Remembered(string key) => $"{prefix}:once:{{{key}}}";
+    /// <summary>The write a replica acknowledgement waits for (<see cref="RedisDurability"/>): in the slot of <paramref name="key"/>, so on its node.</summary>
+    public RedisKey Barrier(RedisKey key) => $"{_prefix}:{{{HashTag(key)}}}:sync";
 
     public static RedisValue ExpiryMember(string taskId, string jti) => $"{taskId}/{jti}";
 
-    // FNV-1a: stable across processes and versions, unlike string.GetHashCode.
-    private int ShardOf(string taskId)
+    /// <summary>The shard of <paramref name="taskId"/> among <paramref name="shards"/>. FNV-1a: stable across processes and versions, unlike string.GetHashCode.</summary>
+    public static int Shard(string taskId, int shards)
     {
         var hash = 2166136261u;
         foreach (var b in Encoding.UTF8.GetBytes(taskId))
@@ -88,6 +126,15 @@ internal sealed class RedisKeys(string prefix, int expiryShards)
             hash = (hash ^ b) * 16777619u;
         }
 
-        return (int)(hash % (uint)expiryShards);
+        return (int)(hash % (uint)shards);
+    }
+
+    // Every key the broker writes carries a hash tag: the text between the first '{' and the next '}'.
+    private static string HashTag(RedisKey key)
+    {
+        var text = (string)key!;
+        var open = text.IndexOf('{', StringComparison.Ordinal);
+        var close = open < 0 ? -1 : text.IndexOf('}', open + 1);
+        return close > open + 1 ? text[(open + 1)..close] : throw new ArgumentException($"The key '{text}' has no hash tag.", nameof(key));
     }
 }

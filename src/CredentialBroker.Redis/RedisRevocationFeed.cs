@@ -34,7 +34,13 @@ public sealed class RedisRevocationFeed : IRevocationFeed
             new("reason", revocation.Reason),
             new("at", revocation.RevokedAt.ToUnixTimeMilliseconds()),
         ];
-        return _redis.ExecuteAsync(async ct => (string)(await _redis.Db.StreamAddAsync(_key, fields))!, cancellationToken);
+        // Confirmed before the revoker records the credential as delivered: a feed entry lost in a failover would never
+        // be appended again, and followers would accept the token until it expires.
+        return _redis.ExecuteDurableAsync(async (touched, ct) =>
+        {
+            touched.Add(_key);
+            return (string)(await _redis.Db.StreamAddAsync(_key, fields))!;
+        }, cancellationToken);
     }
 
     /// <inheritdoc />

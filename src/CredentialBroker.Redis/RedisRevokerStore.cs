@@ -7,23 +7,29 @@ using StackExchange.Redis;
 namespace CredentialBroker.Redis;
 
 /// <summary>
-/// The revoker's durable work in Redis. Work is a stream (<c>cb:{work}:intents</c>) read through the consumer
-/// group <c>revokers</c>: any replica takes entries; entries a replica took and never acknowledged are taken
-/// over with XAUTOCLAIM. Each entry names a task whose pending set (<c>cb:{T}:pending</c>) holds the
-/// credentials to deliver downstream. An entry is written before the script that records its revocation (the
-/// stream and the task live in different hash slots); the script adds <c>@&lt;entry id&gt;</c> to the pending set,
-/// and an entry without that marker is handed back rather than acknowledged until it has it or is a lease old.
-/// The expiry index shards hand out due credentials under a lease.
+/// The revoker's durable work in Redis. Work is a set of streams (<c>cb:{work:N}:intents</c>, a task's work always on
+/// the shard of its id) read through the consumer group <c>revokers</c> of each: any replica takes entries from every
+/// shard; entries a replica took and never acknowledged are taken over with XAUTOCLAIM. Each entry names a task whose
+/// pending set (<c>cb:{T}:pending</c>) holds the credentials to deliver downstream. An entry is written before the
+/// script that records its revocation (the stream and the task live in different hash slots); the script adds
+/// <c>@&lt;shard&gt;/&lt;entry id&gt;</c> to the pending set, and an entry without that marker is handed back rather than
+/// acknowledged until it has it or is a lease old. The expiry index shards hand out due credentials under a lease.
 /// </summary>
 public sealed class RedisRevokerStore : IRevokerStore
 {
     private readonly RedisContext _redis;
 
-    /// <summary>Creates the store over the broker's Redis context.</summary>
-    public RedisRevokerStore(RedisContext redis) => _redis = redis;
-
     private const string Group = "revokers";
-    private volatile bool _groupReady;
+    private readonly bool[] _groupReady;
+    private int _rotation;
+
+    /// <summary>Creates the store over the broker's Redis context.</summary>
+    public RedisRevokerStore(RedisContext redis)
+    {
+        ArgumentNullException.ThrowIfNull(redis);
+        _redis = redis;
+        _groupReady = new bool[redis.Keys.WorkShards];
+    }
 
     /// <inheritdoc />
     public ValueTask<IReadOnlyList<DueCredential>> ClaimDueAsync(DateTimeOffset now, int limit, TimeSpan lease, CancellationToken cancellationToken) =>
@@ -77,37 +83,56 @@ public sealed class RedisRevokerStore : IRevokerStore
     public ValueTask<IReadOnlyList<RevocationWork>> TakeWorkAsync(string consumer, int count, TimeSpan reclaimAfter, CancellationToken cancellationToken) =>
         _redis.ExecuteAsync<IReadOnlyList<RevocationWork>>(async ct =>
         {
-            await EnsureGroupAsync();
-            var db = _redis.Db;
-            StreamAutoClaimResult reclaimed;
-            try
+            // Shard by shard until enough is taken, starting one shard further on every call, so that replicas draining
+            // at once work on different streams (and primaries) and no shard waits behind a busy one.
+            var shards = _redis.Keys.WorkShards;
+            var first = (int)((uint)Interlocked.Increment(ref _rotation) % (uint)shards);
+            var taken = new List<RevocationWork>();
+            for (var i = 0; i < shards && taken.Count < count; i++)
             {
-                reclaimed = await db.StreamAutoClaimAsync(_redis.Keys.Work, Group, consumer, (long)reclaimAfter.TotalMilliseconds, "0-0", count);
-            }
-            catch (RedisServerException ex) when (ex.Message.StartsWith("NOGROUP", StringComparison.Ordinal))
-            {
-                // Redis lost the stream (a restart without persistence): recreate the group; entries taken before are gone with it.
-                _groupReady = false;
-                await EnsureGroupAsync();
-                reclaimed = await db.StreamAutoClaimAsync(_redis.Keys.Work, Group, consumer, (long)reclaimAfter.TotalMilliseconds, "0-0", count);
-            }
-            var entries = reclaimed.ClaimedEntries.Where(e => !e.IsNull).ToList();
-            if (entries.Count < count)
-            {
-                entries.AddRange(await db.StreamReadGroupAsync(_redis.Keys.Work, Group, consumer, ">", count - entries.Count));
+                taken.AddRange(await TakeFromShardAsync((first + i) % shards, consumer, count - taken.Count, reclaimAfter));
             }
 
-            if (entries.Count == 0)
-            {
-                return [];
-            }
-
-            // Recorded: the revoking script left its marker, or the entry is a lease old (its writer failed before recording).
-            var serverTime = await ServerTimeMillisecondsAsync(db);
-            var markers = await Task.WhenAll(entries.Select(e => db.SetContainsAsync(_redis.Keys.Pending((string)e["task"]!), Marker(e.Id!))));
-            return [.. entries.Select((e, i) => new RevocationWork(
-                e.Id!, (string)e["task"]!, RedisRecords.FromMilliseconds(e["at"]), markers[i] || serverTime - EntryMilliseconds(e.Id) >= (long)reclaimAfter.TotalMilliseconds))];
+            return taken;
         }, cancellationToken);
+
+    private async Task<IReadOnlyList<RevocationWork>> TakeFromShardAsync(int shard, string consumer, int count, TimeSpan reclaimAfter)
+    {
+        var db = _redis.Db;
+        var stream = _redis.Keys.Work(shard);
+        await EnsureGroupAsync(shard);
+        StreamAutoClaimResult reclaimed;
+        try
+        {
+            reclaimed = await db.StreamAutoClaimAsync(stream, Group, consumer, (long)reclaimAfter.TotalMilliseconds, "0-0", count);
+        }
+        catch (RedisServerException ex) when (ex.Message.StartsWith("NOGROUP", StringComparison.Ordinal))
+        {
+            // Redis lost the stream (a restart without persistence): recreate the group; entries taken before are gone with it.
+            Volatile.Write(ref _groupReady[shard], false);
+            await EnsureGroupAsync(shard);
+            reclaimed = await db.StreamAutoClaimAsync(stream, Group, consumer, (long)reclaimAfter.TotalMilliseconds, "0-0", count);
+        }
+
+        var entries = reclaimed.ClaimedEntries.Where(e => !e.IsNull).ToList();
+        if (entries.Count < count)
+        {
+            entries.AddRange(await db.StreamReadGroupAsync(stream, Group, consumer, ">", count - entries.Count));
+        }
+
+        if (entries.Count == 0)
+        {
+            return [];
+        }
+
+        // Recorded: the revoking script left its marker, or the entry is a lease old (its writer failed before recording).
+        // The entry's age is read on the clock of the node that stamped its id.
+        var ids = entries.Select(e => WorkId(shard, e.Id)).ToList();
+        var markers = await Task.WhenAll(entries.Select((e, i) => db.SetContainsAsync(_redis.Keys.Pending((string)e["task"]!), Marker(ids[i]))));
+        var serverTime = markers.All(m => m) ? 0 : await ServerTimeMillisecondsAsync(db, stream);
+        return [.. entries.Select((e, i) => new RevocationWork(
+            ids[i], (string)e["task"]!, RedisRecords.FromMilliseconds(e["at"]), markers[i] || serverTime - EntryMilliseconds(e.Id) >= (long)reclaimAfter.TotalMilliseconds))];
+    }
 
     /// <inheritdoc />
     public async ValueTask DeferWorkAsync(IReadOnlyList<RevocationWork> work, TimeSpan reclaimAfter, CancellationToken cancellationToken)
@@ -122,8 +147,11 @@ public sealed class RedisRevokerStore : IRevokerStore
         // the consumer 'deferred' holds them meanwhile.
         await _redis.ExecuteAsync(async ct =>
         {
-            object[] args = [_redis.Keys.Work, Group, "deferred", 0, .. work.Select(w => (object)w.Id), "IDLE", (long)reclaimAfter.TotalMilliseconds, "JUSTID"];
-            await _redis.Db.ExecuteAsync("XCLAIM", args);
+            await Task.WhenAll(work.GroupBy(w => ParseWorkId(w.Id).Shard).Select(shard =>
+            {
+                object[] args = [_redis.Keys.Work(shard.Key), Group, "deferred", 0, .. shard.Select(w => (object)ParseWorkId(w.Id).EntryId), "IDLE", (long)reclaimAfter.TotalMilliseconds, "JUSTID"];
+                return _redis.Db.ExecuteAsync("XCLAIM", args);
+            }));
             return true;
         }, cancellationToken);
     }
@@ -137,12 +165,15 @@ public sealed class RedisRevokerStore : IRevokerStore
             return;
         }
 
-        RedisValue[] ids = [.. work.Select(w => (RedisValue)w.Id)];
         await _redis.ExecuteAsync(async ct =>
         {
             var db = _redis.Db;
-            await db.StreamAcknowledgeAsync(_redis.Keys.Work, Group, ids);
-            await db.StreamDeleteAsync(_redis.Keys.Work, ids);
+            await Task.WhenAll(work.GroupBy(w => ParseWorkId(w.Id).Shard).Select(async shard =>
+            {
+                RedisValue[] ids = [.. shard.Select(w => ParseWorkId(w.Id).EntryId)];
+                await db.StreamAcknowledgeAsync(_redis.Keys.Work(shard.Key), Group, ids);
+                await db.StreamDeleteAsync(_redis.Keys.Work(shard.Key), ids);
+            }));
             await Task.WhenAll(work.Select(w => db.SetRemoveAsync(_redis.Keys.Pending(w.TaskId), Marker(w.Id))));
             return true;
         }, cancellationToken);
@@ -179,9 +210,17 @@ public sealed class RedisRevokerStore : IRevokerStore
             outcome.RevokedAt?.ToUnixTimeMilliseconds(), outcome.VerifiedAt?.ToUnixTimeMilliseconds(), outcome.Attempts, outcome.Irrevocable, outcome.LastError, outcome.ResolvedBy),
             StoreJsonContext.Default.StoredDownstream);
         var member = RedisKeys.ExpiryMember(taskId, jti);
-        await _redis.ExecuteAsync(async ct =>
+
+        // Confirmed like a revocation: work is acknowledged and claims released only after this, so an outcome lost
+        // in a failover would otherwise leave its credential pending with no work left to finish it.
+        await _redis.ExecuteDurableAsync(async (touched, ct) =>
         {
             var db = _redis.Db;
+            touched.Add(_redis.Keys.Credentials(taskId));
+            if (outcome.Irrevocable || wasScheduled)
+            {
+                touched.Add(_redis.Keys.Retries);
+            }
 
             // An irrevocable credential is scheduled for its retry before it leaves the pending set, and a
             // finished one leaves the retry set only after its outcome is recorded: a crash in between repeats
@@ -230,13 +269,31 @@ public sealed class RedisRevokerStore : IRevokerStore
 
     /// <inheritdoc />
     public ValueTask<long> DepthAsync(CancellationToken cancellationToken) =>
-        _redis.ExecuteAsync(async ct => await _redis.Db.StreamLengthAsync(_redis.Keys.Work), cancellationToken);
+        _redis.ExecuteAsync(async ct => (await Task.WhenAll(Enumerable.Range(0, _redis.Keys.WorkShards).Select(shard => _redis.Db.StreamLengthAsync(_redis.Keys.Work(shard))))).Sum(), cancellationToken);
 
-    // Called inside a resilience-wrapped operation, before the script that records the revocation; returns the entry id the script marks.
-    internal static async Task<RedisValue> EnqueueAsync(RedisContext redis, string taskId) =>
-        await redis.Db.StreamAddAsync(redis.Keys.Work, [new NameValueEntry("task", taskId), new NameValueEntry("at", redis.Time.GetUtcNow().ToUnixTimeMilliseconds())]);
+    /// <summary>
+    /// Announces revocation work for <paramref name="taskId"/> on its shard of the queue and returns the entry's id, which
+    /// the recording script marks. Called inside a resilience-wrapped operation, before that script; the returned key is
+    /// the stream's, for the caller to confirm with the rest of its writes.
+    /// </summary>
+    internal static async Task<(RedisValue Id, RedisKey Stream)> EnqueueAsync(RedisContext redis, string taskId)
+    {
+        var shard = redis.Keys.WorkShardOf(taskId);
+        var stream = redis.Keys.Work(shard);
+        var entry = await redis.Db.StreamAddAsync(stream, [new NameValueEntry("task", taskId), new NameValueEntry("at", redis.Time.GetUtcNow().ToUnixTimeMilliseconds())]);
+        return (WorkId(shard, entry), stream);
+    }
 
-    private static RedisValue Marker(string entryId) => "@" + entryId;
+    private static RedisValue Marker(string workId) => "@" + workId;
+
+    // A work id is '<shard>/<stream entry id>': entry ids are unique only within their stream.
+    private static string WorkId(int shard, RedisValue entryId) => string.Create(CultureInfo.InvariantCulture, $"{shard}/{entryId}");
+
+    private static (int Shard, RedisValue EntryId) ParseWorkId(string workId)
+    {
+        var slash = workId.IndexOf('/', StringComparison.Ordinal);
+        return (int.Parse(workId.AsSpan(0, slash), CultureInfo.InvariantCulture), workId[(slash + 1)..]);
+    }
 
     // A stream entry id is '<unix ms on the Redis server>-<sequence>'.
     private static long EntryMilliseconds(RedisValue entryId)
@@ -245,29 +302,30 @@ public sealed class RedisRevokerStore : IRevokerStore
         return long.Parse(id.AsSpan(0, id.IndexOf('-', StringComparison.Ordinal)), CultureInfo.InvariantCulture);
     }
 
-    private static async Task<long> ServerTimeMillisecondsAsync(IDatabase db)
+    // TIME on the node that holds the stream (a script routed by its key), whose clock stamped the entry ids.
+    private static async Task<long> ServerTimeMillisecondsAsync(IDatabase db, RedisKey stream)
     {
-        var time = (RedisResult[])(await db.ExecuteAsync("TIME"))!;
+        var time = (RedisResult[])(await db.ScriptEvaluateAsync(RedisScripts.Time, [stream]))!;
         return ((long)time[0] * 1000) + ((long)time[1] / 1000);
     }
 
-    private async Task EnsureGroupAsync()
+    private async Task EnsureGroupAsync(int shard)
     {
-        if (_groupReady)
+        if (Volatile.Read(ref _groupReady[shard]))
         {
             return;
         }
 
         try
         {
-            await _redis.Db.StreamCreateConsumerGroupAsync(_redis.Keys.Work, Group, "0-0", createStream: true);
+            await _redis.Db.StreamCreateConsumerGroupAsync(_redis.Keys.Work(shard), Group, "0-0", createStream: true);
         }
         catch (RedisServerException ex) when (ex.Message.StartsWith("BUSYGROUP", StringComparison.Ordinal))
         {
             // Another replica (or an earlier start) created it.
         }
 
-        _groupReady = true;
+        Volatile.Write(ref _groupReady[shard], true);
     }
 
     private static DueCredential ParseClaim(string entry)

@@ -45,9 +45,10 @@ public sealed class RedisRiskRegistry : IRiskRegistry
     {
         ArgumentNullException.ThrowIfNull(entry);
         var field = Field(entry.Kind, entry.Id);
-        await _redis.ExecuteAsync(async ct =>
+        await _redis.ExecuteDurableAsync(async (touched, ct) =>
         {
             var db = _redis.Db;
+            touched.Add(_key);
             return entry.Level == RiskLevel.None
                 ? await db.HashDeleteAsync(_key, field)
                 : await db.HashSetAsync(_key, field, JsonSerializer.Serialize(ToStored(entry), StoreJsonContext.Default.StoredRisk));

@@ -9,9 +9,9 @@ namespace CredentialBroker.Redis;
 
 /// <summary>
 /// The SOC side of the Redis store. Every task and credential is entered, as it is recorded, in sorted-set indexes
-/// (by holder, workflow, approval, approver, resource; one script call in the <c>{idx}</c> slot), so a selector's
-/// tasks are read from its narrowest index and the cost follows the matches, not the fleet. Revocations, their
-/// matches and incidents live in the <c>{soc}</c> slot.
+/// (by holder, workflow, approval, approver, resource; one script call in the <c>{idx:N}</c> slot of the task's shard),
+/// so a selector's tasks are read from its narrowest index, in every shard, and the cost follows the matches, not the
+/// fleet. Revocations and incidents live in the <c>{soc}</c> slot, a revocation's matches in a slot of their own.
 /// </summary>
 public sealed class RedisSocStore : ISocStore
 {
@@ -32,12 +32,17 @@ public sealed class RedisSocStore : ISocStore
             yield break;
         }
 
+        var keys = _redis.Keys;
+        var shards = Enumerable.Range(0, keys.IndexShards).ToList();
         if (selector.DerivedFrom is not null)
         {
-            var taskId = await _redis.ExecuteAsync(async ct => (string?)await _redis.Db.StringGetAsync(_redis.Keys.CredentialTask(selector.DerivedFrom)), cancellationToken);
-            if (taskId is not null)
+            // The credential's task is recorded in that task's shard, which the jti does not tell: ask every shard at once.
+            var found = await _redis.ExecuteAsync(
+                async ct => await Task.WhenAll(shards.Select(shard => _redis.Db.StringGetAsync(keys.CredentialTask(shard, selector.DerivedFrom)))),
+                cancellationToken);
+            if (found.FirstOrDefault(v => !v.IsNull) is { IsNull: false } taskId)
             {
-                yield return taskId;
+                yield return (string)taskId!;
             }
 
             yield break;
@@ -45,19 +50,17 @@ public sealed class RedisSocStore : ISocStore
 
         IEnumerable<RedisKey> indexes = selector switch
         {
-            { WorkflowId: { } workflow } => [_redis.Keys.WorkflowIndex(workflow)],
-            { ApprovalId: { } approval } => [_redis.Keys.ApprovalIndex(approval)],
-            { Approver: { } approver } => [_redis.Keys.ApproverIndex(approver)],
-            { Resource: { } resource } => [_redis.Keys.ResourceIndex(resource)],
-            { Workload: { } workload } when !workload.EndsWith('/') => [_redis.Keys.HolderIndex(workload)],
-            { Workload: { } prefix } => (await _redis.ExecuteAsync(
-                    async ct => await _redis.Db.SortedSetRangeByValueAsync(_redis.Keys.HoldersIndex, prefix, prefix + "\xff", Exclude.Stop), cancellationToken))
-                .Select(h => _redis.Keys.HolderIndex((string)h!)),
-            _ => [_redis.Keys.TasksIndex],
+            { WorkflowId: { } workflow } => shards.Select(shard => keys.WorkflowIndex(shard, workflow)),
+            { ApprovalId: { } approval } => shards.Select(shard => keys.ApprovalIndex(shard, approval)),
+            { Approver: { } approver } => shards.Select(shard => keys.ApproverIndex(shard, approver)),
+            { Resource: { } resource } => shards.Select(shard => keys.ResourceIndex(shard, resource)),
+            { Workload: { } workload } when !workload.EndsWith('/') => shards.Select(shard => keys.HolderIndex(shard, workload)),
+            { Workload: { } prefix } => await HoldersWithPrefixAsync(prefix, cancellationToken),
+            _ => shards.Select(keys.TasksIndex),
         };
 
         // Index scores are expiries: only tasks that can still hold a credential issued after issuedAfter, among
-        // those whose records are kept.
+        // those whose records are kept. A task is in one shard only; several holders' indexes may name it.
         var floor = _redis.Time.GetUtcNow() - _redis.Broker.RecordRetention;
         if (selector.IssuedAfter is { } after && after > floor)
         {
@@ -89,14 +92,25 @@ public sealed class RedisSocStore : ISocStore
         }
     }
 
+    // The holder indexes of every holder under a SPIFFE path prefix, shard by shard (each shard lists its own holders).
+    private ValueTask<List<RedisKey>> HoldersWithPrefixAsync(string prefix, CancellationToken cancellationToken) =>
+        _redis.ExecuteAsync(async ct =>
+        {
+            var keys = _redis.Keys;
+            var holders = await Task.WhenAll(Enumerable.Range(0, keys.IndexShards).Select(shard =>
+                _redis.Db.SortedSetRangeByValueAsync(keys.HoldersIndex(shard), prefix, prefix + "\xff", Exclude.Stop)));
+            return holders.SelectMany((inShard, shard) => inShard.Select(holder => keys.HolderIndex(shard, (string)holder!))).ToList();
+        }, cancellationToken);
+
     /// <inheritdoc />
     public async ValueTask SaveRevocationAsync(BulkRevocation revocation, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(revocation);
         var json = JsonSerializer.Serialize(revocation with { QuarantineLiftedAt = null, QuarantineLiftedBy = null }, StoreJsonContext.Default.BulkRevocation);
-        await _redis.ExecuteAsync(async ct =>
+        await _redis.ExecuteDurableAsync(async (touched, ct) =>
         {
             var db = _redis.Db;
+            touched.Add(_redis.Keys.ActiveRevocations);
             var save = db.StringSetAsync(_redis.Keys.Revocation(revocation.Id), json, _redis.Broker.RecordRetention);
             var active = db.SortedSetAddAsync(_redis.Keys.ActiveRevocations, revocation.Id, revocation.RequestedAt.ToUnixTimeMilliseconds());
             await Task.WhenAll(save, active);
@@ -108,9 +122,10 @@ public sealed class RedisSocStore : ISocStore
     public async ValueTask<BulkRevocation?> LiftQuarantineAsync(string id, DateTimeOffset at, string by, CancellationToken cancellationToken)
     {
         var lift = JsonSerializer.Serialize(new StoredLift(at, by), StoreJsonContext.Default.StoredLift);
-        var exists = await _redis.ExecuteAsync(async ct =>
+        var exists = await _redis.ExecuteDurableAsync(async (touched, ct) =>
         {
             var db = _redis.Db;
+            touched.Add(_redis.Keys.RevocationLift(id));
             if (!await db.KeyExistsAsync(_redis.Keys.Revocation(id)))
             {
                 return false;
@@ -194,10 +209,11 @@ public sealed class RedisSocStore : ISocStore
         }
 
         RedisValue[] members = [.. matches.Select(m => (RedisValue)RedisKeys.ExpiryMember(m.TaskId, m.Jti))];
-        await _redis.ExecuteAsync(async ct =>
+        await _redis.ExecuteDurableAsync(async (touched, ct) =>
         {
             var db = _redis.Db;
             var key = _redis.Keys.RevocationMatches(revocationId);
+            touched.Add(key);
             await Task.WhenAll(db.SetAddAsync(key, members), db.KeyExpireAsync(key, _redis.Broker.RecordRetention));
             return true;
         }, cancellationToken);
@@ -229,9 +245,10 @@ public sealed class RedisSocStore : ISocStore
     {
         ArgumentNullException.ThrowIfNull(incident);
         var json = JsonSerializer.Serialize(incident with { RevocationIds = [] }, StoreJsonContext.Default.Incident);
-        await _redis.ExecuteAsync(async ct =>
+        await _redis.ExecuteDurableAsync(async (touched, ct) =>
         {
             var db = _redis.Db;
+            touched.Add(_redis.Keys.Incidents);
             await Task.WhenAll(
                 db.StringSetAsync(_redis.Keys.Incident(incident.Id), json),
                 db.SortedSetAddAsync(_redis.Keys.Incidents, incident.Id, incident.DeclaredAt.ToUnixTimeMilliseconds()));
@@ -241,9 +258,10 @@ public sealed class RedisSocStore : ISocStore
 
     /// <inheritdoc />
     public ValueTask<bool> LinkRevocationAsync(string incidentId, string revocationId, DateTimeOffset requestedAt, CancellationToken cancellationToken) =>
-        _redis.ExecuteAsync(async ct =>
+        _redis.ExecuteDurableAsync(async (touched, ct) =>
         {
             var db = _redis.Db;
+            touched.Add(_redis.Keys.Incidents);
             if (!await db.KeyExistsAsync(_redis.Keys.Incident(incidentId)))
             {
                 return false;
@@ -286,26 +304,30 @@ public sealed class RedisSocStore : ISocStore
         json.IsNull ? null : JsonSerializer.Deserialize((string)json!, StoreJsonContext.Default.Incident)! with { RevocationIds = [.. revocations.Select(r => (string)r!)] };
 
     /// <inheritdoc />
+    // Not confirmed on replicas: a mark lost in a failover lets the same event in once more, which starts another bulk
+    // revocation of the same workloads, and revoking is idempotent.
     public ValueTask<bool> RememberOnceAsync(string key, TimeSpan lifetime, CancellationToken cancellationToken) =>
         _redis.ExecuteAsync(async ct => await _redis.Db.StringSetAsync(_redis.Keys.Remembered(key), 1, lifetime, When.NotExists), cancellationToken);
 
     /// <summary>Enters a task's first credential, or a derived credential, in the SOC indexes.</summary>
     internal static Task<RedisResult> IndexAsync(RedisContext redis, IDatabase db, CredentialRecord credential, TaskRecord? task)
     {
-        List<RedisKey> keys = [redis.Keys.HoldersIndex, redis.Keys.HoldersKeepUntil, redis.Keys.CredentialTask(credential.Jti), redis.Keys.HolderIndex(credential.Holder)];
+        var k = redis.Keys;
+        var shard = k.IndexShardOf(credential.TaskId);
+        List<RedisKey> keys = [k.HoldersIndex(shard), k.HoldersKeepUntil(shard), k.CredentialTask(shard, credential.Jti), k.HolderIndex(shard, credential.Holder)];
         if (credential.Audience is { } resource)
         {
-            keys.Add(redis.Keys.ResourceIndex(resource));
+            keys.Add(k.ResourceIndex(shard, resource));
         }
 
         if (task is not null)
         {
-            keys.Add(redis.Keys.TasksIndex);
-            keys.Add(redis.Keys.WorkflowIndex(task.Workflow.Id));
+            keys.Add(k.TasksIndex(shard));
+            keys.Add(k.WorkflowIndex(shard, task.Workflow.Id));
             if (task.Approval is { } approval)
             {
-                keys.Add(redis.Keys.ApprovalIndex(approval.Id));
-                keys.Add(redis.Keys.ApproverIndex(approval.Approver));
+                keys.Add(k.ApprovalIndex(shard, approval.Id));
+                keys.Add(k.ApproverIndex(shard, approval.Approver));
             }
         }
 

@@ -12,8 +12,38 @@ public sealed class RedisStoreOptions
     /// <summary>Prefix of every key the broker writes. Default <c>cb</c>; letters, digits, '-', '_', '.' and ':' only.</summary>
     public string KeyPrefix { get; set; } = "cb";
 
-    /// <summary>How many sorted sets the expiry index is split over, so it spreads across a cluster. Default 16.</summary>
+    /// <summary>
+    /// How many sorted sets the expiry index is split over (hash slots <c>{exp:0}</c> … <c>{exp:N-1}</c>), so it spreads
+    /// across a cluster's primaries. Default 16; 1 to 1024. Raise it, never lower it, while records exist: a lowered count
+    /// no longer sweeps the shards above it.
+    /// </summary>
     public int ExpiryIndexShards { get; set; } = 16;
+
+    /// <summary>
+    /// How many hash slots (<c>{idx:0}</c> … <c>{idx:N-1}</c>) the SOC indexes (by holder, workflow, approval, approver,
+    /// resource) are split over. A task's entries all go to one shard, chosen by its id, so one script call writes them;
+    /// a selector reads every shard. Default 16; 1 to 1024. Raise it, never lower it, while records exist.
+    /// </summary>
+    public int SocIndexShards { get; set; } = 16;
+
+    /// <summary>
+    /// How many streams (<c>{work:0}</c> … <c>{work:N-1}</c>) the revoker's work queue is split over. A task's work goes
+    /// to one stream, chosen by its id; every replica takes work from all of them. Default 16; 1 to 256. Raise it, never
+    /// lower it, while work is queued.
+    /// </summary>
+    public int WorkQueueShards { get; set; } = 16;
+
+    /// <summary>
+    /// How many replicas must acknowledge a write (Redis <c>WAIT</c>) before the broker acknowledges it: issuance,
+    /// revocations, state changes, bulk revocations, incidents, risk levels, revocation feed entries and downstream
+    /// outcomes. Default 0: no wait (a write acknowledged just before an unplanned failover can be lost). With 1 or more,
+    /// a write the replicas do not acknowledge within <see cref="ReplicaWaitTimeout"/> fails closed (503). 0 to 16; no more
+    /// than each primary has replicas, or every such write fails.
+    /// </summary>
+    public int WaitForReplicas { get; set; }
+
+    /// <summary>How long the broker waits for <see cref="WaitForReplicas"/> replicas to acknowledge a write. Default 500 ms; above zero, below <see cref="OperationTimeout"/>.</summary>
+    public TimeSpan ReplicaWaitTimeout { get; set; } = TimeSpan.FromMilliseconds(500);
 
     /// <summary>How long one Redis operation may take before it counts as failed. Default 2 s.</summary>
     public TimeSpan OperationTimeout { get; set; } = TimeSpan.FromSeconds(2);

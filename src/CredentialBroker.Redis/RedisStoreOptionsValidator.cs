@@ -35,6 +35,26 @@ internal sealed class RedisStoreOptionsValidator : IValidateOptions<RedisStoreOp
             failures.Add($"{RedisStoreOptions.SectionName}:ExpiryIndexShards is {options.ExpiryIndexShards}; it must lie between 1 and 1024.");
         }
 
+        if (options.SocIndexShards is < 1 or > 1024)
+        {
+            failures.Add($"{RedisStoreOptions.SectionName}:SocIndexShards is {options.SocIndexShards}; it must lie between 1 and 1024.");
+        }
+
+        if (options.WorkQueueShards is < 1 or > 256)
+        {
+            failures.Add($"{RedisStoreOptions.SectionName}:WorkQueueShards is {options.WorkQueueShards}; it must lie between 1 and 256.");
+        }
+
+        if (options.WaitForReplicas is < 0 or > 16)
+        {
+            failures.Add($"{RedisStoreOptions.SectionName}:WaitForReplicas is {options.WaitForReplicas}; it must lie between 0 and 16.");
+        }
+
+        if (options.ReplicaWaitTimeout <= TimeSpan.Zero || options.ReplicaWaitTimeout >= options.OperationTimeout)
+        {
+            failures.Add($"{RedisStoreOptions.SectionName}:ReplicaWaitTimeout must be above zero and below OperationTimeout ({options.OperationTimeout}).");
+        }
+
         if (options.OperationTimeout <= TimeSpan.Zero)
         {
             failures.Add($"{RedisStoreOptions.SectionName}:OperationTimeout must be positive.");

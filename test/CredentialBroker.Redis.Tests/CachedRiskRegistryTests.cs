@@ -19,7 +19,7 @@ public sealed class CachedRiskRegistryTests : IAsyncDisposable
     [Test]
     public async Task A_cached_replica_sees_a_level_another_replica_set_once_it_refreshes()
     {
-        _factory.Create(StoreKind.Redis, new Microsoft.Extensions.Time.Testing.FakeTimeProvider());
+        _factory.Create(new Microsoft.Extensions.Time.Testing.FakeTimeProvider(), RedisFixture.Server.ConnectionString);
         var here = Replica();
         var other = Replica();
         var before = await other.GetAsync(["spiffe://a.example/agent"], "wf", CancellationToken.None); // loads its snapshot

@@ -28,22 +28,41 @@ public sealed class RedisStoreTests : IAsyncDisposable
     private static CredentialRecord Token(string taskId) =>
         new("jti-1", taskId, CredentialKind.Task, null, "spiffe://a.example/agent", Start, Start.AddMinutes(10));
 
-    [Test]
-    public async Task A_holder_leaves_the_holders_index_once_every_record_it_held_is_gone()
+    private ICredentialStore CreateStore() => _factory.Create(_time, RedisFixture.Server.ConnectionString);
+
+    private static string NewTaskId() => "tsk_" + Guid.NewGuid().ToString("N");
+
+    // A task id in the given SOC index shard.
+    private static string TaskIdInShard(RedisKeys keys, int shard)
     {
-        var store = _factory.Create(StoreKind.Redis, _time);
-        var gone = "tsk_" + Guid.NewGuid().ToString("N");
+        while (true)
+        {
+            var taskId = NewTaskId();
+            if (keys.IndexShardOf(taskId) == shard)
+            {
+                return taskId;
+            }
+        }
+    }
+
+    [Test]
+    public async Task A_holder_leaves_its_shards_holders_index_once_every_record_it_held_is_gone()
+    {
+        var store = CreateStore();
+        var keys = new RedisKeys(_factory.Options);
+        var gone = NewTaskId();
+        var shard = keys.IndexShardOf(gone);
         await store.CreateTaskAsync(Task(gone), Token(gone), CancellationToken.None);
         var db = _factory.Connection.GetDatabase();
-        var keys = new RedisKeys(_factory.KeyPrefix, 16);
-        var before = await db.SortedSetRangeByValueAsync(keys.HoldersIndex);
+        var before = await db.SortedSetRangeByValueAsync(keys.HoldersIndex(shard));
 
-        // Past the task's deadline and its record retention: its records (and its holder's index) have expired.
+        // Past the task's deadline and its record retention: its records (and its holder's index) have expired. The next
+        // task indexed in the same shard prunes the holder.
         _time.Advance(TimeSpan.FromMinutes(11) + StoreFactory.BrokerOptions.Value.RecordRetention);
-        var later = "tsk_" + Guid.NewGuid().ToString("N");
+        var later = TaskIdInShard(keys, shard);
         await store.CreateTaskAsync(Task(later) with { Agent = "spiffe://a.example/other", CreatedAt = _time.GetUtcNow(), ExpiresAt = _time.GetUtcNow().AddMinutes(10) },
             Token(later) with { Holder = "spiffe://a.example/other", IssuedAt = _time.GetUtcNow(), ExpiresAt = _time.GetUtcNow().AddMinutes(10) }, CancellationToken.None);
-        var after = await db.SortedSetRangeByValueAsync(keys.HoldersIndex);
+        var after = await db.SortedSetRangeByValueAsync(keys.HoldersIndex(shard));
 
         Assert.Multiple(() =>
         {
@@ -53,37 +72,41 @@ public sealed class RedisStoreTests : IAsyncDisposable
     }
 
     [Test]
-    public async Task A_tasks_keys_share_one_cluster_slot_the_expiry_index_names_the_token_and_the_soc_indexes_share_theirs()
+    public async Task A_tasks_keys_share_one_cluster_slot_the_expiry_index_names_the_token_and_the_soc_indexes_share_their_shards()
     {
-        var store = _factory.Create(StoreKind.Redis, _time);
-        var taskId = "tsk_" + Guid.NewGuid().ToString("N");
+        var store = CreateStore();
+        var taskId = NewTaskId();
         await store.CreateTaskAsync(Task(taskId), Token(taskId), CancellationToken.None);
 
         var redis = _factory.Connection;
-        var keys = new RedisKeys(_factory.KeyPrefix, 16);
+        var keys = new RedisKeys(_factory.Options);
+        var shard = keys.IndexShardOf(taskId);
         var server = redis.GetServers()[0];
         var all = server.Keys(pattern: $"{_factory.KeyPrefix}:*").ToList();
-        var written = all.Where(k => !k.ToString().Contains(":{idx}:", StringComparison.Ordinal)).ToList();
+        var written = all.Where(k => !k.ToString().Contains(":{idx:", StringComparison.Ordinal)).ToList();
         var indexes = all.Except(written).ToList();
         var keepUntil = (Start.AddMinutes(10) + StoreFactory.BrokerOptions.Value.RecordRetention).ToUnixTimeMilliseconds();
         var indexExpiries = new List<long>();
-        foreach (var index in indexes.Where(k => k != keys.HoldersIndex && k != keys.HoldersKeepUntil))
+        foreach (var index in indexes.Where(k => k != keys.HoldersIndex(shard) && k != keys.HoldersKeepUntil(shard)))
         {
             indexExpiries.Add((long)await redis.GetDatabase().ExecuteAsync("PEXPIRETIME", index));
         }
 
-        var shard = written.Single(k => k.ToString().EndsWith(":due", StringComparison.Ordinal));
-        var score = await redis.GetDatabase().SortedSetScoreAsync(shard, $"{taskId}/jti-1");
+        var expiryShard = written.Single(k => k.ToString().EndsWith(":due", StringComparison.Ordinal));
+        var score = await redis.GetDatabase().SortedSetScoreAsync(expiryShard, $"{taskId}/jti-1");
 
         Assert.Multiple(() =>
         {
             Assert.That(written, Has.Count.EqualTo(3), string.Join(", ", written));
-            Assert.That(indexes, Is.EquivalentTo(new RedisKey[] { keys.HoldersIndex, keys.HoldersKeepUntil, keys.HolderIndex("spiffe://a.example/agent"), keys.TasksIndex, keys.WorkflowIndex("wf"), keys.CredentialTask("jti-1") }));
+            Assert.That(indexes, Is.EquivalentTo(new RedisKey[]
+            {
+                keys.HoldersIndex(shard), keys.HoldersKeepUntil(shard), keys.HolderIndex(shard, "spiffe://a.example/agent"), keys.TasksIndex(shard), keys.WorkflowIndex(shard, "wf"), keys.CredentialTask(shard, "jti-1"),
+            }));
             Assert.That(indexes.Select(k => redis.HashSlot(k)).Distinct().Count(), Is.EqualTo(1), "one slot: one script call writes them");
             Assert.That(indexExpiries, Is.All.EqualTo(keepUntil), "kept as long as the records they point to");
             Assert.That(redis.HashSlot(keys.Task(taskId)), Is.EqualTo(redis.HashSlot(keys.Credentials(taskId))));
             Assert.That(redis.HashSlot(keys.Task(taskId)), Is.EqualTo(redis.HashSlot($"{{{taskId}}}")));
-            Assert.That(shard, Is.EqualTo(keys.ExpiryShardOf(taskId)));
+            Assert.That(expiryShard, Is.EqualTo(keys.ExpiryShardOf(taskId)));
             Assert.That(score, Is.EqualTo(Start.AddMinutes(10).ToUnixTimeSeconds()));
         });
     }
@@ -91,10 +114,10 @@ public sealed class RedisStoreTests : IAsyncDisposable
     [Test]
     public async Task Task_records_are_kept_for_the_retention_period_after_the_deadline_and_then_expire()
     {
-        var store = _factory.Create(StoreKind.Redis, _time);
-        var taskId = "tsk_" + Guid.NewGuid().ToString("N");
+        var store = CreateStore();
+        var taskId = NewTaskId();
         await store.CreateTaskAsync(Task(taskId), Token(taskId), CancellationToken.None);
-        var keys = new RedisKeys(_factory.KeyPrefix, 16);
+        var keys = new RedisKeys(_factory.Options);
         var db = _factory.Connection.GetDatabase();
         var expected = (Start.AddMinutes(10) + StoreFactory.BrokerOptions.Value.RecordRetention).ToUnixTimeMilliseconds();
 
@@ -109,7 +132,7 @@ public sealed class RedisStoreTests : IAsyncDisposable
     public async Task Every_operation_fails_closed_while_redis_is_down_and_works_again_after()
     {
         await using var server = await RedisServer.StartPrivateAsync();
-        var store = _factory.Create(StoreKind.Redis, _time, server.ConnectionString, retryAttempts: 1);
+        var store = _factory.Create(_time, server.ConnectionString, o => o.RetryAttempts = 1);
         var taskId = "tsk_" + Guid.NewGuid().ToString("N");
         await store.CreateTaskAsync(Task(taskId), Token(taskId), CancellationToken.None);
 
@@ -135,15 +158,15 @@ public sealed class RedisStoreTests : IAsyncDisposable
     [Test]
     public async Task Work_announced_but_not_yet_recorded_is_flagged_handed_back_and_ready_once_recorded_or_a_lease_old()
     {
-        var store = _factory.Create(StoreKind.Redis, _time);
+        var store = CreateStore();
         var revoker = _factory.Revoker;
-        var taskId = "tsk_" + Guid.NewGuid().ToString("N");
+        var taskId = NewTaskId();
         await store.CreateTaskAsync(Task(taskId), Token(taskId), CancellationToken.None);
         var lease = TimeSpan.FromHours(1);
 
         // A writer that announced its revocation and has not run (or never ran) the recording script.
-        var keys = new RedisKeys(_factory.KeyPrefix, 16);
-        await _factory.Connection.GetDatabase().StreamAddAsync(keys.Work, [new NameValueEntry("task", taskId), new NameValueEntry("at", Start.ToUnixTimeMilliseconds())]);
+        var keys = new RedisKeys(_factory.Options);
+        await _factory.Connection.GetDatabase().StreamAddAsync(keys.Work(keys.WorkShardOf(taskId)), [new NameValueEntry("task", taskId), new NameValueEntry("at", Start.ToUnixTimeMilliseconds())]);
         var announced = await revoker.TakeWorkAsync("replica-a", 10, lease, CancellationToken.None);
         await revoker.DeferWorkAsync(announced, lease, CancellationToken.None);
         var handedBack = await revoker.TakeWorkAsync("replica-b", 10, lease, CancellationToken.None);

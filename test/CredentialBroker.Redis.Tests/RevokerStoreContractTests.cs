@@ -8,9 +8,10 @@ using Microsoft.Extensions.Time.Testing;
 
 namespace CredentialBroker.Redis.Tests;
 
-/// <summary>The revoker's durable work — pending credentials, the work queue, expiry claims, retries, the feed — for both stores.</summary>
+/// <summary>The revoker's durable work — pending credentials, the work queue, expiry claims, retries, the feed — for both stores, on a Redis server and on a Redis Cluster.</summary>
 [TestFixture(StoreKind.Embedded)]
 [TestFixture(StoreKind.Redis)]
+[TestFixture(StoreKind.RedisCluster)]
 public sealed class RevokerStoreContractTests(StoreKind kind) : IAsyncDisposable
 {
     private static readonly DateTimeOffset Start = TimeProvider.System.GetUtcNowSeconds();
@@ -22,9 +23,9 @@ public sealed class RevokerStoreContractTests(StoreKind kind) : IAsyncDisposable
     private IRevocationFeed _feed = null!;
 
     [SetUp]
-    public void SetUp()
+    public async Task SetUp()
     {
-        _store = _factory.Create(kind, _time);
+        _store = await _factory.CreateAsync(kind, _time);
         _revoker = _factory.Revoker;
         _feed = _factory.CreateFeed(kind, _time);
     }

@@ -4,10 +4,11 @@ using Microsoft.Extensions.Options;
 
 namespace CredentialBroker.Redis.Tests;
 
-/// <summary>The risk registry contract, for the embedded registry, the Redis one, and the Redis one behind its in-process cache.</summary>
+/// <summary>The risk registry contract, for the embedded registry, the Redis one (on a server and on a cluster), and the Redis one behind its in-process cache.</summary>
 [TestFixture(StoreKind.Embedded, false)]
 [TestFixture(StoreKind.Redis, false)]
 [TestFixture(StoreKind.Redis, true)]
+[TestFixture(StoreKind.RedisCluster, false)]
 public sealed class RiskRegistryContractTests(StoreKind kind, bool cached) : IAsyncDisposable
 {
     private static readonly DateTimeOffset At = new(2026, 11, 28, 9, 0, 0, 123, TimeSpan.Zero);
@@ -15,7 +16,7 @@ public sealed class RiskRegistryContractTests(StoreKind kind, bool cached) : IAs
     private IRiskRegistry _registry = null!;
 
     [SetUp]
-    public void SetUp()
+    public async Task SetUp()
     {
         if (kind == StoreKind.Embedded)
         {
@@ -23,7 +24,7 @@ public sealed class RiskRegistryContractTests(StoreKind kind, bool cached) : IAs
             return;
         }
 
-        _factory.Create(StoreKind.Redis, new Microsoft.Extensions.Time.Testing.FakeTimeProvider());
+        await _factory.CreateAsync(kind, new Microsoft.Extensions.Time.Testing.FakeTimeProvider());
         var redis = new RedisRiskRegistry(_factory.Context);
         _registry = cached ? new CachedRiskRegistry(redis) : redis;
     }

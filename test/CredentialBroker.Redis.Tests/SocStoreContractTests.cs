@@ -9,9 +9,10 @@ using Microsoft.Extensions.Time.Testing;
 
 namespace CredentialBroker.Redis.Tests;
 
-/// <summary>The SOC side of the store contract, against the embedded store and a real redis-server.</summary>
+/// <summary>The SOC side of the store contract, against the embedded store, a real redis-server and a real Redis Cluster.</summary>
 [TestFixture(StoreKind.Embedded)]
 [TestFixture(StoreKind.Redis)]
+[TestFixture(StoreKind.RedisCluster)]
 public sealed class SocStoreContractTests(StoreKind kind) : IAsyncDisposable
 {
     private static readonly DateTimeOffset Start = TimeProvider.System.GetUtcNowSeconds();
@@ -21,9 +22,9 @@ public sealed class SocStoreContractTests(StoreKind kind) : IAsyncDisposable
     private ISocStore _soc = null!;
 
     [SetUp]
-    public void SetUp()
+    public async Task SetUp()
     {
-        _store = _factory.Create(kind, _time);
+        _store = await _factory.CreateAsync(kind, _time);
         _soc = _factory.Soc;
     }
 

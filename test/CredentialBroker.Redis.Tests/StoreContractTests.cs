@@ -10,9 +10,10 @@ using Microsoft.Extensions.Time.Testing;
 
 namespace CredentialBroker.Redis.Tests;
 
-/// <summary>The one contract both stores keep. Each test runs against the embedded store and against a real redis-server.</summary>
+/// <summary>The one contract both stores keep. Each test runs against the embedded store, a real redis-server and a real Redis Cluster.</summary>
 [TestFixture(StoreKind.Embedded)]
 [TestFixture(StoreKind.Redis)]
+[TestFixture(StoreKind.RedisCluster)]
 public sealed class StoreContractTests(StoreKind kind) : IAsyncDisposable
 {
     // Redis retention is absolute (PEXPIREAT), so the fake clock starts at the real time.
@@ -23,7 +24,7 @@ public sealed class StoreContractTests(StoreKind kind) : IAsyncDisposable
     private ICredentialStore _store = null!;
 
     [SetUp]
-    public void SetUp() => _store = _factory.Create(kind, _time);
+    public async Task SetUp() => _store = await _factory.CreateAsync(kind, _time);
 
     public ValueTask DisposeAsync() => _factory.DisposeAsync();
 

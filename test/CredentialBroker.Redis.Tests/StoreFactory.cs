@@ -13,16 +13,18 @@ public enum StoreKind
 {
     Embedded,
     Redis,
+    RedisCluster,
 }
 
-/// <summary>Builds a store of either kind over a unique key prefix, so tests never share keys.</summary>
+/// <summary>Builds a store of any kind over a unique key prefix, so tests never share keys. The Redis kinds use the assembly's shared server or cluster.</summary>
 internal sealed class StoreFactory : IAsyncDisposable
 {
+    private readonly List<(RedisContext Context, ConnectionMultiplexer Connection)> _opened = [];
     private ConnectionMultiplexer? _connection;
 
     public string KeyPrefix { get; } = "t" + Guid.NewGuid().ToString("N")[..12];
 
-    public static IOptions<CredentialBrokerOptions> BrokerOptions => Options.Create(new CredentialBrokerOptions { Issuer = "https://broker.example" });
+    public static IOptions<CredentialBrokerOptions> BrokerOptions => Microsoft.Extensions.Options.Options.Create(new CredentialBrokerOptions { Issuer = "https://broker.example" });
 
     public IConnectionMultiplexer Connection => _connection ?? throw new InvalidOperationException("Not a Redis store.");
 
@@ -39,33 +41,48 @@ internal sealed class StoreFactory : IAsyncDisposable
         ? new InMemoryRevocationFeed(time)
         : new RedisRevocationFeed(Context);
 
-    public ICredentialStore Create(StoreKind kind, FakeTimeProvider time, string? connectionString = null, int retryAttempts = 2)
-    {
-        if (kind == StoreKind.Embedded)
-        {
-            var embedded = new InMemoryCredentialStore(time);
-            (Revoker, Soc) = (embedded, embedded);
-            return embedded;
-        }
+    /// <summary>The options of the last Redis store created.</summary>
+    public RedisStoreOptions Options { get; private set; } = null!;
 
-        var options = new RedisStoreOptions
+    public async Task<ICredentialStore> CreateAsync(StoreKind kind, FakeTimeProvider time) => kind switch
+    {
+        StoreKind.Embedded => CreateEmbedded(time),
+        StoreKind.Redis => Create(time, RedisFixture.Server.ConnectionString),
+        // The cluster as production runs it: every acknowledged write confirmed on its primary's replica.
+        _ => Create(time, (await RedisFixture.ClusterAsync()).ConnectionString, o => o.WaitForReplicas = 1),
+    };
+
+    private InMemoryCredentialStore CreateEmbedded(FakeTimeProvider time)
+    {
+        var embedded = new InMemoryCredentialStore(time);
+        (Revoker, Soc) = (embedded, embedded);
+        return embedded;
+    }
+
+    /// <summary>A Redis store on <paramref name="connectionString"/>; <paramref name="configure"/> varies its options.</summary>
+    public ICredentialStore Create(FakeTimeProvider time, string connectionString, Action<RedisStoreOptions>? configure = null)
+    {
+        Options = new RedisStoreOptions
         {
-            ConnectionString = connectionString ?? RedisFixture.Server.ConnectionString,
+            ConnectionString = connectionString,
             KeyPrefix = KeyPrefix,
-            RetryAttempts = retryAttempts,
+            RetryAttempts = 2,
             OperationTimeout = TimeSpan.FromSeconds(2),
         };
-        _connection = RedisStoreBuilderExtensions.Connect(options);
-        Context = RedisContext.Create(_connection, options, BrokerOptions.Value, time);
+        configure?.Invoke(Options);
+        _connection = RedisStoreBuilderExtensions.Connect(Options);
+        Context = RedisContext.Create(_connection, Options, BrokerOptions.Value, time);
+        _opened.Add((Context, _connection));
         (Revoker, Soc) = (new RedisRevokerStore(Context), new RedisSocStore(Context));
         return new RedisCredentialStore(Context);
     }
 
     public async ValueTask DisposeAsync()
     {
-        if (_connection is not null)
+        foreach (var (context, connection) in _opened)
         {
-            await _connection.DisposeAsync();
+            await context.DisposeAsync();
+            await connection.DisposeAsync();
         }
     }
 }

@@ -5,7 +5,8 @@ namespace CredentialBroker.Testing;
 /// <summary>
 /// A real Redis Cluster for tests: six <c>redis-server --cluster-enabled yes</c> processes on free loopback ports,
 /// joined by <c>redis-cli --cluster create … --cluster-replicas 1</c> into three primaries with one replica each. Ready
-/// once every node says <c>cluster_state:ok</c> and knows all six.
+/// once every node says <c>cluster_state:ok</c>, knows all six, and every replica's link to its primary is up. A test may
+/// kill a primary (<see cref="RedisServer.StopAsync"/> sends SIGKILL), wait for its replica's promotion and restart it.
 /// </summary>
 public sealed class RedisCluster : IAsyncDisposable
 {
@@ -23,10 +24,17 @@ public sealed class RedisCluster : IAsyncDisposable
     public string ConnectionString => Nodes[0].ConnectionString;
 
     /// <summary>Starts the nodes, forms the cluster and waits until it is ready.</summary>
-    public static async Task<RedisCluster> StartAsync()
+    public static Task<RedisCluster> StartAsync() => StartAsync(TimeSpan.FromSeconds(5));
+
+    /// <summary>
+    /// Starts the nodes with <paramref name="nodeTimeout"/> (<c>cluster-node-timeout</c>: how long a primary may be
+    /// unreachable before its replica is elected in its place), forms the cluster and waits until it is ready.
+    /// </summary>
+    public static async Task<RedisCluster> StartAsync(TimeSpan nodeTimeout)
     {
+        var timeout = ((long)nodeTimeout.TotalMilliseconds).ToString(CultureInfo.InvariantCulture);
         var nodes = await Task.WhenAll(Enumerable.Range(0, 6).Select(_ => RedisServer.StartPrivateAsync(
-            "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--cluster-node-timeout", "5000")));
+            "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--cluster-node-timeout", timeout)));
         var cluster = new RedisCluster(nodes);
         try
         {
@@ -37,7 +45,7 @@ public sealed class RedisCluster : IAsyncDisposable
                 throw new InvalidOperationException($"redis-cli --cluster create failed (exit {create.ExitCode}):{Environment.NewLine}{create.StandardOutput}{create.StandardError}");
             }
 
-            await Poll.UntilAsync(cluster.IsReadyAsync, FormTimeout, "every node of the cluster reports cluster_state:ok and knows all six nodes");
+            await cluster.WaitUntilHealthyAsync(FormTimeout);
             return cluster;
         }
         catch
@@ -48,10 +56,61 @@ public sealed class RedisCluster : IAsyncDisposable
     }
 
     /// <summary>Sends a command to every node (as the default user) and returns the replies in node order.</summary>
-    public async Task<RespReply[]> OnEveryNodeAsync(params string[] command)
+    public Task<RespReply[]> OnEveryNodeAsync(params string[] command) => OnNodesAsync(Nodes, command);
+
+    /// <summary>Waits until every node is up, three are primaries and three replicas with their links up, and all agree the cluster is ok.</summary>
+    public Task WaitUntilHealthyAsync(TimeSpan timeout) =>
+        Poll.UntilAsync(IsReadyAsync, timeout, "every node of the cluster reports cluster_state:ok, knows all six nodes, and every replica's link is up");
+
+    /// <summary>The nodes that are primaries now.</summary>
+    public async Task<IReadOnlyList<RedisServer>> PrimariesAsync()
+    {
+        var primaries = new List<RedisServer>();
+        foreach (var node in Nodes.Where(n => n.IsRunning))
+        {
+            if ((await OnNodesAsync([node], "ROLE"))[0].Items[0].Text == "master")
+            {
+                primaries.Add(node);
+            }
+        }
+
+        return primaries;
+    }
+
+    /// <summary>
+    /// Waits until the other nodes have failed <paramref name="dead"/> over: each reports <c>cluster_state:ok</c>, marks it
+    /// failed, and counts three live primaries (its replica promoted in its place).
+    /// </summary>
+    public Task WaitForFailoverAsync(RedisServer dead, TimeSpan timeout) =>
+        Poll.UntilAsync(async () =>
+        {
+            var survivors = Nodes.Where(n => n != dead).ToList();
+            foreach (var info in await OnNodesAsync(survivors, "CLUSTER", "INFO"))
+            {
+                if (!(info.Text ?? string.Empty).Contains("cluster_state:ok", StringComparison.Ordinal))
+                {
+                    return false;
+                }
+            }
+
+            var deadAddress = string.Create(CultureInfo.InvariantCulture, $"127.0.0.1:{dead.Port}@");
+            foreach (var nodes in await OnNodesAsync(survivors, "CLUSTER", "NODES"))
+            {
+                var lines = (nodes.Text ?? string.Empty).Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.Split(' ')).ToList();
+                if (!lines.Any(l => l[1].StartsWith(deadAddress, StringComparison.Ordinal) && l[2].Contains("fail", StringComparison.Ordinal) && !l[2].Contains("fail?", StringComparison.Ordinal))
+                    || lines.Count(l => l[2].Contains("master", StringComparison.Ordinal) && !l[2].Contains("fail", StringComparison.Ordinal)) != 3)
+                {
+                    return false;
+                }
+            }
+
+            return true;
+        }, timeout, $"the cluster fails over the primary on port {dead.Port}: its replica promoted, every other node agreeing");
+
+    private static async Task<RespReply[]> OnNodesAsync(IEnumerable<RedisServer> nodes, params string[] command)
     {
         var replies = new List<RespReply>();
-        foreach (var node in Nodes)
+        foreach (var node in nodes)
         {
             await using var connection = await RespConnection.ConnectAsync("127.0.0.1", node.Port);
             replies.Add(await connection.SendAsync(command));
@@ -71,6 +130,11 @@ public sealed class RedisCluster : IAsyncDisposable
 
     private async Task<bool> IsReadyAsync()
     {
+        if (Nodes.Any(n => !n.IsRunning))
+        {
+            return false;
+        }
+
         foreach (var reply in await OnEveryNodeAsync("CLUSTER", "INFO"))
         {
             var info = reply.Text ?? string.Empty;
@@ -89,6 +153,16 @@ public sealed class RedisCluster : IAsyncDisposable
             if (flags.Count(f => f.Contains("master", StringComparison.Ordinal)) != 3
                 || flags.Count(f => f.Contains("slave", StringComparison.Ordinal)) != 3
                 || flags.Any(f => f.Contains("handshake", StringComparison.Ordinal) || f.Contains("fail", StringComparison.Ordinal) || f.Contains("noaddr", StringComparison.Ordinal)))
+            {
+                return false;
+            }
+        }
+
+        // Every replica has finished its sync: until then a WAIT on its primary could not count it.
+        foreach (var reply in await OnEveryNodeAsync("INFO", "replication"))
+        {
+            var info = reply.Text ?? string.Empty;
+            if (info.Contains("role:slave", StringComparison.Ordinal) && !info.Contains("master_link_status:up", StringComparison.Ordinal))
             {
                 return false;
             }

@@ -1,7 +1,7 @@
--- Enters a task in the SOC indexes (all in the {idx} slot): sorted sets of task ids scored by expiry, kept until
+-- Enters a task in the SOC indexes of its shard (all in that shard's {idx:N} slot): sorted sets of task ids scored by expiry, kept until
 -- the records they point to are gone, and trimmed of entries older than that as they are written. The holders set
 -- (lexicographic, for prefix selectors) is pruned with them: each holder's keep-until is tracked beside it, and a
--- bounded number of holders whose records are all gone leave both sets on every call.
+-- bounded number of holders whose records are all gone leave both sets on every call to the shard.
 -- KEYS[1] holders (lexicographic set of every holder), KEYS[2] holders' keep-until (score: unix ms), KEYS[3] the
 -- credential's jti -> task key, KEYS[4..] the sorted sets to enter the task in.
 -- ARGV: task id, score (expiry, unix ms), keep until (unix ms), holder, drop scores below (unix ms), now (unix ms)
