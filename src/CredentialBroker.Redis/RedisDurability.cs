@@ -65,8 +65,10 @@ internal sealed class RedisDurability : IAsyncDisposable
     /// <param name="cancellationToken">Stops waiting (the node's wait itself goes on for the others sharing it).</param>
     public async Task ConfirmAsync(long epoch, IReadOnlyCollection<RedisKey> touched, CancellationToken cancellationToken)
     {
-        var acknowledgements = await _acknowledgements.WaitAsync(cancellationToken);
-        var byNode = touched.GroupBy(key => acknowledgements.GetServer(key, flags: CommandFlags.DemandMaster).EndPoint).ToList();
+        // Grouped by the node the main connection sends each key to — where the operation's writes went — whatever the
+        // acknowledgement connection's own slot map says (it learns of a failover later, having no traffic of its own).
+        await _acknowledgements.WaitAsync(cancellationToken);
+        var byNode = touched.GroupBy(key => _main.GetServer(key, flags: CommandFlags.DemandMaster).EndPoint).ToList();
         await Task.WhenAll(byNode.Select(node => _nodes.GetOrAdd(node.Key, endpoint => new NodeBarrier(this, endpoint)).ConfirmAsync(node.First()))).WaitAsync(cancellationToken);
 
         if (Epoch != epoch)
@@ -108,8 +110,20 @@ internal sealed class RedisDurability : IAsyncDisposable
         var server = (await _acknowledgements).GetServer(endpoint);
         var barrier = server.ExecuteAsync("SET", [_keys.Barrier(touched), "1", "PX", 1000], CommandFlags.NoRedirect);
         var wait = server.ExecuteAsync("WAIT", [_replicas, (long)_timeout.TotalMilliseconds], CommandFlags.NoRedirect);
-        await barrier;
-        var acknowledged = (long)await wait;
+        long acknowledged;
+        try
+        {
+            await barrier;
+            acknowledged = (long)await wait;
+        }
+        catch (RedisServerException ex) when (!RedisResilience.IsTransient(ex))
+        {
+            // MOVED or ASK: the node no longer serves the slot (a failover or resharding under way). Not followed — the
+            // data may not be on the node the redirect names — so the write is not confirmed.
+            throw new ReplicaAcknowledgementException(string.Create(CultureInfo.InvariantCulture,
+                $"The barrier on {endpoint} was refused ({ex.Message}); the write could not be confirmed."));
+        }
+
         if (acknowledged < _replicas)
         {
             throw new ReplicaAcknowledgementException(string.Create(CultureInfo.InvariantCulture,
