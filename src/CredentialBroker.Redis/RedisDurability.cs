@@ -107,7 +107,21 @@ internal sealed class RedisDurability : IAsyncDisposable
     // The barrier and the wait, back to back on one connection of the acknowledgement multiplexer to that node.
     private async Task BarrierAndWaitAsync(EndPoint endpoint, RedisKey touched)
     {
-        var server = (await _acknowledgements).GetServer(endpoint);
+        var acknowledgements = await _acknowledgements;
+        IServer server;
+        try
+        {
+            server = acknowledgements.GetServer(endpoint);
+        }
+        catch (ArgumentException)
+        {
+            // A node this connection has not met yet (added to the cluster since it connected): look again, and fail
+            // this write closed meanwhile.
+            _ = acknowledgements.ConfigureAsync();
+            throw new ReplicaAcknowledgementException(string.Create(CultureInfo.InvariantCulture,
+                $"The write went to {endpoint}, which the acknowledgement connection does not know yet."));
+        }
+
         var barrier = server.ExecuteAsync("SET", [_keys.Barrier(touched), "1", "PX", 1000], CommandFlags.NoRedirect);
         var wait = server.ExecuteAsync("WAIT", [_replicas, (long)_timeout.TotalMilliseconds], CommandFlags.NoRedirect);
         long acknowledged;

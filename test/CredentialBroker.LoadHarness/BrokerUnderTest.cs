@@ -34,13 +34,20 @@ internal sealed class BrokerUnderTest : IAsyncDisposable
         var redis = await RedisServer.StartPrivateAsync();
         var trust = new TestTrustDomain("load.example");
         var url = $"http://127.0.0.1:{BrokerProcess.FreePort()}";
-        var environment = new Dictionary<string, string>
+        var environment = Settings(redis.ConnectionString, url, trust);
+        var (broker, startToReady) = await StartProcessAsync(environment, url);
+        return new BrokerUnderTest(redis, trust, broker, url, environment, startToReady);
+    }
+
+    /// <summary>The production-mode settings of a broker on <paramref name="redis"/> whose issuer is <paramref name="issuer"/>.</summary>
+    public static Dictionary<string, string> Settings(string redis, string issuer, TestTrustDomain trust) =>
+        new()
         {
             ["ASPNETCORE_ENVIRONMENT"] = "Production",
             ["Logging__LogLevel__Default"] = "Warning",
             ["Logging__LogLevel__Microsoft.Hosting.Lifetime"] = "Information", // "Now listening on" is the start signal
-            ["ConnectionStrings__Redis"] = redis.ConnectionString,
-            ["CredentialBroker__Issuer"] = url,
+            ["ConnectionStrings__Redis"] = redis,
+            ["CredentialBroker__Issuer"] = issuer,
             ["CredentialBroker__SigningKeys__0__Path"] = KeyFiles.WriteEs256Pem(),
             ["CredentialBroker__TrustBundles__load.example"] = trust.BundlePath,
             ["CredentialBroker__Roles__Orchestrator__0"] = "spiffe://load.example/orchestrator",
@@ -52,9 +59,6 @@ internal sealed class BrokerUnderTest : IAsyncDisposable
             // Lets the TTL-expiry scenario aim many credentials at one second soon after creating them; validation only.
             ["CredentialBroker__MinTaskTtl"] = "00:00:01",
         };
-        var (broker, startToReady) = await StartProcessAsync(environment, url);
-        return new BrokerUnderTest(redis, trust, broker, url, environment, startToReady);
-    }
 
     /// <summary>Starts another broker process on the same Redis and configuration, measures its start-to-ready time, and stops it.</summary>
     public async Task<TimeSpan> MeasureReplicaStartAsync()
@@ -73,7 +77,7 @@ internal sealed class BrokerUnderTest : IAsyncDisposable
     public string Svid(string path) => Trust.Minter.Mint(path, Url, TimeProvider.System.GetUtcNow(), TimeSpan.FromHours(1));
 
     // Readiness is polled: the harness measures, it asserts nothing.
-    private static async Task<(BrokerProcess Broker, TimeSpan StartToReady)> StartProcessAsync(Dictionary<string, string> environment, string url)
+    internal static async Task<(BrokerProcess Broker, TimeSpan StartToReady)> StartProcessAsync(Dictionary<string, string> environment, string url)
     {
         var started = Stopwatch.GetTimestamp();
         var broker = await BrokerProcess.StartListeningAsync(environment, "--urls", url);

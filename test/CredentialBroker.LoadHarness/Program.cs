@@ -1,5 +1,6 @@
 // The load harness: starts a real redis-server and the real broker (production mode), measures, prints a table.
 //   dotnet run -c Release --project test/CredentialBroker.LoadHarness -- [--smoke] [--only NAME[,NAME…]]
+// 'cluster' instead measures issuance on a real Redis Cluster through one and three broker processes (ClusterIssuance).
 // --smoke runs every scenario with a handful of iterations (seconds), for CI: it proves the harness works,
 // and asserts nothing about speed. --only runs the named scenarios (issuance, exchange, completion, rejection,
 // expiry, bulk, start), to profile one at a time. Extra broker settings can be passed as environment variables, e.g.
@@ -14,6 +15,17 @@ if (args is ["bare-endpoint", var listenOn])
 }
 
 var smoke = args.Contains("--smoke");
+if (args.Contains("cluster"))
+{
+    Console.WriteLine($"CredentialBroker load harness, Redis Cluster issuance ({(smoke ? "smoke" : "full")} run), {Environment.ProcessorCount} cores, .NET {Environment.Version}");
+    var clusterRows = await ClusterIssuance.RunAsync(smoke);
+    Console.WriteLine();
+    Console.WriteLine("| measurement | result |");
+    Console.WriteLine("|---|---|");
+    clusterRows.ForEach(Console.WriteLine);
+    return 0;
+}
+
 var only = args.SkipWhile(a => a != "--only").Skip(1).FirstOrDefault()?.Split(',').ToHashSet(StringComparer.Ordinal);
 bool Runs(string scenario) => only is null || only.Contains(scenario);
 const int Concurrency = 32;

@@ -210,6 +210,11 @@ public sealed class HelmChartOptionTests
             Assert.That(cluster.Environment["ConnectionStrings__Redis"], Is.EqualTo("secret:broker-redis-cluster/connection-string"));
             Assert.That(cluster.Environment.ContainsKey("CB_REDIS_CONNECTION"), Is.False);
             Assert.That(cluster.Configuration()["CredentialBroker:Redis:ExpiryIndexShards"], Is.EqualTo("64"));
+            Assert.That(cluster.Configuration()["CredentialBroker:Redis:SocIndexShards"], Is.EqualTo("64"));
+            Assert.That(cluster.Configuration()["CredentialBroker:Redis:WorkQueueShards"], Is.EqualTo("32"));
+            Assert.That(cluster.Configuration()["CredentialBroker:Redis:WaitForReplicas"], Is.EqualTo("1"));
+            Assert.That(standalone.Configuration()["CredentialBroker:Redis:WaitForReplicas"], Is.EqualTo("0"));
+            Assert.That(standalone.Configuration()["CredentialBroker:Redis:ReplicaWaitTimeout"], Is.EqualTo("00:00:00.500"));
             Assert.That(standalone.Environment["ConnectionStrings__Redis"], Is.EqualTo("secret:broker-redis/connection-string"));
             Assert.That(standalone.Configuration()["CredentialBroker:Redis:ExpiryIndexShards"], Is.EqualTo("16"));
         });
