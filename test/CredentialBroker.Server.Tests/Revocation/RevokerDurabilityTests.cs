@@ -18,25 +18,47 @@ using StackExchange.Redis;
 
 namespace CredentialBroker.Server.Tests.Revocation;
 
-/// <summary>The revoker against a real Redis with several broker hosts: nothing missed, nothing harmful doubled, nothing lost to a crash or a restart.</summary>
-public sealed class RevokerDurabilityTests : IDisposable
+/// <summary>
+/// The revoker against a real Redis with several broker hosts: nothing missed, nothing harmful doubled, nothing lost to a
+/// crash or a restart. On a single server, and on a Redis Cluster (three primaries, three replicas; writes confirmed on a
+/// replica) where the work queue, the expiry index and the feed are spread over the primaries.
+/// </summary>
+[TestFixture(false)]
+[TestFixture(true)]
+public sealed class RevokerDurabilityTests(bool cluster) : IDisposable
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
-    private readonly BrokerApp _a = BrokerApp.Redis();
+    private string _redis = null!;
+    private BrokerApp _a = null!;
     private BrokerApp? _b;
 
-    public RevokerDurabilityTests()
+    [SetUp]
+    public async Task SetUpAsync()
     {
+        _redis = cluster ? (await RedisFixture.ClusterAsync()).ConnectionString : RedisFixture.Server.ConnectionString;
+        _a = Redis();
+
         // Short leases so a dead replica's work is taken over within the test.
         _a.Settings["CredentialBroker:Revoker:Lease"] = "00:00:02";
         _a.Settings["CredentialBroker:Revoker:WorkPollInterval"] = "00:00:00.250";
+    }
+
+    private BrokerApp Redis()
+    {
+        var app = BrokerApp.Redis(_redis);
+        if (cluster)
+        {
+            app.Settings["CredentialBroker:Redis:WaitForReplicas"] = "1";
+        }
+
+        return app;
     }
 
     private BrokerApp B => _b ??= _a.Replica();
 
     public void Dispose()
     {
-        _a.Dispose();
+        _a?.Dispose();
         _b?.Dispose();
     }
 
@@ -104,7 +126,7 @@ public sealed class RevokerDurabilityTests : IDisposable
         _a.Stop(); // no broker runs now
 
         // A replica that completes the task and dies mid-fan-out: the revocation is recorded, the work taken, never acknowledged.
-        await using var connection = await ConnectionMultiplexer.ConnectAsync(RedisFixture.Server.ConnectionString);
+        await using var connection = await ConnectionMultiplexer.ConnectAsync(_redis);
         var context = RedisContext.Create(connection, new RedisStoreOptions { KeyPrefix = _a.KeyPrefix }, new CredentialBrokerOptions { Issuer = BrokerApp.TestIssuer }, _a.Time);
         var dying = new RedisCredentialStore(context);
         var completion = await dying.ChangeStateAsync(new StateChangeRequest(taskId, TaskState.Completed, TaskStateMachine.SourcesOf(TaskState.Completed),
@@ -157,7 +179,7 @@ public sealed class RevokerDurabilityTests : IDisposable
     [Test]
     public async Task A_downstream_that_always_fails_surfaces_as_irrevocable_until_the_soc_resolves_it()
     {
-        using var app = BrokerApp.Redis();
+        using var app = Redis();
         app.Settings["CredentialBroker:Revoker:DownstreamAttempts"] = "2";
         app.TestServices = services => services.AddSingleton<IDownstreamRevoker>(new AlwaysFailing());
         using var irrevocableCount = new MetricCollector<long>(app.Services.GetRequiredService<IMeterFactory>(), RevokerMetrics.MeterName, "credentialbroker.revocation.irrevocable");
