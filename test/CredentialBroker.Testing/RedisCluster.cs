@@ -33,13 +33,28 @@ public sealed class RedisCluster : IAsyncDisposable
     public static async Task<RedisCluster> StartAsync(TimeSpan nodeTimeout)
     {
         var timeout = ((long)nodeTimeout.TotalMilliseconds).ToString(CultureInfo.InvariantCulture);
-        var nodes = await Task.WhenAll(Enumerable.Range(0, 6).Select(_ => RedisServer.StartPrivateAsync(
-            "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--cluster-node-timeout", timeout)));
-        var cluster = new RedisCluster(nodes);
+        var starting = Enumerable.Range(0, 6).Select(_ => RedisServer.StartPrivateAsync(
+            "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--cluster-node-timeout", timeout)).ToList();
+        try
+        {
+            await Task.WhenAll(starting);
+        }
+        catch
+        {
+            // One node failed to start: stop those that did, so no process outlives the test run.
+            foreach (var started in starting.Where(t => t.IsCompletedSuccessfully))
+            {
+                await started.Result.DisposeAsync();
+            }
+
+            throw;
+        }
+
+        var cluster = new RedisCluster([.. starting.Select(t => t.Result)]);
         try
         {
             var create = await ProcessRunner.RunAsync(RedisCli(),
-                ["--cluster", "create", .. nodes.Select(n => n.ConnectionString), "--cluster-replicas", "1", "--cluster-yes"]);
+                ["--cluster", "create", .. cluster.Nodes.Select(n => n.ConnectionString), "--cluster-replicas", "1", "--cluster-yes"]);
             if (create.ExitCode != 0)
             {
                 throw new InvalidOperationException($"redis-cli --cluster create failed (exit {create.ExitCode}):{Environment.NewLine}{create.StandardOutput}{create.StandardError}");

@@ -20,10 +20,22 @@ public abstract class RedisSetUpFixture
     /// <summary>Stops the server, and the cluster if a test started it.</summary>
     protected static async Task StopServerAsync()
     {
-        await Server.DisposeAsync();
-        if (SharedCluster.IsValueCreated)
+        try
         {
-            await (await SharedCluster.Value).DisposeAsync();
+            await Server.DisposeAsync();
+        }
+        finally
+        {
+            // A cluster still forming is awaited; one that failed to form has already stopped its nodes (RedisCluster.StartAsync).
+            if (SharedCluster.IsValueCreated)
+            {
+                var forming = SharedCluster.Value;
+                await ((Task)forming).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                if (forming.IsCompletedSuccessfully)
+                {
+                    await forming.Result.DisposeAsync();
+                }
+            }
         }
     }
 }
