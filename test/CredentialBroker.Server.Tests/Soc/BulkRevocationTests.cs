@@ -9,10 +9,32 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace CredentialBroker.Server.Tests.Soc;
 
-/// <summary>SOC bulk revocation against a real redis-server: selection, dry run, progress, the rule in force, quarantine.</summary>
-public sealed class BulkRevocationTests
+/// <summary>
+/// SOC bulk revocation against a real redis-server and a real Redis Cluster (three primaries, three replicas; writes
+/// confirmed on a replica; the SOC indexes spread over the primaries): selection, dry run, progress, the rule in force,
+/// quarantine.
+/// </summary>
+[TestFixture(false)]
+[TestFixture(true)]
+public sealed class BulkRevocationTests(bool cluster)
 {
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(90);
+    private string _redis = null!;
+
+    [SetUp]
+    public async Task SetUpAsync() =>
+        _redis = cluster ? (await RedisFixture.ClusterAsync()).ConnectionString : RedisFixture.Server.ConnectionString;
+
+    private BrokerApp Redis()
+    {
+        var app = BrokerApp.Redis(_redis);
+        if (cluster)
+        {
+            app.Settings["CredentialBroker:Redis:WaitForReplicas"] = "1";
+        }
+
+        return app;
+    }
 
     /// <summary>What the fleet holds: a credential's store key, its holder and kind.</summary>
     private sealed record Issued(string TaskId, string Jti, string Holder, CredentialKind Kind, bool Targeted);
@@ -62,7 +84,7 @@ public sealed class BulkRevocationTests
     [Test]
     public async Task Revoking_a_workload_kills_every_credential_it_holds_or_derived_and_touches_no_other()
     {
-        await using var app = BrokerApp.Redis();
+        await using var app = Redis();
         using var soc = app.As(BrokerApp.Soc);
         var target = app.Trust.Id("/agents/w1");
         var fleet = await PopulateAsync(app, target);
@@ -107,7 +129,7 @@ public sealed class BulkRevocationTests
     [Test]
     public async Task Real_tokens_die_at_once_and_the_quarantine_refuses_new_work_until_lifted()
     {
-        await using var app = BrokerApp.Redis();
+        await using var app = Redis();
         using var soc = app.As(BrokerApp.Soc);
         using var orchestrator = app.As(BrokerApp.Orchestrator);
         using var agent = app.As(BrokerApp.Agent);
@@ -145,7 +167,7 @@ public sealed class BulkRevocationTests
     [Test]
     public async Task A_revocation_issued_on_one_replica_is_in_force_on_another()
     {
-        await using var first = BrokerApp.Redis();
+        await using var first = Redis();
         await using var second = first.Replica();
         using var orchestrator = first.As(BrokerApp.Orchestrator);
         var (_, token, _) = await orchestrator.CreateTaskOkAsync(first.AgentId);
@@ -173,7 +195,7 @@ public sealed class BulkRevocationTests
     [TestCase("""{"selector": {"issuedAfter": "2026-11-28T10:00:00Z", "issuedBefore": "2026-11-28T09:00:00Z"}, "reason": "x"}""", "selector")]
     public async Task A_bad_request_is_refused_with_the_field_named_and_nothing_revoked(string body, string field)
     {
-        await using var app = BrokerApp.Redis();
+        await using var app = Redis();
         using var soc = app.As(BrokerApp.Soc);
         using var orchestrator = app.As(BrokerApp.Orchestrator);
         var (_, token, _) = await orchestrator.CreateTaskOkAsync(app.AgentId);
@@ -193,7 +215,7 @@ public sealed class BulkRevocationTests
     [Test]
     public async Task Only_the_soc_may_revoke_in_bulk_and_an_unknown_revocation_is_not_found()
     {
-        await using var app = BrokerApp.Redis();
+        await using var app = Redis();
         using var orchestrator = app.As(BrokerApp.Orchestrator);
         using var soc = app.As(BrokerApp.Soc);
 
