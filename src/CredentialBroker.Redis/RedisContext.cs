@@ -58,7 +58,8 @@ public sealed class RedisContext : IAsyncDisposable
             return await _pipeline.ExecuteAsync(static (operation, ct) => new ValueTask<T>(operation(ct)), operation, cancellationToken);
         }
         catch (Exception ex) when (ex is RedisConnectionException or RedisTimeoutException or BrokenCircuitException
-                                   || (ex is RedisServerException server && RedisResilience.IsTransient(server)))
+                                   || (ex is RedisServerException server && RedisResilience.IsTransient(server))
+                                   || (ex is RedisCommandException command && RedisResilience.IsTransient(command)))
         {
             throw new StoreUnavailableException("Redis is unavailable.", ex);
         }

@@ -124,19 +124,11 @@ internal sealed class RedisDurability : IAsyncDisposable
 
         var barrier = server.ExecuteAsync("SET", [_keys.Barrier(touched), "1", "PX", 1000], CommandFlags.NoRedirect);
         var wait = server.ExecuteAsync("WAIT", [_replicas, (long)_timeout.TotalMilliseconds], CommandFlags.NoRedirect);
-        long acknowledged;
-        try
-        {
-            await barrier;
-            acknowledged = (long)await wait;
-        }
-        catch (RedisServerException ex) when (!RedisResilience.IsTransient(ex))
-        {
-            // MOVED or ASK: the node no longer serves the slot (a failover or resharding under way). Not followed — the
-            // data may not be on the node the redirect names — so the write is not confirmed.
-            throw new ReplicaAcknowledgementException(string.Create(CultureInfo.InvariantCulture,
-                $"The barrier on {endpoint} was refused ({ex.Message}); the write could not be confirmed."));
-        }
+
+        // A MOVED or ASK reply (the node no longer serves the slot: a failover under way) is not followed — the data may
+        // not be on the node the redirect names — and fails the operation as transient: retried whole, or 503.
+        await Task.WhenAll(barrier, wait);
+        var acknowledged = (long)wait.Result;
 
         if (acknowledged < _replicas)
         {

@@ -47,7 +47,8 @@ public static class RedisResilience
         var transient = new PredicateBuilder()
             .Handle<RedisConnectionException>()
             .Handle<RedisTimeoutException>()
-            .Handle<RedisServerException>(IsTransient);
+            .Handle<RedisServerException>(IsTransient)
+            .Handle<RedisCommandException>(IsTransient);
         builder.AddCircuitBreaker(new CircuitBreakerStrategyOptions
         {
             ShouldHandle = transient,
@@ -78,7 +79,16 @@ public static class RedisResilience
         || ex.Message.StartsWith("MASTERDOWN", StringComparison.Ordinal)
         || ex.Message.StartsWith("TRYAGAIN", StringComparison.Ordinal)
         || ex.Message.StartsWith("CLUSTERDOWN", StringComparison.Ordinal)
-        || ex.Message.StartsWith("BUSY", StringComparison.Ordinal);
+        || ex.Message.StartsWith("BUSY", StringComparison.Ordinal)
+        // A cluster's slot moved (a failover, a node rejoining as a replica) before the client's slot map caught up.
+        || ex.Message.StartsWith("MOVED", StringComparison.Ordinal)
+        || ex.Message.StartsWith("ASK", StringComparison.Ordinal)
+        || ex.Message.StartsWith("Key has MOVED", StringComparison.Ordinal);
+
+    // The client's slot map still names a node that has just become a replica (a failed primary rejoining): a moment
+    // of a failover, not a wrong command. Other command errors (a cross-slot script, say) are programmer mistakes.
+    internal static bool IsTransient(RedisCommandException ex) =>
+        ex.Message.StartsWith("Command cannot be issued to a replica", StringComparison.Ordinal);
 
     private sealed class Registered;
 }
