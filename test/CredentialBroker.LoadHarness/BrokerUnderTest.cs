@@ -29,7 +29,8 @@ internal sealed class BrokerUnderTest : IAsyncDisposable
 
     public string Url { get; }
 
-    public static async Task<BrokerUnderTest> StartAsync()
+    /// <param name="settings">More settings for the broker, as environment variables (the downstream providers).</param>
+    public static async Task<BrokerUnderTest> StartAsync(IEnumerable<KeyValuePair<string, string>> settings)
     {
         var redis = await RedisServer.StartPrivateAsync();
         var trust = new TestTrustDomain("load.example");
@@ -52,6 +53,11 @@ internal sealed class BrokerUnderTest : IAsyncDisposable
             // Lets the TTL-expiry scenario aim many credentials at one second soon after creating them; validation only.
             ["CredentialBroker__MinTaskTtl"] = "00:00:01",
         };
+        foreach (var (name, value) in settings)
+        {
+            environment[name] = value;
+        }
+
         var (broker, startToReady) = await StartProcessAsync(environment, url);
         return new BrokerUnderTest(redis, trust, broker, url, environment, startToReady);
     }

@@ -22,15 +22,15 @@ internal static class Scenarios
 
     public const string Resource = "postgres://payments";
 
-    private static string TaskBody(long ttlSeconds, string workflow) => $$"""
+    private static string TaskBody(long ttlSeconds, string workflow, string destination) => $$"""
         {"agent": "{{Agent}}", "workflow": {"id": "{{workflow}}", "designer": "perf", "version": "1"},
-         "authorization": [{"tool": "sql.query", "destination": "{{Resource}}", "actions": ["read"], "dataClass": "confidential"}],
+         "authorization": [{"tool": "sql.query", "destination": "{{destination}}", "actions": ["read"], "dataClass": "confidential"}],
          "ttlSeconds": {{ttlSeconds}}}
         """;
 
-    public static async Task<(string TaskId, string Token)> CreateTaskAsync(HttpClient orchestrator, long ttlSeconds = 900, string workflow = "wf-load")
+    public static async Task<(string TaskId, string Token)> CreateTaskAsync(HttpClient orchestrator, long ttlSeconds = 900, string workflow = "wf-load", string destination = Resource)
     {
-        using var response = await orchestrator.PostAsync("/v1/tasks", new StringContent(TaskBody(ttlSeconds, workflow), Encoding.UTF8, "application/json"));
+        using var response = await orchestrator.PostAsync("/v1/tasks", new StringContent(TaskBody(ttlSeconds, workflow, destination), Encoding.UTF8, "application/json"));
         response.EnsureSuccessStatusCode();
         var body = (await response.Content.ReadFromJsonAsync<JsonObject>())!;
         return ((string)body["taskId"]!, (string)body["token"]!);
@@ -274,7 +274,7 @@ internal static class Scenarios
         return await writer.LiveCredentialsAsync();
     }
 
-    private static async Task CompleteAsync(HttpClient orchestrator, string taskId)
+    public static async Task CompleteAsync(HttpClient orchestrator, string taskId)
     {
         using var completed = await orchestrator.PostAsync($"/v1/tasks/{taskId}/state", new StringContent("""{"state":"completed"}""", Encoding.UTF8, "application/json"));
         completed.EnsureSuccessStatusCode();
