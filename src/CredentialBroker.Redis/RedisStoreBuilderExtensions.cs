@@ -60,6 +60,10 @@ public static class RedisStoreBuilderExtensions
         configuration.AsyncTimeout = (int)options.OperationTimeout.TotalMilliseconds;
         configuration.SyncTimeout = (int)options.OperationTimeout.TotalMilliseconds;
         configuration.ClientName ??= "credentialbroker";
+
+        // The readiness check reads INFO memory of every node (its maxmemory-policy), which the client guards as an admin
+        // command; the broker's code issues no other one.
+        configuration.AllowAdmin = true;
         return configuration;
     }
 }
