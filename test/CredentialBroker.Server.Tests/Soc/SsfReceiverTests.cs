@@ -152,4 +152,29 @@ public sealed class SsfReceiverTests
             Assert.That(asJson.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
         });
     }
+
+    [Test]
+    public async Task Events_past_a_transmitters_budget_are_429_and_revoke_nothing_while_forged_ones_are_still_refused_as_such()
+    {
+        await using var app = App();
+        RateLimiting.RateLimitTests.Limit(app, "Transmitter", 1);
+        using var orchestrator = app.As(BrokerApp.Orchestrator);
+        using var soc = app.As(BrokerApp.Soc);
+        var (_, token, _) = await orchestrator.CreateTaskOkAsync(app.AgentId);
+        var client = app.CreateClient();
+
+        var first = await PushAsync(client, Set(app, Event(CredentialBroker.Soc.SsfReceiver.CredentialChange, """{"change_type": "update", "credential_type": "password"}""")));
+        var throttled = await PushAsync(client, Set(app, SessionRevoked));
+        var forged = await PushAsync(client, Set(app, SessionRevoked, key: ForeignKey));
+
+        Assert.Multiple(async () =>
+        {
+            Assert.That(first.StatusCode, Is.EqualTo(HttpStatusCode.Accepted));
+            Assert.That(throttled.StatusCode, Is.EqualTo(HttpStatusCode.TooManyRequests));
+            Assert.That(throttled.Headers.RetryAfter?.Delta, Is.Not.Null.And.GreaterThanOrEqualTo(TimeSpan.FromSeconds(1)));
+            Assert.That((string?)(await throttled.JsonAsync())["code"], Is.EqualTo("rate-limited"));
+            Assert.That(forged.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest), "the signature is checked before the transmitter's budget");
+            Assert.That((bool)(await soc.IntrospectJsonAsync(token))["active"]!, Is.True);
+        });
+    }
 }
