@@ -112,6 +112,9 @@ public static class ErrorCodes
 
     // Availability.
 
+    /// <summary>Too many requests from this caller, for this task, or from this transmitter: retry after <c>Retry-After</c> seconds.</summary>
+    public const string RateLimited = "rate-limited";
+
     /// <summary>The store cannot be reached: nothing was issued or changed.</summary>
     public const string StoreUnavailable = "store-unavailable";
 

@@ -1,5 +1,6 @@
 using CredentialBroker.Abstractions;
 using CredentialBroker.Abstractions.Policy;
+using CredentialBroker.Abstractions.RateLimiting;
 using CredentialBroker.Abstractions.Soc;
 using CredentialBroker.Abstractions.Storage;
 using Microsoft.Extensions.DependencyInjection;
@@ -20,6 +21,7 @@ public static class EmbeddedStoreBuilderExtensions
         builder.Services.TryAddSingleton<ISocStore>(sp => sp.GetRequiredService<InMemoryCredentialStore>());
         builder.Services.TryAddSingleton<IRevocationFeed, InMemoryRevocationFeed>();
         builder.Services.TryAddSingleton<IRiskRegistry, InMemoryRiskRegistry>();
+        builder.Services.TryAddSingleton<IRateLimitBuckets, InMemoryRateLimitBuckets>();
         return builder;
     }
 }

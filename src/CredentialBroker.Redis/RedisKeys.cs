@@ -77,6 +77,13 @@ internal sealed class RedisKeys(string prefix, int expiryShards)
 
     public RedisKey Remembered(string key) => $"{prefix}:once:{{{key}}}";
 
+    /// <summary>
+    /// The token bucket of one partition of a rate limit. The partition (a SPIFFE ID of up to 2048 bytes, a task id) is hashed
+    /// into the key, which is its own hash tag, so buckets spread over a cluster's slots.
+    /// </summary>
+    public RedisKey RateLimit(string limit, string partition) =>
+        $"{prefix}:{{rl:{limit}:{Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(partition)).AsSpan(0, 12))}}}";
+
     public static RedisValue ExpiryMember(string taskId, string jti) => $"{taskId}/{jti}";
 
     // FNV-1a: stable across processes and versions, unlike string.GetHashCode.

@@ -13,6 +13,7 @@ internal static class RedisScripts
     public static readonly string Index = Load("index");
     public static readonly string Lease = Load("lease");
     public static readonly string Lookup = Load("lookup");
+    public static readonly string TokenBucket = Load("token_bucket");
 
     private static string Load(string name)
     {

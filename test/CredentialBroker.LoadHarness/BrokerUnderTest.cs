@@ -53,6 +53,14 @@ internal sealed class BrokerUnderTest : IAsyncDisposable
             // Lets the TTL-expiry scenario aim many credentials at one second soon after creating them; validation only.
             ["CredentialBroker__MinTaskTtl"] = "00:00:01",
         };
+        // The harness measures what the broker can do, not its rate limits: one agent exchanging one task's token in a loop
+        // would otherwise meet the per-task limit (a burst of 20) within milliseconds.
+        foreach (var limit in (string[])["Issuance", "Exchange", "TaskExchange", "Introspection", "Revocation", "Transmitter"])
+        {
+            environment[$"CredentialBroker__RateLimits__{limit}__TokenLimit"] = "1000000";
+            environment[$"CredentialBroker__RateLimits__{limit}__TokensPerPeriod"] = "1000000";
+        }
+
         foreach (var (name, value) in settings)
         {
             environment[name] = value;

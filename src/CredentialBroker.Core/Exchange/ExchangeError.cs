@@ -20,4 +20,7 @@ public enum ExchangeError
 
     /// <summary><c>temporarily_unavailable</c> (503): a downstream backend could not be reached; nothing usable was issued.</summary>
     TemporarilyUnavailable,
+
+    /// <summary><c>slow_down</c> (429): the task's exchanges exceed its rate limit; <see cref="ExchangeResult.RetryAfter"/> says when to retry.</summary>
+    SlowDown,
 }

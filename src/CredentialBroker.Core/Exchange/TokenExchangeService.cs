@@ -1,3 +1,4 @@
+using System.Threading.RateLimiting;
 using CredentialBroker.Abstractions;
 using CredentialBroker.Abstractions.Identity;
 using CredentialBroker.Abstractions.Policy;
@@ -26,6 +27,13 @@ namespace CredentialBroker.Core.Exchange;
 /// </summary>
 public sealed partial class TokenExchangeService
 {
+    /// <summary>
+    /// The key of the optional keyed <see cref="PartitionedRateLimiter{TResource}"/> (partitioned by task id) that meters how
+    /// fast one task's credentials are exchanged, whoever presents them. It is consulted once the subject token is verified,
+    /// so a forged token cannot spend another task's budget.
+    /// </summary>
+    public const string TaskRateLimiterKey = "credentialbroker.exchange.task";
+
     /// <summary>Task states in which new derived credentials may be minted.</summary>
     public static readonly IReadOnlyList<TaskState> OpenStates = [TaskState.Created, TaskState.Running];
 
@@ -44,6 +52,7 @@ public sealed partial class TokenExchangeService
     private readonly CredentialBrokerOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger<TokenExchangeService> _logger;
+    private readonly PartitionedRateLimiter<string>? _perTask;
 
     /// <summary>Creates the service.</summary>
     public TokenExchangeService(
@@ -59,7 +68,8 @@ public sealed partial class TokenExchangeService
         IOptions<CredentialBrokerOptions> options,
         [FromKeyedServices(BrokerTime.ServiceKey)] TimeProvider time,
         ILogger<TokenExchangeService> logger,
-        ISecretIssuer? secrets = null)
+        ISecretIssuer? secrets = null,
+        [FromKeyedServices(TaskRateLimiterKey)] PartitionedRateLimiter<string>? perTask = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         _tokens = tokens;
@@ -75,6 +85,7 @@ public sealed partial class TokenExchangeService
         _options = options.Value;
         _time = time;
         _logger = logger;
+        _perTask = perTask;
     }
 
     /// <summary>Exchanges <see cref="ExchangeRequest.SubjectToken"/> for <paramref name="caller"/>.</summary>
@@ -95,6 +106,18 @@ public sealed partial class TokenExchangeService
         }
 
         var subjectJti = validation.Token.Id;
+        if (_perTask is not null)
+        {
+            using var lease = await _perTask.AcquireAsync(taskId, 1, cancellationToken);
+            if (!lease.IsAcquired)
+            {
+                var retryAfter = lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? wait : (TimeSpan?)null;
+                const string Description = "This task's credentials are being exchanged faster than its rate limit allows; retry after the Retry-After delay.";
+                LogRefused(_logger, ExchangeError.SlowDown, ErrorCodes.RateLimited, subjectJti, caller.Id.Value, Description);
+                return ExchangeResult.Throttled(retryAfter, Description);
+            }
+        }
+
         var lookup = await _store.GetCredentialAsync(taskId, subjectJti, cancellationToken);
         var now = _time.GetUtcNowSeconds();
         if (lookup is null || lookup.Credential.StatusAt(now) != CredentialStatus.Active)

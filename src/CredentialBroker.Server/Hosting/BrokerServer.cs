@@ -20,6 +20,7 @@ using CredentialBroker.Server.Identity;
 using CredentialBroker.Server.OAuth;
 using CredentialBroker.Server.Policy;
 using CredentialBroker.Server.Problems;
+using CredentialBroker.Server.RateLimiting;
 using CredentialBroker.Server.Revocation;
 using CredentialBroker.Server.Soc;
 using CredentialBroker.Server.Tasks;
@@ -100,6 +101,7 @@ internal static class BrokerServer
         });
         services.AddProblemDetails();
         services.AddBrokerHealthChecks();
+        services.AddBrokerRateLimits(configuration);
         services.AddExceptionHandler<StoreUnavailableExceptionHandler>();
         services.AddExceptionHandler<UnhandledExceptionHandler>();
         services.AddSingleton<CallerAuthenticator>();
@@ -207,6 +209,7 @@ internal static class BrokerServer
         app.UseStatusCodePages();
         app.UseAuthentication();
         app.UseAuthorization();
+        app.UseRateLimiter();
         app.MapDiscoveryEndpoints();
         app.MapHealthEndpoints();
         app.MapTaskEndpoints();

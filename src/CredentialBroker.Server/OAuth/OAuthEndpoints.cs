@@ -8,6 +8,7 @@ using CredentialBroker.Core.Tokens;
 using CredentialBroker.Revoker;
 using CredentialBroker.Server.Identity;
 using CredentialBroker.Server.Problems;
+using CredentialBroker.Server.RateLimiting;
 using Microsoft.IdentityModel.JsonWebTokens;
 
 namespace CredentialBroker.Server.OAuth;
@@ -17,9 +18,9 @@ internal static class OAuthEndpoints
 {
     public static void MapOAuthEndpoints(this IEndpointRouteBuilder app)
     {
-        app.MapPost("/oauth2/introspect", IntrospectAsync).RequireAuthorization(BrokerPolicies.Authenticated);
-        app.MapPost("/oauth2/revoke", RevokeAsync).RequireAuthorization(BrokerPolicies.Authenticated);
-        app.MapPost("/oauth2/token", TokenAsync).RequireAuthorization(BrokerPolicies.Authenticated);
+        app.MapPost("/oauth2/introspect", IntrospectAsync).RequireAuthorization(BrokerPolicies.Authenticated).RequireRateLimiting(BrokerRateLimits.Introspection);
+        app.MapPost("/oauth2/revoke", RevokeAsync).RequireAuthorization(BrokerPolicies.Authenticated).RequireRateLimiting(BrokerRateLimits.Revocation);
+        app.MapPost("/oauth2/token", TokenAsync).RequireAuthorization(BrokerPolicies.Authenticated).RequireRateLimiting(BrokerRateLimits.Exchange);
     }
 
     private static async Task<IResult> IntrospectAsync(HttpContext http, IntrospectionService introspection)
@@ -102,6 +103,11 @@ internal static class OAuthEndpoints
         var result = await exchange.ExchangeAsync(caller, request!, http.RequestAborted);
         if (!result.Succeeded)
         {
+            if (result.Error == ExchangeError.SlowDown)
+            {
+                return TooManyRequests.Result(http, result.RetryAfter, "for this task");
+            }
+
             if (result.Error == ExchangeError.TemporarilyUnavailable)
             {
                 http.Response.Headers.RetryAfter = StoreUnavailableExceptionHandler.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
