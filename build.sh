@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # CredentialBroker build entry point.
-#   ./build.sh test    install what the tests need (redis-server, postgresql, ...), run every test, print "N passed, N failed"
+#   ./build.sh test              install what the tests need (redis-server, postgresql, ...), run every test, print "N passed, N failed"
+#   ./build.sh brokerctl [RID]   brokerctl as a .NET tool package (artifacts/packages) and as one self-contained
+#                                executable for RID, default linux-x64 (artifacts/brokerctl/RID/brokerctl)
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -110,10 +112,22 @@ run_tests() {
   return "$status"
 }
 
+# brokerctl for people who install it: the tool package for 'dotnet tool install', and a single file that needs no .NET.
+build_brokerctl() {
+  local rid=${1:-linux-x64}
+  log "packing the brokerctl tool into artifacts/packages"
+  dotnet pack src/CredentialBroker.Cli -c Release -o artifacts/packages
+  log "publishing brokerctl for $rid as one self-contained file into artifacts/brokerctl/$rid"
+  dotnet publish src/CredentialBroker.Cli -c Release -r "$rid" -o "artifacts/brokerctl/$rid"
+  log "install the tool: dotnet tool install --global --add-source artifacts/packages CredentialBroker.Cli"
+  log "or copy the file: install -m 0755 artifacts/brokerctl/$rid/brokerctl /usr/local/bin/"
+}
+
 case "${1:-}" in
   test) shift; run_tests "$@" ;;
+  brokerctl) shift; build_brokerctl "$@" ;;
   *)
-    echo "usage: ./build.sh test [extra dotnet test arguments]" >&2
+    echo "usage: ./build.sh test [extra dotnet test arguments] | ./build.sh brokerctl [RID]" >&2
     exit 64
     ;;
 esac

@@ -73,6 +73,7 @@ public sealed class SocCommandTests
             Assert.That((string)result["status"]!, Is.EqualTo("completed"));
             Assert.That((int)result["verified"]!, Is.EqualTo(2));
             Assert.That(show.StandardOutput, Does.Contain("verified dead").And.Contain("completed"));
+            Assert.That(show.StandardOutput, Does.Match(@"requested\W+\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z"), "table times are ISO 8601 UTC with milliseconds");
             foreach (var (_, token) in targets)
             {
                 Assert.That(await broker.ActiveAsync(token), Is.False);
@@ -95,7 +96,10 @@ public sealed class SocCommandTests
         var follow = await broker.CtlAsync("revocation", "show", (string)incident["revocationId"]!, "--output", "json");
         var listed = await broker.CtlAsync("incident", "list", "--output", "json");
         var shown = await broker.CtlAsync("incident", "show", id);
-        var written = await broker.CtlAsync("report", "exposure", "--incident", id, "--format", "html", "-o", report);
+        var written = await broker.CtlAsync("report", "exposure", "--incident", id, "-o", "html", "-f", report);
+        var markdown = Path.ChangeExtension(report, ".md");
+        var byExtension = await broker.CtlAsync("report", "exposure", "--incident", id, "-f", markdown);
+        var table = await broker.CtlAsync("report", "exposure", "--incident", id);
         var task = await broker.CtlAsync("tasks", "show", taskId, "--output", "json");
 
         Assert.Multiple(async () =>
@@ -106,6 +110,10 @@ public sealed class SocCommandTests
             Assert.That(shown.StandardOutput, Does.Contain("exfiltration"));
             Assert.That(written.ExitCode, Is.Zero, written.StandardError);
             Assert.That(await File.ReadAllTextAsync(report), Does.Contain("<svg").And.Contain("exfiltration"));
+            Assert.That(byExtension.ExitCode, Is.Zero, byExtension.StandardError);
+            Assert.That(await File.ReadAllTextAsync(markdown), Does.Contain("exfiltration").And.Not.Contain("<svg"), "-f x.md without -o writes Markdown");
+            Assert.That(table.ExitCode, Is.Zero, table.StandardError);
+            Assert.That(table.StandardOutput, Does.Contain("Exposure after notification").And.Contain("still valid after 5d").And.Contain(id));
             Assert.That((string)JsonNode.Parse(task.StandardOutput)!["taskId"]!, Is.EqualTo(taskId));
             Assert.That(await broker.ActiveAsync(token), Is.False);
         });

@@ -1,11 +1,12 @@
 using System.CommandLine;
 using System.Text.Json;
+using CredentialBroker.Cli.CommandLine;
 using CredentialBroker.Policy;
 using CredentialBroker.Policy.Testing;
 
 namespace CredentialBroker.Cli.Policy;
 
-/// <summary><c>brokerctl policy test DIR</c>: runs the policy test cases in DIR against the policy in DIR.</summary>
+/// <summary><c>brokerctl policy test DIR</c>: runs the policy test cases in DIR against the policy in DIR; <c>-o table</c> prints a line per case, <c>-o json</c> one document.</summary>
 internal static class PolicyTestCommand
 {
     private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
@@ -13,10 +14,9 @@ internal static class PolicyTestCommand
     public static Command Create()
     {
         var directory = new Argument<DirectoryInfo>("DIR") { Description = "A directory with policy documents (*.yaml) and test files (*_test.yaml)." };
-        var output = new Option<string>("--output", "-o") { Description = "text or json.", DefaultValueFactory = _ => "text" };
-        output.AcceptOnlyFromAmong("text", "json");
+        var output = OutputOption.Create();
         var command = new Command("test", "Run policy test cases (input → expected decision); exit 1 on any mismatch.") { directory, output };
-        command.SetAction((parse, _) => Task.FromResult(Run(parse.GetRequiredValue(directory), parse.GetValue(output) ?? "text", Console.Out, Console.Error)));
+        command.SetAction((parse, _) => Task.FromResult(Run(parse.GetRequiredValue(directory), parse.GetValue(output) ?? OutputOption.Table, Console.Out, Console.Error)));
         return command;
     }
 
@@ -40,7 +40,7 @@ internal static class PolicyTestCommand
         }
 
         var failed = results.Count(r => !r.Passed);
-        if (output == "json")
+        if (output == OutputOption.Json)
         {
             var json = JsonSerializer.Serialize(new
             {

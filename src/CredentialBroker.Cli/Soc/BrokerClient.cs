@@ -7,12 +7,6 @@ using System.Text.Json.Nodes;
 
 namespace CredentialBroker.Cli.Soc;
 
-/// <summary>A failure brokerctl reports on stderr and turns into an exit code.</summary>
-internal sealed class BrokerCliException(int exitCode, string message) : Exception(message)
-{
-    public int ExitCode { get; } = exitCode;
-}
-
 /// <summary>
 /// The broker's HTTP API as brokerctl uses it: authenticated with a JWT-SVID, and every failure turned into a
 /// message and an exit code (problem details and OAuth errors are shown as the broker wrote them).

@@ -48,14 +48,6 @@ internal static class CliContext
     /// <summary>The dev broker's default credentials file.</summary>
     public static string DevCredentialsFile => Path.Combine(Path.GetTempPath(), "credentialbroker", "dev-credentials.json");
 
-    /// <summary>A fresh <c>--output text|json</c> option (each command owns its instance).</summary>
-    public static Option<string> Output()
-    {
-        var output = new Option<string>("--output") { Description = "text (tables, progress) or json (for scripts).", DefaultValueFactory = _ => "text" };
-        output.AcceptOnlyFromAmong("text", "json");
-        return output;
-    }
-
     /// <summary>A client for the broker named on the command line, authenticated with the SVID it names.</summary>
     public static BrokerClient Client(ParseResult parse)
     {

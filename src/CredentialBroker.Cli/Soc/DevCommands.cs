@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Text.Json.Nodes;
+using CredentialBroker.Cli.CommandLine;
 using Spectre.Console;
 
 namespace CredentialBroker.Cli.Soc;
@@ -10,29 +11,62 @@ internal static class DevCommands
     public static Command Dev()
     {
         var file = new Option<FileInfo?>("--file") { Description = "The dev credentials file (default: the dev broker's, under the temp directory)." };
-        var identities = new Command("identities", "List the dev identities and when their SVIDs expire.") { file };
+        var identitiesOutput = OutputOption.Create();
+        var identities = new Command("identities", "List the dev identities and when their SVIDs expire.") { file, identitiesOutput };
         identities.SetAction((parse, _) => CliContext.RunAsync(() =>
         {
             var path = parse.GetValue(file)?.FullName ?? CliContext.DevCredentialsFile;
             var credentials = Read(path);
-            var table = new Table().Title(Markup.Escape(path)).AddColumn("identity").AddColumn("SPIFFE ID").AddColumn("expires");
-            foreach (var (name, value) in credentials.AsObject().Where(e => e.Key != "issuer"))
+            var rows = credentials.AsObject().Where(e => e.Key != "issuer").Select(entry =>
             {
-                var payload = JsonNode.Parse(((string)value!).Split('.') is [_, var body, ..] ? Decode(body) : "{}")!;
-                table.AddRow(Markup.Escape(name), Markup.Escape((string?)payload["sub"] ?? "?"), DateTimeOffset.FromUnixTimeSeconds((long?)payload["exp"] ?? 0).ToString("u"));
+                var payload = JsonNode.Parse(((string?)entry.Value)?.Split('.') is [_, var body, ..] ? Decode(body) : "{}")!;
+                return (Identity: entry.Key, SpiffeId: (string?)payload["sub"], Expires: (long?)payload["exp"] is { } exp ? DateTimeOffset.FromUnixTimeSeconds(exp) : (DateTimeOffset?)null);
+            }).ToList();
+            if (parse.GetValue(identitiesOutput) == OutputOption.Json)
+            {
+                CliContext.WriteJson(new JsonObject
+                {
+                    ["issuer"] = (string?)credentials["issuer"],
+                    ["file"] = path,
+                    ["identities"] = new JsonArray([.. rows.Select(r => (JsonNode)new JsonObject
+                    {
+                        ["identity"] = r.Identity,
+                        ["spiffeId"] = r.SpiffeId,
+                        ["expiresAt"] = r.Expires is { } expires ? Times.Wire(expires) : null,
+                    })]),
+                });
+                return Task.FromResult(ExitCodes.Success);
             }
 
-            AnsiConsole.MarkupLine($"Broker: {Markup.Escape((string?)credentials["issuer"] ?? "?")}");
+            var table = new Table().AddColumn("identity").AddColumn("SPIFFE ID").AddColumn("expires");
+            foreach (var row in rows)
+            {
+                table.AddRow(Markup.Escape(row.Identity), Markup.Escape(row.SpiffeId ?? "?"), row.Expires is { } expires ? Times.Display(expires) : "-");
+            }
+
+            AnsiConsole.MarkupLine($"Broker: {Markup.Escape((string?)credentials["issuer"] ?? "?")} (identities from {Markup.Escape(path)})");
             AnsiConsole.Write(table);
             return Task.FromResult(ExitCodes.Success);
         }));
 
         var role = new Argument<string>("IDENTITY") { Description = "orchestrator, agent or soc." };
+        role.CompletionSources.Add("orchestrator", "agent", "soc");
         var svidFile = new Option<FileInfo?>("--file") { Description = "The dev credentials file (default: the dev broker's, under the temp directory)." };
-        var svid = new Command("svid", "Print one dev identity's JWT-SVID, e.g. for curl: -H \"Authorization: Bearer $(brokerctl dev svid orchestrator)\".") { role, svidFile };
+        var svidOutput = OutputOption.Create();
+        var svid = new Command("svid", "Print one dev identity's JWT-SVID (-o table: the token alone), e.g. for curl: -H \"Authorization: Bearer $(brokerctl dev svid orchestrator)\".") { role, svidFile, svidOutput };
         svid.SetAction((parse, _) => CliContext.RunAsync(() =>
         {
-            Console.Out.WriteLine(CliContext.ReadSvid(parse.GetValue(svidFile)?.FullName ?? CliContext.DevCredentialsFile, parse.GetValue(role)!));
+            var identity = parse.GetValue(role)!;
+            var token = CliContext.ReadSvid(parse.GetValue(svidFile)?.FullName ?? CliContext.DevCredentialsFile, identity);
+            if (parse.GetValue(svidOutput) == OutputOption.Json)
+            {
+                CliContext.WriteJson(new JsonObject { ["identity"] = identity, ["svid"] = token });
+            }
+            else
+            {
+                Console.Out.WriteLine(token);
+            }
+
             return Task.FromResult(ExitCodes.Success);
         }));
 

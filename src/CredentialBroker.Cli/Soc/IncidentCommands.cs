@@ -1,5 +1,7 @@
 using System.CommandLine;
+using System.Globalization;
 using System.Text.Json.Nodes;
+using CredentialBroker.Cli.CommandLine;
 using Spectre.Console;
 
 namespace CredentialBroker.Cli.Soc;
@@ -11,11 +13,11 @@ internal static class IncidentCommands
     {
         var selectors = new Selectors();
         var title = new Option<string>("--title") { Description = "A short description.", Required = true };
-        var severity = new Option<string>("--severity") { Description = "low, medium, high or critical.", Required = true };
-        severity.AcceptOnlyFromAmong("low", "medium", "high", "critical");
-        var notifiedAt = new Option<DateTimeOffset?>("--notified-at") { Description = "When the SOC learned of it (RFC 3339); every exposure window starts here. Default: now." };
+        var severity = ValueParsers.Choice("--severity", "How bad it is.", ["low", "medium", "high", "critical"]);
+        severity.Required = true;
+        var notifiedAt = ValueParsers.Time("--notified-at", "When the SOC learned of it (ISO 8601, UTC unless it carries an offset); every exposure window starts here. Default: now.");
         var revoke = new Option<bool>("--revoke") { Description = "Also revoke everything the selector matches." };
-        var declareOutput = CliContext.Output();
+        var declareOutput = OutputOption.Create();
         var declare = new Command("declare", "Declare an incident, optionally revoking its selector at once.") { title, severity, notifiedAt, revoke, declareOutput };
         selectors.AddTo(declare);
         declare.SetAction((parse, ct) => CliContext.RunAsync(async () =>
@@ -24,32 +26,32 @@ internal static class IncidentCommands
             {
                 ["title"] = parse.GetValue(title),
                 ["severity"] = parse.GetValue(severity),
-                ["notifiedAt"] = (parse.GetValue(notifiedAt) ?? TimeProvider.System.GetUtcNow()).ToUniversalTime().ToString("O"),
+                ["notifiedAt"] = Times.Wire(parse.GetValue(notifiedAt) ?? TimeProvider.System.GetUtcNow()),
                 ["selector"] = selectors.Read(parse),
                 ["revoke"] = parse.GetValue(revoke),
             };
             using var broker = CliContext.Client(parse);
-            WriteIncidents([await broker.PostJsonAsync("/v1/incidents", body, ct)], parse.GetValue(declareOutput) == "json", single: true);
+            WriteIncidents([await broker.PostJsonAsync("/v1/incidents", body, ct)], parse.GetValue(declareOutput) == OutputOption.Json, single: true);
             return ExitCodes.Success;
         }));
 
-        var listOutput = CliContext.Output();
+        var listOutput = OutputOption.Create();
         var list = new Command("list", "List incidents, newest first.") { listOutput };
         list.SetAction((parse, ct) => CliContext.RunAsync(async () =>
         {
             using var broker = CliContext.Client(parse);
             var incidents = await broker.GetJsonAsync("/v1/incidents", ct);
-            WriteIncidents([.. incidents.AsArray().Select(i => i!)], parse.GetValue(listOutput) == "json", single: false);
+            WriteIncidents([.. incidents.AsArray().Select(i => i!)], parse.GetValue(listOutput) == OutputOption.Json, single: false);
             return ExitCodes.Success;
         }));
 
         var showId = new Argument<string>("ID") { Description = "The incident id (inc_…)." };
-        var showOutput = CliContext.Output();
+        var showOutput = OutputOption.Create();
         var show = new Command("show", "Show one incident.") { showId, showOutput };
         show.SetAction((parse, ct) => CliContext.RunAsync(async () =>
         {
             using var broker = CliContext.Client(parse);
-            WriteIncidents([await broker.GetJsonAsync($"/v1/incidents/{Uri.EscapeDataString(parse.GetValue(showId)!)}", ct)], parse.GetValue(showOutput) == "json", single: true);
+            WriteIncidents([await broker.GetJsonAsync($"/v1/incidents/{Uri.EscapeDataString(parse.GetValue(showId)!)}", ct)], parse.GetValue(showOutput) == OutputOption.Json, single: true);
             return ExitCodes.Success;
         }));
 
@@ -59,18 +61,41 @@ internal static class IncidentCommands
     public static Command Report()
     {
         var incident = new Option<string>("--incident") { Description = "The incident id (inc_…).", Required = true };
-        var format = new Option<string>("--format") { Description = "json, markdown or html (one self-contained file with the chart).", DefaultValueFactory = _ => "html" };
-        format.AcceptOnlyFromAmong("json", "markdown", "html");
-        var file = new Option<FileInfo?>("--out", "-o") { Description = "Write the report to this file (default: standard output)." };
-        var exposure = new Command("exposure", "The exposure-window report of an incident: how long each credential stayed valid after notification.") { incident, format, file };
+        var output = OutputOption.Create(null, "markdown", "html");
+        output.Description = "Output format: table (a summary on the terminal), json, markdown or html (one self-contained page with the chart). Default: table; with --out-file, the file's extension (.html, .md, .json), else html.";
+        var file = new Option<FileInfo?>("--out-file", "-f") { Description = "Write the report to this file instead of standard output.", HelpName = "FILE" };
+        var formerFormat = new Option<string>("--format")
+        {
+            Hidden = true,
+            CustomParser = result =>
+            {
+                result.AddError("--format is now -o/--output (the one meaning of -o in every command): for example -o html, and -f/--out-file FILE to write a file.");
+                return null;
+            },
+        };
+        var exposure = new Command("exposure", "The exposure-window report of an incident: how long each credential stayed valid after notification.") { incident, output, file, formerFormat };
         exposure.SetAction((parse, ct) => CliContext.RunAsync(async () =>
         {
+            var target = parse.GetValue(file);
+            var format = parse.GetValue(output) ?? (target is null ? OutputOption.Table : FormatOf(target));
+            if (format == OutputOption.Table && target is not null)
+            {
+                throw new BrokerCliException(ExitCodes.Usage, "a table is for the terminal: with -f/--out-file choose -o html, markdown or json.");
+            }
+
             using var broker = CliContext.Client(parse);
-            var report = await broker.GetTextAsync($"/v1/incidents/{Uri.EscapeDataString(parse.GetValue(incident)!)}/report?format={parse.GetValue(format)}", ct);
-            if (parse.GetValue(file) is { } target)
+            var path = $"/v1/incidents/{Uri.EscapeDataString(parse.GetValue(incident)!)}/report";
+            if (format == OutputOption.Table)
+            {
+                WriteExposure(await broker.GetJsonAsync(path + "?format=json", ct));
+                return ExitCodes.Success;
+            }
+
+            var report = await broker.GetTextAsync($"{path}?format={format}", ct);
+            if (target is not null)
             {
                 await File.WriteAllTextAsync(target.FullName, report, ct);
-                await Console.Error.WriteLineAsync($"Wrote {target.FullName} ({report.Length:N0} characters).");
+                await Console.Error.WriteLineAsync($"Wrote {target.FullName} ({format}, {report.Length:N0} characters).");
             }
             else
             {
@@ -80,32 +105,33 @@ internal static class IncidentCommands
             return ExitCodes.Success;
         }));
 
-        var from = new Option<DateTimeOffset?>("--from") { Description = "Start (RFC 3339). Default: an hour ago." };
-        var to = new Option<DateTimeOffset?>("--to") { Description = "End (RFC 3339). Default: now." };
-        var fleetOutput = CliContext.Output();
+        var from = ValueParsers.Time("--from", "Start (ISO 8601, UTC unless it carries an offset). Default: an hour ago.");
+        var to = ValueParsers.Time("--to", "End (ISO 8601, UTC unless it carries an offset). Default: now.");
+        var fleetOutput = OutputOption.Create();
         var fleet = new Command("fleet", "For every trigger kind (completion, state change, TTL, SOC), the time from trigger to verified invalidation.") { from, to, fleetOutput };
         fleet.SetAction((parse, ct) => CliContext.RunAsync(async () =>
         {
             var query = new List<string>();
             if (parse.GetValue(from) is { } start)
             {
-                query.Add("from=" + Uri.EscapeDataString(start.ToUniversalTime().ToString("O")));
+                query.Add("from=" + Uri.EscapeDataString(Times.Wire(start)));
             }
 
             if (parse.GetValue(to) is { } end)
             {
-                query.Add("to=" + Uri.EscapeDataString(end.ToUniversalTime().ToString("O")));
+                query.Add("to=" + Uri.EscapeDataString(Times.Wire(end)));
             }
 
             using var broker = CliContext.Client(parse);
             var report = await broker.GetJsonAsync("/v1/reports/exposure" + (query.Count > 0 ? "?" + string.Join('&', query) : string.Empty), ct);
-            if (parse.GetValue(fleetOutput) == "json")
+            if (parse.GetValue(fleetOutput) == OutputOption.Json)
             {
                 CliContext.WriteJson(report);
                 return ExitCodes.Success;
             }
 
-            var table = new Table().Title($"Trigger → verified invalid, {Markup.Escape((string)report["from"]!)} to {Markup.Escape((string)report["to"]!)}")
+            AnsiConsole.MarkupLine($"Trigger → verified invalid, {Times.Display((string?)report["from"])} to {Times.Display((string?)report["to"])}:");
+            var table = new Table()
                 .AddColumn("trigger").AddColumn(new TableColumn("verified").RightAligned()).AddColumn(new TableColumn("unverified").RightAligned())
                 .AddColumn(new TableColumn("p50 s").RightAligned()).AddColumn(new TableColumn("p99 s").RightAligned()).AddColumn(new TableColumn("max s").RightAligned());
             foreach (var (trigger, stats) in report["byTrigger"]!.AsObject())
@@ -124,31 +150,79 @@ internal static class IncidentCommands
     public static Command Tasks()
     {
         var id = new Argument<string>("ID") { Description = "The task id (tsk_…)." };
-        var output = CliContext.Output();
+        var output = OutputOption.Create();
         var show = new Command("show", "Show a task, its state and every credential issued under it.") { id, output };
         show.SetAction((parse, ct) => CliContext.RunAsync(async () =>
         {
             using var broker = CliContext.Client(parse);
             var task = await broker.GetJsonAsync($"/v1/tasks/{Uri.EscapeDataString(parse.GetValue(id)!)}", ct);
-            if (parse.GetValue(output) == "json")
+            if (parse.GetValue(output) == OutputOption.Json)
             {
                 CliContext.WriteJson(task);
                 return ExitCodes.Success;
             }
 
-            AnsiConsole.MarkupLine($"Task [bold]{Markup.Escape((string)task["taskId"]!)}[/]: {Markup.Escape((string)task["state"]!)}, agent {Markup.Escape((string)task["agent"]!)}, workflow {Markup.Escape((string)task["workflow"]!["id"]!)}, expires {Markup.Escape((string)task["expiresAt"]!)}");
+            AnsiConsole.MarkupLine($"Task [bold]{Markup.Escape((string)task["taskId"]!)}[/]: {Markup.Escape((string)task["state"]!)}, agent {Markup.Escape((string)task["agent"]!)}, workflow {Markup.Escape((string)task["workflow"]!["id"]!)}, expires {Times.Display((string?)task["expiresAt"])}");
             var table = new Table().AddColumn("jti").AddColumn("kind").AddColumn("holder").AddColumn("audience").AddColumn("status").AddColumn("expires");
             foreach (var credential in task["credentials"]!.AsArray())
             {
                 table.AddRow(
                     Markup.Escape((string)credential!["jti"]!), Markup.Escape((string)credential["kind"]!), Markup.Escape((string?)credential["holder"] ?? "-"),
-                    Markup.Escape((string?)credential["audience"] ?? "-"), Markup.Escape((string)credential["status"]!), Markup.Escape((string?)credential["expiresAt"] ?? "-"));
+                    Markup.Escape((string?)credential["audience"] ?? "-"), Markup.Escape((string)credential["status"]!), Times.Display((string?)credential["expiresAt"]));
             }
 
             AnsiConsole.Write(table);
             return ExitCodes.Success;
         }));
         return new Command("tasks", "Look up tasks.") { show };
+    }
+
+    /// <summary>The report format a file's extension asks for; html for any other.</summary>
+    private static string FormatOf(FileInfo file) => file.Extension.ToUpperInvariant() switch
+    {
+        ".MD" or ".MARKDOWN" => "markdown",
+        ".JSON" => OutputOption.Json,
+        _ => "html",
+    };
+
+    /// <summary>The exposure report as tables: the summary beside the GitGuardian baseline, then each credential's window.</summary>
+    private static void WriteExposure(JsonNode report)
+    {
+        var incident = report["incident"];
+        var summary = report["summary"];
+        AnsiConsole.MarkupLine($"Incident [bold]{Markup.Escape((string?)incident?["id"] ?? "?")}[/]: {Markup.Escape((string?)incident?["title"] ?? "-")} ({Markup.Escape((string?)incident?["severity"] ?? "-")}), notified {Times.Display((string?)incident?["notifiedAt"])}");
+        static string Seconds(JsonNode? value) => value is null ? "-" : ((double)value).ToString("0.###", CultureInfo.InvariantCulture);
+        static string Share(JsonNode? value) => value is null ? "-" : ((double)value).ToString("0.#%", CultureInfo.InvariantCulture);
+        var windows = summary?["exposureSeconds"];
+        AnsiConsole.MarkupLine("Exposure after notification:");
+        var totals = new Table().AddColumn("measure").AddColumn(new TableColumn("value").RightAligned());
+        totals.AddRow("credentials", ((int?)summary?["credentials"] ?? 0).ToString("N0", CultureInfo.InvariantCulture));
+        foreach (var percentile in new[] { "p50", "p95", "p99", "max" })
+        {
+            totals.AddRow($"window {percentile} (s)", Seconds(windows?[percentile]));
+        }
+
+        foreach (var after in new[] { "1m", "1h", "5d" })
+        {
+            totals.AddRow($"still valid after {after}", Share(summary?["stillValidShare"]?[after]));
+        }
+
+        totals.AddRow("baseline: leaked secrets still valid after 5d", Share(summary?["baseline"]?["stillValidShare5d"]));
+        totals.AddRow("unverified", (report["unverified"]?.AsArray().Count ?? 0).ToString(CultureInfo.InvariantCulture));
+        totals.AddRow("irrevocable", (report["irrevocable"]?.AsArray().Count ?? 0).ToString(CultureInfo.InvariantCulture));
+        AnsiConsole.Write(totals);
+
+        var credentials = new Table().AddColumn("jti").AddColumn("kind").AddColumn("workload").AddColumn("resource").AddColumn("verified dead")
+            .AddColumn("expires").AddColumn(new TableColumn("window s").RightAligned()).AddColumn("status");
+        foreach (var credential in report["credentials"]?.AsArray() ?? [])
+        {
+            credentials.AddRow(
+                Markup.Escape((string?)credential?["jti"] ?? "-"), Markup.Escape((string?)credential?["kind"] ?? "-"), Markup.Escape((string?)credential?["workload"] ?? "-"),
+                Markup.Escape((string?)credential?["resource"] ?? "-"), Times.Display((string?)credential?["verifiedAt"]), Times.Display((string?)credential?["expiresAt"]),
+                Seconds(credential?["exposureSeconds"]), Markup.Escape((string?)credential?["status"] ?? "-"));
+        }
+
+        AnsiConsole.Write(credentials);
     }
 
     private static void WriteIncidents(IReadOnlyList<JsonNode> incidents, bool json, bool single)
@@ -164,7 +238,8 @@ internal static class IncidentCommands
             var details = new Table().AddColumn("incident").AddColumn(Markup.Escape((string)incidents[0]["id"]!));
             foreach (var field in new[] { "title", "severity", "notifiedAt", "declaredAt", "declaredBy", "revocationId" })
             {
-                details.AddRow(field, Markup.Escape((string?)incidents[0][field] ?? "-"));
+                var value = (string?)incidents[0][field];
+                details.AddRow(field, field.EndsWith("At", StringComparison.Ordinal) ? Times.Display(value) : Markup.Escape(value ?? "-"));
             }
 
             details.AddRow("selector", Markup.Escape(incidents[0]["selector"]!.ToJsonString()));
@@ -177,7 +252,7 @@ internal static class IncidentCommands
         {
             table.AddRow(
                 Markup.Escape((string)incident["id"]!), Markup.Escape((string)incident["severity"]!), Markup.Escape((string)incident["title"]!),
-                Markup.Escape((string)incident["notifiedAt"]!), Markup.Escape(incident["selector"]!.ToJsonString()), Markup.Escape((string?)incident["revocationId"] ?? "-"));
+                Times.Display((string?)incident["notifiedAt"]), Markup.Escape(incident["selector"]!.ToJsonString()), Markup.Escape((string?)incident["revocationId"] ?? "-"));
         }
 
         AnsiConsole.Write(table);

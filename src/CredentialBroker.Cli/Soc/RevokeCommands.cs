@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Text.Json.Nodes;
+using CredentialBroker.Cli.CommandLine;
 using Spectre.Console;
 
 namespace CredentialBroker.Cli.Soc;
@@ -17,7 +18,7 @@ internal static class RevokeCommands
         var dryRun = new Option<bool>("--dry-run") { Description = "Count what would be revoked, by kind and resource; revoke nothing." };
         var quarantine = new Option<bool>("--quarantine") { Description = "Also refuse new tasks and exchanges for the selected workloads until lifted (needs --workload)." };
         var noWait = new Option<bool>("--no-wait") { Description = "Return once the broker accepted the revocation, without following it." };
-        var output = CliContext.Output();
+        var output = OutputOption.Create();
         var command = new Command("revoke", "Revoke every credential a selector matches (and everything derived from them), and follow it until verified dead.")
         {
             reason, incident, dryRun, quarantine, noWait, output,
@@ -41,7 +42,7 @@ internal static class RevokeCommands
                 body["incidentId"] = incidentId;
             }
 
-            var json = parse.GetValue(output) == "json";
+            var json = parse.GetValue(output) == OutputOption.Json;
             using var broker = CliContext.Client(parse);
             var answer = await broker.PostJsonAsync("/v1/revocations", body, ct);
             if (parse.GetValue(dryRun))
@@ -68,33 +69,33 @@ internal static class RevokeCommands
     public static Command Revocation()
     {
         var showId = new Argument<string>("ID") { Description = "The revocation id (rev_…)." };
-        var showOutput = CliContext.Output();
+        var showOutput = OutputOption.Create();
         var wait = new Option<bool>("--wait") { Description = "Follow the revocation until it is done (progress bars on a terminal)." };
         var show = new Command("show", "Show a bulk revocation's progress.") { showId, showOutput, wait };
         show.SetAction((parse, ct) => CliContext.RunAsync(async () =>
         {
             using var broker = CliContext.Client(parse);
             var id = parse.GetValue(showId)!;
-            var json = parse.GetValue(showOutput) == "json";
+            var json = parse.GetValue(showOutput) == OutputOption.Json;
             return Finish(
                 parse.GetValue(wait) ? await FollowAsync(broker, id, json, ct) : await broker.GetJsonAsync($"/v1/revocations/{Uri.EscapeDataString(id)}", ct),
                 json);
         }));
 
         var liftId = new Argument<string>("ID") { Description = "The revocation id (rev_…)." };
-        var liftOutput = CliContext.Output();
+        var liftOutput = OutputOption.Create();
         var lift = new Command("lift-quarantine", "Let the quarantined workloads have new tasks and exchanges again.") { liftId, liftOutput };
         lift.SetAction((parse, ct) => CliContext.RunAsync(async () =>
         {
             using var broker = CliContext.Client(parse);
             var answer = await broker.DeleteAsync($"/v1/revocations/{Uri.EscapeDataString(parse.GetValue(liftId)!)}/quarantine", ct);
-            if (parse.GetValue(liftOutput) == "json")
+            if (parse.GetValue(liftOutput) == OutputOption.Json)
             {
                 CliContext.WriteJson(answer);
             }
             else
             {
-                AnsiConsole.MarkupLine($"Quarantine of [bold]{Markup.Escape((string)answer["id"]!)}[/] lifted at {Markup.Escape((string?)answer["quarantineLiftedAt"] ?? "-")}.");
+                AnsiConsole.MarkupLine($"Quarantine of [bold]{Markup.Escape((string)answer["id"]!)}[/] lifted at {Times.Display((string?)answer["quarantineLiftedAt"])}.");
             }
 
             return ExitCodes.Success;
@@ -175,7 +176,8 @@ internal static class RevokeCommands
         }
         else
         {
-            var table = new Table().Title($"Bulk revocation {Markup.Escape((string)revocation["id"]!)}").AddColumn("measure").AddColumn(new TableColumn("value").RightAligned());
+            AnsiConsole.MarkupLine($"Bulk revocation [bold]{Markup.Escape((string)revocation["id"]!)}[/]:");
+            var table = new Table().AddColumn("measure").AddColumn(new TableColumn("value").RightAligned());
             table.AddRow("status", Markup.Escape(status));
             table.AddRow("reason", Markup.Escape((string?)revocation["reason"] ?? "-"));
             table.AddRow("matched", $"{(int)revocation["matched"]!["total"]!:N0}");
@@ -184,11 +186,11 @@ internal static class RevokeCommands
                 table.AddRow(label, $"{(int)revocation[field]!:N0}");
             }
 
-            table.AddRow("requested", Markup.Escape((string?)revocation["requestedAt"] ?? "-"));
-            table.AddRow("completed", Markup.Escape((string?)revocation["completedAt"] ?? "-"));
+            table.AddRow("requested", Times.Display((string?)revocation["requestedAt"]));
+            table.AddRow("completed", Times.Display((string?)revocation["completedAt"]));
             if ((bool?)revocation["quarantine"] == true)
             {
-                table.AddRow("quarantine", (string?)revocation["quarantineLiftedAt"] is { } lifted ? $"lifted {Markup.Escape(lifted)}" : "[yellow]in force[/]");
+                table.AddRow("quarantine", (string?)revocation["quarantineLiftedAt"] is { } lifted ? $"lifted {Times.Display(lifted)}" : "[yellow]in force[/]");
             }
 
             AnsiConsole.Write(table);
@@ -200,7 +202,8 @@ internal static class RevokeCommands
 
     private static void WriteMatched(JsonNode matched, string title)
     {
-        var table = new Table().Title($"{title}: {(int)matched["total"]!:N0} credentials").AddColumn("by").AddColumn("name").AddColumn(new TableColumn("credentials").RightAligned());
+        AnsiConsole.MarkupLine($"{title}: {(int)matched["total"]!:N0} credentials");
+        var table = new Table().AddColumn("by").AddColumn("name").AddColumn(new TableColumn("credentials").RightAligned());
         foreach (var (by, member) in new[] { ("kind", "byKind"), ("resource", "byResource") })
         {
             foreach (var (name, count) in matched[member]!.AsObject().OrderBy(e => e.Key, StringComparer.Ordinal))

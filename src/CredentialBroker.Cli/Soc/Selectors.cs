@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Text.Json.Nodes;
+using CredentialBroker.Cli.CommandLine;
 
 namespace CredentialBroker.Cli.Soc;
 
@@ -13,8 +14,8 @@ internal sealed class Selectors
     private readonly Option<string> _approver = new("--approver") { Description = "Who approved the tasks." };
     private readonly Option<string> _resource = new("--resource") { Description = "The resource (audience) of access tokens." };
     private readonly Option<string> _derivedFrom = new("--derived-from") { Description = "A jti: that credential and its whole subtree." };
-    private readonly Option<DateTimeOffset?> _issuedAfter = new("--issued-after") { Description = "Issued at or after this instant (RFC 3339)." };
-    private readonly Option<DateTimeOffset?> _issuedBefore = new("--issued-before") { Description = "Issued before this instant (RFC 3339)." };
+    private readonly Option<DateTimeOffset?> _issuedAfter = ValueParsers.Time("--issued-after", "Issued at or after this time (ISO 8601, UTC unless it carries an offset).");
+    private readonly Option<DateTimeOffset?> _issuedBefore = ValueParsers.Time("--issued-before", "Issued before this time (ISO 8601, UTC unless it carries an offset).");
 
     public void AddTo(Command command)
     {
@@ -42,8 +43,8 @@ internal sealed class Selectors
         Add("approver", parse.GetValue(_approver));
         Add("resource", parse.GetValue(_resource));
         Add("derivedFrom", parse.GetValue(_derivedFrom));
-        Add("issuedAfter", parse.GetValue(_issuedAfter)?.ToUniversalTime().ToString("O"));
-        Add("issuedBefore", parse.GetValue(_issuedBefore)?.ToUniversalTime().ToString("O"));
+        Add("issuedAfter", parse.GetValue(_issuedAfter) is { } after ? Times.Wire(after) : null);
+        Add("issuedBefore", parse.GetValue(_issuedBefore) is { } before ? Times.Wire(before) : null);
         if (selector.Count == 0)
         {
             throw new BrokerCliException(ExitCodes.Usage, "name at least one selector flag (--workload, --workflow, --task, --approval, --approver, --resource, --derived-from, --issued-after, --issued-before).");

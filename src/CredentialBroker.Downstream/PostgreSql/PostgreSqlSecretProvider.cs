@@ -256,7 +256,12 @@ internal sealed partial class PostgreSqlSecretProvider : ISecretProvider, IAsync
             Pooling = false,
             ApplicationName = "credentialbroker-verify",
         };
-        await using var connection = new NpgsqlConnection(probe.ConnectionString);
+        // A data source of its own, disposed after the probe. A connection made from a connection string instead would
+        // register a data source in Npgsql's process-wide cache under that string, for the life of the process: every
+        // probe's string is new (its role, a fresh password), so each verification would leak one, and registering one
+        // sorts Npgsql's list of every live data source under a global lock — revocations slowed down as they went.
+        await using var dataSource = NpgsqlDataSource.Create(probe);
+        await using var connection = dataSource.CreateConnection();
         try
         {
             await connection.OpenAsync(cancellationToken);
