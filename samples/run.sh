@@ -19,7 +19,7 @@ fail() { printf '==> FAILED: %s\n' "$*" >&2; exit 1; }
 
 cleanup() {
   # dotnet run starts the app as its child: stop both.
-  for pid in "${PIDS[@]}"; do kill $(pgrep -P "$pid") "$pid" 2>/dev/null || true; done
+  for pid in "${PIDS[@]}"; do kill $(pgrep -P "$pid" 2>/dev/null) "$pid" 2>/dev/null || true; done
   for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
   rm -rf "$WORK"
 }
