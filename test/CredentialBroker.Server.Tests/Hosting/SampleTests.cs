@@ -27,10 +27,16 @@ public sealed class SampleTests
         });
     }
 
+    // The "Run them all" block of samples/README.md, verbatim, from the repository root; SAMPLES_BIN runs what the tests' build built.
     [Test]
-    public async Task Samples_run_sh_runs_every_sample_against_a_dev_broker_it_starts_and_stops()
+    public async Task Samples_readme_run_block_runs_every_sample_against_a_dev_broker_it_starts_and_stops()
     {
-        var run = await ProcessRunner.RunAsync("bash", [Repository.Path("samples", "run.sh")], new Dictionary<string, string>
+        const string Begin = "<!-- run:begin -->";
+        var readme = await File.ReadAllTextAsync(Repository.Path("samples", "README.md"));
+        var block = readme[(readme.IndexOf(Begin, StringComparison.Ordinal) + Begin.Length)..readme.IndexOf("<!-- run:end -->", StringComparison.Ordinal)].Trim().Split('\n');
+        Assert.That(block[0].Trim(), Is.EqualTo("```bash"), "the run block is one bash block");
+
+        var run = await ProcessRunner.RunAsync("bash", ["-euo", "pipefail", "-c", $"cd '{Repository.Root}'\n" + string.Join('\n', block[1..^1])], new Dictionary<string, string>
         {
             ["SAMPLES_BIN"] = AppContext.BaseDirectory,
         });
