@@ -112,7 +112,7 @@ return await settings.RunAsync(async () =>
     (await agent.RevokeTokenAsync(token.Token)).EnsureSuccess();
     var deadline = TimeProvider.System.GetTimestamp();
     (HttpStatusCode Status, string Challenge) revoked;
-    while ((revoked = await CallAsync(agentSvids, token)).Status == HttpStatusCode.OK && TimeProvider.System.GetElapsedTime(deadline) < TimeSpan.FromSeconds(10))
+    while ((revoked = await CallAsync(agentSvids, token)).Status == HttpStatusCode.OK && TimeProvider.System.GetElapsedTime(deadline) < TimeSpan.FromSeconds(30))
     {
         await Task.Delay(TimeSpan.FromMilliseconds(50)); // the feed delivers within milliseconds
     }
