@@ -42,6 +42,7 @@ public static class RedisStoreBuilderExtensions
         builder.Services.TryAddSingleton<IRevokerStore, RedisRevokerStore>();
         builder.Services.TryAddSingleton<ISocStore, RedisSocStore>();
         builder.Services.TryAddSingleton<IRevocationFeed, RedisRevocationFeed>();
+        builder.Services.TryAddSingleton<IProofReplayStore, RedisProofReplayStore>();
         builder.Services.TryAddSingleton<RedisRiskRegistry>();
         builder.Services.TryAddSingleton<CachedRiskRegistry>();
         builder.Services.TryAddSingleton<IRiskRegistry>(sp => sp.GetRequiredService<CachedRiskRegistry>());
