@@ -237,7 +237,7 @@ public sealed partial class DpopProofValidator
     private static bool IsText(JsonElement jwk, string member) =>
         jwk.TryGetProperty(member, out var value) && value.ValueKind == JsonValueKind.String && value.GetString()!.Length > 0;
 
-    [LoggerMessage(EventId = 1800, EventName = "DpopProofRefused", Level = LogLevel.Warning,
+    [LoggerMessage(EventId = 2100, EventName = "DpopProofRefused", Level = LogLevel.Warning,
         Message = "Refused a DPoP proof ({Failure}) on {Method} {Uri} from {Caller}")]
     private static partial void LogRefused(ILogger logger, DpopFailure failure, string method, string uri, string caller);
 }

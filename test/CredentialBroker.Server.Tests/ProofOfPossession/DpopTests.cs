@@ -254,7 +254,7 @@ public sealed class DpopTests : IDisposable
         var proof = _key.Proof("GET", TokenEndpoint, Now);
 
         await _app.As(BrokerApp.Agent).AccessTokenWithProofAsync(token, proof);
-        var refusals = _app.Logs.GetSnapshot().Where(r => r.Id.Id == 1800).ToList();
+        var refusals = _app.Logs.GetSnapshot().Where(r => r.Id == new Microsoft.Extensions.Logging.EventId(2100, "DpopProofRefused")).ToList();
 
         Assert.Multiple(() =>
         {
