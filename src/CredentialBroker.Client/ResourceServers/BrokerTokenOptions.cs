@@ -55,6 +55,18 @@ public sealed class BrokerTokenOptions
     /// <summary>Whether discovery, JWKS, feed and introspection must use HTTPS. Default <see langword="true"/>; turn off only for local development.</summary>
     public bool RequireHttps { get; set; } = true;
 
+    /// <summary>
+    /// The JWS algorithms a DPoP proof (RFC 9449) may be signed with, for DPoP-bound tokens (<c>cnf.jkt</c>): asymmetric
+    /// only (ES256/384/512, RS256/384/512, PS256/384/512). Default ES256 (the broker's own default).
+    /// </summary>
+    public IList<string> DpopAlgorithms { get; } = ["ES256"];
+
+    /// <summary>
+    /// How old a DPoP proof may be (its <c>iat</c>); its <c>jti</c> is remembered this long (plus <see cref="ClockSkew"/>)
+    /// by this process, so it is accepted once. Default 60 s; 5 s to 5 min.
+    /// </summary>
+    public TimeSpan DpopProofMaxAge { get; set; } = TimeSpan.FromSeconds(60);
+
     /// <summary>Called for each revocation the feed delivers, after the deny list has it (close sessions opened with the credential, say). Default none.</summary>
     public Action<RevokedCredential>? OnRevoked { get; set; }
 }
