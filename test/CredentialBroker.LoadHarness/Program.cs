@@ -1,7 +1,7 @@
 // The load harness: starts a real redis-server and the real broker (production mode), measures, prints a table.
 //   dotnet run -c Release --project test/CredentialBroker.LoadHarness -- [--smoke] [--only NAME[,NAME…]]
 // --smoke runs every scenario with a handful of iterations (seconds), for CI: it proves the harness works,
-// and asserts nothing about speed. --only runs the named scenarios (issuance, exchange, completion, rejection,
+// and asserts nothing about speed. --only runs the named scenarios (issuance, exchange — with and without DPoP —, completion, rejection,
 // expiry, bulk, start), to profile one at a time. Extra broker settings can be passed as environment variables, e.g.
 // CredentialBroker__Revoker__Concurrency=32.
 using CredentialBroker.LoadHarness;
@@ -65,6 +65,10 @@ if (Runs("issuance") || Runs("exchange"))
             await Scenarios.ExchangeThroughputAsync(agent, taskTokens, requests / 10, Concurrency);
             var exchanges = await Scenarios.ExchangeThroughputAsync(agent, taskTokens, requests, Concurrency);
             rows.Add($"| token exchange, POST /oauth2/token ({requests:N0} requests, {Concurrency} in flight) | {exchanges.Describe()}; {exchanges.PerSecond / bare.PerSecond:0.00}× the bare endpoint, {exchanges.PerSecond / rawSigning:0.00}× raw signing |");
+            using var dpopKey = new DpopKey();
+            await Scenarios.DpopExchangeThroughputAsync(broker, agent, dpopKey, taskTokens, requests / 10, Concurrency);
+            var dpopExchanges = await Scenarios.DpopExchangeThroughputAsync(broker, agent, dpopKey, taskTokens, requests, Concurrency);
+            rows.Add($"| token exchange with a DPoP proof → DPoP-bound access token ({requests:N0} requests, {Concurrency} in flight) | {dpopExchanges.Describe()}; {dpopExchanges.PerSecond / exchanges.PerSecond:0.00}× the exchange without DPoP |");
         }
     }
 }
