@@ -51,6 +51,8 @@ internal sealed class BrokerUnderTest : IAsyncDisposable
             ["CredentialBroker__ResourceServers__load__Resources__0"] = Scenarios.Resource,
             // Lets the TTL-expiry scenario aim many credentials at one second soon after creating them; validation only.
             ["CredentialBroker__MinTaskTtl"] = "00:00:01",
+            // The sequential exchange-latency scenario derives 2,200 access tokens from one task token (default cap 1,000).
+            ["CredentialBroker__MaxCredentialsPerTask"] = "10000",
         };
         var (broker, startToReady) = await StartProcessAsync(environment, url);
         return new BrokerUnderTest(redis, trust, broker, url, environment, startToReady);
