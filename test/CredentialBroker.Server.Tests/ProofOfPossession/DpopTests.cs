@@ -248,6 +248,26 @@ public sealed class DpopTests : IDisposable
     }
 
     [Test]
+    public async Task Discovery_advertises_the_configured_dpop_algorithms_and_no_certificate_binding_without_x509_bundles()
+    {
+        var defaults = await (await _app.CreateClient().GetAsync("/.well-known/oauth-authorization-server")).JsonAsync();
+        using var configured = BrokerApp.Redis();
+        configured.Settings["CredentialBroker:Dpop:Algorithms:0"] = "ES384";
+        configured.Settings["CredentialBroker:Dpop:Algorithms:1"] = "PS256";
+        var custom = await (await configured.CreateClient().GetAsync("/.well-known/oauth-authorization-server")).JsonAsync();
+        var (_, token, _) = await configured.As(BrokerApp.Orchestrator).CreateTaskOkAsync(configured.AgentId);
+        var es256Proof = await configured.As(BrokerApp.Agent).AccessTokenWithProofAsync(token, _key.Proof("POST", TokenEndpoint, configured.Time.GetUtcNow()));
+
+        Assert.Multiple(async () =>
+        {
+            Assert.That(defaults["dpop_signing_alg_values_supported"]!.AsArray().Select(a => (string?)a), Is.EqualTo(new[] { "ES256" }));
+            Assert.That((bool?)defaults["tls_client_certificate_bound_access_tokens"], Is.False);
+            Assert.That(custom["dpop_signing_alg_values_supported"]!.AsArray().Select(a => (string?)a), Is.EqualTo(new[] { "ES384", "PS256" }));
+            Assert.That(await OutcomeAsync(es256Proof), Is.EqualTo((HttpStatusCode.BadRequest, "invalid_dpop_proof", "dpop-proof-invalid")), "ES256 is off the configured list");
+        });
+    }
+
+    [Test]
     public async Task Every_refused_proof_is_logged_with_its_reason_and_never_the_proof()
     {
         var token = await TaskTokenAsync();
