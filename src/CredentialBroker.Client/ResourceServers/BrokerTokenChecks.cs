@@ -31,6 +31,7 @@ internal sealed partial class BrokerTokenChecks(
     // HttpContext.Items marks: the token came as "Authorization: DPoP", and a DPoP proof was refused.
     private static readonly object PresentedAsDpop = new();
     private static readonly object DpopRefused = new();
+    private static readonly object DpopNonceRequired = new();
 
     /// <summary>Reads a token sent as <c>Authorization: DPoP &lt;token&gt;</c> (JwtBearer itself reads only <c>Bearer</c>).</summary>
     public static Task OnMessageReceivedAsync(MessageReceivedContext context)
@@ -109,9 +110,20 @@ internal sealed partial class BrokerTokenChecks(
             var refused = jkt.ValueKind != JsonValueKind.String
                 ? "The token's cnf.jkt is not a thumbprint."
                 : await dpop.CheckAsync(context.Request, token.EncodedToken, jkt.GetString()!, settings).ConfigureAwait(false);
+            if (settings.RequireDpopNonce)
+            {
+                // Accepted or not, the answer tells the client the nonce for its next proof (RFC 9449 §8.2, §9).
+                context.Response.Headers[DpopProofCheck.NonceHeaderName] = dpop.CurrentNonce(settings);
+            }
+
             if (refused is not null)
             {
                 context.HttpContext.Items[DpopRefused] = true;
+                if (ReferenceEquals(refused, DpopProofCheck.NonceRequired))
+                {
+                    context.HttpContext.Items[DpopNonceRequired] = true;
+                }
+
                 return refused;
             }
         }
@@ -189,7 +201,9 @@ internal sealed partial class BrokerTokenChecks(
 
         if (context.HttpContext.Items.ContainsKey(PresentedAsDpop))
         {
-            var error = context.HttpContext.Items.ContainsKey(DpopRefused) ? "invalid_dpop_proof" : "invalid_token";
+            var error = context.HttpContext.Items.ContainsKey(DpopNonceRequired) ? "use_dpop_nonce"
+                : context.HttpContext.Items.ContainsKey(DpopRefused) ? "invalid_dpop_proof"
+                : "invalid_token";
             var description = (context.ErrorDescription ?? "The token is not valid.").Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal);
             context.HandleResponse();
             context.Response.StatusCode = StatusCodes.Status401Unauthorized;

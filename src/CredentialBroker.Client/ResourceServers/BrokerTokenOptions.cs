@@ -67,6 +67,14 @@ public sealed class BrokerTokenOptions
     /// </summary>
     public TimeSpan DpopProofMaxAge { get; set; } = TimeSpan.FromSeconds(60);
 
+    /// <summary>
+    /// Whether a DPoP proof must carry a nonce this resource server handed out (RFC 9449 §9): a proof without a current one
+    /// is refused with <c>use_dpop_nonce</c> and a fresh nonce in the <c>DPoP-Nonce</c> header, which every accepted DPoP
+    /// request also carries. Nonces bound a proof's lifetime by this server's clock. They are an HMAC under a key of
+    /// this process: behind a load balancer, use sticky sessions or leave this off. Default <see langword="false"/>.
+    /// </summary>
+    public bool RequireDpopNonce { get; set; }
+
     /// <summary>Called for each revocation the feed delivers, after the deny list has it (close sessions opened with the credential, say). Default none.</summary>
     public Action<RevokedCredential>? OnRevoked { get; set; }
 }

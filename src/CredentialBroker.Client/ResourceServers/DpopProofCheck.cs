@@ -14,11 +14,16 @@ namespace CredentialBroker.Client.ResourceServers;
 /// <c>DPoP</c> header; <c>typ</c> <c>dpop+jwt</c>; an allowed asymmetric algorithm; a public <c>jwk</c> (no private
 /// members) whose RFC 7638 thumbprint is the token's <c>cnf.jkt</c> and which verifies the proof; <c>htm</c> and
 /// <c>htu</c> of this request; a fresh <c>iat</c>; <c>ath</c>, the hash of the access token; and a <c>jti</c> this
-/// process has not accepted before within the proof's lifetime. A refused proof does not use up its <c>jti</c>.
+/// process has not accepted before within the proof's lifetime; with <see cref="BrokerTokenOptions.RequireDpopNonce"/>,
+/// a nonce this process handed out (RFC 9449 §9). A refused proof does not use up its <c>jti</c>.
 /// </summary>
 internal sealed class DpopProofCheck(TimeProvider time)
 {
     public const string HeaderName = "DPoP";
+    public const string NonceHeaderName = "DPoP-Nonce";
+
+    /// <summary>What <see cref="CheckAsync"/> answers when the proof lacks a current nonce (the challenge then carries a fresh one).</summary>
+    public const string NonceRequired = "The DPoP proof must carry the nonce from the DPoP-Nonce header.";
     private const int MaxProofLength = 8192;
     private const int MaxJtiLength = 256;
     private const int PruneAbove = 10_000;
@@ -26,6 +31,29 @@ internal sealed class DpopProofCheck(TimeProvider time)
     private static readonly string[] ForbiddenHeaderMembers = ["jku", "x5u", "x5c", "crit"];
     private static readonly JsonWebTokenHandler Handler = new() { MapInboundClaims = false, MaximumTokenSizeInBytes = MaxProofLength };
     private readonly ConcurrentDictionary<string, DateTimeOffset> _seen = new(StringComparer.Ordinal);
+    private readonly byte[] _nonceKey = RandomNumberGenerator.GetBytes(32);
+
+    /// <summary>
+    /// The nonce to hand out now: the current time step (<see cref="BrokerTokenOptions.DpopProofMaxAge"/> long) and its
+    /// HMAC under a key of this process, so nothing is stored; a nonce is accepted in its step and the next.
+    /// </summary>
+    public string CurrentNonce(BrokerTokenOptions settings) => Nonce(Step(settings));
+
+    private long Step(BrokerTokenOptions settings) => time.GetUtcNow().ToUnixTimeSeconds() / (long)Math.Max(1, settings.DpopProofMaxAge.TotalSeconds);
+
+    private string Nonce(long step)
+    {
+        var stepBytes = BitConverter.GetBytes(step);
+        return Base64UrlEncoder.Encode([.. stepBytes, .. HMACSHA256.HashData(_nonceKey, stepBytes).AsSpan(0, 16)]);
+    }
+
+    private bool IsCurrentNonce(string nonce, BrokerTokenOptions settings)
+    {
+        var step = Step(settings);
+        var given = Encoding.ASCII.GetBytes(nonce);
+        return CryptographicOperations.FixedTimeEquals(given, Encoding.ASCII.GetBytes(Nonce(step)))
+            || CryptographicOperations.FixedTimeEquals(given, Encoding.ASCII.GetBytes(Nonce(step - 1)));
+    }
 
     /// <summary>Why the request's proof does not prove <paramref name="jkt"/> for <paramref name="accessToken"/>, or <see langword="null"/> when it does.</summary>
     public async Task<string?> CheckAsync(HttpRequest request, string accessToken, string jkt, BrokerTokenOptions settings)
@@ -92,6 +120,11 @@ internal sealed class DpopProofCheck(TimeProvider time)
         if (!CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(ath), Encoding.ASCII.GetBytes(expected)))
         {
             return "The DPoP proof's ath is not the hash of the access token it came with.";
+        }
+
+        if (settings.RequireDpopNonce && !(jwt.TryGetPayloadValue<string>("nonce", out var nonce) && IsCurrentNonce(nonce, settings)))
+        {
+            return NonceRequired;
         }
 
         return Remember(jkt + " " + jti, issuedAt + settings.DpopProofMaxAge + settings.ClockSkew, now)

@@ -112,6 +112,37 @@ public sealed class ResourceServerDpopTests : IAsyncDisposable
     }
 
     [Test]
+    public async Task With_nonces_required_a_proof_needs_a_current_nonce_the_resource_server_handed_out()
+    {
+        await using var server = await ResourceServer.StartAsync(_broker, options =>
+        {
+            options.RequireDpopNonce = true;
+            options.DpopProofMaxAge = TimeSpan.FromSeconds(10);
+        }, services: s => s.AddSingleton<TimeProvider>(_broker.Time));
+        var token = await AccessTokenAsync(_key);
+
+        var withoutNonce = await server.GetWithProofAsync(token, ProofFor(token), _agentCertificate);
+        var wrongNonce = await server.GetWithProofAsync(token, _key.Proof("GET", ResourceServer.RowsUri, Now, accessToken: token, nonce: "not-the-nonce"), _agentCertificate);
+        var withNonce = await server.GetWithProofAsync(token, _key.Proof("GET", ResourceServer.RowsUri, Now, accessToken: token, nonce: withoutNonce.Nonce), _agentCertificate);
+        _broker.Time.Advance(TimeSpan.FromSeconds(25));
+        var staleNonce = await server.GetWithProofAsync(token, _key.Proof("GET", ResourceServer.RowsUri, Now, accessToken: token, nonce: withoutNonce.Nonce), _agentCertificate);
+        var freshNonce = await server.GetWithProofAsync(token, _key.Proof("GET", ResourceServer.RowsUri, Now, accessToken: token, nonce: staleNonce.Nonce), _agentCertificate);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(withoutNonce.Status, Is.EqualTo(StatusCodes.Status401Unauthorized));
+            Assert.That(withoutNonce.Challenge, Does.StartWith("DPoP").And.Contain("use_dpop_nonce"));
+            Assert.That(withoutNonce.Nonce, Is.Not.Null.And.Not.Empty);
+            Assert.That(wrongNonce.Challenge, Does.Contain("use_dpop_nonce"));
+            Assert.That(withNonce.Status, Is.EqualTo(StatusCodes.Status200OK), withNonce.Challenge);
+            Assert.That(withNonce.Nonce, Is.Not.Null, "an accepted request tells the nonce for the next proof");
+            Assert.That(staleNonce.Challenge, Does.Contain("use_dpop_nonce"), "a nonce two steps old");
+            Assert.That(staleNonce.Nonce, Is.Not.EqualTo(withoutNonce.Nonce));
+            Assert.That(freshNonce.Status, Is.EqualTo(StatusCodes.Status200OK), freshNonce.Challenge);
+        });
+    }
+
+    [Test]
     public async Task An_unbound_token_is_not_accepted_as_a_dpop_token_and_is_as_a_bearer_token()
     {
         var token = await AccessTokenAsync(null);

@@ -81,7 +81,7 @@ internal sealed class ResourceServer : IAsyncDisposable
     /// GET /rows with <c>Authorization: <paramref name="scheme"/> <paramref name="token"/></c> and <paramref name="proof"/>
     /// (if any) in the <c>DPoP</c> header, over a connection that showed <paramref name="clientCertificate"/>.
     /// </summary>
-    public async Task<(int Status, string Challenge)> GetWithProofAsync(string token, string? proof, X509Certificate2? clientCertificate, string scheme = "DPoP")
+    public async Task<(int Status, string Challenge, string? Nonce)> GetWithProofAsync(string token, string? proof, X509Certificate2? clientCertificate, string scheme = "DPoP")
     {
         var context = await _app.GetTestServer().SendAsync(http =>
         {
@@ -95,7 +95,8 @@ internal sealed class ResourceServer : IAsyncDisposable
 
             http.Connection.ClientCertificate = clientCertificate;
         });
-        return (context.Response.StatusCode, context.Response.Headers.WWWAuthenticate.ToString());
+        var nonce = context.Response.Headers["DPoP-Nonce"];
+        return (context.Response.StatusCode, context.Response.Headers.WWWAuthenticate.ToString(), nonce.Count == 0 ? null : nonce.ToString());
     }
 
     private sealed class Outage
