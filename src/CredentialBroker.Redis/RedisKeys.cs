@@ -84,6 +84,12 @@ internal sealed class RedisKeys(string prefix, int expiryShards)
     public RedisKey RateLimit(string limit, string partition) =>
         $"{prefix}:{{rl:{limit}:{Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(partition)).AsSpan(0, 12))}}}";
 
+    /// <summary>A used DPoP proof (its key is a digest of the proof key's thumbprint and jti): each in its own slot.</summary>
+    public RedisKey DpopProof(string proofKey) => $"{prefix}:dpop:{{{proofKey}}}";
+
+    /// <summary>A DPoP nonce handed out to clients.</summary>
+    public RedisKey DpopNonce(string nonce) => $"{prefix}:dpop-nonce:{{{nonce}}}";
+
     public static RedisValue ExpiryMember(string taskId, string jti) => $"{taskId}/{jti}";
 
     // FNV-1a: stable across processes and versions, unlike string.GetHashCode.

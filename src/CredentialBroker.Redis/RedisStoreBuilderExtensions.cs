@@ -44,6 +44,7 @@ public static class RedisStoreBuilderExtensions
         builder.Services.TryAddSingleton<ISocStore, RedisSocStore>();
         builder.Services.TryAddSingleton<IRevocationFeed, RedisRevocationFeed>();
         builder.Services.TryAddSingleton<IRateLimitBuckets, RedisRateLimitBuckets>();
+        builder.Services.TryAddSingleton<IProofReplayStore, RedisProofReplayStore>();
         builder.Services.TryAddSingleton<RedisRiskRegistry>();
         builder.Services.TryAddSingleton<CachedRiskRegistry>();
         builder.Services.TryAddSingleton<IRiskRegistry>(sp => sp.GetRequiredService<CachedRiskRegistry>());

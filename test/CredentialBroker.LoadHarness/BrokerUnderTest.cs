@@ -52,6 +52,8 @@ internal sealed class BrokerUnderTest : IAsyncDisposable
             ["CredentialBroker__ResourceServers__load__Resources__0"] = Scenarios.Resource,
             // Lets the TTL-expiry scenario aim many credentials at one second soon after creating them; validation only.
             ["CredentialBroker__MinTaskTtl"] = "00:00:01",
+            // The sequential exchange-latency scenario derives 2,200 access tokens from one task token (default cap 1,000).
+            ["CredentialBroker__MaxCredentialsPerTask"] = "10000",
         };
         // The harness measures what the broker can do, not its rate limits: one agent exchanging one task's token in a loop
         // would otherwise meet the per-task limit (a burst of 20) within milliseconds.

@@ -1,12 +1,12 @@
 // The load harness: starts a real redis-server and the real broker (production mode), measures, prints a table.
 //   dotnet run -c Release --project test/CredentialBroker.LoadHarness -- [--smoke] [--only NAME[,NAME…]]
 // --smoke runs every scenario with a handful of iterations (seconds), for CI: it proves the harness works,
-// and asserts nothing about speed. --only runs the named scenarios (issuance, exchange, completion, rejection,
-// expiry, bulk, start, secrets-postgresql, secrets-redis, bulk-postgresql), to profile one at a time. Extra broker
-// settings can be passed as environment variables, e.g. CredentialBroker__Revoker__Concurrency=32. The downstream-secret
-// scenarios start their own PostgreSQL cluster and a second redis-server; --pg-pool N sets the Maximum Pool Size of the
-// broker's PostgreSQL admin connection string (default 100, Npgsql's; 0 turns pooling off) and --bulk-per-task N how
-// many of bulk-postgresql's secrets each task holds (default 10).
+// and asserts nothing about speed. --only runs the named scenarios (issuance, exchange — with and without DPoP —,
+// completion, rejection, expiry, bulk, start, secrets-postgresql, secrets-redis, bulk-postgresql), to profile one at a
+// time. Extra broker settings can be passed as environment variables, e.g. CredentialBroker__Revoker__Concurrency=32.
+// The downstream-secret scenarios start their own PostgreSQL cluster and a second redis-server; --pg-pool N sets the
+// Maximum Pool Size of the broker's PostgreSQL admin connection string (default 100, Npgsql's; 0 turns pooling off) and
+// --bulk-per-task N how many of bulk-postgresql's secrets each task holds (default 10).
 using System.Diagnostics;
 using System.Globalization;
 using CredentialBroker.LoadHarness;
@@ -126,6 +126,10 @@ if (Runs("issuance") || Runs("exchange"))
             await Scenarios.ExchangeThroughputAsync(agent, taskTokens, requests / 10, Concurrency);
             var exchanges = await Scenarios.ExchangeThroughputAsync(agent, taskTokens, requests, Concurrency);
             rows.Add($"| token exchange, POST /oauth2/token ({requests:N0} requests, {Concurrency} in flight) | {exchanges.Describe()}; {exchanges.PerSecond / bare.PerSecond:0.00}× the bare endpoint, {exchanges.PerSecond / rawSigning:0.00}× raw signing |");
+            using var dpopKey = new DpopKey();
+            await Scenarios.DpopExchangeThroughputAsync(broker, agent, dpopKey, taskTokens, requests / 10, Concurrency);
+            var dpopExchanges = await Scenarios.DpopExchangeThroughputAsync(broker, agent, dpopKey, taskTokens, requests, Concurrency);
+            rows.Add($"| token exchange with a DPoP proof → DPoP-bound access token ({requests:N0} requests, {Concurrency} in flight) | {dpopExchanges.Describe()}; {dpopExchanges.PerSecond / exchanges.PerSecond:0.00}× the exchange without DPoP |");
         }
     }
 }

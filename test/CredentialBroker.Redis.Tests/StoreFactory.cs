@@ -35,6 +35,9 @@ internal sealed class StoreFactory : IAsyncDisposable
     /// <summary>The SOC's store beside the last store created.</summary>
     public ISocStore Soc { get; private set; } = null!;
 
+    /// <summary>The DPoP replay store beside the last store created.</summary>
+    public IProofReplayStore Proofs { get; private set; } = null!;
+
     public IRevocationFeed CreateFeed(StoreKind kind, FakeTimeProvider time) => kind == StoreKind.Embedded
         ? new InMemoryRevocationFeed(time)
         : new RedisRevocationFeed(Context);
@@ -44,7 +47,7 @@ internal sealed class StoreFactory : IAsyncDisposable
         if (kind == StoreKind.Embedded)
         {
             var embedded = new InMemoryCredentialStore(time);
-            (Revoker, Soc) = (embedded, embedded);
+            (Revoker, Soc, Proofs) = (embedded, embedded, embedded);
             return embedded;
         }
 
@@ -57,7 +60,7 @@ internal sealed class StoreFactory : IAsyncDisposable
         };
         _connection = RedisStoreBuilderExtensions.Connect(options);
         Context = RedisContext.Create(_connection, options, BrokerOptions.Value, time);
-        (Revoker, Soc) = (new RedisRevokerStore(Context), new RedisSocStore(Context));
+        (Revoker, Soc, Proofs) = (new RedisRevokerStore(Context), new RedisSocStore(Context), new RedisProofReplayStore(Context));
         return new RedisCredentialStore(Context);
     }
 

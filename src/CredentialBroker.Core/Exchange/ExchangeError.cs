@@ -23,4 +23,7 @@ public enum ExchangeError
 
     /// <summary><c>slow_down</c> (429): the task's exchanges exceed its rate limit; <see cref="ExchangeResult.RetryAfter"/> says when to retry.</summary>
     SlowDown,
+
+    /// <summary><c>invalid_dpop_proof</c> (RFC 9449): the DPoP proof does not cover the key-bound subject token it came with.</summary>
+    InvalidDpopProof,
 }

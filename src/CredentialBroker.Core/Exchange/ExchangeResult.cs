@@ -15,7 +15,7 @@ public sealed record ExchangeResult
     /// <summary>The token type URN of the issued token.</summary>
     public string? IssuedTokenType { get; private init; }
 
-    /// <summary><c>Bearer</c> for access tokens, <c>N_A</c> for delegated task tokens.</summary>
+    /// <summary><c>Bearer</c> for access tokens (<c>DPoP</c> when bound to a DPoP key), <c>N_A</c> for delegated task tokens and secrets.</summary>
     public string? TokenType { get; private init; }
 
     /// <summary>Seconds until the issued token expires.</summary>

@@ -247,7 +247,7 @@ public sealed class DownstreamSecretTests(string kind) : IAsyncDisposable
         await StartAsync(BrokerApp.Redis());
         using var processed = new ProcessedSignal(_app);
         var (taskId, token, parent) = await NewTaskAsync();
-        var delegated = await Agent.DelegateAsync(token, _app.Svid(BrokerApp.OtherAgent));
+        var delegated = await Agent.DelegateAsync(token, _app.Trust.Id(BrokerApp.OtherAgent));
         Assert.That(delegated.StatusCode, Is.EqualTo(HttpStatusCode.OK), await delegated.Content.ReadAsStringAsync());
         var subToken = (string)(await delegated.JsonAsync())["access_token"]!;
         using var subAgent = _app.As(BrokerApp.OtherAgent);
