@@ -64,6 +64,9 @@ public sealed class CredentialBrokerOptions
     /// <summary>How long task and credential records are kept after the task's deadline, for audit and reports. Default 30 days.</summary>
     public TimeSpan RecordRetention { get; set; } = TimeSpan.FromDays(30);
 
+    /// <summary>DPoP proofs (RFC 9449): algorithms, freshness, replay window and server nonces.</summary>
+    public DpopOptions Dpop { get; set; } = new();
+
     /// <summary>Role bindings: which SPIFFE IDs hold which role.</summary>
     public RoleOptions Roles { get; set; } = new();
 

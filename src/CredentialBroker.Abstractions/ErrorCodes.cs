@@ -72,11 +72,28 @@ public static class ErrorCodes
     /// <summary>The actor is invalid: not a valid identity, not an agent, already in the chain.</summary>
     public const string ActorInvalid = "actor-invalid";
 
-    /// <summary>The task's <c>mayAct</c> does not allow the actor.</summary>
+    /// <summary>The actor token is a JWT-SVID addressed to the broker: a credential for the broker, which no workload may hand to another.</summary>
+    public const string ActorSvidForBroker = "actor-svid-for-broker";
+
+    /// <summary>The task's <c>mayAct</c> does not allow the actor (or the task names none: no delegation).</summary>
     public const string ActorNotAllowed = "actor-not-allowed";
 
     /// <summary>The delegation would exceed the task's depth limit.</summary>
     public const string DepthExceeded = "depth-exceeded";
+
+    // Proof of possession.
+
+    /// <summary>The DPoP proof fails RFC 9449 §4.3 (malformed, wrong type, algorithm, key, signature, method, URI, time or <c>ath</c>).</summary>
+    public const string DpopProofInvalid = "dpop-proof-invalid";
+
+    /// <summary>The DPoP proof was used before.</summary>
+    public const string DpopProofReplayed = "dpop-proof-replayed";
+
+    /// <summary>The DPoP proof lacks the server nonce, or carries one that is unknown or expired (<c>use_dpop_nonce</c>).</summary>
+    public const string DpopNonceRequired = "dpop-nonce-required";
+
+    /// <summary>The token is bound to a key (<c>cnf.jkt</c> or <c>cnf.x5t#S256</c>) and the request proves possession of none, or of another.</summary>
+    public const string KeyNotProven = "key-not-proven";
 
     /// <summary>No downstream secret provider serves the requested resource.</summary>
     public const string SecretProviderUnknown = "secret-provider-unknown";
@@ -111,6 +128,9 @@ public static class ErrorCodes
     public const string IdempotentTaskEnded = "idempotent-task-ended";
 
     // Availability.
+
+    /// <summary>Too many requests from this caller, for this task, or from this transmitter: retry after <c>Retry-After</c> seconds.</summary>
+    public const string RateLimited = "rate-limited";
 
     /// <summary>The store cannot be reached: nothing was issued or changed.</summary>
     public const string StoreUnavailable = "store-unavailable";

@@ -114,6 +114,7 @@ internal sealed class CredentialBrokerOptionsValidator : IValidateOptions<Creden
             }
         }
 
+        ValidateDpop(failures, options.Dpop);
         ValidatePatterns(failures, "Orchestrator", options.Roles.Orchestrator);
         ValidatePatterns(failures, "Agent", options.Roles.Agent);
         ValidatePatterns(failures, "Soc", options.Roles.Soc);
@@ -154,6 +155,33 @@ internal sealed class CredentialBrokerOptionsValidator : IValidateOptions<Creden
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    private static void ValidateDpop(List<string> failures, DpopOptions dpop)
+    {
+        const string s = CredentialBrokerOptions.SectionName + ":Dpop";
+        foreach (var algorithm in dpop.Algorithms)
+        {
+            if (!KeyAlgorithms.Supported.Contains(algorithm))
+            {
+                failures.Add($"{s}:Algorithms holds '{algorithm}'; only asymmetric algorithms are allowed: {string.Join(", ", KeyAlgorithms.Supported)}.");
+            }
+        }
+
+        if (dpop.MaxProofAge < TimeSpan.FromSeconds(5) || dpop.MaxProofAge > TimeSpan.FromMinutes(5))
+        {
+            failures.Add($"{s}:MaxProofAge is {dpop.MaxProofAge}; it must lie between 5 seconds and 5 minutes (a proof is fresh, and its jti is remembered that long).");
+        }
+
+        if (dpop.ClockSkew < TimeSpan.Zero || dpop.ClockSkew > MaxClockSkew)
+        {
+            failures.Add($"{s}:ClockSkew is {dpop.ClockSkew}; it must lie between 0 and 30 seconds.");
+        }
+
+        if (dpop.NonceLifetime < TimeSpan.FromSeconds(10) || dpop.NonceLifetime > TimeSpan.FromHours(1))
+        {
+            failures.Add($"{s}:NonceLifetime is {dpop.NonceLifetime}; it must lie between 10 seconds and 1 hour.");
+        }
     }
 
     private static void ValidatePatterns(List<string> failures, string role, IList<string> patterns)

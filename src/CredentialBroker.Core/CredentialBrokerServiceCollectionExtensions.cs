@@ -3,6 +3,7 @@ using CredentialBroker.Core.Exchange;
 using CredentialBroker.Core.Identity;
 using CredentialBroker.Core.Introspection;
 using CredentialBroker.Core.Issuance;
+using CredentialBroker.Core.ProofOfPossession;
 using CredentialBroker.Core.Revocation;
 using CredentialBroker.Core.Risk;
 using CredentialBroker.Core.Tasks;
@@ -17,10 +18,10 @@ namespace CredentialBroker.Core;
 public static class CredentialBrokerServiceCollectionExtensions
 {
     /// <summary>
-    /// Adds the issuing core (issuance, exchange, introspection, RFC 7009 revocation, tokens) and the validation of
+    /// Adds the issuing core (issuance, exchange, introspection, RFC 7009 revocation, tokens, DPoP proofs) and the validation of
     /// <see cref="CredentialBrokerOptions"/>. Calling it twice is harmless. The returned builder adds the revoker
     /// (<c>AddRevoker</c>), the SOC features (<c>AddSoc</c>, which provides the revocation rules the core consults) and a
-    /// store (<c>UseEmbeddedStore</c> or <c>UseRedisStore</c>). The host must also register a <see cref="SigningKeyRing"/>,
+    /// store (<c>UseEmbeddedStore</c> or <c>UseRedisStore</c>, which also keep DPoP proofs from being replayed). The host must also register a <see cref="SigningKeyRing"/>,
     /// a <see cref="TrustBundleSet"/>, a <see cref="RoleMap"/>, an <c>IPolicySource</c> and an <c>IRevocationSignal</c>.
     /// </summary>
     public static CredentialBrokerBuilder AddCredentialBroker(this IServiceCollection services)
@@ -39,6 +40,8 @@ public static class CredentialBrokerServiceCollectionExtensions
         services.TryAddSingleton<IntrospectionService>();
         services.TryAddSingleton<RevocationService>();
         services.TryAddSingleton<TokenExchangeService>();
+        services.TryAddSingleton<DpopProofValidator>();
+        services.TryAddSingleton<DpopNonces>();
         services.TryAddSingleton<RiskLevelService>();
         return new CredentialBrokerBuilder(services);
     }

@@ -1,5 +1,6 @@
 using CredentialBroker.Abstractions;
 using CredentialBroker.Abstractions.Policy;
+using CredentialBroker.Abstractions.RateLimiting;
 using CredentialBroker.Abstractions.Soc;
 using CredentialBroker.Abstractions.Storage;
 using Microsoft.Extensions.DependencyInjection;
@@ -18,8 +19,10 @@ public static class EmbeddedStoreBuilderExtensions
         builder.Services.TryAddSingleton<ICredentialStore>(sp => sp.GetRequiredService<InMemoryCredentialStore>());
         builder.Services.TryAddSingleton<IRevokerStore>(sp => sp.GetRequiredService<InMemoryCredentialStore>());
         builder.Services.TryAddSingleton<ISocStore>(sp => sp.GetRequiredService<InMemoryCredentialStore>());
+        builder.Services.TryAddSingleton<IProofReplayStore>(sp => sp.GetRequiredService<InMemoryCredentialStore>());
         builder.Services.TryAddSingleton<IRevocationFeed, InMemoryRevocationFeed>();
         builder.Services.TryAddSingleton<IRiskRegistry, InMemoryRiskRegistry>();
+        builder.Services.TryAddSingleton<IRateLimitBuckets, InMemoryRateLimitBuckets>();
         return builder;
     }
 }

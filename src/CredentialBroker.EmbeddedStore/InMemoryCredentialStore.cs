@@ -578,6 +578,7 @@ public sealed partial class InMemoryCredentialStore : ICredentialStore, IRevoker
         }
 
         PruneSoc(now);
+        PruneProofs(now);
     }
 
     private void Enqueue(string taskId)

@@ -7,7 +7,8 @@ namespace CredentialBroker.Redis;
 /// A credential's immutable part as stored under its jti: fields separated by the unit separator (U+001F), in a fixed
 /// order — kind code, parent, holder, iat, exp (unix s), audience, depth, policy rules, policy version, and for a
 /// downstream secret its provider, the provider's kind and the login (never the secret; a Vault lease id, known only
-/// after issue, is a mark of its own). Scripts read
+/// after issue, is a mark of its own), and last, only for a key-bound credential, its binding (<c>j:</c> or <c>x:</c> and
+/// the thumbprint). Scripts read
 /// the leading fields with one pattern match (no JSON decoding per credential), and the record is a third of its JSON
 /// size. No field may contain the separator: every value comes from validated input (SPIFFE IDs, destinations,
 /// rule ids), and the encoder refuses one that does rather than corrupt a record.
@@ -33,6 +34,7 @@ internal static class CredentialCodec
             credential.Secret?.Provider ?? string.Empty,
             credential.Secret?.ProviderKind ?? string.Empty,
             credential.Secret?.Username ?? string.Empty,
+            .. credential.Binding is { } binding ? [(binding.Kind == KeyBindingKind.Jkt ? "j:" : "x:") + binding.Thumbprint] : Array.Empty<string>(),
         ];
         foreach (var field in fields)
         {
@@ -65,8 +67,13 @@ internal static class CredentialCodec
             Audience: Optional(fields[5]),
             Depth: int.Parse(fields[6], CultureInfo.InvariantCulture),
             Policy: fields[7].Length == 0 ? null : new PolicyReference(fields[7], fields[8]),
-            Secret: fields.Length >= 12 && fields[9].Length > 0 ? new SecretReference(fields[9], fields[10], Optional(fields[11]), leaseId) : null);
+            Secret: fields.Length >= 12 && fields[9].Length > 0 ? new SecretReference(fields[9], fields[10], Optional(fields[11]), leaseId) : null,
+            Binding: fields.Length >= 13 ? BindingOf(fields[12], jti) : null);
     }
+
+    private static KeyBinding BindingOf(string field, string jti) => field.Length > 2 && field[1] == ':' && field[0] is 'j' or 'x'
+        ? new KeyBinding(field[0] == 'j' ? KeyBindingKind.Jkt : KeyBindingKind.X5tS256, field[2..])
+        : throw new InvalidDataException($"Credential {jti} has the unknown binding '{field}'.");
 
     /// <summary>The one-letter code of a kind, as scripts match it.</summary>
     public static string KindCode(CredentialKind kind) => kind switch

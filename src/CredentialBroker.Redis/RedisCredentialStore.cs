@@ -255,9 +255,48 @@ public sealed class RedisCredentialStore : ICredentialStore
         }, cancellationToken);
     }
 
-    /// <inheritdoc />
-    public async ValueTask PingAsync(CancellationToken cancellationToken) =>
-        await _redis.ExecuteAsync(async ct => await _redis.Db.PingAsync(), cancellationToken);
+    /// <summary>
+    /// One <c>PING</c> and <c>INFO memory</c> of every connected node, through the pipeline (an open circuit is not ready),
+    /// bounded by <paramref name="cancellationToken"/> — a readiness probe's own deadline — rather than by the per-command
+    /// timeout and retries. A node whose <c>maxmemory-policy</c> is not <c>noeviction</c> could evict a revocation record to
+    /// make room, so the store refuses to be called ready.
+    /// </summary>
+    /// <exception cref="StoreUnavailableException">Redis did not answer, or a node could evict records (the message says which and why).</exception>
+    public async ValueTask PingAsync(CancellationToken cancellationToken)
+    {
+        (System.Net.EndPoint EndPoint, string? Policy)[] policies;
+        try
+        {
+            policies = await _redis.ExecuteAsync(async ct =>
+            {
+                await _redis.Db.PingAsync().WaitAsync(ct);
+                var servers = _redis.Connection.GetServers().Where(s => s.IsConnected);
+                return await Task.WhenAll(servers.Select(async s => (s.EndPoint, EvictionPolicy(await s.InfoAsync("memory"))))).WaitAsync(ct);
+            }, cancellationToken);
+        }
+        catch (RedisServerException ex) when (ex.Message.StartsWith("NOPERM", StringComparison.Ordinal))
+        {
+            throw new StoreUnavailableException(
+                "The broker's Redis user may not run INFO, so the broker cannot check that Redis never evicts its records " +
+                "(maxmemory-policy noeviction); grant it +info.", ex);
+        }
+
+        if (policies.FirstOrDefault(p => !string.Equals(p.Policy, SafeEvictionPolicy, StringComparison.Ordinal)) is { EndPoint: not null } unsafeNode)
+        {
+            throw new StoreUnavailableException(
+                $"Redis at {Format(unsafeNode.EndPoint)} has maxmemory-policy '{unsafeNode.Policy ?? "unknown"}': at maxmemory it could evict credential " +
+                $"and revocation records, and a revocation Redis drops is a revocation lost. Set 'maxmemory-policy {SafeEvictionPolicy}' " +
+                "(CONFIG SET maxmemory-policy noeviction, and in redis.conf); the broker stays unready until then.");
+        }
+    }
+
+    // The only maxmemory-policy under which Redis never drops a record to make room.
+    private const string SafeEvictionPolicy = "noeviction";
+
+    private static string? EvictionPolicy(IGrouping<string, KeyValuePair<string, string>>[] info) =>
+        info.SelectMany(g => g).Where(e => e.Key == "maxmemory_policy").Select(e => e.Value).FirstOrDefault();
+
+    private static string Format(System.Net.EndPoint endPoint) => endPoint is System.Net.IPEndPoint ip ? ip.ToString() : endPoint.ToString() ?? "?";
 
     private async Task<TaskView?> ReadTaskAsync(IDatabase db, string taskId)
     {

@@ -115,6 +115,19 @@ internal sealed class RedisKeys
     /// <summary>The write a replica acknowledgement waits for (<see cref="RedisDurability"/>): in the slot of <paramref name="key"/>, so on its node.</summary>
     public RedisKey Barrier(RedisKey key) => $"{_prefix}:{{{HashTag(key)}}}:sync";
 
+    /// <summary>
+    /// The token bucket of one partition of a rate limit. The partition (a SPIFFE ID of up to 2048 bytes, a task id) is hashed
+    /// into the key, which is its own hash tag, so buckets spread over a cluster's slots.
+    /// </summary>
+    public RedisKey RateLimit(string limit, string partition) =>
+        $"{_prefix}:{{rl:{limit}:{Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(Encoding.UTF8.GetBytes(partition)).AsSpan(0, 12))}}}";
+
+    /// <summary>A used DPoP proof (its key is a digest of the proof key's thumbprint and jti): each in its own slot.</summary>
+    public RedisKey DpopProof(string proofKey) => $"{_prefix}:dpop:{{{proofKey}}}";
+
+    /// <summary>A DPoP nonce handed out to clients.</summary>
+    public RedisKey DpopNonce(string nonce) => $"{_prefix}:dpop-nonce:{{{nonce}}}";
+
     public static RedisValue ExpiryMember(string taskId, string jti) => $"{taskId}/{jti}";
 
     /// <summary>The shard of <paramref name="taskId"/> among <paramref name="shards"/>. FNV-1a: stable across processes and versions, unlike string.GetHashCode.</summary>

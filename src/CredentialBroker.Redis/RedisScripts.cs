@@ -14,6 +14,7 @@ internal static class RedisScripts
     public static readonly string Lease = Load("lease");
     public static readonly string Lookup = Load("lookup");
     public static readonly string Time = Load("time");
+    public static readonly string TokenBucket = Load("token_bucket");
 
     private static string Load(string name)
     {

@@ -1,5 +1,6 @@
 using CredentialBroker.Abstractions;
 using CredentialBroker.Abstractions.Policy;
+using CredentialBroker.Abstractions.RateLimiting;
 using CredentialBroker.Abstractions.Soc;
 using CredentialBroker.Abstractions.Storage;
 using Microsoft.Extensions.DependencyInjection;
@@ -42,6 +43,8 @@ public static class RedisStoreBuilderExtensions
         builder.Services.TryAddSingleton<IRevokerStore, RedisRevokerStore>();
         builder.Services.TryAddSingleton<ISocStore, RedisSocStore>();
         builder.Services.TryAddSingleton<IRevocationFeed, RedisRevocationFeed>();
+        builder.Services.TryAddSingleton<IRateLimitBuckets, RedisRateLimitBuckets>();
+        builder.Services.TryAddSingleton<IProofReplayStore, RedisProofReplayStore>();
         builder.Services.TryAddSingleton<RedisRiskRegistry>();
         builder.Services.TryAddSingleton<CachedRiskRegistry>();
         builder.Services.TryAddSingleton<IRiskRegistry>(sp => sp.GetRequiredService<CachedRiskRegistry>());
@@ -60,6 +63,10 @@ public static class RedisStoreBuilderExtensions
         configuration.AsyncTimeout = (int)options.OperationTimeout.TotalMilliseconds;
         configuration.SyncTimeout = (int)options.OperationTimeout.TotalMilliseconds;
         configuration.ClientName ??= "credentialbroker";
+
+        // The readiness check reads INFO memory of every node (its maxmemory-policy), which the client guards as an admin
+        // command; the broker's code issues no other one.
+        configuration.AllowAdmin = true;
         return configuration;
     }
 }

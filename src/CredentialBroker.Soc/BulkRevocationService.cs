@@ -288,7 +288,7 @@ public sealed partial class BulkRevocationService
         {
             // Taking over (or the first look after the fan-out): count from scratch.
             remaining = (await _soc.ReadMatchesAsync(revocation.Id, cancellationToken)).ToDictionary(m => m, _ => false);
-            revocation = revocation with { DownstreamRevoked = 0, Verified = 0, Irrevocable = 0, Failed = 0 };
+            revocation = revocation with { DownstreamRevoked = 0, Verified = 0, Irrevocable = 0, Failed = 0, ByResource = null };
             _following[revocation.Id] = remaining;
         }
 
@@ -298,6 +298,7 @@ public sealed partial class BulkRevocationService
             outcomes.Add((match, (await _store.GetCredentialAsync(match.TaskId, match.Jti, ct))?.Credential)));
 
         int downstream = 0, verified = 0, irrevocable = 0, failed = 0;
+        var byResource = new Dictionary<string, ResourceProgress>(revocation.ByResource ?? new Dictionary<string, ResourceProgress>(), StringComparer.Ordinal);
         foreach (var (match, record) in outcomes)
         {
             var state = record?.Downstream;
@@ -308,22 +309,29 @@ public sealed partial class BulkRevocationService
                 continue;
             }
 
+            var resource = record.Audience ?? "broker";
+            var progress = byResource.GetValueOrDefault(resource) ?? new ResourceProgress(0, 0, 0);
             if (state?.RevokedAt is not null && !remaining[match])
             {
                 remaining[match] = true;
                 downstream++;
+                progress = progress with { DownstreamRevoked = progress.DownstreamRevoked + 1 };
             }
 
             if (state?.VerifiedAt is not null)
             {
                 verified++;
                 remaining.Remove(match);
+                progress = progress with { Verified = progress.Verified + 1 };
             }
             else if (state is { Irrevocable: true })
             {
                 irrevocable++;
                 remaining.Remove(match);
+                progress = progress with { Irrevocable = progress.Irrevocable + 1 };
             }
+
+            byResource[resource] = progress;
         }
 
         var updated = revocation with
@@ -332,6 +340,7 @@ public sealed partial class BulkRevocationService
             Verified = revocation.Verified + verified,
             Irrevocable = revocation.Irrevocable + irrevocable,
             Failed = revocation.Failed + failed,
+            ByResource = byResource,
         };
         if (remaining.Count == 0)
         {
@@ -346,7 +355,7 @@ public sealed partial class BulkRevocationService
             LogCompleted(_logger, updated.Id, status, updated.Matched.Total, elapsed);
         }
 
-        if (updated != revocation || remaining.Count == 0)
+        if (downstream + verified + irrevocable + failed > 0 || remaining.Count == 0)
         {
             await SaveProgressAsync(updated, cancellationToken);
         }

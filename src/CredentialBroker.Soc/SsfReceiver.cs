@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Threading.RateLimiting;
 using CredentialBroker.Abstractions;
 using CredentialBroker.Abstractions.Identity;
 using CredentialBroker.Abstractions.Soc;
@@ -11,9 +12,18 @@ using Microsoft.IdentityModel.Tokens;
 
 namespace CredentialBroker.Soc;
 
-/// <summary>What the receiver made of an event: accepted (and the revocations it started), or refused with an RFC 8935 error code.</summary>
+/// <summary>
+/// What the receiver made of an event: accepted (and the revocations it started), refused with an RFC 8935 error code, or
+/// put off by its transmitter's rate limit (<see cref="RetryAfter"/> set, the event neither acted on nor remembered).
+/// </summary>
 public sealed record SsfOutcome(bool Accepted, string? Error, string? Description, IReadOnlyList<string> RevocationIds)
 {
+    /// <summary>For an event put off by its transmitter's rate limit: how long to wait before sending it again.</summary>
+    public TimeSpan? RetryAfter { get; init; }
+
+    /// <summary>Whether the event was put off by its transmitter's rate limit: it may be sent again after <see cref="RetryAfter"/>.</summary>
+    public bool Throttled => !Accepted && Error is null;
+
     internal static SsfOutcome Refused(string error, string description) => new(false, error, description, []);
 }
 
@@ -27,6 +37,13 @@ public sealed record SsfOutcome(bool Accepted, string? Error, string? Descriptio
 /// </summary>
 public sealed partial class SsfReceiver
 {
+    /// <summary>
+    /// The key of the optional keyed <see cref="PartitionedRateLimiter{TResource}"/> (partitioned by transmitter issuer) that
+    /// meters how fast a transmitter's events are acted on. It is consulted once an event's signature is verified, so an
+    /// event naming a transmitter it does not come from cannot spend that transmitter's budget.
+    /// </summary>
+    public const string TransmitterRateLimiterKey = "credentialbroker.ssf.transmitter";
+
     /// <summary>The CAEP session-revoked event type.</summary>
     public const string SessionRevoked = "https://schemas.openid.net/secevent/caep/event-type/session-revoked";
 
@@ -43,9 +60,17 @@ public sealed partial class SsfReceiver
     private readonly BulkRevocationService _bulk;
     private readonly TimeProvider _time;
     private readonly ILogger<SsfReceiver> _logger;
+    private readonly PartitionedRateLimiter<string>? _perTransmitter;
 
     /// <summary>Creates the receiver; the transmitters' key files are read on first use.</summary>
-    public SsfReceiver(IOptions<SsfOptions> options, IOptions<CredentialBrokerOptions> broker, ISocStore soc, BulkRevocationService bulk, [FromKeyedServices(BrokerTime.ServiceKey)] TimeProvider time, ILogger<SsfReceiver> logger)
+    public SsfReceiver(
+        IOptions<SsfOptions> options,
+        IOptions<CredentialBrokerOptions> broker,
+        ISocStore soc,
+        BulkRevocationService bulk,
+        [FromKeyedServices(BrokerTime.ServiceKey)] TimeProvider time,
+        ILogger<SsfReceiver> logger,
+        [FromKeyedServices(TransmitterRateLimiterKey)] PartitionedRateLimiter<string>? perTransmitter = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(broker);
@@ -55,6 +80,7 @@ public sealed partial class SsfReceiver
         _bulk = bulk;
         _time = time;
         _logger = logger;
+        _perTransmitter = perTransmitter;
         _transmitters = new(() => _options.Transmitters.Values
             .Where(t => t.Issuer is not null && t.JwksPath is not null)
             .ToDictionary(t => t.Issuer!, t => (t, new JsonWebKeySet(File.ReadAllText(t.JwksPath!))), StringComparer.Ordinal));
@@ -71,6 +97,18 @@ public sealed partial class SsfReceiver
         }
 
         var (issuer, jti, subjects) = (checkedSet.Issuer!, checkedSet.Jti!, checkedSet.Subjects!);
+        if (_perTransmitter is not null)
+        {
+            using var lease = await _perTransmitter.AcquireAsync(issuer, 1, cancellationToken);
+            if (!lease.IsAcquired)
+            {
+                LogRefused(_logger, "rate_limited", $"transmitter {issuer} exceeds its rate limit");
+                return new SsfOutcome(false, null, "This transmitter's events exceed its rate limit; send the event again after the Retry-After delay.", [])
+                {
+                    RetryAfter = lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? wait : TimeSpan.FromSeconds(1),
+                };
+            }
+        }
 
         // Remembered only once everything else holds, so a refused event cannot burn a jti.
         if (!await _soc.RememberOnceAsync($"ssf:{issuer}:{jti}", _options.MaxEventAge + (2 * _broker.ClockSkew), cancellationToken))

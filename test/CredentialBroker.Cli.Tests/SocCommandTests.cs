@@ -16,11 +16,12 @@ public sealed class SocCommandTests
 
         public string Credentials { get; } = Path.Combine(Directory.CreateTempSubdirectory("cb-cli-").FullName, "dev.json");
 
-        public static async Task<DevBroker> StartAsync()
+        /// <param name="settings">More broker settings, as environment variables (a downstream provider).</param>
+        public static async Task<DevBroker> StartAsync(IReadOnlyDictionary<string, string>? settings = null)
         {
             var broker = new DevBroker();
-            broker._process = await BrokerProcess.StartListeningAsync(
-                new Dictionary<string, string> { ["ASPNETCORE_ENVIRONMENT"] = "Development" }, "--urls", broker.Url, "--dev-credentials-file", broker.Credentials);
+            var environment = new Dictionary<string, string>(settings ?? new Dictionary<string, string>()) { ["ASPNETCORE_ENVIRONMENT"] = "Development" };
+            broker._process = await BrokerProcess.StartListeningAsync(environment, "--urls", broker.Url, "--dev-credentials-file", broker.Credentials);
             return broker;
         }
 
@@ -31,10 +32,10 @@ public sealed class SocCommandTests
             return client;
         }
 
-        public async Task<(string TaskId, string Token)> CreateTaskAsync(string workflow)
+        public async Task<(string TaskId, string Token)> CreateTaskAsync(string workflow, string destination = "postgres://payments")
         {
             using var orchestrator = As("orchestrator");
-            var body = $$"""{"agent": "spiffe://dev.local/agent", "workflow": {"id": "{{workflow}}"}, "authorization": [{"tool": "sql", "destination": "postgres://payments", "actions": ["read"]}], "ttlSeconds": 300}""";
+            var body = $$"""{"agent": "spiffe://dev.local/agent", "workflow": {"id": "{{workflow}}"}, "authorization": [{"tool": "sql", "destination": "{{destination}}", "actions": ["read"]}], "ttlSeconds": 300}""";
             var response = await orchestrator.PostAsync("/v1/tasks", new StringContent(body, Encoding.UTF8, "application/json"));
             var json = JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
             return ((string)json["taskId"]!, (string)json["token"]!);
@@ -80,6 +81,51 @@ public sealed class SocCommandTests
             }
 
             Assert.That(await broker.ActiveAsync(bystander), Is.True);
+        });
+    }
+
+    [Test]
+    public async Task Tasks_show_lists_a_tasks_downstream_secrets_and_revoke_follows_them_per_resource()
+    {
+        // A real redis-server as the downstream backend: the broker's Redis ACL provider creates one user per secret.
+        await using var backend = await RedisServer.StartPrivateAsync();
+        await using var broker = await DevBroker.StartAsync(new Dictionary<string, string>
+        {
+            ["CredentialBroker__Downstream__Providers__sessions__Kind"] = "redis",
+            ["CredentialBroker__Downstream__Providers__sessions__Resource"] = "redis://sessions",
+            ["CredentialBroker__Downstream__Providers__sessions__ConnectionString"] = backend.ConnectionString,
+            ["CredentialBroker__Downstream__Providers__sessions__Acl"] = "~sessions:* +get",
+        });
+        var (taskId, token) = await broker.CreateTaskAsync("wf-secrets", "redis://sessions");
+        var (plainTaskId, _) = await broker.CreateTaskAsync("wf-plain");
+        using var agent = broker.As("agent");
+        var exchanged = await agent.PostAsync("/oauth2/token", new FormUrlEncodedContent(new Dictionary<string, string>
+        {
+            ["grant_type"] = "urn:ietf:params:oauth:grant-type:token-exchange",
+            ["subject_token"] = token,
+            ["subject_token_type"] = "urn:ietf:params:oauth:token-type:jwt",
+            ["requested_token_type"] = "urn:credentialbroker:token-type:secret",
+            ["resource"] = "redis://sessions",
+        }));
+        var secret = JsonNode.Parse(await exchanged.Content.ReadAsStringAsync())!["secret"]!;
+
+        var shown = await broker.CtlAsync("tasks", "show", taskId);
+        var plain = await broker.CtlAsync("tasks", "show", plainTaskId);
+        var revoked = await broker.CtlAsync("revoke", "--workflow", "wf-secrets", "--reason", "leaked session login");
+        var after = await broker.CtlAsync("tasks", "show", taskId, "--output", "json");
+        var record = JsonNode.Parse(after.StandardOutput)!["credentials"]!.AsArray().Single(c => c!["secret"] is not null)!;
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(exchanged.IsSuccessStatusCode, Is.True);
+            Assert.That(shown.ExitCode, Is.Zero, shown.StandardError);
+            Assert.That(shown.StandardOutput, Does.Contain("Downstream secrets: 1").And.Contain((string)secret["username"]!).And.Contain("sessions").And.Contain("redis://sessions"));
+            Assert.That(shown.StandardOutput, Does.Not.Contain((string)secret["password"]!), "a password is never shown, not even in the task's view");
+            Assert.That(plain.StandardOutput, Does.Not.Contain("Downstream secrets"), "a task without secrets has no secrets table");
+            Assert.That(revoked.ExitCode, Is.Zero, revoked.StandardError);
+            Assert.That(revoked.StandardOutput, Does.Contain("Per resource"));
+            Assert.That(revoked.StandardOutput, Does.Match(@"│ redis://sessions\s*│\s*1\s*│\s*1\s*│\s*1\s*│\s*0\s*│"), "matched, revoked downstream, verified dead, irrevocable");
+            Assert.That(record["downstream"]!["verifiedAt"], Is.Not.Null);
         });
     }
 

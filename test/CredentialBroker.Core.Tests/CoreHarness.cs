@@ -105,8 +105,23 @@ internal sealed class CoreHarness
     public async Task<ExchangeResult> SecretAsync(CallerIdentity caller, string subjectToken, string? resource = "postgres://payments", CancellationToken cancellationToken = default) =>
         await Exchange.ExchangeAsync(caller, new ExchangeRequest(subjectToken, RequestedToken.Secret, resource, null, null), cancellationToken);
 
+    /// <summary>Delegates to <c>spiffe://a.example{actorPath}</c>, named by its SPIFFE ID.</summary>
     public async Task<ExchangeResult> DelegateAsync(CallerIdentity caller, string subjectToken, string actorPath, IReadOnlySet<string>? scopes = null) =>
-        await Exchange.ExchangeAsync(caller, new ExchangeRequest(subjectToken, RequestedToken.DelegatedTask, null, scopes, Svid(actorPath)), CancellationToken.None);
+        await Exchange.ExchangeAsync(caller, new ExchangeRequest(subjectToken, RequestedToken.DelegatedTask, null, scopes, $"spiffe://{Trust.TrustDomain}{actorPath}") { ActorKind = ActorTokenKind.SpiffeId }, CancellationToken.None);
+
+    /// <summary>Delegates with <paramref name="actorSvid"/> as a JWT-SVID actor token (the consent form).</summary>
+    public async Task<ExchangeResult> DelegateWithSvidAsync(CallerIdentity caller, string subjectToken, string actorSvid) =>
+        await Exchange.ExchangeAsync(caller, new ExchangeRequest(subjectToken, RequestedToken.DelegatedTask, null, null, actorSvid), CancellationToken.None);
+
+    /// <summary>A JWT-SVID of <c>a.example{path}</c> addressed to <paramref name="audiences"/>, with <paramref name="extraClaims"/> (raw JSON members) if given.</summary>
+    public string SvidFor(string path, string[] audiences, string? extraClaims = null)
+    {
+        var now = Time.GetUtcNow().ToUnixTimeSeconds();
+        var aud = audiences.Length == 1 ? $"\"{audiences[0]}\"" : "[" + string.Join(',', audiences.Select(a => $"\"{a}\"")) + "]";
+        var claims = $$"""{"sub":"spiffe://{{Trust.TrustDomain}}{{path}}","aud":{{aud}},"iat":{{now}},"exp":{{now + 300}}{{(extraClaims is null ? "" : "," + extraClaims)}}}""";
+        var key = (Microsoft.IdentityModel.Tokens.ECDsaSecurityKey)Trust.Key.Credentials.Key;
+        return CredentialBroker.Testing.JwtForge.Es256($$"""{"alg":"ES256","kid":"{{Trust.Key.KeyId}}","typ":"JWT"}""", claims, key.ECDsa);
+    }
 
     private static SpiffeIdPattern Pattern(string pattern) => SpiffeIdPattern.TryParse(pattern, out var parsed, out _) ? parsed : throw new ArgumentException(pattern);
 

@@ -44,4 +44,34 @@ public sealed class OptionsValidatorTests
     [Test]
     public void A_missing_issuer_is_reported() =>
         Assert.That(Validate(new CredentialBrokerOptions()).Failures, Has.Some.Contains("Issuer is required"));
+
+    [Test]
+    public void Dpop_settings_out_of_bounds_are_each_reported_and_valid_ones_pass()
+    {
+        var broken = new CredentialBrokerOptions { Issuer = "https://broker.example" };
+        broken.Dpop.Algorithms.Add("HS256");
+        broken.Dpop.MaxProofAge = TimeSpan.FromHours(1);
+        broken.Dpop.ClockSkew = TimeSpan.FromMinutes(2);
+        broken.Dpop.NonceLifetime = TimeSpan.FromSeconds(1);
+        var valid = new CredentialBrokerOptions { Issuer = "https://broker.example" };
+        valid.Dpop.Algorithms.Add("ES256");
+        valid.Dpop.Algorithms.Add("PS256");
+        valid.Dpop.MaxProofAge = TimeSpan.FromSeconds(30);
+        valid.Dpop.RequireNonce = true;
+
+        var refused = Validate(broken);
+        var accepted = Validate(valid);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(refused.Failures, Has.Exactly(4).Items);
+            Assert.That(refused.Failures, Has.Some.Contains("Dpop:Algorithms holds 'HS256'"));
+            Assert.That(refused.Failures, Has.Some.Contains("Dpop:MaxProofAge"));
+            Assert.That(refused.Failures, Has.Some.Contains("Dpop:ClockSkew"));
+            Assert.That(refused.Failures, Has.Some.Contains("Dpop:NonceLifetime"));
+            Assert.That(accepted.Succeeded, Is.True, accepted.FailureMessage);
+            Assert.That(valid.Dpop.EffectiveAlgorithms, Is.EqualTo(new[] { "ES256", "PS256" }));
+            Assert.That(new DpopOptions().EffectiveAlgorithms, Is.EqualTo(new[] { "ES256" }));
+        });
+    }
 }

@@ -29,19 +29,26 @@ internal sealed class BrokerUnderTest : IAsyncDisposable
 
     public string Url { get; }
 
-    public static async Task<BrokerUnderTest> StartAsync()
+    /// <param name="settings">More settings for the broker, as environment variables (the downstream providers).</param>
+    public static async Task<BrokerUnderTest> StartAsync(IEnumerable<KeyValuePair<string, string>> settings)
     {
         var redis = await RedisServer.StartPrivateAsync();
         var trust = new TestTrustDomain("load.example");
         var url = $"http://127.0.0.1:{BrokerProcess.FreePort()}";
         var environment = Settings(redis.ConnectionString, url, trust);
+        foreach (var (name, value) in settings)
+        {
+            environment[name] = value;
+        }
+
         var (broker, startToReady) = await StartProcessAsync(environment, url);
         return new BrokerUnderTest(redis, trust, broker, url, environment, startToReady);
     }
 
     /// <summary>The production-mode settings of a broker on <paramref name="redis"/> whose issuer is <paramref name="issuer"/>.</summary>
-    public static Dictionary<string, string> Settings(string redis, string issuer, TestTrustDomain trust) =>
-        new()
+    public static Dictionary<string, string> Settings(string redis, string issuer, TestTrustDomain trust)
+    {
+        var environment = new Dictionary<string, string>
         {
             ["ASPNETCORE_ENVIRONMENT"] = "Production",
             ["Logging__LogLevel__Default"] = "Warning",
@@ -58,7 +65,20 @@ internal sealed class BrokerUnderTest : IAsyncDisposable
             ["CredentialBroker__ResourceServers__load__Resources__0"] = Scenarios.Resource,
             // Lets the TTL-expiry scenario aim many credentials at one second soon after creating them; validation only.
             ["CredentialBroker__MinTaskTtl"] = "00:00:01",
+            // The sequential exchange-latency scenario derives 2,200 access tokens from one task token (default cap 1,000).
+            ["CredentialBroker__MaxCredentialsPerTask"] = "10000",
         };
+
+        // The harness measures what the broker can do, not its rate limits: one agent exchanging one task's token in a loop
+        // would otherwise meet the per-task limit (a burst of 20) within milliseconds.
+        foreach (var limit in (string[])["Issuance", "Exchange", "TaskExchange", "Introspection", "Revocation", "Transmitter"])
+        {
+            environment[$"CredentialBroker__RateLimits__{limit}__TokenLimit"] = "1000000";
+            environment[$"CredentialBroker__RateLimits__{limit}__TokensPerPeriod"] = "1000000";
+        }
+
+        return environment;
+    }
 
     /// <summary>Starts another broker process on the same Redis and configuration, measures its start-to-ready time, and stops it.</summary>
     public async Task<TimeSpan> MeasureReplicaStartAsync()

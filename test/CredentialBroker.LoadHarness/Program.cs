@@ -2,9 +2,14 @@
 //   dotnet run -c Release --project test/CredentialBroker.LoadHarness -- [--smoke] [--only NAME[,NAME…]]
 // 'cluster' instead measures issuance on a real Redis Cluster through one and three broker processes (ClusterIssuance).
 // --smoke runs every scenario with a handful of iterations (seconds), for CI: it proves the harness works,
-// and asserts nothing about speed. --only runs the named scenarios (issuance, exchange, completion, rejection,
-// expiry, bulk, start), to profile one at a time. Extra broker settings can be passed as environment variables, e.g.
-// CredentialBroker__Revoker__Concurrency=32.
+// and asserts nothing about speed. --only runs the named scenarios (issuance, exchange — with and without DPoP —,
+// completion, rejection, expiry, bulk, start, secrets-postgresql, secrets-redis, bulk-postgresql), to profile one at a
+// time. Extra broker settings can be passed as environment variables, e.g. CredentialBroker__Revoker__Concurrency=32.
+// The downstream-secret scenarios start their own PostgreSQL cluster and a second redis-server; --pg-pool N sets the
+// Maximum Pool Size of the broker's PostgreSQL admin connection string (default 100, Npgsql's; 0 turns pooling off) and
+// --bulk-per-task N how many of bulk-postgresql's secrets each task holds (default 10).
+using System.Diagnostics;
+using System.Globalization;
 using CredentialBroker.LoadHarness;
 using CredentialBroker.Testing;
 
@@ -28,16 +33,72 @@ if (args.Contains("cluster"))
 
 var only = args.SkipWhile(a => a != "--only").Skip(1).FirstOrDefault()?.Split(',').ToHashSet(StringComparer.Ordinal);
 bool Runs(string scenario) => only is null || only.Contains(scenario);
+int Option(string name, int otherwise) =>
+    args.SkipWhile(a => a != name).Skip(1).FirstOrDefault() is { } value ? int.Parse(value, CultureInfo.InvariantCulture) : otherwise;
 const int Concurrency = 32;
 
 Console.WriteLine($"CredentialBroker load harness ({(smoke ? "smoke" : "full")} run), {Environment.ProcessorCount} cores, .NET {Environment.Version}");
-await using var broker = await BrokerUnderTest.StartAsync();
+
+// Downstream backends first: the broker's provider settings point at them.
+var startingBackends = Stopwatch.GetTimestamp();
+await using var postgres = Runs("secrets-postgresql") || Runs("bulk-postgresql") ? await PostgreSqlBackendUnderTest.StartAsync(Option("--pg-pool", 100)) : null;
+await using var redisAcl = Runs("secrets-redis") ? await RedisAclBackendUnderTest.StartAsync() : null;
+SecretBackendUnderTest[] backends = [.. new SecretBackendUnderTest?[] { postgres, redisAcl }.OfType<SecretBackendUnderTest>()];
+backends.ToList().ForEach(b => Console.WriteLine($"downstream provider {b.Provider} ({b.Kind}, {b.Resource}): {b}"));
+if (backends.Length > 0)
+{
+    Console.WriteLine($"downstream backends set up in {Stopwatch.GetElapsedTime(startingBackends).TotalMilliseconds:N0} ms");
+}
+
+await using var broker = await BrokerUnderTest.StartAsync(backends.SelectMany(b => b.Environment));
 Console.WriteLine($"broker {broker.Url}, redis {broker.Redis.ConnectionString}; first start to ready {broker.StartToReady.TotalMilliseconds:0} ms");
 await using var resourceServer = await ResourceServerUnderTest.StartAsync(broker, Scenarios.Resource);
 var rows = new List<string>();
 
 // Start-up is measured first on an empty store, and again at the end with many live credentials.
 var emptyStart = Runs("start") ? await broker.MeasureReplicaStartAsync() : TimeSpan.Zero;
+var failures = new List<string>();
+
+// Downstream secrets before the access-token scenarios: postgres://payments is also their audience, and the bulk
+// revocation selects by resource, so it must find the secrets only.
+foreach (var backend in backends.Where(b => Runs("secrets-" + b.Kind)))
+{
+    var kind = backend is PostgreSqlBackendUnderTest ? "PostgreSQL role" : "Redis ACL user";
+    await SecretScenarios.IssueLatencyAsync(broker, backend, smoke ? 2 : 100); // warm-up: JIT, pools, the backend's caches
+    var issue = await SecretScenarios.IssueLatencyAsync(broker, backend, smoke ? 10 : 1000);
+    rows.Add($"| downstream secret issue, {kind} ({backend.Resource}): token exchange → secret, POST to 200 ({issue.Count:N0} exchanges, sequential) | {issue.Describe()} |");
+
+    await SecretScenarios.CompletionToVerifiedAsync(broker, backend, smoke ? 1 : 50, sampleEvery: 10);
+    var sampleEvery = smoke ? 3 : 100;
+    var completion = await SecretScenarios.CompletionToVerifiedAsync(broker, backend, smoke ? 6 : 1000, sampleEvery);
+    rows.Add($"| task completion → {kind} verified dead, as `GET /v1/tasks/{{id}}` shows `downstream.verifiedAt` ({completion.Seen.Count:N0} tasks of one secret, sequential) | {completion.Seen.Describe()} |");
+    rows.Add($"| … the broker's own record: completion (`revokedAt`) → dropped downstream (`downstream.revokedAt`) | {completion.Dropped.Describe()} |");
+    rows.Add($"| … the broker's own record: completion (`revokedAt`) → verified dead (`downstream.verifiedAt`) | {completion.Verified.Describe()} |");
+    rows.Add($"| … one secret in {sampleEvery}: logged in before the completion / refused a login after verification | {completion.WorkedBefore} / {completion.RefusedAfter} of {completion.Sampled} |");
+    if (completion.WorkedBefore != completion.Sampled || completion.RefusedAfter != completion.Sampled)
+    {
+        failures.Add($"{backend.Kind}: of {completion.Sampled} sampled secrets {completion.WorkedBefore} logged in before the completion and {completion.RefusedAfter} were refused after verification.");
+    }
+}
+
+if (Runs("bulk-postgresql") && postgres is not null)
+{
+    var secrets = smoke ? 20 : 10_000;
+    var perTask = Math.Min(Option("--bulk-per-task", smoke ? 2 : 10), secrets);
+    Console.WriteLine($"issuing {secrets:N0} live PostgreSQL roles ({perTask} per task, {Concurrency} in flight), then revoking them in bulk …");
+    var bulk = await SecretScenarios.BulkRevocationAsync(broker, postgres, secrets, perTask, sample: smoke ? 5 : 200, Concurrency);
+    var progress = bulk.Progress;
+    rows.Add($"| (setup) {bulk.Secrets:N0} secrets issued for the bulk revocation, {Concurrency} in flight, {bulk.Tasks:N0} tasks of {perTask} | {bulk.IssuedPerSecond:N0}/s |");
+    rows.Add($"| **bulk revocation of {bulk.Secrets:N0} live PostgreSQL roles**, `POST /v1/revocations {{\"selector\": {{\"resource\": \"{postgres.Resource}\"}}}}` → 202 | {bulk.Accepted:N0} ms |");
+    rows.Add($"| … every one of {bulk.Sampled} randomly sampled secrets refused a login (tried 4 at a time while the revocation runs) | {bulk.SampleRefused:N0} ms after the POST |");
+    rows.Add($"| … status `{(string)progress["status"]!}`: every role dropped and verified dead (matched {(int)progress["matched"]!["total"]!:N0}, downstreamRevoked {(int)progress["downstreamRevoked"]!:N0}, verified {(int)progress["verified"]!:N0}) | {bulk.CompletedSeen:N0} ms after the POST (broker: `completedAt` − `requestedAt` {bulk.CompletedRecorded:N0} ms) |");
+    rows.Add($"| … generated `cb_` roles in `pg_roles` before → after; of the bulk's {bulk.Secrets:N0}, left after | {bulk.RolesBefore:N0} → {bulk.RolesAfter:N0}; {bulk.BulkRolesLeft:N0} |");
+    rows.Add($"| … sampled secrets: logged in before the POST / refused after completion | {bulk.SampleWorkedBefore} / {bulk.SampleRefusedAfter} of {bulk.Sampled} |");
+    if ((string)progress["status"]! != "completed" || bulk.BulkRolesLeft != 0 || bulk.SampleWorkedBefore != bulk.Sampled || bulk.SampleRefusedAfter != bulk.Sampled)
+    {
+        failures.Add($"bulk-postgresql: status {(string)progress["status"]!}, {bulk.BulkRolesLeft} roles left, {bulk.SampleWorkedBefore}/{bulk.SampleRefusedAfter} of {bulk.Sampled} sampled secrets worked before / were refused after.");
+    }
+}
 
 if (Runs("issuance") || Runs("exchange"))
 {
@@ -77,6 +138,10 @@ if (Runs("issuance") || Runs("exchange"))
             await Scenarios.ExchangeThroughputAsync(agent, taskTokens, requests / 10, Concurrency);
             var exchanges = await Scenarios.ExchangeThroughputAsync(agent, taskTokens, requests, Concurrency);
             rows.Add($"| token exchange, POST /oauth2/token ({requests:N0} requests, {Concurrency} in flight) | {exchanges.Describe()}; {exchanges.PerSecond / bare.PerSecond:0.00}× the bare endpoint, {exchanges.PerSecond / rawSigning:0.00}× raw signing |");
+            using var dpopKey = new DpopKey();
+            await Scenarios.DpopExchangeThroughputAsync(broker, agent, dpopKey, taskTokens, requests / 10, Concurrency);
+            var dpopExchanges = await Scenarios.DpopExchangeThroughputAsync(broker, agent, dpopKey, taskTokens, requests, Concurrency);
+            rows.Add($"| token exchange with a DPoP proof → DPoP-bound access token ({requests:N0} requests, {Concurrency} in flight) | {dpopExchanges.Describe()}; {dpopExchanges.PerSecond / exchanges.PerSecond:0.00}× the exchange without DPoP |");
         }
     }
 }
@@ -143,4 +208,5 @@ Console.WriteLine();
 Console.WriteLine("| measurement | result |");
 Console.WriteLine("|---|---|");
 rows.ForEach(Console.WriteLine);
-return 0;
+failures.ForEach(f => Console.Error.WriteLine("FAILED: " + f));
+return failures.Count == 0 ? 0 : 1;

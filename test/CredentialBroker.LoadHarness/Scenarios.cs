@@ -22,15 +22,15 @@ internal static class Scenarios
 
     public const string Resource = "postgres://payments";
 
-    private static string TaskBody(long ttlSeconds, string workflow) => $$"""
+    private static string TaskBody(long ttlSeconds, string workflow, string destination) => $$"""
         {"agent": "{{Agent}}", "workflow": {"id": "{{workflow}}", "designer": "perf", "version": "1"},
-         "authorization": [{"tool": "sql.query", "destination": "{{Resource}}", "actions": ["read"], "dataClass": "confidential"}],
+         "authorization": [{"tool": "sql.query", "destination": "{{destination}}", "actions": ["read"], "dataClass": "confidential"}],
          "ttlSeconds": {{ttlSeconds}}}
         """;
 
-    public static async Task<(string TaskId, string Token)> CreateTaskAsync(HttpClient orchestrator, long ttlSeconds = 900, string workflow = "wf-load")
+    public static async Task<(string TaskId, string Token)> CreateTaskAsync(HttpClient orchestrator, long ttlSeconds = 900, string workflow = "wf-load", string destination = Resource)
     {
-        using var response = await orchestrator.PostAsync("/v1/tasks", new StringContent(TaskBody(ttlSeconds, workflow), Encoding.UTF8, "application/json"));
+        using var response = await orchestrator.PostAsync("/v1/tasks", new StringContent(TaskBody(ttlSeconds, workflow, destination), Encoding.UTF8, "application/json"));
         response.EnsureSuccessStatusCode();
         var body = (await response.Content.ReadFromJsonAsync<JsonObject>())!;
         return ((string)body["taskId"]!, (string)body["token"]!);
@@ -128,6 +128,29 @@ internal static class Scenarios
         response.EnsureSuccessStatusCode();
         return (string)(await response.Content.ReadFromJsonAsync<JsonObject>())!["access_token"]!;
     }
+
+    /// <summary>
+    /// The same exchange with a fresh DPoP proof (RFC 9449) per request, made by one client key: the broker verifies the
+    /// proof, records its jti in Redis and binds the access token to the key (<c>cnf.jkt</c>). Proofs are made inside the
+    /// measured operation, as a client would.
+    /// </summary>
+    public static async Task<Throughput> DpopExchangeThroughputAsync(BrokerUnderTest broker, HttpClient agent, DpopKey key, IReadOnlyList<string> taskTokens, int requests, int concurrency) =>
+        await MeasureAsync(requests, concurrency, async i =>
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, "/oauth2/token")
+            {
+                Content = new FormUrlEncodedContent(new Dictionary<string, string>
+                {
+                    ["grant_type"] = "urn:ietf:params:oauth:grant-type:token-exchange",
+                    ["subject_token"] = taskTokens[i % taskTokens.Count],
+                    ["subject_token_type"] = "urn:ietf:params:oauth:token-type:jwt",
+                    ["resource"] = Resource,
+                }),
+            };
+            request.Headers.TryAddWithoutValidation("DPoP", key.Proof("POST", broker.Url + "/oauth2/token", TimeProvider.System.GetUtcNow()));
+            using var response = await agent.SendAsync(request);
+            response.EnsureSuccessStatusCode();
+        });
 
     /// <summary>
     /// Task completion → resource-server rejection via the feed: an access token is accepted by a resource server
@@ -274,7 +297,7 @@ internal static class Scenarios
         return await writer.LiveCredentialsAsync();
     }
 
-    private static async Task CompleteAsync(HttpClient orchestrator, string taskId)
+    public static async Task CompleteAsync(HttpClient orchestrator, string taskId)
     {
         using var completed = await orchestrator.PostAsync($"/v1/tasks/{taskId}/state", new StringContent("""{"state":"completed"}""", Encoding.UTF8, "application/json"));
         completed.EnsureSuccessStatusCode();

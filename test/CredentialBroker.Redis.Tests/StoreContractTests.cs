@@ -123,6 +123,27 @@ public sealed class StoreContractTests(StoreKind kind) : IAsyncDisposable
     }
 
     [Test]
+    public async Task Key_bindings_read_back_on_task_tokens_and_derived_credentials_and_their_absence_too()
+    {
+        var taskId = NewTaskId();
+        var bound = Token(taskId) with { Binding = KeyBinding.Jkt(new string('j', 42) + "A") };
+        await _store.CreateTaskAsync(Task(taskId), bound, CancellationToken.None);
+        var child = new CredentialRecord("jti-2", taskId, CredentialKind.AccessToken, "jti-1", "spiffe://a.example/agent", Start, Start.AddMinutes(5),
+            Audience: "postgres://payments", Binding: KeyBinding.X5tS256(new string('x', 42) + "A"));
+        var unbound = child with { Jti = "jti-3", Binding = null };
+        await _store.AddCredentialAsync(child, [TaskState.Created], Start, 100, CancellationToken.None);
+        await _store.AddCredentialAsync(unbound, [TaskState.Created], Start, 100, CancellationToken.None);
+        var view = await _store.GetTaskAsync(taskId, CancellationToken.None);
+
+        Assert.Multiple(async () =>
+        {
+            Assert.That((await _store.GetCredentialAsync(taskId, "jti-1", CancellationToken.None))!.Credential.Binding, Is.EqualTo(bound.Binding));
+            Assert.That((await _store.GetCredentialAsync(taskId, "jti-2", CancellationToken.None))!.Credential.Binding, Is.EqualTo(child.Binding));
+            Assert.That(view!.Credentials.Select(c => c.Binding), Is.EqualTo(new[] { bound.Binding, child.Binding, null }));
+        });
+    }
+
+    [Test]
     public async Task Text_with_control_characters_and_unicode_is_stored_verbatim()
     {
         const string hostile = "p-77\r\nX-Injected: yes\u001b[31m \"quoted\" {json} ünïcødé 🔑";

@@ -37,6 +37,9 @@ internal sealed class StoreFactory : IAsyncDisposable
     /// <summary>The SOC's store beside the last store created.</summary>
     public ISocStore Soc { get; private set; } = null!;
 
+    /// <summary>The DPoP replay store beside the last store created.</summary>
+    public IProofReplayStore Proofs { get; private set; } = null!;
+
     public IRevocationFeed CreateFeed(StoreKind kind, FakeTimeProvider time) => kind == StoreKind.Embedded
         ? new InMemoryRevocationFeed(time)
         : new RedisRevocationFeed(Context);
@@ -55,7 +58,7 @@ internal sealed class StoreFactory : IAsyncDisposable
     private InMemoryCredentialStore CreateEmbedded(FakeTimeProvider time)
     {
         var embedded = new InMemoryCredentialStore(time);
-        (Revoker, Soc) = (embedded, embedded);
+        (Revoker, Soc, Proofs) = (embedded, embedded, embedded);
         return embedded;
     }
 
@@ -73,7 +76,7 @@ internal sealed class StoreFactory : IAsyncDisposable
         _connection = RedisStoreBuilderExtensions.Connect(Options);
         Context = RedisContext.Create(_connection, Options, BrokerOptions.Value, time);
         _opened.Add((Context, _connection));
-        (Revoker, Soc) = (new RedisRevokerStore(Context), new RedisSocStore(Context));
+        (Revoker, Soc, Proofs) = (new RedisRevokerStore(Context), new RedisSocStore(Context), new RedisProofReplayStore(Context));
         return new RedisCredentialStore(Context);
     }
 

@@ -6,6 +6,7 @@ namespace CredentialBroker.Server.Tests;
 /// <summary>Request helpers speaking the HTTP contract of API.md.</summary>
 internal static class Api
 {
+    /// <summary>A task for <paramref name="agent"/>, delegable (depth 2) to the agents of its trust domain.</summary>
     public static string TaskBody(string agent, int ttlSeconds = 600, string workflow = "wf-invoices", string destination = "postgres://payments") => $$"""
         {
           "agent": "{{agent}}",
@@ -14,7 +15,8 @@ internal static class Api
           "ttlSeconds": {{ttlSeconds}},
           "approval": {"id": "CHG-1042", "approver": "alice@corp.example", "approvedAt": "2026-11-28T09:00:00Z"},
           "origin": {"promptId": "p-77", "promptSha256": "{{new string('a', 64)}}", "requestedBy": "user:bob@corp.example"},
-          "maxDelegationDepth": 2
+          "maxDelegationDepth": 2,
+          "mayAct": ["{{agent[..(agent.IndexOf('/', "spiffe://".Length) + 1)]}}agents/"]
         }
         """;
 
@@ -69,6 +71,33 @@ internal static class Api
     public static Task<HttpResponseMessage> TokenAsync(this HttpClient client, params (string Name, string Value)[] parameters) =>
         client.PostAsync("/oauth2/token", new FormUrlEncodedContent(parameters.Select(p => new KeyValuePair<string, string>(p.Name, p.Value))));
 
+    /// <summary>Posts a token exchange with a <c>DPoP</c> header (none when <paramref name="proof"/> is null).</summary>
+    public static Task<HttpResponseMessage> TokenWithProofAsync(this HttpClient client, string? proof, params (string Name, string Value)[] parameters)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, "/oauth2/token")
+        {
+            Content = new FormUrlEncodedContent(parameters.Select(p => new KeyValuePair<string, string>(p.Name, p.Value))),
+        };
+        if (proof is not null)
+        {
+            request.Headers.TryAddWithoutValidation("DPoP", proof);
+        }
+
+        return client.SendAsync(request);
+    }
+
+    /// <summary>Exchanges <paramref name="subjectToken"/> for an access token to postgres://payments with a <c>DPoP</c> header.</summary>
+    public static Task<HttpResponseMessage> AccessTokenWithProofAsync(this HttpClient client, string subjectToken, string? proof) =>
+        client.TokenWithProofAsync(proof, ("grant_type", TokenExchange), ("subject_token", subjectToken), ("subject_token_type", JwtType), ("resource", "postgres://payments"));
+
+    /// <summary>Revokes <paramref name="token"/> with a <c>DPoP</c> header.</summary>
+    public static Task<HttpResponseMessage> RevokeWithProofAsync(this HttpClient client, string token, string proof)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, "/oauth2/revoke") { Content = new FormUrlEncodedContent([new("token", token)]) };
+        request.Headers.TryAddWithoutValidation("DPoP", proof);
+        return client.SendAsync(request);
+    }
+
     /// <summary>Exchanges <paramref name="subjectToken"/> for an access token to <paramref name="resource"/>.</summary>
     public static Task<HttpResponseMessage> AccessTokenAsync(this HttpClient client, string subjectToken, string resource = "postgres://payments", string? scope = null) =>
         client.TokenAsync([("grant_type", TokenExchange), ("subject_token", subjectToken), ("subject_token_type", JwtType), ("resource", resource),
@@ -79,8 +108,15 @@ internal static class Api
         client.TokenAsync(("grant_type", TokenExchange), ("subject_token", subjectToken), ("subject_token_type", JwtType),
             ("requested_token_type", SecretType), ("resource", resource));
 
-    /// <summary>Delegates <paramref name="subjectToken"/> to the workload whose SVID is <paramref name="actorSvid"/>.</summary>
-    public static Task<HttpResponseMessage> DelegateAsync(this HttpClient client, string subjectToken, string actorSvid) =>
+    public const string SpiffeIdType = "urn:credentialbroker:token-type:spiffe-id";
+
+    /// <summary>Delegates <paramref name="subjectToken"/> to the workload <paramref name="actorId"/>, named by its SPIFFE ID.</summary>
+    public static Task<HttpResponseMessage> DelegateAsync(this HttpClient client, string subjectToken, string actorId) =>
+        client.TokenAsync(("grant_type", TokenExchange), ("subject_token", subjectToken), ("subject_token_type", JwtType),
+            ("requested_token_type", TaskType), ("actor_token", actorId), ("actor_token_type", SpiffeIdType));
+
+    /// <summary>Delegates <paramref name="subjectToken"/> with <paramref name="actorSvid"/>, a JWT-SVID of the sub-agent, as actor token.</summary>
+    public static Task<HttpResponseMessage> DelegateWithSvidAsync(this HttpClient client, string subjectToken, string actorSvid) =>
         client.TokenAsync(("grant_type", TokenExchange), ("subject_token", subjectToken), ("subject_token_type", JwtType),
             ("requested_token_type", TaskType), ("actor_token", actorSvid), ("actor_token_type", JwtType));
 

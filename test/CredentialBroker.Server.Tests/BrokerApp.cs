@@ -103,6 +103,14 @@ internal sealed class BrokerApp : WebApplicationFactory<Program>
             builder.UseSetting("CredentialBroker:Dev:CredentialsFile", _devCredentialsFile);
         }
 
+        // These tests check behaviour, so every caller, task and transmitter gets a budget no test exhausts by accident; the
+        // rate limit tests set their own limits (Settings win).
+        foreach (var limit in (string[])["Issuance", "Exchange", "TaskExchange", "Introspection", "Revocation", "Transmitter"])
+        {
+            builder.UseSetting($"CredentialBroker:RateLimits:{limit}:TokenLimit", "1000000");
+            builder.UseSetting($"CredentialBroker:RateLimits:{limit}:TokensPerPeriod", "1000000");
+        }
+
         foreach (var (key, value) in Settings)
         {
             builder.UseSetting(key, value);

@@ -49,7 +49,7 @@ public sealed class FailClosedTests
 
     // After an outage the client reconnects and the circuit breaker half-opens after its break; /readyz says when
     // the broker serves again, as it tells Kubernetes. Each probe is a real request the broker answers.
-    private static async Task WaitUntilReadyAsync(HttpClient client)
+    internal static async Task WaitUntilReadyAsync(HttpClient client)
     {
         using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         while ((await client.GetAsync("/readyz", deadline.Token)).StatusCode != HttpStatusCode.OK)

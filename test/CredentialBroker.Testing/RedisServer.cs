@@ -128,6 +128,12 @@ public sealed class RedisServer : IAsyncDisposable
         }
     }
 
+    /// <summary>Freezes the server (<c>SIGSTOP</c>): connections stay open and nothing is answered, as in a hang.</summary>
+    public void Pause() => Signals.Stop(RunningProcess.Id);
+
+    /// <summary>Lets a paused server run again (<c>SIGCONT</c>).</summary>
+    public void Resume() => Signals.Continue(RunningProcess.Id);
+
     /// <summary>Kills the server process and waits until it has exited.</summary>
     public async Task StopAsync()
     {
@@ -155,6 +161,10 @@ public sealed class RedisServer : IAsyncDisposable
             // A leftover temp directory is harmless.
         }
     }
+
+    private Process RunningProcess => _process is { HasExited: false } process
+        ? process
+        : throw new InvalidOperationException("The redis-server process is not running (an external CB_TEST_REDIS cannot be paused).");
 
     private string Output
     {

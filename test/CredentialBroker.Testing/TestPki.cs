@@ -31,12 +31,27 @@ public sealed class TestPki : IDisposable
     public X509Certificate2 Authority => _ca;
 
     /// <summary>Issues an X.509-SVID for <paramref name="spiffeId"/>, also valid as a TLS server certificate for localhost when <paramref name="server"/>.</summary>
-    public X509Certificate2 Issue(string spiffeId, bool server = false)
+    public X509Certificate2 Issue(string spiffeId, bool server = false) => Issue(spiffeId, server, authority: false, X509KeyUsageFlags.DigitalSignature, notBeforeFromNow: TimeSpan.FromMinutes(-1));
+
+    /// <summary>
+    /// Issues a certificate chaining to this CA that may break the X.509-SVID rules, for the negative tests: no URI SAN
+    /// (<paramref name="spiffeId"/> <see langword="null"/>: a DNS name instead), a CA basic constraint, other key usages, a
+    /// validity that starts later.
+    /// </summary>
+    public X509Certificate2 Issue(string? spiffeId, bool server, bool authority, X509KeyUsageFlags usage, TimeSpan notBeforeFromNow)
     {
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var request = new CertificateRequest("CN=svid", key, HashAlgorithmName.SHA256);
         var names = new SubjectAlternativeNameBuilder();
-        names.AddUri(new Uri(spiffeId));
+        if (spiffeId is null)
+        {
+            names.AddDnsName("svid.example");
+        }
+        else
+        {
+            names.AddUri(new Uri(spiffeId));
+        }
+
         if (server)
         {
             names.AddDnsName("localhost");
@@ -44,12 +59,12 @@ public sealed class TestPki : IDisposable
         }
 
         request.CertificateExtensions.Add(names.Build());
-        request.CertificateExtensions.Add(new X509BasicConstraintsExtension(false, false, 0, true));
-        request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.DigitalSignature, true));
+        request.CertificateExtensions.Add(new X509BasicConstraintsExtension(authority, false, 0, true));
+        request.CertificateExtensions.Add(new X509KeyUsageExtension(usage, true));
         request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.1"), new Oid("1.3.6.1.5.5.7.3.2")], false));
         var now = TimeProvider.System.GetUtcNow();
         var serial = BitConverter.GetBytes(Interlocked.Increment(ref _issued) + 1000L);
-        using var issued = request.Create(_ca, now.AddMinutes(-1), now.AddHours(1), serial);
+        using var issued = request.Create(_ca, now + notBeforeFromNow, now.AddHours(1), serial);
         return X509Certificate2.CreateFromPem(issued.ExportCertificatePem(), key.ExportPkcs8PrivateKeyPem());
     }
 

@@ -1,6 +1,6 @@
 namespace CredentialBroker.Abstractions.Identity;
 
-/// <summary>How a caller proved its identity. X.509-SVIDs over mutual TLS are planned as a further method.</summary>
+/// <summary>How a caller proved its identity.</summary>
 public enum CallerAuthenticationMethod
 {
     /// <summary>A JWT-SVID in <c>Authorization: Bearer</c>.</summary>

@@ -48,7 +48,8 @@ public sealed record BulkRevocation(
     int Failed,
     DateTimeOffset? CompletedAt = null,
     DateTimeOffset? QuarantineLiftedAt = null,
-    string? QuarantineLiftedBy = null)
+    string? QuarantineLiftedBy = null,
+    IReadOnlyDictionary<string, ResourceProgress>? ByResource = null)
 {
     /// <summary>Whether the quarantine is in force.</summary>
     public bool Quarantining => Quarantine && QuarantineLiftedAt is null;
@@ -62,6 +63,16 @@ public sealed record BulkRevocation(
         _ => throw new ArgumentOutOfRangeException(nameof(status)),
     };
 }
+
+/// <summary>
+/// How far a bulk revocation has got on the credentials of one resource (its key in
+/// <see cref="BulkRevocation.ByResource"/>, as in <see cref="MatchCounts.ByResource"/>): delivered downstream, verified
+/// dead, irrevocable. A SOC follows a database's or a cache's logins separately from the broker's own tokens.
+/// </summary>
+/// <param name="DownstreamRevoked">Credentials of the resource delivered downstream (a secret: destroyed by its provider).</param>
+/// <param name="Verified">Credentials of the resource proved dead (a secret: the backend refuses a login with it).</param>
+/// <param name="Irrevocable">Credentials of the resource whose downstream revocation gave up.</param>
+public sealed record ResourceProgress(int DownstreamRevoked, int Verified, int Irrevocable);
 
 /// <summary>A credential a bulk revocation matched.</summary>
 public readonly record struct CredentialRef(string TaskId, string Jti);

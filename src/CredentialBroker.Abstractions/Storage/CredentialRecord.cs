@@ -16,6 +16,7 @@ namespace CredentialBroker.Abstractions.Storage;
 /// <param name="ExpiryProcessedAt">When the revoker processed its expiry (started its downstream revocation), if it has.</param>
 /// <param name="Downstream">How far its invalidation has got downstream, once it is revoked or expired.</param>
 /// <param name="Secret">For a downstream secret: which provider issued it and what identifies it there (never the secret).</param>
+/// <param name="Binding">The key it is bound to besides its holder (a DPoP key or a client certificate), if any: every use needs proof of it.</param>
 public sealed record CredentialRecord(
     string Jti,
     string TaskId,
@@ -31,7 +32,8 @@ public sealed record CredentialRecord(
     PolicyReference? Policy = null,
     DateTimeOffset? ExpiryProcessedAt = null,
     DownstreamState? Downstream = null,
-    SecretReference? Secret = null)
+    SecretReference? Secret = null,
+    KeyBinding? Binding = null)
 {
     /// <summary>The credential's status at <paramref name="now"/>.</summary>
     public CredentialStatus StatusAt(DateTimeOffset now) =>

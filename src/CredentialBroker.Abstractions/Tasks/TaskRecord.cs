@@ -8,7 +8,7 @@ namespace CredentialBroker.Abstractions.Tasks;
 /// <param name="Approval">The approval behind it, if any.</param>
 /// <param name="Origin">The prompt and requester behind it, if given.</param>
 /// <param name="MaxDelegationDepth">How deep the task's delegation chain may grow.</param>
-/// <param name="MayAct">SPIFFE ID patterns of the workloads the task may be delegated to; empty means any agent.</param>
+/// <param name="MayAct">SPIFFE ID patterns of the workloads the task may be delegated to; empty means none: delegation is denied.</param>
 /// <param name="CreatedBy">The SPIFFE ID of the orchestrator that created it.</param>
 /// <param name="CreatedAt">When it was created.</param>
 /// <param name="ExpiresAt">Its deadline: no credential of the task outlives it.</param>

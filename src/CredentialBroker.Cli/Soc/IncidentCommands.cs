@@ -172,9 +172,41 @@ internal static class IncidentCommands
             }
 
             AnsiConsole.Write(table);
+            WriteSecrets(task["credentials"]!.AsArray());
             return ExitCodes.Success;
         }));
         return new Command("tasks", "Look up tasks.") { show };
+    }
+
+    /// <summary>The task's downstream secrets: which provider, which login or lease (never a password), and whether it is dead yet.</summary>
+    private static void WriteSecrets(JsonArray credentials)
+    {
+        var secrets = credentials.Where(c => c?["secret"] is not null).ToList();
+        if (secrets.Count == 0)
+        {
+            return;
+        }
+
+        AnsiConsole.MarkupLine($"Downstream secrets: {secrets.Count:N0}");
+        var table = new Table().AddColumn("jti").AddColumn("resource").AddColumn("provider").AddColumn("kind").AddColumn("login or lease").AddColumn("status")
+            .AddColumn("revoked downstream").AddColumn("verified dead");
+        foreach (var credential in secrets)
+        {
+            var secret = credential!["secret"]!;
+            var downstream = credential["downstream"];
+            var status = (string)credential["status"]!;
+            if ((bool?)downstream?["irrevocable"] == true)
+            {
+                status += " (irrevocable)";
+            }
+
+            table.AddRow(
+                Markup.Escape((string)credential["jti"]!), Markup.Escape((string?)credential["audience"] ?? "-"), Markup.Escape((string?)secret["provider"] ?? "-"),
+                Markup.Escape((string?)secret["kind"] ?? "-"), Markup.Escape((string?)secret["username"] ?? (string?)secret["leaseId"] ?? "-"), Markup.Escape(status),
+                Times.Display((string?)downstream?["revokedAt"]), Times.Display((string?)downstream?["verifiedAt"]));
+        }
+
+        AnsiConsole.Write(table);
     }
 
     /// <summary>The report format a file's extension asks for; html for any other.</summary>

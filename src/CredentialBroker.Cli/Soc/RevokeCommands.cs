@@ -120,7 +120,8 @@ internal static class RevokeCommands
                     return progress;
                 }
 
-                var line = $"{id}: matched {(int)progress["matched"]!["total"]!:N0}, revoked {(int)progress["revoked"]!:N0}, downstream {(int)progress["downstreamRevoked"]!:N0}, verified {(int)progress["verified"]!:N0}";
+                var line = $"{id}: matched {(int)progress["matched"]!["total"]!:N0}, revoked {(int)progress["revoked"]!:N0}, downstream {(int)progress["downstreamRevoked"]!:N0}, verified {(int)progress["verified"]!:N0}"
+                    + string.Concat(Resources(progress).Select(r => $"; {r.Resource}: verified {r.Verified:N0} of {r.Matched:N0}"));
                 if (!json && line != lastLine && TimeProvider.System.GetElapsedTime(lastWritten) >= TimeSpan.FromSeconds(2))
                 {
                     await Console.Error.WriteLineAsync(line);
@@ -140,6 +141,7 @@ internal static class RevokeCommands
                 var revoked = context.AddTask("revoked at the broker");
                 var downstream = context.AddTask("revoked downstream");
                 var verified = context.AddTask("verified dead");
+                var perResource = new Dictionary<string, ProgressTask>(StringComparer.Ordinal);
                 while (true)
                 {
                     last = await broker.GetJsonAsync(path, cancellationToken);
@@ -150,9 +152,21 @@ internal static class RevokeCommands
                         task.Value = (int)last[field]! + (field == "verified" ? (int)last["irrevocable"]! + (int)last["failed"]! : 0);
                     }
 
+                    // One bar per resource once the fan-out has matched them: a database's logins apart from the broker's tokens.
+                    foreach (var resource in Resources(last))
+                    {
+                        if (!perResource.TryGetValue(resource.Resource, out var bar))
+                        {
+                            perResource[resource.Resource] = bar = context.AddTask(Markup.Escape($"{resource.Resource}: verified dead"));
+                        }
+
+                        bar.MaxValue = Math.Max(1, resource.Matched);
+                        bar.Value = resource.Verified + resource.Irrevocable;
+                    }
+
                     if ((string)last["status"]! != "running")
                     {
-                        foreach (var task in new[] { revoked, downstream, verified })
+                        foreach (var task in new[] { revoked, downstream, verified }.Concat(perResource.Values))
                         {
                             task.Value = task.MaxValue;
                             task.StopTask();
@@ -195,9 +209,29 @@ internal static class RevokeCommands
 
             AnsiConsole.Write(table);
             WriteMatched(revocation["matched"]!, "Matched");
+            WriteResources(revocation);
         }
 
         return status == "completed_with_failures" ? ExitCodes.Failures : ExitCodes.Success;
+    }
+
+    /// <summary>The revocation's progress per resource (<c>progressByResource</c>), by resource name.</summary>
+    private static IEnumerable<(string Resource, int Matched, int DownstreamRevoked, int Verified, int Irrevocable)> Resources(JsonNode revocation) =>
+        (revocation["progressByResource"]?.AsObject() ?? [])
+            .OrderBy(e => e.Key, StringComparer.Ordinal)
+            .Select(e => (e.Key, (int)e.Value!["matched"]!, (int)e.Value["downstreamRevoked"]!, (int)e.Value["verified"]!, (int)e.Value["irrevocable"]!));
+
+    private static void WriteResources(JsonNode revocation)
+    {
+        AnsiConsole.MarkupLine("Per resource (broker: the broker's own tokens):");
+        var table = new Table().AddColumn("resource").AddColumn(new TableColumn("matched").RightAligned()).AddColumn(new TableColumn("revoked downstream").RightAligned())
+            .AddColumn(new TableColumn("verified dead").RightAligned()).AddColumn(new TableColumn("irrevocable").RightAligned());
+        foreach (var resource in Resources(revocation))
+        {
+            table.AddRow(Markup.Escape(resource.Resource), $"{resource.Matched:N0}", $"{resource.DownstreamRevoked:N0}", $"{resource.Verified:N0}", $"{resource.Irrevocable:N0}");
+        }
+
+        AnsiConsole.Write(table);
     }
 
     private static void WriteMatched(JsonNode matched, string title)

@@ -32,7 +32,8 @@ public static class BrokerAuthenticationExtensions
     /// <summary>
     /// Adds a JwtBearer scheme that accepts only broker access tokens: signed ES256 with a key from the broker's JWKS
     /// (found through its discovery document), <c>typ</c> <c>at+jwt</c>, exactly the configured <c>iss</c> and
-    /// <c>aud</c>, bound to the workload presenting it, and not revoked. Revocations arrive through the broker's
+    /// <c>aud</c>, bound to the workload presenting it (and to its client certificate, or — presented as
+    /// <c>Authorization: DPoP</c> with a valid DPoP proof — to its DPoP key, when the token names one), and not revoked. Revocations arrive through the broker's
     /// revocation feed, followed in the background; while the feed is not current, each token is introspected.
     /// </summary>
     public static AuthenticationBuilder AddCredentialBroker(this AuthenticationBuilder builder, string scheme, Action<BrokerTokenOptions> configure)
@@ -63,6 +64,7 @@ public static class BrokerAuthenticationExtensions
             sp.GetRequiredService<IOptionsMonitor<JwtBearerOptions>>(),
             sp.GetRequiredService<IHttpClientFactory>(),
             sp.GetRequiredService<ClientMetrics>(),
+            new DpopProofCheck(sp.GetRequiredService<TimeProvider>()),
             sp.GetRequiredService<ILogger<BrokerTokenChecks>>()));
         services.AddOptions<JwtBearerOptions>(scheme).Configure<IOptionsMonitor<BrokerTokenOptions>, IHttpClientFactory, IServiceProvider>((jwt, options, http, sp) =>
             Configure(jwt, options.Get(scheme), http, sp.GetRequiredKeyedService<BrokerTokenChecks>(scheme)));
@@ -95,6 +97,11 @@ public static class BrokerAuthenticationExtensions
             TryAllIssuerSigningKeys = false,
             NameClaimType = "sub",
         };
-        jwt.Events = new JwtBearerEvents { OnTokenValidated = checks.OnTokenValidatedAsync, OnChallenge = BrokerTokenChecks.OnChallengeAsync };
+        jwt.Events = new JwtBearerEvents
+        {
+            OnMessageReceived = BrokerTokenChecks.OnMessageReceivedAsync,
+            OnTokenValidated = checks.OnTokenValidatedAsync,
+            OnChallenge = BrokerTokenChecks.OnChallengeAsync,
+        };
     }
 }

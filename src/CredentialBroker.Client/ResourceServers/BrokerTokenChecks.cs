@@ -2,6 +2,7 @@ using System.Net.Http.Headers;
 using System.Security.Cryptography;
 using System.Text.Json;
 using Microsoft.AspNetCore.Authentication.JwtBearer;
+using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.JsonWebTokens;
@@ -11,7 +12,7 @@ namespace CredentialBroker.Client.ResourceServers;
 
 /// <summary>
 /// What a signature-valid broker access token must still pass: the exact issuer, the binding to the workload that
-/// presents it, and not being revoked — by the feed's deny list while the feed is current, by introspection
+/// presents it (and to its client certificate or DPoP key when the token names one), and not being revoked — by the feed's deny list while the feed is current, by introspection
 /// otherwise. Fails closed: a token whose status cannot be learnt is refused.
 /// </summary>
 internal sealed partial class BrokerTokenChecks(
@@ -21,8 +22,31 @@ internal sealed partial class BrokerTokenChecks(
     IOptionsMonitor<JwtBearerOptions> jwtOptions,
     IHttpClientFactory http,
     ClientMetrics metrics,
+    DpopProofCheck dpop,
     ILogger<BrokerTokenChecks> logger)
 {
+    /// <summary>The <c>Authorization</c> scheme of a DPoP-bound token (RFC 9449 §7.1).</summary>
+    public const string DpopScheme = "DPoP";
+
+    // HttpContext.Items marks: the token came as "Authorization: DPoP", and a DPoP proof was refused.
+    private static readonly object PresentedAsDpop = new();
+    private static readonly object DpopRefused = new();
+    private static readonly object DpopNonceRequired = new();
+
+    /// <summary>Reads a token sent as <c>Authorization: DPoP &lt;token&gt;</c> (JwtBearer itself reads only <c>Bearer</c>).</summary>
+    public static Task OnMessageReceivedAsync(MessageReceivedContext context)
+    {
+        var authorization = context.Request.Headers.Authorization;
+        if (authorization.Count == 1 && authorization[0] is { } value
+            && value.StartsWith(DpopScheme + " ", StringComparison.OrdinalIgnoreCase))
+        {
+            context.Token = value[(DpopScheme.Length + 1)..].Trim();
+            context.HttpContext.Items[PresentedAsDpop] = true;
+        }
+
+        return Task.CompletedTask;
+    }
+
     public async Task OnTokenValidatedAsync(TokenValidatedContext context)
     {
         var settings = options.Get(scheme);
@@ -32,7 +56,7 @@ internal sealed partial class BrokerTokenChecks(
             return;
         }
 
-        if (Unbound(token, context, settings) is { } binding)
+        if (await UnboundAsync(token, context, settings).ConfigureAwait(false) is { } binding)
         {
             Refuse(context, "unbound", "none", token.Id, binding);
             return;
@@ -65,8 +89,9 @@ internal sealed partial class BrokerTokenChecks(
         }
     }
 
-    // RFC 8705 / RFC 9449 style confirmation: the broker binds every token to its holder's SPIFFE ID.
-    private static string? Unbound(JsonWebToken token, TokenValidatedContext context, BrokerTokenOptions settings)
+    // Confirmation (RFC 7800): the broker binds every token to its holder's SPIFFE ID, and some to a client
+    // certificate (RFC 8705, cnf.x5t#S256) or a DPoP key (RFC 9449, cnf.jkt) as well.
+    private async Task<string?> UnboundAsync(JsonWebToken token, TokenValidatedContext context, BrokerTokenOptions settings)
     {
         if (!token.TryGetPayloadValue<JsonElement>("cnf", out var cnf) || cnf.ValueKind != JsonValueKind.Object
             || !cnf.TryGetProperty("spiffe_id", out var holder) || holder.ValueKind != JsonValueKind.String)
@@ -74,9 +99,37 @@ internal sealed partial class BrokerTokenChecks(
             return "The token is not bound to a workload.";
         }
 
-        if (cnf.TryGetProperty("jkt", out _))
+        var asDpop = context.HttpContext.Items.ContainsKey(PresentedAsDpop);
+        if (cnf.TryGetProperty("jkt", out var jkt))
         {
-            return "The token is bound to a DPoP key, which this resource server cannot verify.";
+            if (!asDpop)
+            {
+                return "The token is bound to a DPoP key (cnf.jkt): present it as 'Authorization: DPoP' with a DPoP proof, never as a bearer token.";
+            }
+
+            var refused = jkt.ValueKind != JsonValueKind.String
+                ? "The token's cnf.jkt is not a thumbprint."
+                : await dpop.CheckAsync(context.Request, token.EncodedToken, jkt.GetString()!, settings).ConfigureAwait(false);
+            if (settings.RequireDpopNonce)
+            {
+                // Accepted or not, the answer tells the client the nonce for its next proof (RFC 9449 §8.2, §9).
+                context.Response.Headers[DpopProofCheck.NonceHeaderName] = dpop.CurrentNonce(settings);
+            }
+
+            if (refused is not null)
+            {
+                context.HttpContext.Items[DpopRefused] = true;
+                if (ReferenceEquals(refused, DpopProofCheck.NonceRequired))
+                {
+                    context.HttpContext.Items[DpopNonceRequired] = true;
+                }
+
+                return refused;
+            }
+        }
+        else if (asDpop)
+        {
+            return "The token is not bound to a DPoP key; present it as a bearer token.";
         }
 
         var presenter = settings.PresenterId(context.HttpContext);
@@ -134,12 +187,27 @@ internal sealed partial class BrokerTokenChecks(
         context.Fail(new BrokerTokenRefusedException(reason));
     }
 
-    /// <summary>Puts the reason a token was refused into the RFC 6750 challenge (JwtBearer describes only its own failures).</summary>
+    /// <summary>
+    /// Puts the reason a token was refused into the RFC 6750 challenge (JwtBearer describes only its own failures); a
+    /// request that presented a DPoP token is answered with a DPoP challenge (RFC 9449 §7.1): <c>invalid_dpop_proof</c>
+    /// when its proof was refused, <c>invalid_token</c> otherwise.
+    /// </summary>
     public static Task OnChallengeAsync(JwtBearerChallengeContext context)
     {
         if (context.AuthenticateFailure is BrokerTokenRefusedException refused)
         {
             context.ErrorDescription = refused.Message;
+        }
+
+        if (context.HttpContext.Items.ContainsKey(PresentedAsDpop))
+        {
+            var error = context.HttpContext.Items.ContainsKey(DpopNonceRequired) ? "use_dpop_nonce"
+                : context.HttpContext.Items.ContainsKey(DpopRefused) ? "invalid_dpop_proof"
+                : "invalid_token";
+            var description = (context.ErrorDescription ?? "The token is not valid.").Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal);
+            context.HandleResponse();
+            context.Response.StatusCode = StatusCodes.Status401Unauthorized;
+            context.Response.Headers.WWWAuthenticate = $"DPoP error=\"{error}\", error_description=\"{description}\"";
         }
 
         return Task.CompletedTask;

@@ -55,6 +55,26 @@ public sealed class BrokerTokenOptions
     /// <summary>Whether discovery, JWKS, feed and introspection must use HTTPS. Default <see langword="true"/>; turn off only for local development.</summary>
     public bool RequireHttps { get; set; } = true;
 
+    /// <summary>
+    /// The JWS algorithms a DPoP proof (RFC 9449) may be signed with, for DPoP-bound tokens (<c>cnf.jkt</c>): asymmetric
+    /// only (ES256/384/512, RS256/384/512, PS256/384/512). Default ES256 (the broker's own default).
+    /// </summary>
+    public IList<string> DpopAlgorithms { get; } = ["ES256"];
+
+    /// <summary>
+    /// How old a DPoP proof may be (its <c>iat</c>); its <c>jti</c> is remembered this long (plus <see cref="ClockSkew"/>)
+    /// by this process, so it is accepted once. Default 60 s; 5 s to 5 min.
+    /// </summary>
+    public TimeSpan DpopProofMaxAge { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>
+    /// Whether a DPoP proof must carry a nonce this resource server handed out (RFC 9449 §9): a proof without a current one
+    /// is refused with <c>use_dpop_nonce</c> and a fresh nonce in the <c>DPoP-Nonce</c> header, which every accepted DPoP
+    /// request also carries. Nonces bound a proof's lifetime by this server's clock. They are an HMAC under a key of
+    /// this process: behind a load balancer, use sticky sessions or leave this off. Default <see langword="false"/>.
+    /// </summary>
+    public bool RequireDpopNonce { get; set; }
+
     /// <summary>Called for each revocation the feed delivers, after the deny list has it (close sessions opened with the credential, say). Default none.</summary>
     public Action<RevokedCredential>? OnRevoked { get; set; }
 }

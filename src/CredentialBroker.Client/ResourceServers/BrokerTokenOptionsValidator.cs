@@ -5,6 +5,8 @@ namespace CredentialBroker.Client.ResourceServers;
 /// <summary>Checks <see cref="BrokerTokenOptions"/> at start, reporting every problem at once.</summary>
 internal sealed class BrokerTokenOptionsValidator : IValidateOptions<BrokerTokenOptions>
 {
+    private static readonly string[] DpopAlgorithms = ["ES256", "ES384", "ES512", "RS256", "RS384", "RS512", "PS256", "PS384", "PS512"];
+
     public ValidateOptionsResult Validate(string? name, BrokerTokenOptions options)
     {
         var failures = new List<string>();
@@ -51,6 +53,24 @@ internal sealed class BrokerTokenOptionsValidator : IValidateOptions<BrokerToken
         if (options.MaxReconnectDelay < TimeSpan.FromSeconds(1))
         {
             failures.Add($"{prefix} MaxReconnectDelay must be at least 1 s.");
+        }
+
+        foreach (var algorithm in options.DpopAlgorithms)
+        {
+            if (!DpopAlgorithms.Contains(algorithm))
+            {
+                failures.Add($"{prefix} DpopAlgorithms holds '{algorithm}'; only asymmetric algorithms are allowed: {string.Join(", ", DpopAlgorithms)}.");
+            }
+        }
+
+        if (options.DpopAlgorithms.Count == 0)
+        {
+            failures.Add($"{prefix} DpopAlgorithms must name at least one algorithm.");
+        }
+
+        if (options.DpopProofMaxAge < TimeSpan.FromSeconds(5) || options.DpopProofMaxAge > TimeSpan.FromMinutes(5))
+        {
+            failures.Add($"{prefix} DpopProofMaxAge must be between 5 s and 5 min.");
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);

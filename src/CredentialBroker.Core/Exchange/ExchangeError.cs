@@ -20,4 +20,10 @@ public enum ExchangeError
 
     /// <summary><c>temporarily_unavailable</c> (503): a downstream backend could not be reached; nothing usable was issued.</summary>
     TemporarilyUnavailable,
+
+    /// <summary><c>slow_down</c> (429): the task's exchanges exceed its rate limit; <see cref="ExchangeResult.RetryAfter"/> says when to retry.</summary>
+    SlowDown,
+
+    /// <summary><c>invalid_dpop_proof</c> (RFC 9449): the DPoP proof does not cover the key-bound subject token it came with.</summary>
+    InvalidDpopProof,
 }

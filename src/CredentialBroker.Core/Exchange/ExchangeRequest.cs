@@ -5,5 +5,15 @@ namespace CredentialBroker.Core.Exchange;
 /// <param name="Requested">What is asked for: an access token, a delegated task token for an actor, or a downstream secret.</param>
 /// <param name="Audience">The one resource or audience the new credential is for (required for access tokens and secrets; optional narrowing for delegation).</param>
 /// <param name="Scopes">Optional narrowing to these scope tokens.</param>
-/// <param name="ActorToken">The sub-agent's JWT-SVID (delegation only).</param>
-public sealed record ExchangeRequest(string SubjectToken, RequestedToken Requested, string? Audience, IReadOnlySet<string>? Scopes, string? ActorToken);
+/// <param name="ActorToken">Delegation only: the sub-agent, named by its SPIFFE ID or by a JWT-SVID it addressed to the delegating agent (see <see cref="ActorKind"/>).</param>
+public sealed record ExchangeRequest(string SubjectToken, RequestedToken Requested, string? Audience, IReadOnlySet<string>? Scopes, string? ActorToken)
+{
+    /// <summary>What <see cref="ActorToken"/> is (<c>actor_token_type</c>). Default a JWT-SVID.</summary>
+    public ActorTokenKind ActorKind { get; init; }
+
+    /// <summary>
+    /// The request's validated DPoP proof, if it carried one: proof of the key a key-bound subject token names, and the key
+    /// an issued access token is bound to (<c>cnf.jkt</c>, <c>token_type</c> DPoP).
+    /// </summary>
+    public ProofOfPossession.DpopProof? Dpop { get; init; }
+}

@@ -15,7 +15,7 @@ public sealed record ExchangeResult
     /// <summary>The token type URN of the issued token.</summary>
     public string? IssuedTokenType { get; private init; }
 
-    /// <summary><c>Bearer</c> for access tokens, <c>N_A</c> for delegated task tokens.</summary>
+    /// <summary><c>Bearer</c> for access tokens (<c>DPoP</c> when bound to a DPoP key), <c>N_A</c> for delegated task tokens and secrets.</summary>
     public string? TokenType { get; private init; }
 
     /// <summary>Seconds until the issued token expires.</summary>
@@ -39,6 +39,9 @@ public sealed record ExchangeResult
     /// <summary>The error's stable identifier (<see cref="Abstractions.ErrorCodes"/>).</summary>
     public string? Code { get; private init; }
 
+    /// <summary>For <see cref="ExchangeError.SlowDown"/>: how long to wait before the task's next exchange may succeed.</summary>
+    public TimeSpan? RetryAfter { get; private init; }
+
     /// <summary>Whether a token was issued.</summary>
     [MemberNotNullWhen(true, nameof(Token), nameof(IssuedTokenType), nameof(TokenType), nameof(Scope))]
     [MemberNotNullWhen(false, nameof(Error), nameof(Description), nameof(Code))]
@@ -54,4 +57,8 @@ public sealed record ExchangeResult
 
     /// <summary>A failed exchange.</summary>
     public static ExchangeResult Failed(ExchangeError error, string code, string description) => new() { Error = error, Code = code, Description = description };
+
+    /// <summary>An exchange refused by the task's rate limit: retry after <paramref name="retryAfter"/>.</summary>
+    public static ExchangeResult Throttled(TimeSpan? retryAfter, string description) =>
+        new() { Error = ExchangeError.SlowDown, Code = Abstractions.ErrorCodes.RateLimited, Description = description, RetryAfter = retryAfter };
 }

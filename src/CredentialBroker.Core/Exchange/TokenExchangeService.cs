@@ -1,3 +1,4 @@
+using System.Threading.RateLimiting;
 using CredentialBroker.Abstractions;
 using CredentialBroker.Abstractions.Identity;
 using CredentialBroker.Abstractions.Policy;
@@ -9,6 +10,7 @@ using CredentialBroker.Abstractions.Tasks;
 using CredentialBroker.Core;
 using CredentialBroker.Core.Identity;
 using CredentialBroker.Core.Issuance;
+using CredentialBroker.Core.ProofOfPossession;
 using CredentialBroker.Core.Tasks;
 using CredentialBroker.Core.Tokens;
 using Microsoft.Extensions.DependencyInjection;
@@ -22,10 +24,20 @@ namespace CredentialBroker.Core.Exchange;
 /// RFC 9068) or for a delegated task token bound to a sub-agent. Every derived credential can only narrow:
 /// grants ⊆ the subject's, expiry ≤ the subject's, depth ≤ the task's limit. Policy decides every grant;
 /// the derived credential is recorded under its parent, atomically refused if the parent was revoked in
-/// the meantime, and only then signed.
+/// the meantime, and only then signed. A key-bound subject token is used only with proof of its key; an access
+/// token is bound to the key the request proved (a DPoP key, else the caller's X.509-SVID over mutual TLS). A
+/// delegation names its sub-agent without handing over the sub-agent's credential, and only to a workload the task's
+/// <c>mayAct</c> names.
 /// </summary>
 public sealed partial class TokenExchangeService
 {
+    /// <summary>
+    /// The key of the optional keyed <see cref="PartitionedRateLimiter{TResource}"/> (partitioned by task id) that meters how
+    /// fast one task's credentials are exchanged, whoever presents them. It is consulted once the subject token is verified,
+    /// so a forged token cannot spend another task's budget.
+    /// </summary>
+    public const string TaskRateLimiterKey = "credentialbroker.exchange.task";
+
     /// <summary>Task states in which new derived credentials may be minted.</summary>
     public static readonly IReadOnlyList<TaskState> OpenStates = [TaskState.Created, TaskState.Running];
 
@@ -44,6 +56,7 @@ public sealed partial class TokenExchangeService
     private readonly CredentialBrokerOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger<TokenExchangeService> _logger;
+    private readonly PartitionedRateLimiter<string>? _perTask;
 
     /// <summary>Creates the service.</summary>
     public TokenExchangeService(
@@ -59,7 +72,8 @@ public sealed partial class TokenExchangeService
         IOptions<CredentialBrokerOptions> options,
         [FromKeyedServices(BrokerTime.ServiceKey)] TimeProvider time,
         ILogger<TokenExchangeService> logger,
-        ISecretIssuer? secrets = null)
+        ISecretIssuer? secrets = null,
+        [FromKeyedServices(TaskRateLimiterKey)] PartitionedRateLimiter<string>? perTask = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         _tokens = tokens;
@@ -75,6 +89,7 @@ public sealed partial class TokenExchangeService
         _options = options.Value;
         _time = time;
         _logger = logger;
+        _perTask = perTask;
     }
 
     /// <summary>Exchanges <see cref="ExchangeRequest.SubjectToken"/> for <paramref name="caller"/>.</summary>
@@ -95,6 +110,18 @@ public sealed partial class TokenExchangeService
         }
 
         var subjectJti = validation.Token.Id;
+        if (_perTask is not null)
+        {
+            using var lease = await _perTask.AcquireAsync(taskId, 1, cancellationToken);
+            if (!lease.IsAcquired)
+            {
+                var retryAfter = lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? wait : (TimeSpan?)null;
+                const string Description = "This task's credentials are being exchanged faster than its rate limit allows; retry after the Retry-After delay.";
+                LogRefused(_logger, ExchangeError.SlowDown, ErrorCodes.RateLimited, subjectJti, caller.Id.Value, Description);
+                return ExchangeResult.Throttled(retryAfter, Description);
+            }
+        }
+
         var lookup = await _store.GetCredentialAsync(taskId, subjectJti, cancellationToken);
         var now = _time.GetUtcNowSeconds();
         if (lookup is null || lookup.Credential.StatusAt(now) != CredentialStatus.Active)
@@ -121,10 +148,17 @@ public sealed partial class TokenExchangeService
             return Fail(ExchangeError.InvalidGrant, ErrorCodes.TaskClosed, $"The task is {TaskStateMachine.ToWireName(task.State)}; it issues no new credentials.", caller, subjectJti);
         }
 
-        // Proof of possession: only the workload the subject token is bound to may exchange it.
+        // Proof of possession: only the workload the subject token is bound to may exchange it, with proof of its key if it names one.
         if (!string.Equals(subject.Holder, caller.Id.Value, StringComparison.Ordinal))
         {
             return Fail(ExchangeError.InvalidGrant, ErrorCodes.SubjectNotBound, "The subject_token is not bound to the calling workload.", caller, subjectJti);
+        }
+
+        if (Possession.Check(subject.Binding, caller, request.Dpop) is { } unproven)
+        {
+            return unproven == PossessionFailure.TokenNotCovered
+                ? Fail(ExchangeError.InvalidDpopProof, ErrorCodes.DpopProofInvalid, Possession.Describe(unproven, subject.Binding!), caller, subjectJti)
+                : Fail(ExchangeError.InvalidGrant, ErrorCodes.KeyNotProven, Possession.Describe(unproven, subject.Binding!), caller, subjectJti);
         }
 
         var grants = BrokerTokenClaims.Grants(validation.Token);
@@ -261,9 +295,13 @@ public sealed partial class TokenExchangeService
             return Fail(ExchangeError.InvalidTarget, ErrorCodes.PolicyDenied, $"Denied by policy rule '{decision.RuleId}': {decision.Reason}", caller, subject.Jti);
         }
 
+        // RFC 9449 when the request proved a DPoP key, else RFC 8705 when the caller came with its X.509-SVID.
+        var binding = request.Dpop is { } dpop ? KeyBinding.Jkt(dpop.Jkt)
+            : caller.CertificateThumbprint is { } thumbprint ? KeyBinding.X5tS256(thumbprint)
+            : null;
         var credential = new CredentialRecord(Identifiers.NewJti(), task.TaskId, CredentialKind.AccessToken, subject.Jti, caller.Id.Value,
             now, now + Min(lifetime, decision.MaxTtl), Audience: request.Audience, Depth: subject.Depth,
-            Policy: new PolicyReference(decision.RuleId, decision.PolicyVersion));
+            Policy: new PolicyReference(decision.RuleId, decision.PolicyVersion), Binding: binding);
         if (await RecordAsync(credential, caller, cancellationToken) is { } failure)
         {
             return failure;
@@ -272,21 +310,20 @@ public sealed partial class TokenExchangeService
         var scope = Scopes.Format(grants);
         var token = _factory.SignAccessToken(task, credential, grants, actors, caller.Id.Value, scope);
         LogIssued(_logger, credential.Jti, "access_token", subject.Jti, task.TaskId, caller.Id.Value, decision.RuleId);
-        return ExchangeResult.Issued(token, TokenTypeUris.AccessToken, "Bearer", (long)(credential.ExpiresAt - now).TotalSeconds, scope);
+        return ExchangeResult.Issued(token, TokenTypeUris.AccessToken, binding?.Kind == KeyBindingKind.Jkt ? "DPoP" : "Bearer", (long)(credential.ExpiresAt - now).TotalSeconds, scope);
     }
 
     private async ValueTask<ExchangeResult> DelegateAsync(
         CallerIdentity caller, ExchangeRequest request, TaskRecord task, CredentialRecord subject,
         IReadOnlyList<AuthorizationGrant> grants, IReadOnlyList<string> actors, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        var actorValidation = await _svids.ValidateAsync(request.ActorToken);
-        if (!actorValidation.IsValid)
+        var (actor, actorBinding, refusal) = await ActorOfAsync(caller, request, subject);
+        if (refusal is not null)
         {
-            return Fail(ExchangeError.InvalidGrant, ErrorCodes.ActorInvalid, "The actor_token is not a valid JWT-SVID for this broker.", caller, subject.Jti);
+            return refusal;
         }
 
-        var actor = actorValidation.Id;
-        if (_rules.QuarantineOfAny([actor.Value]) is not null)
+        if (_rules.QuarantineOfAny([actor!.Value]) is not null)
         {
             return Fail(ExchangeError.InvalidGrant, ErrorCodes.Quarantined, "The actor is quarantined by the SOC.", caller, subject.Jti);
         }
@@ -296,9 +333,15 @@ public sealed partial class TokenExchangeService
             return Fail(ExchangeError.InvalidGrant, ErrorCodes.ActorInvalid, "The actor does not hold the agent role.", caller, subject.Jti);
         }
 
-        if (task.MayAct.Count > 0 && !task.MayAct.Any(p => SpiffeIdPattern.TryParse(p, out var pattern, out _) && pattern.Matches(actor)))
+        // Deny by default: the orchestrator consents to delegation by naming the sub-agents in mayAct when it creates the task.
+        if (task.MayAct.Count == 0)
         {
-            return Fail(ExchangeError.InvalidGrant, ErrorCodes.ActorNotAllowed, "The task's may_act does not allow this actor.", caller, subject.Jti);
+            return Fail(ExchangeError.InvalidGrant, ErrorCodes.ActorNotAllowed, "The task names no mayAct, so it may not be delegated: its orchestrator lists the sub-agents it consents to when creating the task.", caller, subject.Jti);
+        }
+
+        if (!task.MayAct.Any(p => SpiffeIdPattern.TryParse(p, out var pattern, out _) && pattern.Matches(actor)))
+        {
+            return Fail(ExchangeError.InvalidGrant, ErrorCodes.ActorNotAllowed, "The task's mayAct does not allow this actor.", caller, subject.Jti);
         }
 
         if (string.Equals(actor.Value, task.Agent, StringComparison.Ordinal) || actors.Contains(actor.Value, StringComparer.Ordinal))
@@ -320,7 +363,7 @@ public sealed partial class TokenExchangeService
         }
 
         var credential = new CredentialRecord(Identifiers.NewJti(), task.TaskId, CredentialKind.Delegated, subject.Jti, actor.Value,
-            now, now + Min(lifetime, decision.MaxTtl), Depth: depth, Policy: new PolicyReference(decision.RuleId, decision.PolicyVersion));
+            now, now + Min(lifetime, decision.MaxTtl), Depth: depth, Policy: new PolicyReference(decision.RuleId, decision.PolicyVersion), Binding: actorBinding);
         if (await RecordAsync(credential, caller, cancellationToken) is { } failure)
         {
             return failure;
@@ -329,6 +372,52 @@ public sealed partial class TokenExchangeService
         var token = _factory.SignDelegatedToken(task, credential, grants, [actor.Value, .. actors]);
         LogIssued(_logger, credential.Jti, "delegated", subject.Jti, task.TaskId, caller.Id.Value, decision.RuleId);
         return ExchangeResult.Issued(token, TokenTypeUris.Task, "N_A", (long)(credential.ExpiresAt - now).TotalSeconds, Scopes.Format(grants));
+    }
+
+    /// <summary>
+    /// The sub-agent a delegation names, and the key its consent binds the delegated token to: by SPIFFE ID, or by a JWT-SVID
+    /// it addressed to the delegating agent. A JWT-SVID addressed to the broker is refused whatever else it says: it is a
+    /// credential for the broker, and holding it would let the delegating agent act as the sub-agent.
+    /// </summary>
+    private async ValueTask<(SpiffeId? Actor, KeyBinding? Binding, ExchangeResult? Refusal)> ActorOfAsync(CallerIdentity caller, ExchangeRequest request, CredentialRecord subject)
+    {
+        if (request.ActorKind == ActorTokenKind.SpiffeId)
+        {
+            return SpiffeId.TryParse(request.ActorToken, out var named, out _)
+                ? (named, null, null)
+                : (null, null, Fail(ExchangeError.InvalidGrant, ErrorCodes.ActorInvalid, "The actor_token is not a SPIFFE ID.", caller, subject.Jti));
+        }
+
+        if (AddressesBroker(request.ActorToken))
+        {
+            return (null, null, Fail(ExchangeError.InvalidRequest, ErrorCodes.ActorSvidForBroker,
+                "The actor_token is a JWT-SVID addressed to this broker: a credential with which its holder could call the broker as the sub-agent, " +
+                "so no workload may hold another's. Name the sub-agent instead (actor_token_type urn:credentialbroker:token-type:spiffe-id), " +
+                "or present a JWT-SVID the sub-agent addressed to your own SPIFFE ID.", caller, subject.Jti));
+        }
+
+        var consent = await _svids.ValidateAsync(request.ActorToken, caller.Id.Value);
+        return consent.IsValid
+            ? (consent.Id, consent.Confirmation, null)
+            : (null, null, Fail(ExchangeError.InvalidGrant, ErrorCodes.ActorInvalid, "The actor_token is not a valid JWT-SVID addressed to the calling workload.", caller, subject.Jti));
+    }
+
+    // Read before any verification: refusing never trusts the token, and the answer is the same whether its signature holds.
+    private bool AddressesBroker(string? token)
+    {
+        if (JwtShape.Check(token, _options.MaxTokenLength) is not null)
+        {
+            return false;
+        }
+
+        try
+        {
+            return new Microsoft.IdentityModel.JsonWebTokens.JsonWebToken(token).Audiences.Contains(_factory.Issuer, StringComparer.Ordinal);
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
     }
 
     private async ValueTask<PolicyDecision> DecideAsync(

@@ -27,6 +27,9 @@ public static class TokenTypeUris
     /// <summary>A downstream secret issued for a task (a PostgreSQL role, a Redis ACL user, a Vault lease).</summary>
     public const string Secret = "urn:credentialbroker:token-type:secret";
 
+    /// <summary>An actor named by its SPIFFE ID (delegation without handing over any credential).</summary>
+    public const string SpiffeId = "urn:credentialbroker:token-type:spiffe-id";
+
     /// <summary>The token-exchange grant type.</summary>
     public const string TokenExchangeGrant = "urn:ietf:params:oauth:grant-type:token-exchange";
 }

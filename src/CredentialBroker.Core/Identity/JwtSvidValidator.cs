@@ -1,5 +1,6 @@
 using CredentialBroker.Abstractions;
 using CredentialBroker.Abstractions.Identity;
+using CredentialBroker.Abstractions.Storage;
 using CredentialBroker.Core;
 using CredentialBroker.Core.Tokens;
 using Microsoft.Extensions.DependencyInjection;
@@ -35,8 +36,15 @@ public sealed class JwtSvidValidator
     }
 
     /// <summary>Validates <paramref name="token"/> as a JWT-SVID addressed to the broker.</summary>
-    public async ValueTask<SvidValidationResult> ValidateAsync(string? token)
+    public ValueTask<SvidValidationResult> ValidateAsync(string? token) => ValidateAsync(token, _audience);
+
+    /// <summary>
+    /// Validates <paramref name="token"/> as a JWT-SVID addressed to <paramref name="audience"/> — a workload's consent
+    /// addressed to another workload (delegation), which the broker reads but which is no credential for the broker.
+    /// </summary>
+    public async ValueTask<SvidValidationResult> ValidateAsync(string? token, string audience)
     {
+        ArgumentException.ThrowIfNullOrEmpty(audience);
         if (JwtShape.Check(token, _options.MaxTokenLength) is not null)
         {
             return SvidValidationResult.Invalid(JwtValidationFailure.Malformed);
@@ -63,7 +71,7 @@ public sealed class JwtSvidValidator
             Algorithms: _options.EffectiveAlgorithms,
             ResolveKey: bundle.Find,
             Issuer: null,
-            Audience: _audience,
+            Audience: audience,
             Now: _time.GetUtcNow(),
             ClockSkew: _options.ClockSkew,
             MaxLifetime: _options.MaxCallerCredentialLifetime)).ConfigureAwait(false);
@@ -73,6 +81,26 @@ public sealed class JwtSvidValidator
         }
 
         var expires = DateTimeOffset.FromUnixTimeSeconds((long)result.Token.GetPayloadValue<double>(JwtRegisteredClaimNames.Exp));
-        return SvidValidationResult.Valid(id, expires);
+        return SvidValidationResult.Valid(id, expires) with { Confirmation = ConfirmationOf(result.Token) };
+    }
+
+    // RFC 7800 cnf: a JWK thumbprint (RFC 9449) or a certificate thumbprint (RFC 8705); anything else binds nothing.
+    private static KeyBinding? ConfirmationOf(JsonWebToken token)
+    {
+        if (!token.TryGetPayloadValue<System.Text.Json.JsonElement>("cnf", out var cnf) || cnf.ValueKind != System.Text.Json.JsonValueKind.Object)
+        {
+            return null;
+        }
+
+        foreach (var kind in (ReadOnlySpan<KeyBindingKind>)[KeyBindingKind.Jkt, KeyBindingKind.X5tS256])
+        {
+            var member = kind == KeyBindingKind.Jkt ? KeyBinding.JktMember : KeyBinding.X5tS256Member;
+            if (cnf.TryGetProperty(member, out var value) && value.ValueKind == System.Text.Json.JsonValueKind.String && KeyBinding.IsThumbprint(value.GetString()))
+            {
+                return new KeyBinding(kind, value.GetString()!);
+            }
+        }
+
+        return null;
     }
 }

@@ -1,5 +1,6 @@
 using System.Diagnostics.CodeAnalysis;
 using CredentialBroker.Abstractions.Identity;
+using CredentialBroker.Abstractions.Storage;
 using CredentialBroker.Core.Tokens;
 
 namespace CredentialBroker.Core.Identity;
@@ -19,6 +20,9 @@ public readonly record struct SvidValidationResult
 
     /// <summary>When the SVID expires.</summary>
     public DateTimeOffset ExpiresAt { get; }
+
+    /// <summary>The key its <c>cnf</c> claim names (<c>jkt</c> or <c>x5t#S256</c>), if it has one: a key its workload proves it holds.</summary>
+    public KeyBinding? Confirmation { get; init; }
 
     /// <summary>Why the SVID was rejected when not <see cref="IsValid"/>.</summary>
     public JwtValidationFailure? Failure { get; }

@@ -1,3 +1,4 @@
+using CredentialBroker.Abstractions.Storage;
 using CredentialBroker.Abstractions.Tasks;
 using CredentialBroker.Core.Tasks;
 
@@ -11,7 +12,8 @@ namespace CredentialBroker.Core.Issuance;
 /// <param name="Approval">The approval, if any.</param>
 /// <param name="Origin">The prompt and requester, if given.</param>
 /// <param name="MaxDelegationDepth">How deep delegation may go.</param>
-/// <param name="MayAct">SPIFFE ID patterns of the workloads the task may be delegated to; empty means any agent.</param>
+/// <param name="MayAct">SPIFFE ID patterns of the workloads the task may be delegated to; empty means none (no delegation).</param>
+/// <param name="Binding">The agent's key the task token is bound to besides its SPIFFE ID, if any: every use then needs proof of it.</param>
 public sealed record TaskDraft(
     string Agent,
     WorkflowRef Workflow,
@@ -20,4 +22,5 @@ public sealed record TaskDraft(
     TaskApproval? Approval,
     TaskOrigin? Origin,
     int MaxDelegationDepth,
-    IReadOnlyList<string> MayAct);
+    IReadOnlyList<string> MayAct,
+    KeyBinding? Binding = null);

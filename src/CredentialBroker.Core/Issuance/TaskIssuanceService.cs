@@ -130,7 +130,7 @@ public sealed partial class TaskIssuanceService
         }
 
         var credential = new CredentialRecord(jti, task.TaskId, CredentialKind.Task, null, draft.Agent, now, task.ExpiresAt,
-            Policy: new PolicyReference(decision.RuleId, decision.PolicyVersion));
+            Policy: new PolicyReference(decision.RuleId, decision.PolicyVersion), Binding: draft.Binding);
         var creation = await _store.CreateTaskAsync(task, credential, cancellationToken);
 
         var token = _tokens.SignTaskToken(creation.Task, creation.TaskToken);

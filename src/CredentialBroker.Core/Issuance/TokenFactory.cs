@@ -100,6 +100,11 @@ public sealed class TokenFactory
             WriteActors(json, actors);
             json.WriteStartObject("cnf");
             json.WriteString("spiffe_id", credential.Holder);
+            if (credential.Binding is { } binding)
+            {
+                json.WriteString(binding.Member, binding.Thumbprint);
+            }
+
             json.WriteEndObject();
             if (task.Approval is not null)
             {

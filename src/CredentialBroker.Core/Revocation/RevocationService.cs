@@ -4,6 +4,7 @@ using CredentialBroker.Abstractions.Revocation;
 using CredentialBroker.Abstractions.Storage;
 using CredentialBroker.Core;
 using CredentialBroker.Core.Identity;
+using CredentialBroker.Core.ProofOfPossession;
 using CredentialBroker.Core.Tokens;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -13,7 +14,8 @@ namespace CredentialBroker.Core.Revocation;
 /// <summary>
 /// RFC 7009 revocation. Revoking a token revokes its whole subtree of derived credentials. Garbage,
 /// unknown, expired and already revoked tokens are a quiet success (RFC 7009 §2.2); a token that belongs
-/// to someone else — not the holder, not the task's orchestrator, not the SOC — is refused.
+/// to someone else — not the holder, not the task's orchestrator, not the SOC — is refused. A holder revoking a
+/// key-bound token proves the key like any other use of it (the orchestrator and the SOC revoke by their role).
 /// </summary>
 public sealed partial class RevocationService
 {
@@ -36,31 +38,38 @@ public sealed partial class RevocationService
     }
 
     /// <summary>Revokes <paramref name="token"/> and everything derived from it, if <paramref name="caller"/> may.</summary>
-    /// <returns><see langword="false"/> when the caller may not revoke this token; <see langword="true"/> otherwise, whatever there was to revoke.</returns>
+    /// <param name="caller">The authenticated caller.</param>
+    /// <param name="token">The token to revoke, as sent.</param>
+    /// <param name="dpop">The request's validated DPoP proof, if it had one (a holder's proof of a key-bound token's key).</param>
+    /// <param name="cancellationToken">Cancels the store calls.</param>
     /// <exception cref="StoreUnavailableException">The store did not answer; the revocation is not recorded.</exception>
-    public async ValueTask<bool> RevokeAsync(CallerIdentity caller, string? token, CancellationToken cancellationToken)
+    public async ValueTask<RevocationOutcome> RevokeAsync(CallerIdentity caller, string? token, DpopProof? dpop, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(caller);
         var validation = await _validator.ValidateAsync(token, RevocableTypes, checkLifetime: false);
         if (!validation.IsValid || !validation.Token.TryGetPayloadValue<string>("task_id", out var taskId))
         {
-            return true;
+            return RevocationOutcome.Revoked;
         }
 
         var jti = validation.Token.Id;
         var lookup = await _store.GetCredentialAsync(taskId, jti, cancellationToken);
         if (lookup is null)
         {
-            return true;
+            return RevocationOutcome.Revoked;
         }
 
-        var allowed = caller.HasAnyRole(BrokerRoles.Soc)
-            || string.Equals(caller.Id.Value, lookup.Credential.Holder, StringComparison.Ordinal)
-            || string.Equals(caller.Id.Value, lookup.Task.CreatedBy, StringComparison.Ordinal);
-        if (!allowed)
+        var byRole = caller.HasAnyRole(BrokerRoles.Soc) || string.Equals(caller.Id.Value, lookup.Task.CreatedBy, StringComparison.Ordinal);
+        if (!byRole && !string.Equals(caller.Id.Value, lookup.Credential.Holder, StringComparison.Ordinal))
         {
             LogRefused(_logger, jti, caller.Id.Value);
-            return false;
+            return RevocationOutcome.NotEntitled;
+        }
+
+        if (!byRole && Possession.Check(lookup.Credential.Binding, caller, dpop) is { } unproven)
+        {
+            LogKeyNotProven(_logger, jti, caller.Id.Value, unproven);
+            return unproven == PossessionFailure.TokenNotCovered ? RevocationOutcome.ProofNotCoveringToken : RevocationOutcome.KeyNotProven;
         }
 
         var revoked = await _store.RevokeSubtreeAsync(taskId, jti, _time.GetUtcNowMilliseconds(), RevocationReasons.Holder, cancellationToken);
@@ -70,7 +79,7 @@ public sealed partial class RevocationService
         }
 
         LogRevoked(_logger, jti, taskId, revoked, caller.Id.Value);
-        return true;
+        return RevocationOutcome.Revoked;
     }
 
     [LoggerMessage(EventId = 1300, EventName = "TokenRevoked", Level = LogLevel.Information,
@@ -80,4 +89,8 @@ public sealed partial class RevocationService
     [LoggerMessage(EventId = 1301, EventName = "RevocationRefused", Level = LogLevel.Warning,
         Message = "Refused to let {Caller} revoke jti {Jti}: not its holder, orchestrator or the SOC")]
     private static partial void LogRefused(ILogger logger, string jti, string caller);
+
+    [LoggerMessage(EventId = 1302, EventName = "RevocationKeyNotProven", Level = LogLevel.Warning,
+        Message = "Refused to let holder {Caller} revoke key-bound jti {Jti}: the request does not prove its key ({Failure})")]
+    private static partial void LogKeyNotProven(ILogger logger, string jti, string caller, PossessionFailure failure);
 }

@@ -11,6 +11,8 @@ namespace CredentialBroker.Core.Tokens;
 /// JSON serialization, nested tokens), bad base64url, invalid UTF-8 or JSON, duplicate members at any
 /// depth, deep nesting, header members that would let the token choose its own key or processing
 /// (<c>jwk</c>, <c>jku</c>, <c>x5c</c>, <c>x5u</c>, <c>crit</c>, <c>zip</c>, <c>enc</c>), and time claims that are not numbers.
+/// The one exception is a DPoP proof (RFC 9449), which must carry its public key as <c>jwk</c>: it proves possession of
+/// that key, and the key is trusted only as far as a binding (<c>cnf.jkt</c>) names its thumbprint.
 /// </summary>
 public static class JwtShape
 {
@@ -30,7 +32,16 @@ public static class JwtShape
     /// <summary>Checks the shape of <paramref name="token"/>; <see langword="null"/> when it passes, otherwise the reason.</summary>
     /// <param name="token">The compact serialization, as received.</param>
     /// <param name="maxLength">The longest token accepted, in characters.</param>
-    public static JwtShapeFailure? Check(string? token, int maxLength)
+    public static JwtShapeFailure? Check(string? token, int maxLength) => Check(token, maxLength, allowEmbeddedJwk: false);
+
+    /// <summary>
+    /// Checks the shape of <paramref name="token"/>; with <paramref name="allowEmbeddedJwk"/> the header must carry a
+    /// <c>jwk</c> object (a DPoP proof) instead of being refused for it. Every other rule is the same.
+    /// </summary>
+    /// <param name="token">The compact serialization, as received.</param>
+    /// <param name="maxLength">The longest token accepted, in characters.</param>
+    /// <param name="allowEmbeddedJwk">Whether the header must carry its key as a <c>jwk</c> object (DPoP proofs only).</param>
+    public static JwtShapeFailure? Check(string? token, int maxLength, bool allowEmbeddedJwk)
     {
         if (string.IsNullOrEmpty(token))
         {
@@ -63,19 +74,24 @@ public static class JwtShape
             return JwtShapeFailure.Malformed;
         }
 
-        return CheckHeader(header) ?? CheckPayload(payload);
+        return CheckHeader(header, allowEmbeddedJwk) ?? CheckPayload(payload);
     }
 
-    private static JwtShapeFailure? CheckHeader(ReadOnlySpan<char> encoded)
+    private static JwtShapeFailure? CheckHeader(ReadOnlySpan<char> encoded, bool allowEmbeddedJwk)
     {
-        return WithDecodedJson(encoded, static root =>
+        return WithDecodedJson(encoded, root =>
         {
             foreach (var forbidden in ForbiddenHeaderMembers)
             {
-                if (root.TryGetProperty(forbidden, out _))
+                if (root.TryGetProperty(forbidden, out _) && !(allowEmbeddedJwk && forbidden == "jwk"))
                 {
                     return JwtShapeFailure.ForbiddenHeader;
                 }
+            }
+
+            if (allowEmbeddedJwk && (!root.TryGetProperty("jwk", out var jwk) || jwk.ValueKind != JsonValueKind.Object))
+            {
+                return JwtShapeFailure.Malformed;
             }
 
             if (!root.TryGetProperty("alg", out var alg) || alg.ValueKind != JsonValueKind.String)

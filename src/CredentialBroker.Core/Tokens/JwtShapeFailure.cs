@@ -1,6 +1,6 @@
 namespace CredentialBroker.Core.Tokens;
 
-/// <summary>Why a token failed <see cref="JwtShape.Check"/>.</summary>
+/// <summary>Why a token failed <see cref="JwtShape.Check(string?, int, bool)"/>.</summary>
 public enum JwtShapeFailure
 {
     /// <summary>No token at all.</summary>

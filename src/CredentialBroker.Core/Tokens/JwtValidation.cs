@@ -31,7 +31,14 @@ public static class JwtValidation
         DateTimeOffset Now,
         TimeSpan ClockSkew,
         TimeSpan MaxLifetime,
-        bool CheckLifetime = true);
+        bool CheckLifetime = true)
+    {
+        /// <summary>
+        /// Whether the header carries its own public key as <c>jwk</c> (DPoP proofs only, RFC 9449): the shape check then
+        /// requires it instead of refusing it, and <see cref="ResolveKey"/> returns that key. Default <see langword="false"/>.
+        /// </summary>
+        public bool EmbeddedJwk { get; init; }
+    }
 
     /// <summary>Checks the token's shape (<see cref="JwtShape"/>), then its header, signature and claims against <paramref name="expect"/>.</summary>
     /// <param name="token">The compact JWS.</param>
@@ -39,7 +46,8 @@ public static class JwtValidation
     /// <param name="expect">What the token must satisfy.</param>
     public static async ValueTask<JwtValidationResult> ValidateAsync(string? token, int maxLength, Expectations expect)
     {
-        if (JwtShape.Check(token, maxLength) is not null)
+        ArgumentNullException.ThrowIfNull(expect);
+        if (JwtShape.Check(token, maxLength, expect.EmbeddedJwk) is not null)
         {
             return JwtValidationResult.Invalid(JwtValidationFailure.Malformed);
         }

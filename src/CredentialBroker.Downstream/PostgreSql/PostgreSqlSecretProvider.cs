@@ -100,7 +100,7 @@ internal sealed partial class PostgreSqlSecretProvider : ISecretProvider, IAsync
             if (exists)
             {
                 // First no new logins; then membership for the admin role, which PostgreSQL requires to end the
-                // role's sessions and to reassign or drop what it owns (a CREATEROLE role is not a member of the roles
+                // role's sessions and to drop what it owns (a CREATEROLE role is not a member of the roles
                 // it creates). Each statement commits at once, so a retry after a failure starts further along.
                 await ExecuteAsync(connection, $"ALTER ROLE {role} NOLOGIN", cancellationToken);
                 await ExecuteAsync(connection, $"GRANT {role} TO CURRENT_USER", cancellationToken);
@@ -116,8 +116,11 @@ internal sealed partial class PostgreSqlSecretProvider : ISecretProvider, IAsync
                     await DropOwnedInAsync(database, role, cancellationToken);
                 }
 
+                // What the role created is dropped with it, never handed to the admin role: a SECURITY DEFINER
+                // function or a view an agent left behind would run with its new owner's privileges (CREATEROLE) for
+                // anyone allowed to call it, long after the secret was revoked.
                 await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-                await ExecuteAsync(connection, $"REASSIGN OWNED BY {role} TO CURRENT_USER; DROP OWNED BY {role}; DROP ROLE IF EXISTS {role}", cancellationToken);
+                await ExecuteAsync(connection, $"DROP OWNED BY {role}; DROP ROLE IF EXISTS {role}", cancellationToken);
                 await transaction.CommitAsync(cancellationToken);
             }
 
@@ -215,7 +218,7 @@ internal sealed partial class PostgreSqlSecretProvider : ISecretProvider, IAsync
         return ended;
     }
 
-    /// <summary>The other databases where the role owns objects or holds privileges (REASSIGN/DROP OWNED act on one database).</summary>
+    /// <summary>The other databases where the role owns objects or holds privileges (DROP OWNED acts on one database).</summary>
     private static async Task<string[]> OtherDatabasesAsync(NpgsqlConnection connection, string username, CancellationToken cancellationToken)
     {
         await using var command = new NpgsqlCommand(
@@ -241,7 +244,7 @@ internal sealed partial class PostgreSqlSecretProvider : ISecretProvider, IAsync
         await using var connection = new NpgsqlConnection(there.ConnectionString);
         await connection.OpenAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        await ExecuteAsync(connection, $"REASSIGN OWNED BY {role} TO CURRENT_USER; DROP OWNED BY {role}", cancellationToken);
+        await ExecuteAsync(connection, $"DROP OWNED BY {role}", cancellationToken);
         await transaction.CommitAsync(cancellationToken);
     }
 

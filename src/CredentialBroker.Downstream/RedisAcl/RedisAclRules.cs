@@ -11,14 +11,27 @@ internal static class RedisAclRules
     /// Added after the configured rules, in this order. <c>+@connection</c> lets the user authenticate and run the
     /// connection housekeeping every client needs (API.md). The removals keep a user, whatever categories it was
     /// given (<c>allcommands</c>, <c>+@admin</c>, <c>+@dangerous</c>), from changing users or the server's
-    /// authentication (ACL, CONFIG), loading code (MODULE, DEBUG), or stalling its own revocation by killing or
-    /// pausing other connections (CLIENT KILL, CLIENT PAUSE; both are in <c>@connection</c>).
+    /// authentication (ACL, CONFIG), loading code (MODULE, DEBUG), making the node a replica of a server it controls
+    /// (REPLICAOF, SLAVEOF, CLUSTER MEET and REPLICATE, FAILOVER: a primary's replication stream runs unchecked by
+    /// ACLs, ACL SETUSER included) or reading the whole dataset past its key patterns as a replica would (SYNC,
+    /// PSYNC), or stalling its own revocation by killing or pausing other connections (CLIENT KILL, CLIENT PAUSE;
+    /// both are in <c>@connection</c>) or by a script that never ends (a Lua script or function that has written
+    /// cannot be killed, and the server answers BUSY to the revocation until it is shut down).
     /// </summary>
-    public static readonly IReadOnlyList<string> Always = ["+@connection", "-acl", "-config", "-module", "-debug", "-client|kill", "-client|pause"];
+    public static readonly IReadOnlyList<string> Always =
+    [
+        "+@connection", "-acl", "-config", "-module", "-debug", "-client|kill", "-client|pause",
+        "-replicaof", "-slaveof", "-cluster|meet", "-cluster|replicate", "-failover", "-sync", "-psync", "-@scripting",
+    ];
 
     private static readonly string[] Keywords = ["resetkeys", "resetchannels", "allkeys", "allchannels", "allcommands", "nocommands"];
     private static readonly string[] IdentityKeywords = ["on", "off", "nopass", "resetpass", "reset"];
-    private static readonly string[] Guarded = ["acl", "config", "module", "debug", "client|kill", "client|pause"];
+    private static readonly string[] Guarded =
+    [
+        "acl", "config", "module", "debug", "client|kill", "client|pause",
+        "replicaof", "slaveof", "cluster|meet", "cluster|replicate", "failover", "sync", "psync", "@scripting",
+        "eval", "evalsha", "eval_ro", "evalsha_ro", "fcall", "fcall_ro", "function", "script",
+    ];
 
     /// <summary>The configured rules as tokens (split on spaces).</summary>
     public static string[] Tokens(string acl) => acl.Split(' ', StringSplitOptions.RemoveEmptyEntries);
@@ -87,7 +100,7 @@ internal static class RedisAclRules
         if (token[0] == '+' && Guarded.Any(g => token.AsSpan(1).Equals(g, StringComparison.OrdinalIgnoreCase)
                                                || token.AsSpan(1).StartsWith(g + "|", StringComparison.OrdinalIgnoreCase)))
         {
-            return $"must not grant '{token[1..]}': issued users may never change users, the server's authentication or other connections (the broker always adds {string.Join(' ', Always.Skip(1))}).";
+            return $"must not grant '{token[1..]}': issued users may never change users, the server's authentication, replication or other connections, nor run scripts that could stall their revocation (the broker always adds {string.Join(' ', Always.Skip(1))}).";
         }
 
         return null;

@@ -35,6 +35,10 @@ internal static class DiscoveryEndpoints
         WriteArray(json, "revocation_endpoint_auth_methods_supported", authMethods);
         WriteArray(json, "introspection_endpoint_auth_signing_alg_values_supported", options.Value.EffectiveAlgorithms);
         WriteArray(json, "revocation_endpoint_auth_signing_alg_values_supported", options.Value.EffectiveAlgorithms);
+
+        // Proof of possession: DPoP (RFC 9449 §5.1) always; certificate-bound access tokens (RFC 8705 §3.3) where callers can use mutual TLS.
+        WriteArray(json, "dpop_signing_alg_values_supported", options.Value.Dpop.EffectiveAlgorithms);
+        json.WriteBoolean("tls_client_certificate_bound_access_tokens", options.Value.X509Bundles.Count > 0);
     }, cacheControl: "public, max-age=300");
 
     private static JsonWriterResult Jwks(SigningKeyRing keys, [FromKeyedServices(BrokerTime.ServiceKey)] TimeProvider time) => new JsonWriterResult(json =>

@@ -1,3 +1,4 @@
+using System.Security.Cryptography.X509Certificates;
 using CredentialBroker.Abstractions;
 using CredentialBroker.Abstractions.Identity;
 using CredentialBroker.Abstractions.Policy;
@@ -20,11 +21,13 @@ using CredentialBroker.Server.Identity;
 using CredentialBroker.Server.OAuth;
 using CredentialBroker.Server.Policy;
 using CredentialBroker.Server.Problems;
+using CredentialBroker.Server.RateLimiting;
 using CredentialBroker.Server.Revocation;
 using CredentialBroker.Server.Soc;
 using CredentialBroker.Server.Tasks;
 using CredentialBroker.Soc;
 using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Configuration.Memory;
 using Microsoft.Extensions.Options;
 using OpenTelemetry.Metrics;
 using Quartz;
@@ -66,7 +69,13 @@ internal static class BrokerServer
             builder.WebHost.UseUrls(DefaultDevUrl);
         }
 
-        var acceptsX509Svids = configuration.GetSection($"{CredentialBrokerOptions.SectionName}:X509Bundles").GetChildren().Any();
+        if (devMode)
+        {
+            QuietDevConsole(builder.Configuration);
+        }
+
+        // Dev mode trusts its own X.509 authority, so the dev X.509-SVIDs authenticate on an HTTPS endpoint.
+        var acceptsX509Svids = devMode || configuration.GetSection($"{CredentialBrokerOptions.SectionName}:X509Bundles").GetChildren().Any();
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             if (acceptsX509Svids)
@@ -100,13 +109,16 @@ internal static class BrokerServer
         });
         services.AddProblemDetails();
         services.AddBrokerHealthChecks();
+        services.AddBrokerRateLimits(configuration);
         services.AddExceptionHandler<StoreUnavailableExceptionHandler>();
         services.AddExceptionHandler<UnhandledExceptionHandler>();
         services.AddSingleton<CallerAuthenticator>();
         services.AddAuthentication(SpiffeAuthenticationHandler.SchemeName)
             .AddScheme<Microsoft.AspNetCore.Authentication.AuthenticationSchemeOptions, SpiffeAuthenticationHandler>(SpiffeAuthenticationHandler.SchemeName, null);
         services.AddAuthorization(BrokerPolicies.Configure);
-        services.AddSingleton(sp => new X509SvidValidator(X509SvidValidator.LoadBundles(Options(sp)), sp.GetRequiredKeyedService<TimeProvider>(BrokerTime.ServiceKey)));
+        services.AddSingleton(sp => new X509SvidValidator(
+            devMode ? WithDevAuthority(X509SvidValidator.LoadBundles(Options(sp)), sp.GetRequiredService<DevIdentities>()) : X509SvidValidator.LoadBundles(Options(sp)),
+            sp.GetRequiredKeyedService<TimeProvider>(BrokerTime.ServiceKey)));
 
         services.Configure<CredentialBrokerOptions>(configuration.GetSection(CredentialBrokerOptions.SectionName));
         services.Configure<PolicyOptions>(configuration.GetSection(PolicyOptions.SectionName));
@@ -122,7 +134,14 @@ internal static class BrokerServer
         if (devMode)
         {
             services.Configure<DevModeOptions>(configuration.GetSection(DevModeOptions.SectionName));
-            services.PostConfigure<CredentialBrokerOptions>(o => o.Issuer ??= DevIssuer(configuration["urls"]));
+            services.PostConfigure<CredentialBrokerOptions>(o =>
+            {
+                o.Issuer ??= DevIssuer(configuration["urls"]);
+                if (!o.ResourceServers.Values.Any(r => r.Id == DevIdentities.ResourceServerId))
+                {
+                    o.ResourceServers["dev-resource-server"] = new ResourceServerOptions { Id = DevIdentities.ResourceServerId, Resources = { DevIdentities.ResourceServerResource } };
+                }
+            });
             services.AddSingleton<DevIdentities>();
             services.AddSingleton(_ => new SigningKeyRing(SigningKey.Generate()));
             services.AddSingleton(sp => new TrustBundleSet([
@@ -207,6 +226,7 @@ internal static class BrokerServer
         app.UseStatusCodePages();
         app.UseAuthentication();
         app.UseAuthorization();
+        app.UseRateLimiter();
         app.MapDiscoveryEndpoints();
         app.MapHealthEndpoints();
         app.MapTaskEndpoints();
@@ -223,6 +243,29 @@ internal static class BrokerServer
         _ = app.Services.GetRequiredService<X509SvidValidator>();
         _ = app.Services.GetRequiredService<IPolicySource>();
         return app;
+    }
+
+    /// <summary>
+    /// The dev console shows the banner and warnings, not the framework's start-up lines: the default log level becomes
+    /// Warning, above the appsettings files and below environment variables and the command line, which can raise it again.
+    /// </summary>
+    private static void QuietDevConsole(ConfigurationManager configuration)
+    {
+        var quiet = new MemoryConfigurationSource { InitialData = new Dictionary<string, string?> { ["Logging:LogLevel:Default"] = "Warning" } };
+        var afterFiles = configuration.Sources.ToList().FindLastIndex(source => source is FileConfigurationSource) + 1;
+        configuration.Sources.Insert(afterFiles, quiet);
+    }
+
+    private static Dictionary<string, X509Certificate2Collection> WithDevAuthority(IReadOnlyDictionary<string, X509Certificate2Collection> configured, DevIdentities identities)
+    {
+        var bundles = new Dictionary<string, X509Certificate2Collection>(configured, StringComparer.Ordinal);
+        if (!bundles.TryGetValue(DevModeOptions.TrustDomain, out var authorities))
+        {
+            bundles[DevModeOptions.TrustDomain] = authorities = [];
+        }
+
+        authorities.Add(identities.Authority.Certificate);
+        return bundles;
     }
 
     /// <summary>The dev issuer: the first listen URL, with wildcard hosts replaced by 127.0.0.1 and no trailing slash.</summary>

@@ -8,8 +8,8 @@ namespace CredentialBroker.Server.Identity;
 /// <summary>
 /// Authenticates callers by their JWT-SVID: in <c>Authorization: Bearer</c> on every endpoint, or as an
 /// RFC 7523 <c>client_assertion</c> on OAuth endpoints; or, where X.509 bundles are configured and the request came
-/// over HTTPS with a client certificate and no other credential, by that X.509-SVID. Further methods (DPoP) add a
-/// branch here and a value to <see cref="CallerAuthenticationMethod"/>; endpoints only see <see cref="CallerIdentity"/>.
+/// over HTTPS with a client certificate and no other credential, by that X.509-SVID (whose thumbprint then binds the
+/// access tokens the caller obtains, RFC 8705). Endpoints only see <see cref="CallerIdentity"/>.
 /// </summary>
 internal sealed partial class CallerAuthenticator(JwtSvidValidator validator, X509SvidValidator x509, RoleMap roles, ILogger<CallerAuthenticator> logger)
 {
@@ -66,7 +66,10 @@ internal sealed partial class CallerAuthenticator(JwtSvidValidator validator, X5
             return CallerAuthentication.Fail(CallerAuthenticationFailure.BadCertificate);
         }
 
-        return CallerAuthentication.Success(new CallerIdentity(id, roles.RolesOf(id), CallerAuthenticationMethod.X509Svid, new DateTimeOffset(certificate.NotAfter.ToUniversalTime())));
+        return CallerAuthentication.Success(new CallerIdentity(id, roles.RolesOf(id), CallerAuthenticationMethod.X509Svid, new DateTimeOffset(certificate.NotAfter.ToUniversalTime()))
+        {
+            CertificateThumbprint = Microsoft.IdentityModel.Tokens.Base64UrlEncoder.Encode(System.Security.Cryptography.SHA256.HashData(certificate.RawData)),
+        });
     }
 
     private async ValueTask<CallerAuthentication> ValidateAsync(string? token, CallerAuthenticationMethod method)

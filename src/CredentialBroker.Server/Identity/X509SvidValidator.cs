@@ -55,14 +55,18 @@ internal sealed class X509SvidValidator
         return failures.Count == 0 ? bundles : throw new InvalidOperationException(string.Join(Environment.NewLine, failures));
     }
 
-    /// <summary>The certificate's SPIFFE ID when it is a valid X.509-SVID, else <see langword="null"/>.</summary>
+    /// <summary>
+    /// The certificate's SPIFFE ID when it is a valid X.509-SVID, else <see langword="null"/>. A leaf SVID is no CA and may
+    /// not sign certificates or CRLs (X.509-SVID §4.3), whichever authority issued it.
+    /// </summary>
     public SpiffeId? Validate(X509Certificate2 certificate)
     {
         ArgumentNullException.ThrowIfNull(certificate);
         if (!SpiffeId.TryParse(PresenterIdentity.SpiffeId(certificate), out var id, out _)
             || !_bundles.TryGetValue(id.TrustDomain, out var authorities)
             || certificate.Extensions.OfType<X509BasicConstraintsExtension>().Any(c => c.CertificateAuthority)
-            || certificate.Extensions.OfType<X509KeyUsageExtension>().FirstOrDefault() is { } usage && !usage.KeyUsages.HasFlag(X509KeyUsageFlags.DigitalSignature))
+            || certificate.Extensions.OfType<X509KeyUsageExtension>().FirstOrDefault() is { } usage
+                && (!usage.KeyUsages.HasFlag(X509KeyUsageFlags.DigitalSignature) || (usage.KeyUsages & (X509KeyUsageFlags.KeyCertSign | X509KeyUsageFlags.CrlSign)) != 0))
         {
             return null;
         }

@@ -8,6 +8,7 @@ using CredentialBroker.Core.Tokens;
 using CredentialBroker.Revoker;
 using CredentialBroker.Server.Identity;
 using CredentialBroker.Server.Problems;
+using CredentialBroker.Server.RateLimiting;
 using Microsoft.IdentityModel.JsonWebTokens;
 
 namespace CredentialBroker.Server.OAuth;
@@ -17,9 +18,9 @@ internal static class OAuthEndpoints
 {
     public static void MapOAuthEndpoints(this IEndpointRouteBuilder app)
     {
-        app.MapPost("/oauth2/introspect", IntrospectAsync).RequireAuthorization(BrokerPolicies.Authenticated);
-        app.MapPost("/oauth2/revoke", RevokeAsync).RequireAuthorization(BrokerPolicies.Authenticated);
-        app.MapPost("/oauth2/token", TokenAsync).RequireAuthorization(BrokerPolicies.Authenticated);
+        app.MapPost("/oauth2/introspect", IntrospectAsync).RequireAuthorization(BrokerPolicies.Authenticated).RequireRateLimiting(BrokerRateLimits.Introspection);
+        app.MapPost("/oauth2/revoke", RevokeAsync).RequireAuthorization(BrokerPolicies.Authenticated).RequireRateLimiting(BrokerRateLimits.Revocation);
+        app.MapPost("/oauth2/token", TokenAsync).RequireAuthorization(BrokerPolicies.Authenticated).RequireRateLimiting(BrokerRateLimits.Exchange);
     }
 
     private static async Task<IResult> IntrospectAsync(HttpContext http, IntrospectionService introspection)
@@ -69,9 +70,21 @@ internal static class OAuthEndpoints
 
         // token_type_hint is only a hint (RFC 7009 §2.1): every supported type is searched regardless.
         http.Response.Headers.CacheControl = "no-store";
-        return await revocation.RevokeAsync(caller, token, http.RequestAborted)
-            ? TypedResults.Ok()
-            : OAuthErrors.Error(StatusCodes.Status400BadRequest, "unauthorized_client", ErrorCodes.Forbidden, "This client may not revoke that token.");
+        var (proof, invalidProof) = await DpopHeader.ReadAsync(http, token);
+        if (invalidProof is not null)
+        {
+            return invalidProof;
+        }
+
+        return await revocation.RevokeAsync(caller, token, proof, http.RequestAborted) switch
+        {
+            RevocationOutcome.Revoked => TypedResults.Ok(),
+            RevocationOutcome.KeyNotProven => OAuthErrors.Error(StatusCodes.Status400BadRequest, "invalid_grant", ErrorCodes.KeyNotProven,
+                "The token is bound to a key (cnf.jkt or cnf.x5t#S256): its holder revokes it with proof of that key, a DPoP proof or the bound client certificate."),
+            RevocationOutcome.ProofNotCoveringToken => DpopHeader.InvalidProof(ErrorCodes.DpopProofInvalid,
+                "The DPoP proof must carry ath, the hash of the key-bound token it is presented with."),
+            _ => OAuthErrors.Error(StatusCodes.Status400BadRequest, "unauthorized_client", ErrorCodes.Forbidden, "This client may not revoke that token."),
+        };
     }
 
     private static async Task<IResult> TokenAsync(HttpContext http, TokenExchangeService exchange)
@@ -99,9 +112,20 @@ internal static class OAuthEndpoints
             return invalid;
         }
 
-        var result = await exchange.ExchangeAsync(caller, request!, http.RequestAborted);
+        var (proof, invalidProof) = await DpopHeader.ReadAsync(http, request!.SubjectToken);
+        if (invalidProof is not null)
+        {
+            return invalidProof;
+        }
+
+        var result = await exchange.ExchangeAsync(caller, request with { Dpop = proof }, http.RequestAborted);
         if (!result.Succeeded)
         {
+            if (result.Error == ExchangeError.SlowDown)
+            {
+                return TooManyRequests.Result(http, result.RetryAfter, "for this task");
+            }
+
             if (result.Error == ExchangeError.TemporarilyUnavailable)
             {
                 http.Response.Headers.RetryAfter = StoreUnavailableExceptionHandler.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
@@ -111,6 +135,7 @@ internal static class OAuthEndpoints
                 TokenExchangeForm.ErrorCode(result.Error.Value), result.Code, result.Description);
         }
 
+        await DpopHeader.OfferNonceAsync(http);
         return new JsonWriterResult(json =>
         {
             json.WriteString("access_token", result.Token);

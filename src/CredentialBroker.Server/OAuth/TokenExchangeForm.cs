@@ -7,7 +7,7 @@ namespace CredentialBroker.Server.OAuth;
 internal static class TokenExchangeForm
 {
     private static readonly string[] KnownTokenTypes =
-        [TokenTypeUris.AccessToken, TokenTypeUris.Jwt, TokenTypeUris.RefreshToken, TokenTypeUris.IdToken, TokenTypeUris.Saml1, TokenTypeUris.Saml2, TokenTypeUris.Task, TokenTypeUris.Secret];
+        [TokenTypeUris.AccessToken, TokenTypeUris.Jwt, TokenTypeUris.RefreshToken, TokenTypeUris.IdToken, TokenTypeUris.Saml1, TokenTypeUris.Saml2, TokenTypeUris.Task, TokenTypeUris.Secret, TokenTypeUris.SpiffeId];
 
     public static (ExchangeRequest? Request, IResult? Error) Parse(IFormCollection form)
     {
@@ -42,17 +42,17 @@ internal static class TokenExchangeForm
             return Invalid(ErrorCodes.ActorParametersInvalid, "'actor_token' and 'actor_token_type' go together.");
         }
 
-        if (actorType is not null && actorType != TokenTypeUris.Jwt)
+        if (actorType is not (null or TokenTypeUris.Jwt or TokenTypeUris.SpiffeId))
         {
             return Invalid(ErrorCodes.TokenTypeUnsupported, KnownTokenTypes.Contains(actorType)
-                ? $"actor_token_type must be {TokenTypeUris.Jwt} (a JWT-SVID)."
+                ? $"actor_token_type must be {TokenTypeUris.SpiffeId} (the sub-agent's SPIFFE ID) or {TokenTypeUris.Jwt} (a JWT-SVID the sub-agent addressed to you)."
                 : "actor_token_type is not a known token type identifier.");
         }
 
         var delegate_ = requested == TokenTypeUris.Task;
         if (delegate_ && actorToken is null)
         {
-            return Invalid(ErrorCodes.ActorParametersInvalid, "Delegation (requested_token_type task) needs the sub-agent's JWT-SVID as actor_token.");
+            return Invalid(ErrorCodes.ActorParametersInvalid, $"Delegation (requested_token_type task) names the sub-agent in actor_token: its SPIFFE ID ({TokenTypeUris.SpiffeId}) or a JWT-SVID it addressed to you ({TokenTypeUris.Jwt}).");
         }
 
         if (!delegate_ && actorToken is not null)
@@ -79,7 +79,10 @@ internal static class TokenExchangeForm
         }
 
         var kind = delegate_ ? RequestedToken.DelegatedTask : requested == TokenTypeUris.Secret ? RequestedToken.Secret : RequestedToken.AccessToken;
-        return (new ExchangeRequest(subjectToken, kind, resource ?? audience, scopes, actorToken), null);
+        return (new ExchangeRequest(subjectToken, kind, resource ?? audience, scopes, actorToken)
+        {
+            ActorKind = actorType == TokenTypeUris.SpiffeId ? ActorTokenKind.SpiffeId : ActorTokenKind.JwtSvid,
+        }, null);
     }
 
     public static string ErrorCode(ExchangeError error) => error switch
@@ -89,6 +92,7 @@ internal static class TokenExchangeForm
         ExchangeError.InvalidTarget => "invalid_target",
         ExchangeError.InvalidScope => "invalid_scope",
         ExchangeError.TemporarilyUnavailable => "temporarily_unavailable",
+        ExchangeError.InvalidDpopProof => "invalid_dpop_proof",
         _ => "unauthorized_client",
     };
 

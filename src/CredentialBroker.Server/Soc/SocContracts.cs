@@ -51,12 +51,30 @@ internal sealed record RevocationResponse(
     string RequestedBy,
     DateTime RequestedAt,
     DateTime? BrokerRevokedAt,
-    DateTime? CompletedAt)
+    DateTime? CompletedAt,
+    IReadOnlyDictionary<string, ResourceProgressBody> ProgressByResource)
 {
     public static RevocationResponse From(BulkRevocation r) => new(
         r.Id, BulkRevocation.ToWireName(r.Status), r.Reason, r.IncidentId, SelectorBody.From(r.Selector), r.Quarantine, r.QuarantineLiftedAt?.UtcDateTime,
-        MatchedBody.From(r.Matched), r.Revoked, r.DownstreamRevoked, r.Verified, r.Irrevocable, r.Failed, r.RequestedBy, r.RequestedAt.UtcDateTime, r.BrokerRevokedAt?.UtcDateTime, r.CompletedAt?.UtcDateTime);
+        MatchedBody.From(r.Matched), r.Revoked, r.DownstreamRevoked, r.Verified, r.Irrevocable, r.Failed, r.RequestedBy, r.RequestedAt.UtcDateTime, r.BrokerRevokedAt?.UtcDateTime, r.CompletedAt?.UtcDateTime,
+        ProgressOf(r));
+
+    /// <summary>Every matched resource, with what is done downstream so far (zeros until the follower reaches it).</summary>
+    private static SortedDictionary<string, ResourceProgressBody> ProgressOf(BulkRevocation r)
+    {
+        var progress = new SortedDictionary<string, ResourceProgressBody>(StringComparer.Ordinal);
+        foreach (var (resource, matched) in r.Matched.ByResource)
+        {
+            var done = r.ByResource?.GetValueOrDefault(resource);
+            progress[resource] = new ResourceProgressBody(matched, done?.DownstreamRevoked ?? 0, done?.Verified ?? 0, done?.Irrevocable ?? 0);
+        }
+
+        return progress;
+    }
 }
+
+/// <summary>A bulk revocation's progress on one resource's credentials.</summary>
+internal sealed record ResourceProgressBody(int Matched, int DownstreamRevoked, int Verified, int Irrevocable);
 
 /// <summary>The body of <c>POST /v1/incidents</c>.</summary>
 internal sealed record DeclareIncidentRequest(string? Title, string? Severity, DateTimeOffset? NotifiedAt, SelectorBody? Selector, bool Revoke = false);

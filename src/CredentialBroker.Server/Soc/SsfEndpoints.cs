@@ -1,5 +1,6 @@
 using System.Text;
 using CredentialBroker.Abstractions.Soc;
+using CredentialBroker.Server.RateLimiting;
 using CredentialBroker.Soc;
 using Microsoft.AspNetCore.Http.HttpResults;
 
@@ -38,6 +39,11 @@ internal static class SsfEndpoints
         }
 
         var outcome = await receiver.ReceiveAsync(new string(buffer, 0, read).Trim(), http.RequestAborted);
+        if (outcome.Throttled)
+        {
+            return TooManyRequests.Result(http, outcome.RetryAfter, "from this transmitter");
+        }
+
         return outcome.Accepted
             ? TypedResults.Accepted((string?)null, new SsfAccepted(outcome.RevocationIds))
             : Error(outcome.Error!, outcome.Description!);

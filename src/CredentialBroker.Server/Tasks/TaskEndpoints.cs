@@ -10,6 +10,7 @@ using CredentialBroker.Core.Tasks;
 using CredentialBroker.EmbeddedStore;
 using CredentialBroker.Server.Identity;
 using CredentialBroker.Server.Problems;
+using CredentialBroker.Server.RateLimiting;
 using Microsoft.Extensions.Options;
 
 namespace CredentialBroker.Server.Tasks;
@@ -20,7 +21,7 @@ internal static class TaskEndpoints
     public static void MapTaskEndpoints(this IEndpointRouteBuilder app)
     {
         var tasks = app.MapGroup("/v1/tasks");
-        tasks.MapPost("/", CreateAsync).RequireAuthorization(BrokerPolicies.Orchestrator);
+        tasks.MapPost("/", CreateAsync).RequireAuthorization(BrokerPolicies.Orchestrator).RequireRateLimiting(BrokerRateLimits.Issuance);
         tasks.MapGet("/{taskId}", GetAsync).RequireAuthorization(BrokerPolicies.OrchestratorOrSoc);
         tasks.MapPost("/{taskId}/state", ChangeStateAsync).RequireAuthorization(BrokerPolicies.OrchestratorOrSoc);
     }

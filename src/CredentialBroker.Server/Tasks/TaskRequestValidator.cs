@@ -1,6 +1,7 @@
 using CredentialBroker.Abstractions;
 using CredentialBroker.Abstractions.Identity;
 using CredentialBroker.Abstractions.Policy;
+using CredentialBroker.Abstractions.Storage;
 using CredentialBroker.Abstractions.Tasks;
 using CredentialBroker.Core;
 using CredentialBroker.Core.Identity;
@@ -159,6 +160,31 @@ internal static class TaskRequestValidator
             }
         }
 
+        KeyBinding? binding = null;
+        if (request.Binding is { } bound)
+        {
+            if ((bound.Jkt is null) == (bound.X5tS256 is null))
+            {
+                Fail("binding", "exactly one of 'jkt' (a DPoP key's RFC 7638 thumbprint) or 'x5t#S256' (a client certificate's SHA-256 thumbprint)");
+            }
+            else if (bound.Jkt is { } jkt)
+            {
+                binding = KeyBinding.IsThumbprint(jkt) ? KeyBinding.Jkt(jkt) : null;
+                if (binding is null)
+                {
+                    Fail("binding.jkt", "must be a base64url SHA-256 thumbprint (43 characters)");
+                }
+            }
+            else
+            {
+                binding = KeyBinding.IsThumbprint(bound.X5tS256) ? KeyBinding.X5tS256(bound.X5tS256!) : null;
+                if (binding is null)
+                {
+                    Fail("binding.x5t#S256", "must be a base64url SHA-256 thumbprint (43 characters)");
+                }
+            }
+        }
+
         var depth = request.MaxDelegationDepth ?? 0;
         if (rules.DepthProblem(depth) is { } depthProblem)
         {
@@ -179,7 +205,8 @@ internal static class TaskRequestValidator
             request.Approval is { } a ? new TaskApproval(a.Id!, a.Approver!, a.ApprovedAt!.Value.ToUniversalTime()) : null,
             request.Origin is { } o ? new TaskOrigin(o.PromptId, o.PromptSha256, o.RequestedBy) : null,
             depth,
-            request.MayAct ?? []);
+            request.MayAct ?? [],
+            binding);
     }
 
     private static bool IsName(string value, bool allowSlash) =>

@@ -18,6 +18,17 @@ internal sealed class CreateTaskRequest
     public int? MaxDelegationDepth { get; set; }
 
     public List<string>? MayAct { get; set; }
+
+    public BindingDto? Binding { get; set; }
+}
+
+/// <summary>The agent's key a task token is bound to: exactly one member.</summary>
+internal sealed class BindingDto
+{
+    public string? Jkt { get; set; }
+
+    [System.Text.Json.Serialization.JsonPropertyName("x5t#S256")]
+    public string? X5tS256 { get; set; }
 }
 
 internal sealed class WorkflowDto

@@ -74,7 +74,8 @@ internal sealed record CredentialResponse(
     PolicyResponse? Policy,
     DateTime? ExpiryProcessedAt,
     DownstreamResponse? Downstream,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] SecretResponse? Secret)
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] SecretResponse? Secret,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] BindingResponse? Binding)
 {
     public static CredentialResponse From(CredentialRecord c, DateTimeOffset now) => new(
         c.Jti,
@@ -91,7 +92,17 @@ internal sealed record CredentialResponse(
         c.Policy is null ? null : new PolicyResponse(c.Policy.Rules, c.Policy.Version),
         c.ExpiryProcessedAt?.UtcDateTime,
         c.Downstream is { } d ? new DownstreamResponse(d.RevokedAt?.UtcDateTime, d.VerifiedAt?.UtcDateTime, d.Attempts, d.Irrevocable, d.LastError, d.ResolvedBy) : null,
-        c.Secret is { } s ? new SecretResponse(s.Provider, s.ProviderKind, s.Username, s.LeaseId) : null);
+        c.Secret is { } s ? new SecretResponse(s.Provider, s.ProviderKind, s.Username, s.LeaseId) : null,
+        c.Binding is { } b ? BindingResponse.From(b) : null);
+}
+
+/// <summary>The key a credential is bound to besides its holder, as its token's <c>cnf</c> names it.</summary>
+internal sealed record BindingResponse(
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Jkt,
+    [property: JsonPropertyName("x5t#S256"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? X5tS256)
+{
+    public static BindingResponse From(KeyBinding binding) =>
+        binding.Kind == KeyBindingKind.Jkt ? new(binding.Thumbprint, null) : new(null, binding.Thumbprint);
 }
 
 /// <summary>What the record of a downstream secret holds (never its password): the provider, its kind, the login or lease.</summary>

@@ -42,4 +42,26 @@ public sealed class BrokerTokenOptionsValidatorTests
 
         Assert.That(new BrokerTokenOptionsValidator().Validate("CredentialBroker", options).Succeeded, Is.True);
     }
+
+    [Test]
+    public void Dpop_proofs_accept_only_asymmetric_algorithms_and_a_bounded_age_and_valid_choices_pass()
+    {
+        var broken = Valid();
+        broken.DpopAlgorithms.Add("HS256");
+        broken.DpopAlgorithms.Add("none");
+        broken.DpopProofMaxAge = TimeSpan.FromHours(1);
+        var valid = Valid();
+        valid.DpopAlgorithms.Add("PS256");
+        valid.DpopProofMaxAge = TimeSpan.FromSeconds(30);
+
+        var refused = new BrokerTokenOptionsValidator().Validate("CredentialBroker", broken);
+        var accepted = new BrokerTokenOptionsValidator().Validate("CredentialBroker", valid);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(refused.Failures, Has.Exactly(3).Items);
+            Assert.That(refused.FailureMessage, Does.Contain("'HS256'").And.Contain("'none'").And.Contain("DpopProofMaxAge"));
+            Assert.That(accepted.Succeeded, Is.True, accepted.FailureMessage);
+        });
+    }
 }

@@ -20,9 +20,10 @@ public sealed class TokenExchangeServiceTests
 
     private static HashSet<string> Scope(params string[] scopes) => scopes.ToHashSet(StringComparer.Ordinal);
 
-    private async Task<(string TaskId, string Token, string Jti)> NewTaskAsync(int maxDepth = 2, IReadOnlyList<string>? mayAct = null, TimeSpan? ttl = null)
+    // By default the orchestrator consents to delegation to any workload of the trust domain (the actor still needs the agent role).
+    private async Task<(string TaskId, string Token, string Jti)> NewTaskAsync(int maxDepth = 2, IReadOnlyList<string>? mayAct = null, TimeSpan? ttl = null, KeyBinding? binding = null)
     {
-        var issued = await _harness.IssueAsync(CoreHarness.Draft(ttl) with { Authorization = [Payments, Crm], MaxDelegationDepth = maxDepth, MayAct = mayAct ?? [] });
+        var issued = await _harness.IssueAsync(CoreHarness.Draft(ttl) with { Authorization = [Payments, Crm], MaxDelegationDepth = maxDepth, MayAct = mayAct ?? ["spiffe://a.example/"], Binding = binding });
         return (issued.Task!.TaskId, issued.Token!, issued.Credential!.Jti);
     }
 
@@ -137,7 +138,7 @@ public sealed class TokenExchangeServiceTests
     public async Task A_revoked_or_expired_subject_token_or_a_closed_task_is_invalid_grant()
     {
         var (_, revoked, _) = await NewTaskAsync();
-        await _harness.Revocation.RevokeAsync(CoreHarness.Agent, revoked, CancellationToken.None);
+        await _harness.Revocation.RevokeAsync(CoreHarness.Agent, revoked, null, CancellationToken.None);
         var (completedTask, completed, _) = await NewTaskAsync();
         await _harness.Tasks.ChangeStateAsync(CoreHarness.Orchestrator, completedTask, TaskState.Completed, null, CancellationToken.None);
         var (pausedTask, paused, _) = await NewTaskAsync();
@@ -296,7 +297,7 @@ public sealed class TokenExchangeServiceTests
     {
         _harness.Policy.DataClasses["postgres://payments"] = "restricted";
         await _harness.Risk.SetAsync(new RiskEntry(RiskSubjectKind.Workload, CoreHarness.Agent.Id.Value, RiskLevel.Medium, null, "soc", CoreHarness.Start), CancellationToken.None);
-        var token = (await _harness.IssueAsync(CoreHarness.Draft() with { Authorization = [Payments with { DataClass = null }, Crm], MaxDelegationDepth = 2 })).Token!;
+        var token = (await _harness.IssueAsync(CoreHarness.Draft() with { Authorization = [Payments with { DataClass = null }, Crm], MaxDelegationDepth = 2, MayAct = ["spiffe://a.example/agents/"] })).Token!;
         _harness.Policy.Inputs.Clear();
 
         var result = await _harness.DelegateAsync(CoreHarness.Agent, token, "/agents/sub", Scope("sql.query:read"));
@@ -346,7 +347,7 @@ public sealed class TokenExchangeServiceTests
         var all = new[] { token, first, second, access };
         var before = await Task.WhenAll(all.Select(IsActiveAsync));
 
-        await _harness.Revocation.RevokeAsync(CoreHarness.Agent, token, CancellationToken.None);
+        await _harness.Revocation.RevokeAsync(CoreHarness.Agent, token, null, CancellationToken.None);
         var after = await Task.WhenAll(all.Select(IsActiveAsync));
         var reissue = await _harness.DelegateAsync(sub, first, "/agents/other");
 
@@ -366,7 +367,7 @@ public sealed class TokenExchangeServiceTests
         var first = (await _harness.DelegateAsync(CoreHarness.Agent, token, "/agents/sub")).Token!;
         var access = (await _harness.ExchangeAsync(sub, first)).Token!;
 
-        await _harness.Revocation.RevokeAsync(sub, first, CancellationToken.None);
+        await _harness.Revocation.RevokeAsync(sub, first, null, CancellationToken.None);
 
         Assert.Multiple(async () =>
         {

@@ -1,6 +1,8 @@
 using CredentialBroker.Abstractions.Identity;
 using CredentialBroker.Abstractions.Storage;
 using CredentialBroker.Core.Identity;
+using CredentialBroker.Core.ProofOfPossession;
+using CredentialBroker.Core.Revocation;
 using CredentialBroker.EmbeddedStore;
 
 namespace CredentialBroker.Core.Tests.Revocation;
@@ -10,7 +12,7 @@ public sealed class RevocationServiceTests
     private readonly CoreHarness _harness = new();
 
     private async Task<bool> RevokeAsync(CallerIdentity caller, string? token) =>
-        await _harness.Revocation.RevokeAsync(caller, token, CancellationToken.None);
+        await _harness.Revocation.RevokeAsync(caller, token, null, CancellationToken.None) == RevocationOutcome.Revoked;
 
     private async Task<bool> IsActiveAsync(string token) =>
         await _harness.Introspection.IntrospectAsync(CoreHarness.Soc, token, CancellationToken.None) is not null;
@@ -82,4 +84,33 @@ public sealed class RevocationServiceTests
             Assert.That(stored!.Credential.RevokedAt, Is.Not.Null);
         });
     }
+
+    [Test]
+    public async Task Its_holder_revokes_a_key_bound_token_only_with_proof_of_the_key_its_orchestrator_by_role()
+    {
+        var jkt = Thumbprint('a');
+        var draft = CoreHarness.Draft() with { Binding = KeyBinding.Jkt(jkt) };
+        var bound = await _harness.IssueAsync(draft);
+        var other = await _harness.IssueAsync(draft);
+
+        var noProof = await _harness.Revocation.RevokeAsync(CoreHarness.Agent, bound.Token, null, CancellationToken.None);
+        var otherKey = await _harness.Revocation.RevokeAsync(CoreHarness.Agent, bound.Token, new DpopProof(Thumbprint('b'), CoversToken: true), CancellationToken.None);
+        var uncovered = await _harness.Revocation.RevokeAsync(CoreHarness.Agent, bound.Token, new DpopProof(jkt, CoversToken: false), CancellationToken.None);
+        var stillActive = await IsActiveAsync(bound.Token!);
+        var proven = await _harness.Revocation.RevokeAsync(CoreHarness.Agent, bound.Token, new DpopProof(jkt, CoversToken: true), CancellationToken.None);
+        var byOrchestrator = await _harness.Revocation.RevokeAsync(CoreHarness.Orchestrator, other.Token, null, CancellationToken.None);
+
+        Assert.Multiple(async () =>
+        {
+            Assert.That(noProof, Is.EqualTo(RevocationOutcome.KeyNotProven));
+            Assert.That(otherKey, Is.EqualTo(RevocationOutcome.KeyNotProven));
+            Assert.That(uncovered, Is.EqualTo(RevocationOutcome.ProofNotCoveringToken));
+            Assert.That(stillActive, Is.True);
+            Assert.That(proven, Is.EqualTo(RevocationOutcome.Revoked));
+            Assert.That(await IsActiveAsync(bound.Token!), Is.False);
+            Assert.That(byOrchestrator, Is.EqualTo(RevocationOutcome.Revoked));
+        });
+    }
+
+    private static string Thumbprint(char fill) => new string(fill, 42) + "A";
 }

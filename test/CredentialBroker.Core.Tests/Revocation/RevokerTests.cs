@@ -107,7 +107,7 @@ public sealed class RevokerTests : IDisposable
         _secrets.Failures = 2;
         var (taskId, token, _) = await NewTaskAsync();
         var access = await Core.ExchangeAsync(CoreHarness.Agent, token);
-        await Core.Revocation.RevokeAsync(CoreHarness.Agent, access.Token, CancellationToken.None);
+        await Core.Revocation.RevokeAsync(CoreHarness.Agent, access.Token, null, CancellationToken.None);
 
         await _harness.Worker.DrainAsync(CancellationToken.None);
         var credential = (await Core.Store.GetTaskAsync(taskId, CancellationToken.None))!.Credentials.Single(c => c.Kind == CredentialKind.AccessToken);

@@ -74,6 +74,7 @@ public sealed class JwtShapeTests
     [TestCase(Header, "[1,2]", TestName = "payload not an object")]
     [TestCase(Header, "{\"sub\":", TestName = "truncated JSON")]
     [TestCase("""{"typ":"JWT"}""", Payload, TestName = "no alg")]
+    [TestCase("""{"alg":"ES256","cty":"JWT"}""", "eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln", TestName = "nested JWT as the payload")] // SECURITY-TESTS #12
     public void Check_rejects_malformed_json(string header, string payload) =>
         Assert.That(JwtShape.Check(Token(header, payload), 8192), Is.EqualTo(JwtShapeFailure.Malformed));
 

@@ -123,7 +123,7 @@ public sealed class PostgreSqlProviderTests : IAsyncDisposable
     }
 
     [Test]
-    public async Task Revocation_hands_what_the_role_created_to_the_admin_role_in_every_database_and_drops_the_role()
+    public async Task Revocation_drops_what_the_role_created_in_every_database_and_the_role()
     {
         var other = "other_" + _scenario.Table;
         await _scenario.Server.ExecuteAsSuperuserAsync($"GRANT CREATE ON SCHEMA public TO {_scenario.Reader}");
@@ -139,6 +139,8 @@ public sealed class PostgreSqlProviderTests : IAsyncDisposable
                 await PostgreSqlScenario.ExecuteAsync(session, $"CREATE TABLE made_{_scenario.Table} (id int); INSERT INTO made_{_scenario.Table} VALUES (7)");
             }
 
+            var madeBefore = await _scenario.Server.QueryAsSuperuserAsync<long>("SELECT count(*) FROM pg_tables WHERE tablename = $1", "made_" + _scenario.Table);
+
             var elsewhere = new NpgsqlConnectionStringBuilder(_scenario.Server.LoginConnectionString(plan.Username!, secret.Secret)) { Database = other };
             await using (var session = new NpgsqlConnection(elsewhere.ConnectionString))
             {
@@ -148,13 +150,15 @@ public sealed class PostgreSqlProviderTests : IAsyncDisposable
 
             await provider.RevokeAsync(plan, CancellationToken.None);
 
-            var owner = await _scenario.Server.QueryAsSuperuserAsync<string>(
-                "SELECT tableowner FROM pg_tables WHERE tablename = $1", "made_" + _scenario.Table);
-            var rows = await _scenario.Server.QueryAsSuperuserAsync<long>($"SELECT count(*) FROM made_{_scenario.Table}");
+            var madeAfter = await _scenario.Server.QueryAsSuperuserAsync<long>("SELECT count(*) FROM pg_tables WHERE tablename = $1", "made_" + _scenario.Table);
+            await using var there = new NpgsqlConnection(_scenario.Server.SuperuserConnectionString(other));
+            await there.OpenAsync();
+            var madeThere = (long)(await new NpgsqlCommand("SELECT count(*) FROM pg_tables WHERE tablename = 'made_there'", there).ExecuteScalarAsync())!;
             Assert.Multiple(async () =>
             {
-                Assert.That(owner, Is.EqualTo(new[] { _scenario.Server.AdminRole }), "reassigned, data kept");
-                Assert.That(rows, Is.EqualTo(new[] { 1L }));
+                Assert.That(madeBefore, Is.EqualTo(new[] { 1L }), "the role's table existed");
+                Assert.That(madeAfter, Is.EqualTo(new[] { 0L }), "dropped with the role, not handed to the admin role");
+                Assert.That(madeThere, Is.Zero, "dropped in the other database too");
                 Assert.That(await _scenario.RoleExistsAsync(plan.Username!), Is.False);
                 Assert.That(await provider.VerifyRevokedAsync(plan, CancellationToken.None), Is.True);
             });
@@ -164,6 +168,39 @@ public sealed class PostgreSqlProviderTests : IAsyncDisposable
             await _scenario.Server.ExecuteAsSuperuserAsync($"DROP DATABASE {other} WITH (FORCE)");
             await _scenario.Server.ExecuteAsSuperuserAsync($"DROP TABLE IF EXISTS made_{_scenario.Table}");
         }
+    }
+
+    [Test]
+    public async Task A_security_definer_function_left_by_an_agent_dies_with_its_role_and_never_runs_as_the_admin()
+    {
+        await _scenario.Server.ExecuteAsSuperuserAsync($"GRANT CREATE ON SCHEMA public TO {_scenario.Reader}");
+        var provider = _scenario.Provider();
+        var plan = provider.Plan(Secrets.NewId(), Secrets.ExpiresAt());
+        var secret = await provider.IssueAsync(plan, CancellationToken.None);
+        var function = "whoami_" + _scenario.Table;
+        await using (var session = await _scenario.LogInAsync(secret))
+        {
+            await PostgreSqlScenario.ExecuteAsync(session, $"CREATE FUNCTION {function}() RETURNS text LANGUAGE sql SECURITY DEFINER AS 'SELECT current_user::text'");
+        }
+
+        var later = provider.Plan(Secrets.NewId(), Secrets.ExpiresAt());
+        var laterSecret = await provider.IssueAsync(later, CancellationToken.None);
+        string ranAsBefore;
+        await using (var session = await _scenario.LogInAsync(laterSecret))
+        {
+            ranAsBefore = (string)(await new NpgsqlCommand($"SELECT {function}()", session).ExecuteScalarAsync())!;
+        }
+
+        await provider.RevokeAsync(plan, CancellationToken.None);
+
+        await using var afterwards = await _scenario.LogInAsync(laterSecret);
+        var call = await Assert.ThrowsAsync<PostgresException>(async () => await new NpgsqlCommand($"SELECT {function}()", afterwards).ExecuteScalarAsync());
+        Assert.Multiple(() =>
+        {
+            Assert.That(ranAsBefore, Is.EqualTo(plan.Username), "while the agent's role lives, its function runs as that role");
+            Assert.That(call!.SqlState, Is.EqualTo(PostgresErrorCodes.UndefinedFunction), "after the revocation no one can call it, as the admin role or anyone");
+        });
+        await provider.RevokeAsync(later, CancellationToken.None);
     }
 
     [Test]

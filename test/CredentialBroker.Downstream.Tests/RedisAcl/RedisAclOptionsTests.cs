@@ -47,6 +47,19 @@ public sealed class RedisAclOptionsTests
     [TestCase("+debug")]
     [TestCase("+client|kill")]
     [TestCase("+client|pause")]
+    [TestCase("+replicaof")]
+    [TestCase("+SLAVEOF")]
+    [TestCase("+cluster|meet")]
+    [TestCase("+cluster|replicate")]
+    [TestCase("+failover")]
+    [TestCase("+sync")]
+    [TestCase("+psync")]
+    [TestCase("+@scripting")]
+    [TestCase("+eval")]
+    [TestCase("+evalsha")]
+    [TestCase("+fcall")]
+    [TestCase("+function|load")]
+    [TestCase("+script|kill")]
     public void A_rule_granting_a_command_that_reaches_other_users_or_connections_is_refused(string token)
     {
         var failures = Failures($"~app:* {token}");
@@ -91,6 +104,7 @@ public sealed class RedisAclOptionsTests
 
     [TestCase("~app:* +@read")]
     [TestCase("~app:* %R~ro:* %W~wo:* %RW~rw:* &events:* resetkeys resetchannels +@read -@dangerous +get +client|setname")]
+    [TestCase("~app:* +@read +cluster|slots +cluster|shards -eval -@scripting")]
     [TestCase("allkeys allchannels allcommands")]
     [TestCase("nocommands +ping ~x  +get")]
     [TestCase("ALLKEYS +GET +json.get")]

@@ -91,6 +91,16 @@ public sealed class RedisAclProviderTests : IAsyncDisposable
             Assert.That((await connection.SendAsync("MODULE", "LIST")).Text, Does.StartWith("NOPERM"));
             Assert.That((await connection.SendAsync("CLIENT", "KILL", "USER", "default")).Text, Does.StartWith("NOPERM"));
             Assert.That((await connection.SendAsync("CLIENT", "PAUSE", "10")).Text, Does.StartWith("NOPERM"));
+            Assert.That((await connection.SendAsync("REPLICAOF", "127.0.0.1", "1")).Text, Does.StartWith("NOPERM"), "a primary it controls could replay ACL SETUSER");
+            Assert.That((await connection.SendAsync("SLAVEOF", "127.0.0.1", "1")).Text, Does.StartWith("NOPERM"));
+            Assert.That((await connection.SendAsync("CLUSTER", "MEET", "127.0.0.1", "1")).Text, Does.StartWith("NOPERM"));
+            Assert.That((await connection.SendAsync("CLUSTER", "REPLICATE", "x")).Text, Does.StartWith("NOPERM"));
+            Assert.That((await connection.SendAsync("FAILOVER", "ABORT")).Text, Does.StartWith("NOPERM"));
+            Assert.That((await connection.SendAsync("SYNC")).Text, Does.StartWith("NOPERM"), "the whole dataset, past its key patterns");
+            Assert.That((await connection.SendAsync("PSYNC", "?", "-1")).Text, Does.StartWith("NOPERM"));
+            Assert.That((await connection.SendAsync("EVAL", "return 1", "0")).Text, Does.StartWith("NOPERM"), "a script that never ends would answer BUSY to the revocation");
+            Assert.That((await connection.SendAsync("FCALL", "f", "0")).Text, Does.StartWith("NOPERM"));
+            Assert.That((await connection.SendAsync("FUNCTION", "LIST")).Text, Does.StartWith("NOPERM"));
         });
         await provider.RevokeAsync(plan, CancellationToken.None);
     }
@@ -276,7 +286,8 @@ public sealed class RedisAclProviderTests : IAsyncDisposable
         {
             Assert.That(description.Kind, Is.EqualTo("redis"));
             Assert.That(description.Target, Is.EqualTo(Endpoint));
-            Assert.That(description.Grants, Is.EqualTo(_scenario.Acl + " +@connection -acl -config -module -debug -client|kill -client|pause"));
+            Assert.That(description.Grants, Is.EqualTo(_scenario.Acl + " +@connection -acl -config -module -debug -client|kill -client|pause"
+                + " -replicaof -slaveof -cluster|meet -cluster|replicate -failover -sync -psync -@scripting"));
             Assert.That(description.ToString(), Does.Not.Contain("admin-secret-1"));
         });
     }

@@ -216,12 +216,38 @@ public sealed class DownstreamSecretTests(string kind) : IAsyncDisposable
     }
 
     [Test]
+    public async Task A_bulk_revocation_follows_the_secrets_per_resource_apart_from_the_brokers_own_tokens()
+    {
+        await StartAsync(BrokerApp.Redis());
+        var soc = _app.As(BrokerApp.Soc);
+        var (_, token, _) = await NewTaskAsync();
+        var (_, first) = await ExchangeAsync(token);
+        var (_, second) = await ExchangeAsync(token);
+
+        using var watch = new RevocationWatch(_app);
+        var started = await (await soc.BulkRevokeAsync("""{"selector": {"workflowId": "wf-invoices"}, "reason": "contain"}""")).JsonAsync();
+        var revocation = await soc.WaitUntilDoneAsync(watch, (string)started["id"]!, Patience);
+        var progress = revocation["progressByResource"]!.AsObject();
+
+        Assert.Multiple(async () =>
+        {
+            Assert.That((string?)revocation["status"], Is.EqualTo("completed"));
+            Assert.That(progress.Select(p => p.Key), Is.EqualTo(new[] { "broker", _backend.Resource }).AsCollection, "the task token under broker, the secrets under their resource");
+            Assert.That(progress[_backend.Resource]!.ToJsonString(), Is.EqualTo("""{"matched":2,"downstreamRevoked":2,"verified":2,"irrevocable":0}"""));
+            Assert.That((int)progress["broker"]!["matched"]!, Is.EqualTo(1));
+            Assert.That((int)progress["broker"]!["verified"]!, Is.EqualTo(1));
+            Assert.That(await _backend.LogInAsync(first), Is.Null);
+            Assert.That(await _backend.LogInAsync(second), Is.Null);
+        });
+    }
+
+    [Test]
     public async Task A_secret_dies_with_the_delegated_token_it_came_from_and_the_delegator_keeps_its_own()
     {
         await StartAsync(BrokerApp.Redis());
         using var processed = new ProcessedSignal(_app);
         var (taskId, token, parent) = await NewTaskAsync();
-        var delegated = await Agent.DelegateAsync(token, _app.Svid(BrokerApp.OtherAgent));
+        var delegated = await Agent.DelegateAsync(token, _app.Trust.Id(BrokerApp.OtherAgent));
         Assert.That(delegated.StatusCode, Is.EqualTo(HttpStatusCode.OK), await delegated.Content.ReadAsStringAsync());
         var subToken = (string)(await delegated.JsonAsync())["access_token"]!;
         using var subAgent = _app.As(BrokerApp.OtherAgent);

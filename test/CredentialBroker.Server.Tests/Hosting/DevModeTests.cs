@@ -1,4 +1,5 @@
 using System.Net;
+using System.Security.Cryptography.X509Certificates;
 using System.Text.Json.Nodes;
 using CredentialBroker.Testing;
 
@@ -18,13 +19,15 @@ public sealed class DevModeTests : IDisposable
     }
 
     [Test]
-    public void The_dev_credentials_file_holds_the_issuer_and_three_svids_readable_only_by_the_owner()
+    public void The_dev_credentials_file_holds_the_issuer_and_a_svid_per_identity_readable_only_by_the_owner()
     {
         var credentials = Credentials();
 
         Assert.Multiple(() =>
         {
-            Assert.That(credentials.Select(p => p.Key), Is.EqualTo(new[] { "issuer", "orchestrator", "agent", "soc" }));
+            Assert.That(credentials.Select(p => p.Key), Is.EqualTo(new[] { "issuer", "orchestrator", "agent", "sub_agent", "resource_server", "soc" }));
+            Assert.That((string?)JwtParts.Payload((string)credentials["sub_agent"]!)["sub"], Is.EqualTo("spiffe://dev.local/sub-agent"));
+            Assert.That((string?)JwtParts.Payload((string)credentials["resource_server"]!)["sub"], Is.EqualTo("spiffe://dev.local/resource-server"));
             Assert.That((string?)credentials["issuer"], Is.EqualTo("http://127.0.0.1:8080"));
             Assert.That((string?)JwtParts.Payload((string)credentials["orchestrator"]!)["sub"], Is.EqualTo("spiffe://dev.local/orchestrator"));
             Assert.That((string?)JwtParts.Payload((string)credentials["agent"]!)["sub"], Is.EqualTo("spiffe://dev.local/agent"));
@@ -36,6 +39,59 @@ public sealed class DevModeTests : IDisposable
             {
                 Assert.That(File.GetUnixFileMode(_app.DevCredentialsFile), Is.EqualTo(UnixFileMode.UserRead | UnixFileMode.UserWrite));
             }
+        });
+    }
+
+    [TestCase("orchestrator", "spiffe://dev.local/orchestrator")]
+    [TestCase("agent", "spiffe://dev.local/agent")]
+    [TestCase("sub_agent", "spiffe://dev.local/sub-agent")]
+    [TestCase("resource_server", "spiffe://dev.local/resource-server")]
+    [TestCase("soc", "spiffe://dev.local/soc")]
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    public void Each_identity_has_spiffe_helper_files_an_x509_svid_chaining_to_the_bundle_and_its_jwt_svid(string name, string spiffeId)
+    {
+        var credentials = Credentials();
+        var directory = Path.Combine(Path.GetDirectoryName(_app.DevCredentialsFile)!, name);
+        using var svid = X509Certificate2.CreateFromPemFile(Path.Combine(directory, "svid.pem"), Path.Combine(directory, "svid_key.pem"));
+        var bundle = new X509Certificate2Collection();
+        bundle.ImportFromPemFile(Path.Combine(directory, "svid_bundle.pem"));
+        using var chain = new X509Chain();
+        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+        chain.ChainPolicy.CustomTrustStore.AddRange(bundle);
+        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(CredentialBroker.Client.ResourceServers.PresenterIdentity.SpiffeId(svid), Is.EqualTo(spiffeId));
+            Assert.That(svid.HasPrivateKey, Is.True);
+            Assert.That(chain.Build(svid), Is.True, "the X.509-SVID chains to the dev bundle");
+            Assert.That(File.ReadAllText(Path.Combine(directory, "jwt_svid.token")).Trim(), Is.EqualTo((string)credentials[name]!));
+            Assert.That(svid.Extensions.OfType<X509SubjectAlternativeNameExtension>().Single().EnumerateDnsNames(),
+                name == "resource_server" ? Is.EqualTo(new[] { "localhost" }) : Is.Empty, "only the resource server serves TLS");
+            Assert.That(File.GetUnixFileMode(directory), Is.EqualTo(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute));
+            foreach (var file in Directory.GetFiles(directory))
+            {
+                Assert.That(File.GetUnixFileMode(file), Is.EqualTo(UnixFileMode.UserRead | UnixFileMode.UserWrite), file);
+            }
+        });
+    }
+
+    [Test]
+    public async Task The_dev_resource_server_introspects_access_tokens_for_its_resource_and_no_others()
+    {
+        var credentials = Credentials();
+        var orchestrator = _app.WithBearer((string)credentials["orchestrator"]!);
+        var agent = _app.WithBearer((string)credentials["agent"]!);
+        var resourceServer = _app.WithBearer((string)credentials["resource_server"]!);
+        var (_, token, _) = await orchestrator.CreateTaskOkAsync("spiffe://dev.local/agent", destination: "https://invoices.dev.local");
+        var (_, otherToken, _) = await orchestrator.CreateTaskOkAsync("spiffe://dev.local/agent");
+        var own = (string)(await (await agent.AccessTokenAsync(token, "https://invoices.dev.local")).JsonAsync())["access_token"]!;
+        var other = (string)(await (await agent.AccessTokenAsync(otherToken)).JsonAsync())["access_token"]!;
+
+        Assert.Multiple(async () =>
+        {
+            Assert.That((bool?)(await resourceServer.IntrospectJsonAsync(own))["active"], Is.True);
+            Assert.That((bool?)(await resourceServer.IntrospectJsonAsync(other))["active"], Is.False, "postgres://payments is not its resource");
         });
     }
 

@@ -19,6 +19,9 @@ public sealed class LoadHarnessSmokeTests
                          "| floor: raw ES256 signing", "| comparator: bare endpoint", "| task-token issuance", "| token exchange, POST /oauth2/token",
                          "| task completion → introspection inactive", "| task completion → resource server refuses", "| TTL expiry → downstream revoked", "| bulk revocation of", "| … every one revoked downstream",
                          "| replica start → ready", "| Redis memory per live task",
+                         "| downstream secret issue, PostgreSQL role", "| task completion → PostgreSQL role verified dead",
+                         "| downstream secret issue, Redis ACL user", "| task completion → Redis ACL user verified dead",
+                         "| **bulk revocation of 20 live PostgreSQL roles**", "| … status `completed`",
                      })
             {
                 Assert.That(run.StandardOutput, Does.Contain(row), run.StandardOutput);

@@ -16,12 +16,63 @@ public sealed class SampleTests
         await using var process = await BrokerProcess.StartListeningAsync(
             new Dictionary<string, string> { ["ASPNETCORE_ENVIRONMENT"] = "Development" }, "--urls", broker, "--dev-credentials-file", credentials);
 
-        var sample = await ProcessRunner.RunAsync(ProcessRunner.DotnetHost, [Path.Combine(AppContext.BaseDirectory, "Orchestrator.dll"), broker, credentials]);
+        var sample = await ProcessRunner.RunAsync(ProcessRunner.DotnetHost,
+            [Path.Combine(AppContext.BaseDirectory, "Orchestrator.dll"), "--broker", broker, "--credentials", Path.GetDirectoryName(credentials)!]);
 
         Assert.Multiple(() =>
         {
             Assert.That(sample.ExitCode, Is.Zero, sample.StandardError);
-            Assert.That(sample.StandardOutput, Does.Contain("active=True").And.Contain("active=False").And.Contain("1 credential(s) revoked"));
+            Assert.That(sample.StandardOutput, Does.Contain("introspection before completion: active")
+                .And.Contain("1 credential(s) revoked").And.Contain("introspection after completion: inactive"));
+        });
+    }
+
+    // The "Run them all" block of samples/README.md, verbatim, from the repository root; SAMPLES_BIN runs what the tests' build built.
+    [Test]
+    public async Task Samples_readme_run_block_runs_every_sample_against_a_dev_broker_it_starts_and_stops()
+    {
+        const string Begin = "<!-- run:begin -->";
+        var readme = await File.ReadAllTextAsync(Repository.Path("samples", "README.md"));
+        var block = readme[(readme.IndexOf(Begin, StringComparison.Ordinal) + Begin.Length)..readme.IndexOf("<!-- run:end -->", StringComparison.Ordinal)].Trim().Split('\n');
+        Assert.That(block[0].Trim(), Is.EqualTo("```bash"), "the run block is one bash block");
+
+        var run = await ProcessRunner.RunAsync("bash", ["-euo", "pipefail", "-c", $"cd '{Repository.Root}'\n" + string.Join('\n', block[1..^1])], new Dictionary<string, string>
+        {
+            ["SAMPLES_BIN"] = AppContext.BaseDirectory,
+        });
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(run.ExitCode, Is.Zero, run.StandardOutput + run.StandardError);
+            Assert.That(run.StandardOutput, Does.Contain("[agent] resource server: 200")
+                .And.Contain("[agent] resource server: 401 for the agent's token on the sub-agent's connection")
+                .And.Contain("[agent] sub-agent: resource server 200")
+                .And.Contain("[agent] revoked the access token; resource server: 401")
+                .And.Contain("[soc] revocation completed")
+                .And.Contain("[soc] wrote the exposure-window report"));
+            Assert.That(run.StandardOutput.TrimEnd(), Does.EndWith("==> every sample passed"));
+            Assert.That(run.StandardError, Does.Not.Contain("   at "), "no stack trace");
+        });
+    }
+
+    // The positive twin of each case is the run.sh test above, where every sample finds its settings.
+    [TestCase("Orchestrator.dll", 1, "FAILED: no dev credentials at")]
+    [TestCase("Agent.dll", 1, "FAILED: no dev credentials at")]
+    [TestCase("Soc.dll", 1, "FAILED: no dev credentials at")]
+    [TestCase("ResourceServer.dll", 2, "does not exist: start a development-mode broker")]
+    public async Task A_sample_without_its_credentials_says_so_in_one_line(string sample, int exitCode, string message)
+    {
+        var scratch = Directory.CreateTempSubdirectory("cb-sample-").FullName;
+        var taskFile = Path.Combine(scratch, "task.json");
+        await File.WriteAllTextAsync(taskFile, """{"taskId": "tsk_x", "token": "x"}""");
+
+        var run = await ProcessRunner.RunAsync(ProcessRunner.DotnetHost,
+            [Path.Combine(AppContext.BaseDirectory, sample), "--credentials", Path.Combine(scratch, "missing"), "--task-file", taskFile]);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(run.ExitCode, Is.EqualTo(exitCode));
+            Assert.That(run.StandardError.TrimEnd().Split('\n'), Has.Length.EqualTo(1).And.One.Contains(message), run.StandardError);
         });
     }
 

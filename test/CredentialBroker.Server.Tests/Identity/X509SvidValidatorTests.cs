@@ -39,4 +39,38 @@ public sealed class X509SvidValidatorTests
             Assert.That(expired, Is.Null);
         });
     }
+
+    [Test]
+    public void Leaves_that_are_authorities_may_sign_certificates_lack_a_spiffe_id_or_a_path_or_are_not_yet_valid_are_refused()
+    {
+        // SECURITY-TESTS #22: every certificate here chains to the trusted CA; only the rule it breaks differs from its twin.
+        using var corp = new TestPki("corp.example");
+        var time = new FakeTimeProvider(TimeProvider.System.GetUtcNow());
+        var validator = new X509SvidValidator(new Dictionary<string, X509Certificate2Collection> { ["corp.example"] = Bundle(corp) }, time);
+        const X509KeyUsageFlags Sign = X509KeyUsageFlags.DigitalSignature;
+        var past = TimeSpan.FromMinutes(-1);
+        using var twin = corp.Issue("spiffe://corp.example/soc", false, authority: false, Sign, past);
+        X509Certificate2[] broken =
+        [
+            corp.Issue("spiffe://corp.example/soc", false, authority: true, Sign, past),
+            corp.Issue("spiffe://corp.example/soc", false, authority: false, Sign | X509KeyUsageFlags.KeyCertSign, past),
+            corp.Issue("spiffe://corp.example/soc", false, authority: false, Sign | X509KeyUsageFlags.CrlSign, past),
+            corp.Issue(null, false, authority: false, Sign, past),
+            corp.Issue("spiffe://corp.example", false, authority: false, Sign, past),
+            corp.Issue("spiffe://corp.example/soc", false, authority: false, Sign, TimeSpan.FromMinutes(10)),
+        ];
+
+        var accepted = validator.Validate(twin);
+        var rejected = broken.Select(validator.Validate).ToList();
+        foreach (var certificate in broken)
+        {
+            certificate.Dispose();
+        }
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(accepted?.Value, Is.EqualTo("spiffe://corp.example/soc"));
+            Assert.That(rejected, Is.All.Null);
+        });
+    }
 }

@@ -67,7 +67,7 @@ public sealed class TokenEndpointTests : IDisposable
     public async Task A_delegation_chain_runs_end_to_end_and_dies_with_its_root()
     {
         var (taskId, token) = await NewTaskAsync();
-        var delegated = await _app.As(BrokerApp.Agent).DelegateAsync(token, _app.Svid(Helper));
+        var delegated = await _app.As(BrokerApp.Agent).DelegateAsync(token, _app.Trust.Id(Helper));
         var delegatedBody = await delegated.JsonAsync();
         var delegatedToken = (string)delegatedBody["access_token"]!;
         var access = await _app.As(Helper).AccessTokenAsync(delegatedToken);
@@ -159,11 +159,11 @@ public sealed class TokenEndpointTests : IDisposable
     {
         var (_, token) = await NewTaskAsync(maxDelegationDepth: 1);
         var agent = _app.As(BrokerApp.Agent);
-        var delegated = (string)(await (await agent.DelegateAsync(token, _app.Svid(Helper))).JsonAsync())["access_token"]!;
+        var delegated = (string)(await (await agent.DelegateAsync(token, _app.Trust.Id(Helper))).JsonAsync())["access_token"]!;
 
         var widerScope = await agent.AccessTokenAsync(token, scope: "sql.query:write");
         var foreignAudience = await agent.AccessTokenAsync(token, resource: "postgres://hr");
-        var depthExceeded = await _app.As(Helper).DelegateAsync(delegated, _app.Svid("/agents/third"));
+        var depthExceeded = await _app.As(Helper).DelegateAsync(delegated, _app.Trust.Id("/agents/third"));
         var stolen = await _app.As(BrokerApp.OtherAgent).AccessTokenAsync(token);
         var notAnAgent = await _app.As(BrokerApp.Orchestrator).AccessTokenAsync(token);
         var unauthenticated = await _app.CreateClient().AccessTokenAsync(token);
@@ -191,8 +191,9 @@ public sealed class TokenEndpointTests : IDisposable
         {
             Assert.That(await ErrorOf(await agent.AccessTokenAsync(accessToken)), Is.EqualTo("invalid_grant"), "an at+jwt as subject_token");
             Assert.That(await ErrorOf(await agent.AccessTokenAsync(_app.Svid(BrokerApp.Agent))), Is.EqualTo("invalid_grant"), "an SVID as subject_token");
-            Assert.That(await ErrorOf(await agent.DelegateAsync(token, token)), Is.EqualTo("invalid_grant"), "a task token as actor_token");
-            Assert.That(await ErrorOf(await agent.DelegateAsync(token, accessToken)), Is.EqualTo("invalid_grant"), "an access token as actor_token");
+            Assert.That(await ErrorOf(await agent.DelegateWithSvidAsync(token, token)), Is.EqualTo("invalid_request"), "a task token (addressed to the broker) as actor_token");
+            Assert.That(await ErrorOf(await agent.DelegateWithSvidAsync(token, accessToken)), Is.EqualTo("invalid_grant"), "an access token as actor_token");
+            Assert.That(await ErrorOf(await agent.DelegateAsync(token, accessToken)), Is.EqualTo("invalid_grant"), "an access token as a SPIFFE ID");
         });
     }
 

@@ -74,6 +74,31 @@ internal sealed class ResourceServer : IAsyncDisposable
         return (context.Response.StatusCode, context.Response.Headers.WWWAuthenticate.ToString());
     }
 
+    /// <summary>The URI a DPoP proof for <c>GET /rows</c> names (<c>htu</c>): the test server's scheme and host.</summary>
+    public const string RowsUri = "http://localhost/rows";
+
+    /// <summary>
+    /// GET /rows with <c>Authorization: <paramref name="scheme"/> <paramref name="token"/></c> and <paramref name="proof"/>
+    /// (if any) in the <c>DPoP</c> header, over a connection that showed <paramref name="clientCertificate"/>.
+    /// </summary>
+    public async Task<(int Status, string Challenge, string? Nonce)> GetWithProofAsync(string token, string? proof, X509Certificate2? clientCertificate, string scheme = "DPoP")
+    {
+        var context = await _app.GetTestServer().SendAsync(http =>
+        {
+            http.Request.Method = HttpMethods.Get;
+            http.Request.Path = "/rows";
+            http.Request.Headers.Authorization = scheme + " " + token;
+            if (proof is not null)
+            {
+                http.Request.Headers["DPoP"] = proof;
+            }
+
+            http.Connection.ClientCertificate = clientCertificate;
+        });
+        var nonce = context.Response.Headers["DPoP-Nonce"];
+        return (context.Response.StatusCode, context.Response.Headers.WWWAuthenticate.ToString(), nonce.Count == 0 ? null : nonce.ToString());
+    }
+
     private sealed class Outage
     {
         public volatile bool FeedBlocked;

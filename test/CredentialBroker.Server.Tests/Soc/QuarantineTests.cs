@@ -25,7 +25,7 @@ public sealed class QuarantineTests
         using var agent = app.As(BrokerApp.Agent);
         using var subAgent = app.As(BrokerApp.OtherAgent);
         var (_, token, _) = await orchestrator.CreateTaskOkAsync(app.AgentId);
-        var delegated = (string)(await (await agent.DelegateAsync(token, app.Svid(BrokerApp.OtherAgent))).JsonAsync())["access_token"]!;
+        var delegated = (string)(await (await agent.DelegateAsync(token, app.Trust.Id(BrokerApp.OtherAgent))).JsonAsync())["access_token"]!;
         var before = await subAgent.AccessTokenAsync(delegated);
 
         // The selector revokes only the agent's tokens for another resource, so the delegated token itself stays unrevoked:
@@ -84,7 +84,7 @@ public sealed class QuarantineTests
         await QuarantineAsync(app, $$"""{"workload": "{{subAgentId}}"}""");
         var refusedTask = await orchestrator.CreateTaskAsync(Api.TaskBody(subAgentId));
         var allowedTask = await orchestrator.CreateTaskAsync(Api.TaskBody(app.AgentId));
-        var refusedDelegation = await agent.DelegateAsync(token, app.Svid(BrokerApp.OtherAgent));
+        var refusedDelegation = await agent.DelegateAsync(token, app.Trust.Id(BrokerApp.OtherAgent));
         var allowedExchange = await agent.AccessTokenAsync(token);
 
         Assert.Multiple(async () =>

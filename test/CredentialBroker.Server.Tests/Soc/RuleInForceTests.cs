@@ -35,7 +35,7 @@ public sealed class RuleInForceTests
         using var agent = app.As(BrokerApp.Agent);
         using var subAgent = app.As(BrokerApp.OtherAgent);
         var (_, token, jti) = await orchestrator.CreateTaskOkAsync(app.AgentId);
-        var delegated = (string)(await (await agent.DelegateAsync(token, app.Svid(BrokerApp.OtherAgent))).JsonAsync())["access_token"]!;
+        var delegated = (string)(await (await agent.DelegateAsync(token, app.Trust.Id(BrokerApp.OtherAgent))).JsonAsync())["access_token"]!;
         var access = (string)(await (await subAgent.AccessTokenAsync(delegated)).JsonAsync())["access_token"]!;
         return new Chain(token, jti, delegated, access);
     }

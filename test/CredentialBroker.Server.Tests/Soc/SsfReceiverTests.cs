@@ -16,9 +16,9 @@ public sealed class SsfReceiverTests
     private static readonly SigningKey TransmitterKey = SigningKey.Generate("idp-key-1");
     private static readonly SigningKey ForeignKey = SigningKey.Generate("idp-key-1");
 
-    private static BrokerApp App()
+    private static BrokerApp App(string? redis = null)
     {
-        var app = BrokerApp.Redis();
+        var app = BrokerApp.Redis(redis);
         var jwks = Path.Combine(Directory.CreateTempSubdirectory("cb-ssf-").FullName, "idp.jwks.json");
         File.WriteAllText(jwks, JsonSerializer.Serialize(new { keys = new[] { TransmitterKey.PublicJwk } }));
         app.Settings["CredentialBroker:Ssf:Transmitters:idp:Issuer"] = TransmitterIssuer;
@@ -150,6 +150,55 @@ public sealed class SsfReceiverTests
             Assert.That(replay.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
             Assert.That((string)(await replay.JsonAsync())["description"]!, Does.Contain("already received"));
             Assert.That(asJson.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
+        });
+    }
+
+    [Test]
+    public async Task Events_past_a_transmitters_budget_are_429_and_revoke_nothing_while_forged_ones_are_still_refused_as_such()
+    {
+        await using var app = App();
+        RateLimiting.RateLimitTests.Limit(app, "Transmitter", 1);
+        using var orchestrator = app.As(BrokerApp.Orchestrator);
+        using var soc = app.As(BrokerApp.Soc);
+        var (_, token, _) = await orchestrator.CreateTaskOkAsync(app.AgentId);
+        var client = app.CreateClient();
+
+        var first = await PushAsync(client, Set(app, Event(CredentialBroker.Soc.SsfReceiver.CredentialChange, """{"change_type": "update", "credential_type": "password"}""")));
+        var throttled = await PushAsync(client, Set(app, SessionRevoked));
+        var forged = await PushAsync(client, Set(app, SessionRevoked, key: ForeignKey));
+
+        Assert.Multiple(async () =>
+        {
+            Assert.That(first.StatusCode, Is.EqualTo(HttpStatusCode.Accepted));
+            Assert.That(throttled.StatusCode, Is.EqualTo(HttpStatusCode.TooManyRequests));
+            Assert.That(throttled.Headers.RetryAfter?.Delta, Is.Not.Null.And.GreaterThanOrEqualTo(TimeSpan.FromSeconds(1)));
+            Assert.That((string?)(await throttled.JsonAsync())["code"], Is.EqualTo("rate-limited"));
+            Assert.That(forged.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest), "the signature is checked before the transmitter's budget");
+            Assert.That((bool)(await soc.IntrospectJsonAsync(token))["active"]!, Is.True);
+        });
+    }
+
+    [Test]
+    public async Task An_event_pushed_while_redis_is_down_is_503_and_the_same_event_is_accepted_once_redis_is_back()
+    {
+        // F13: the replay check cannot be made, so the event is refused, not acted on unchecked; and the failed attempt
+        // burns nothing, so the transmitter's retry of the very same event is accepted.
+        await using var redis = await CredentialBroker.Testing.RedisServer.StartPrivateAsync();
+        await using var app = App(redis.ConnectionString);
+        var client = app.CreateClient();
+        var set = Set(app, SessionRevoked);
+
+        await redis.StopAsync();
+        var during = await PushAsync(client, set);
+        await redis.StartAsync();
+        await FailClosedTests.WaitUntilReadyAsync(app.CreateClient());
+        var after = await PushAsync(client, set);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(during.StatusCode, Is.EqualTo(HttpStatusCode.ServiceUnavailable));
+            Assert.That(during.Headers.RetryAfter, Is.Not.Null);
+            Assert.That(after.StatusCode, Is.EqualTo(HttpStatusCode.Accepted));
         });
     }
 }

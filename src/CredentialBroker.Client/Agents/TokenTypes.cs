@@ -1,0 +1,19 @@
+namespace CredentialBroker.Client.Agents;
+
+/// <summary>Token type identifiers of the exchange (RFC 8693 §3, and the broker's own).</summary>
+public static class TokenTypes
+{
+    /// <summary>A JWT: a task token as the subject, a JWT-SVID as the actor.</summary>
+    public const string Jwt = "urn:ietf:params:oauth:token-type:jwt";
+
+    /// <summary>An access token for one resource (the default requested type).</summary>
+    public const string AccessToken = "urn:ietf:params:oauth:token-type:access_token";
+
+    /// <summary>A delegated task token, for a sub-agent.</summary>
+    public const string Task = "urn:credentialbroker:token-type:task";
+
+    /// <summary>A downstream secret: a PostgreSQL login, a Redis ACL user or a Vault lease.</summary>
+    public const string Secret = "urn:credentialbroker:token-type:secret";
+
+    internal const string TokenExchangeGrant = "urn:ietf:params:oauth:grant-type:token-exchange";
+}

@@ -1,0 +1,77 @@
+using System.Threading.RateLimiting;
+using CredentialBroker.Abstractions.RateLimiting;
+using StackExchange.Redis;
+
+namespace CredentialBroker.Redis;
+
+/// <summary>
+/// A token bucket kept in Redis (<c>token_bucket.lua</c>, on Redis's clock), so every replica draws on one budget. A local
+/// bucket with the same settings goes first: a caller that floods this replica is refused here without a Redis call, so the
+/// limit cannot itself become the load on Redis it exists to prevent. (A request Redis refuses has spent a local token too:
+/// the local bucket is then stricter than the shared one only while the caller is over its limit anyway.) It decides asynchronously only: the synchronous
+/// attempt refuses without taking a token (ASP.NET Core's rate limiting middleware then awaits
+/// <see cref="RateLimiter.AcquireAsync"/>). A Redis that cannot be reached surfaces as
+/// <see cref="Abstractions.Storage.StoreUnavailableException"/>: the broker fails closed, as the request itself would.
+/// </summary>
+internal sealed class RedisTokenBucket : RateLimiter
+{
+    private static readonly RateLimitLease Undecided = new Lease(false, null);
+    private static readonly RateLimitLease Granted = new Lease(true, null);
+    private readonly RedisContext _redis;
+    private readonly RedisKey _key;
+    private readonly TokenBucketRateLimiterOptions _options;
+    private readonly TokenBucket _local;
+
+    public RedisTokenBucket(RedisContext redis, RedisKey key, TokenBucketRateLimiterOptions options)
+    {
+        _redis = redis;
+        _key = key;
+        _options = options;
+        _local = new TokenBucket(options, redis.Time);
+    }
+
+    public override TimeSpan? IdleDuration => _local.IdleDuration;
+
+    public override RateLimiterStatistics? GetStatistics() => _local.GetStatistics();
+
+    protected override RateLimitLease AttemptAcquireCore(int permitCount) => Undecided;
+
+    protected override async ValueTask<RateLimitLease> AcquireAsyncCore(int permitCount, CancellationToken cancellationToken)
+    {
+        var local = _local.AttemptAcquire(permitCount);
+        if (!local.IsAcquired)
+        {
+            return local;
+        }
+
+        local.Dispose();
+        var reply = await _redis.ExecuteAsync(
+            async ct => (RedisResult[])(await _redis.Db.ScriptEvaluateAsync(RedisScripts.TokenBucket, [_key],
+                [_options.TokenLimit, _options.TokensPerPeriod, (long)_options.ReplenishmentPeriod.TotalMilliseconds, permitCount]))!,
+            cancellationToken);
+        return (int)reply[0] == 1 ? Granted : new Lease(false, TimeSpan.FromMilliseconds((long)reply[1]));
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            _local.Dispose();
+        }
+
+        base.Dispose(disposing);
+    }
+
+    private sealed class Lease(bool acquired, TimeSpan? retryAfter) : RateLimitLease
+    {
+        public override bool IsAcquired => acquired;
+
+        public override IEnumerable<string> MetadataNames => retryAfter is null ? [] : [MetadataName.RetryAfter.Name];
+
+        public override bool TryGetMetadata(string metadataName, out object? metadata)
+        {
+            metadata = retryAfter;
+            return retryAfter is not null && metadataName == MetadataName.RetryAfter.Name;
+        }
+    }
+}

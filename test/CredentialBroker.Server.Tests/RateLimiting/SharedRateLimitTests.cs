@@ -1,0 +1,79 @@
+using System.Net;
+
+namespace CredentialBroker.Server.Tests.RateLimiting;
+
+/// <summary>
+/// The limits that protect Redis are kept in Redis: two broker replicas on one redis-server draw on one budget per caller
+/// and per task, so a caller cannot multiply its rate by spreading requests over replicas. (Redis keeps the time of these
+/// buckets, so refills are tested on the in-process bucket; here the period is long enough that none happens.)
+/// </summary>
+public sealed class SharedRateLimitTests
+{
+    [Test]
+    public async Task Two_replicas_share_one_exchange_budget_per_caller()
+    {
+        await using var first = BrokerApp.Redis();
+        RateLimitTests.Limit(first, "Exchange", 2);
+        await using var second = first.Replica();
+        using var orchestrator = first.As(BrokerApp.Orchestrator);
+        var (_, token, _) = await orchestrator.CreateTaskOkAsync(first.AgentId);
+        var (_, otherToken, _) = await orchestrator.CreateTaskOkAsync(first.Trust.Id(BrokerApp.OtherAgent));
+
+        var onFirst = await first.As(BrokerApp.Agent).AccessTokenAsync(token);
+        var onSecond = await second.As(BrokerApp.Agent).AccessTokenAsync(token);
+        var pastBudgetOnFirst = await first.As(BrokerApp.Agent).AccessTokenAsync(token);
+        var otherCallerOnSecond = await second.As(BrokerApp.OtherAgent).AccessTokenAsync(otherToken);
+
+        Assert.Multiple(async () =>
+        {
+            Assert.That(onFirst.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+            Assert.That(onSecond.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+            await RateLimitTests.AssertOAuthTooManyRequestsAsync(pastBudgetOnFirst, "from this caller");
+            Assert.That(otherCallerOnSecond.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        });
+    }
+
+    [Test]
+    public async Task Two_replicas_share_one_exchange_budget_per_task()
+    {
+        await using var first = BrokerApp.Redis();
+        RateLimitTests.Limit(first, "TaskExchange", 2);
+        await using var second = first.Replica();
+        using var orchestrator = first.As(BrokerApp.Orchestrator);
+        var (_, token, _) = await orchestrator.CreateTaskOkAsync(first.AgentId);
+        var (_, otherTask, _) = await orchestrator.CreateTaskOkAsync(first.AgentId);
+
+        var onFirst = await first.As(BrokerApp.Agent).AccessTokenAsync(token);
+        var onSecond = await second.As(BrokerApp.Agent).AccessTokenAsync(token);
+        var pastBudgetOnSecond = await second.As(BrokerApp.Agent).AccessTokenAsync(token);
+        var otherTaskOnFirst = await first.As(BrokerApp.Agent).AccessTokenAsync(otherTask);
+
+        Assert.Multiple(async () =>
+        {
+            Assert.That(onFirst.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+            Assert.That(onSecond.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+            await RateLimitTests.AssertOAuthTooManyRequestsAsync(pastBudgetOnSecond, "for this task");
+            Assert.That(otherTaskOnFirst.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+        });
+    }
+
+    [Test]
+    public async Task Two_replicas_share_one_issuance_budget_per_orchestrator()
+    {
+        await using var first = BrokerApp.Redis();
+        RateLimitTests.Limit(first, "Issuance", 1);
+        await using var second = first.Replica();
+
+        var onFirst = await first.As(BrokerApp.Orchestrator).CreateTaskAsync(Api.TaskBody(first.AgentId));
+        var onSecond = await second.As(BrokerApp.Orchestrator).CreateTaskAsync(Api.TaskBody(first.AgentId));
+        var otherOnSecond = await second.As(BrokerApp.OtherOrchestrator).CreateTaskAsync(Api.TaskBody(first.AgentId));
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(onFirst.StatusCode, Is.EqualTo(HttpStatusCode.Created));
+            Assert.That(onSecond.StatusCode, Is.EqualTo(HttpStatusCode.TooManyRequests));
+            Assert.That(onSecond.Headers.RetryAfter?.Delta, Is.Not.Null.And.InRange(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(30)));
+            Assert.That(otherOnSecond.StatusCode, Is.EqualTo(HttpStatusCode.Created));
+        });
+    }
+}
