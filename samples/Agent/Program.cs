@@ -90,9 +90,11 @@ return await settings.RunAsync(async () =>
         settings.Step($"resource server: 401 for the agent's token on the sub-agent's connection ({stolen.Challenge})");
     }
 
-    // 4. Delegation: the sub-agent's JWT-SVID names it; the delegated token is bound to it.
+    // 4. Delegation: the agent names the sub-agent by its SPIFFE ID (the task's mayAct consents to it) and needs none of
+    // its credentials (this sample plays the sub-agent too, so it reads the ID from the sub-agent's SVID); the delegated
+    // token is bound to the sub-agent, which exchanges it with its own SVID.
     var actor = await subAgentSvids.GetJwtSvidAsync(settings.Broker.AbsoluteUri.TrimEnd('/'), CancellationToken.None);
-    var delegated = settings.Expect(await agent.DelegateAsync(taskToken, actor.Token, audience: Invoices), "delegate to the sub-agent");
+    var delegated = settings.Expect(await agent.DelegateAsync(taskToken, actor.SpiffeId, audience: Invoices), "delegate to the sub-agent");
     if (delegated is null)
     {
         return 1;

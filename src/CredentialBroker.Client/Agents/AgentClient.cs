@@ -65,10 +65,12 @@ public sealed class AgentClient : BrokerClient
     /// <summary>
     /// Delegates <paramref name="subjectToken"/> to a sub-agent: a task token bound to the actor, narrowed to
     /// <paramref name="audience"/> and <paramref name="scope"/> when given, one level deeper in the task's delegation chain
-    /// (the task must allow it: <c>maxDelegationDepth</c>, <c>mayAct</c>). <paramref name="actorToken"/> identifies the
-    /// sub-agent: today its JWT-SVID for the broker (<see cref="TokenTypes.Jwt"/>).
+    /// (the task must allow it: <c>maxDelegationDepth</c>, and <c>mayAct</c> naming the sub-agent).
+    /// <paramref name="actorToken"/> identifies the sub-agent: its SPIFFE ID (<see cref="TokenTypes.SpiffeId"/>, the
+    /// default), or a JWT-SVID of the sub-agent addressed to this agent (<see cref="TokenTypes.Jwt"/>). A JWT-SVID
+    /// addressed to the broker is refused (<c>actor-svid-for-broker</c>): no workload ever holds another's broker credential.
     /// </summary>
-    public Task<BrokerResult<IssuedToken>> DelegateAsync(string subjectToken, string actorToken, string? audience = null, string? scope = null, string actorTokenType = TokenTypes.Jwt, CancellationToken cancellationToken = default)
+    public Task<BrokerResult<IssuedToken>> DelegateAsync(string subjectToken, string actorToken, string? audience = null, string? scope = null, string actorTokenType = TokenTypes.SpiffeId, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(subjectToken);
         ArgumentException.ThrowIfNullOrEmpty(actorToken);

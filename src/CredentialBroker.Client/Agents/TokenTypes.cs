@@ -3,8 +3,11 @@ namespace CredentialBroker.Client.Agents;
 /// <summary>Token type identifiers of the exchange (RFC 8693 §3, and the broker's own).</summary>
 public static class TokenTypes
 {
-    /// <summary>A JWT: a task token as the subject, a JWT-SVID as the actor.</summary>
+    /// <summary>A JWT: a task token as the subject; as the actor, a sub-agent's JWT-SVID addressed to the delegating agent (never to the broker).</summary>
     public const string Jwt = "urn:ietf:params:oauth:token-type:jwt";
+
+    /// <summary>A SPIFFE ID as the actor of a delegation: the sub-agent, by name (the task's <c>mayAct</c> is the consent).</summary>
+    public const string SpiffeId = "urn:credentialbroker:token-type:spiffe-id";
 
     /// <summary>An access token for one resource (the default requested type).</summary>
     public const string AccessToken = "urn:ietf:params:oauth:token-type:access_token";

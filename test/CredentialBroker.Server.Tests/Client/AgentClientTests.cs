@@ -109,7 +109,7 @@ public sealed class AgentClientTests : IAsyncDisposable
     {
         var task = await NewTaskAsync();
 
-        var delegated = (await Clients.Agent().DelegateAsync(task.Token, _app.Svid(BrokerApp.OtherAgent))).Value;
+        var delegated = (await Clients.Agent().DelegateAsync(task.Token, _app.Trust.Id(BrokerApp.OtherAgent))).Value;
         var bySubAgent = await Clients.Agent(BrokerApp.OtherAgent).ExchangeAsync(delegated.Token, "postgres://payments");
 
         Assert.Multiple(() =>
@@ -121,11 +121,25 @@ public sealed class AgentClientTests : IAsyncDisposable
     }
 
     [Test]
+    public async Task DelegateAsync_with_the_sub_agents_svid_for_the_broker_is_refused_as_a_credential_handed_over()
+    {
+        var task = await NewTaskAsync();
+
+        var result = await Clients.Agent().DelegateAsync(task.Token, _app.Svid(BrokerApp.OtherAgent), actorTokenType: TokenTypes.Jwt);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(result.Error?.Error, Is.EqualTo("invalid_request"));
+            Assert.That(result.Error?.Code, Is.EqualTo("actor-svid-for-broker"));
+        });
+    }
+
+    [Test]
     public async Task DelegateAsync_beyond_the_tasks_delegation_depth_is_invalid_grant_depth_exceeded()
     {
         var task = await NewTaskAsync(BrokerClients.Task(_app, maxDelegationDepth: 0));
 
-        var result = await Clients.Agent().DelegateAsync(task.Token, _app.Svid(BrokerApp.OtherAgent));
+        var result = await Clients.Agent().DelegateAsync(task.Token, _app.Trust.Id(BrokerApp.OtherAgent));
 
         Assert.Multiple(() =>
         {

@@ -68,5 +68,6 @@ internal sealed class BrokerClients : IAsyncDisposable
         Approval = new TaskApproval { Id = "CHG-1042", Approver = "alice@corp.example", ApprovedAt = app.Time.GetUtcNow().AddMinutes(-5) },
         Origin = new TaskOrigin { PromptId = "p-77", PromptSha256 = new string('a', 64), RequestedBy = "user:bob@corp.example" },
         MaxDelegationDepth = maxDelegationDepth,
+        MayAct = [app.Trust.Id(BrokerApp.OtherAgent)],
     };
 }
