@@ -51,8 +51,14 @@ internal sealed class StoreFactory : IAsyncDisposable
     {
         StoreKind.Embedded => CreateEmbedded(time),
         StoreKind.Redis => Create(time, RedisFixture.Server.ConnectionString),
-        // The cluster as production runs it: every acknowledged write confirmed on its primary's replica.
-        _ => Create(time, (await RedisFixture.ClusterAsync()).ConnectionString, o => o.WaitForReplicas = 1),
+        // The cluster as production runs it: every acknowledged write confirmed on its primary's replica. The replicas
+        // share a loaded CI machine with everything else: they get seconds, not the default half second, to confirm.
+        _ => Create(time, (await RedisFixture.ClusterAsync()).ConnectionString, o =>
+        {
+            o.WaitForReplicas = 1;
+            o.OperationTimeout = TimeSpan.FromSeconds(10);
+            o.ReplicaWaitTimeout = TimeSpan.FromSeconds(5);
+        }),
     };
 
     private InMemoryCredentialStore CreateEmbedded(FakeTimeProvider time)

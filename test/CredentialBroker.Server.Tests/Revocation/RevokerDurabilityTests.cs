@@ -49,6 +49,7 @@ public sealed class RevokerDurabilityTests(bool cluster) : IDisposable
         if (cluster)
         {
             app.Settings["CredentialBroker:Redis:WaitForReplicas"] = "1";
+            app.Settings["CredentialBroker:Redis:ReplicaWaitTimeout"] = "00:00:05"; // a loaded CI machine: seconds, not the default half second
         }
 
         return app;

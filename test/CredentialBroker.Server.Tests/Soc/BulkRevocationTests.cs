@@ -31,6 +31,7 @@ public sealed class BulkRevocationTests(bool cluster)
         if (cluster)
         {
             app.Settings["CredentialBroker:Redis:WaitForReplicas"] = "1";
+            app.Settings["CredentialBroker:Redis:ReplicaWaitTimeout"] = "00:00:05"; // a loaded CI machine: seconds, not the default half second
         }
 
         return app;
