@@ -109,12 +109,15 @@ internal sealed class DpopProofCheck(TimeProvider time)
             return "The DPoP proof's htu is not this request's URI.";
         }
 
+        // Compared as seconds: an iat far outside the window (1e13, -1e13) is refused, never converted out of range.
         var now = time.GetUtcNow();
-        var issuedAt = DateTimeOffset.FromUnixTimeMilliseconds((long)(iat * 1000));
-        if (issuedAt > now + settings.ClockSkew || issuedAt < now - settings.DpopProofMaxAge)
+        var nowSeconds = now.ToUnixTimeMilliseconds() / 1000.0;
+        if (!(iat <= nowSeconds + settings.ClockSkew.TotalSeconds && iat >= nowSeconds - settings.DpopProofMaxAge.TotalSeconds))
         {
             return "The DPoP proof's iat is not current; make a fresh proof for each request.";
         }
+
+        var issuedAt = DateTimeOffset.FromUnixTimeMilliseconds((long)(iat * 1000));
 
         var expected = Base64UrlEncoder.Encode(SHA256.HashData(Encoding.ASCII.GetBytes(accessToken)));
         if (!CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(ath), Encoding.ASCII.GetBytes(expected)))
@@ -197,7 +200,10 @@ internal sealed class DpopProofCheck(TimeProvider time)
             }
 
             var key = new JsonWebKey(jwk.GetRawText());
-            return kty.GetString() == "RSA" && Base64UrlEncoder.DecodeBytes(key.N ?? string.Empty).Length * 8 < 2048 ? null : key;
+            // The modulus's real size: an n padded with leading zero octets (not the minimal encoding RFC 7518 requires)
+            // would otherwise pass a short key for a long one.
+            var modulus = Base64UrlEncoder.DecodeBytes(key.N ?? string.Empty);
+            return kty.GetString() == "RSA" && (modulus.Length < 256 || modulus[0] == 0) ? null : key;
         }
         catch (Exception ex) when (ex is JsonException or FormatException or ArgumentException)
         {

@@ -149,16 +149,19 @@ public sealed partial class DpopProofValidator
             return DpopValidation.Invalid(DpopFailure.WrongUri);
         }
 
-        var issuedAt = DateTimeOffset.FromUnixTimeMilliseconds((long)(iat * 1000));
-        if (issuedAt > now + _options.ClockSkew)
+        // Compared as seconds first: an iat far outside the window (1e13, -1e13) is refused, never converted out of range.
+        var nowSeconds = now.ToUnixTimeMilliseconds() / 1000.0;
+        if (!(iat <= nowSeconds + _options.ClockSkew.TotalSeconds))
         {
             return DpopValidation.Invalid(DpopFailure.Future);
         }
 
-        if (issuedAt < now - _options.MaxProofAge)
+        if (!(iat >= nowSeconds - _options.MaxProofAge.TotalSeconds))
         {
             return DpopValidation.Invalid(DpopFailure.Stale);
         }
+
+        var issuedAt = DateTimeOffset.FromUnixTimeMilliseconds((long)(iat * 1000));
 
         var coversToken = false;
         if (jwt.TryGetClaim("ath", out _))
@@ -216,7 +219,7 @@ public sealed partial class DpopProofValidator
         var valid = kty.GetString() switch
         {
             "EC" => IsText(jwk, "crv") && jwk.GetProperty("crv").GetString() is "P-256" or "P-384" or "P-521" && IsText(jwk, "x") && IsText(jwk, "y"),
-            "RSA" => IsText(jwk, "e") && IsText(jwk, "n") && Base64Url.GetMaxDecodedLength(jwk.GetProperty("n").GetString()!.Length) * 8 >= MinRsaBits,
+            "RSA" => IsText(jwk, "e") && IsText(jwk, "n") && RsaModulusBits(jwk.GetProperty("n").GetString()!) >= MinRsaBits,
             _ => false,
         };
         if (!valid)
@@ -232,6 +235,25 @@ public sealed partial class DpopProofValidator
         {
             return null;
         }
+    }
+
+    /// <summary>
+    /// The modulus's size in bits as RFC 7518 §6.3.1.1 encodes it (big-endian, no leading zero octets); 0 for an
+    /// encoding that is not base64url or pads the modulus with zero octets to look longer than it is.
+    /// </summary>
+    private static int RsaModulusBits(string n)
+    {
+        byte[] modulus;
+        try
+        {
+            modulus = Base64Url.DecodeFromChars(n);
+        }
+        catch (FormatException)
+        {
+            return 0;
+        }
+
+        return modulus.Length == 0 || modulus[0] == 0 ? 0 : ((modulus.Length - 1) * 8) + (32 - System.Numerics.BitOperations.LeadingZeroCount((uint)modulus[0]));
     }
 
     private static bool IsText(JsonElement jwk, string member) =>

@@ -76,6 +76,42 @@ public sealed class DpopProofValidatorTests : IDisposable
         });
     }
 
+    [TestCase(1e13, DpopFailure.Future)]
+    [TestCase(-1e13, DpopFailure.Stale)]
+    [TestCase(1e300, DpopFailure.Malformed)] // beyond what the JWT library reads as a number
+    public async Task An_iat_far_outside_the_window_is_refused_not_a_server_error(double iat, DpopFailure failure)
+    {
+        var claims = $$"""{"jti":"{{Guid.NewGuid():N}}","htm":"POST","htu":"{{Uri}}","iat":{{iat.ToString("R", System.Globalization.CultureInfo.InvariantCulture)}},"ath":"{{DpopKey.Ath(Token)}}"}""";
+        var now = $$"""{"jti":"{{Guid.NewGuid():N}}","htm":"POST","htu":"{{Uri}}","iat":{{_time.GetUtcNow().ToUnixTimeSeconds()}},"ath":"{{DpopKey.Ath(Token)}}"}""";
+
+        Assert.Multiple(async () =>
+        {
+            Assert.That((await ValidateAsync(_key.Sign(_key.Header(), claims))).Failure, Is.EqualTo(failure));
+            Assert.That((await ValidateAsync(_key.Sign(_key.Header(), now))).IsValid, Is.True, "the same proof issued now");
+        });
+    }
+
+    [TestCase(1024, 256, false, TestName = "a 1024-bit modulus padded with zero octets to 2048 bits")]
+    [TestCase(2048, 257, false, TestName = "a 2048-bit modulus with a leading zero octet")]
+    [TestCase(2048, 256, true, TestName = "a 2048-bit modulus, minimally encoded")]
+    public async Task An_rsa_key_is_judged_by_its_real_modulus_size(int bits, int encodedOctets, bool accepted)
+    {
+        using var rsa = System.Security.Cryptography.RSA.Create(bits);
+        var parameters = rsa.ExportParameters(includePrivateParameters: false);
+        var modulus = new byte[encodedOctets];
+        parameters.Modulus!.CopyTo(modulus, encodedOctets - parameters.Modulus.Length);
+        var jwk = $$"""{"kty":"RSA","n":"{{Microsoft.IdentityModel.Tokens.Base64UrlEncoder.Encode(modulus)}}","e":"{{Microsoft.IdentityModel.Tokens.Base64UrlEncoder.Encode(parameters.Exponent)}}"}""";
+        var header = $$"""{"typ":"dpop+jwt","alg":"RS256","jwk":{{jwk}}}""";
+        var claims = $$"""{"jti":"{{Guid.NewGuid():N}}","htm":"POST","htu":"{{Uri}}","iat":{{_time.GetUtcNow().ToUnixTimeSeconds()}},"ath":"{{DpopKey.Ath(Token)}}"}""";
+        var input = Microsoft.IdentityModel.Tokens.Base64UrlEncoder.Encode(System.Text.Encoding.UTF8.GetBytes(header)) + "." + Microsoft.IdentityModel.Tokens.Base64UrlEncoder.Encode(System.Text.Encoding.UTF8.GetBytes(claims));
+        var signature = rsa.SignData(System.Text.Encoding.ASCII.GetBytes(input), System.Security.Cryptography.HashAlgorithmName.SHA256, System.Security.Cryptography.RSASignaturePadding.Pkcs1);
+        var proof = input + "." + Microsoft.IdentityModel.Tokens.Base64UrlEncoder.Encode(signature);
+
+        var result = await ValidateAsync(proof, Validator(o => o.Dpop.Algorithms.Add("RS256")));
+
+        Assert.That(result.IsValid, Is.EqualTo(accepted), result.Failure.ToString());
+    }
+
     [Test]
     public async Task A_jti_is_accepted_once_per_key_and_a_replay_after_the_window_is_stale()
     {
