@@ -110,18 +110,6 @@ public sealed partial class TokenExchangeService
         }
 
         var subjectJti = validation.Token.Id;
-        if (_perTask is not null)
-        {
-            using var lease = await _perTask.AcquireAsync(taskId, 1, cancellationToken);
-            if (!lease.IsAcquired)
-            {
-                var retryAfter = lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? wait : (TimeSpan?)null;
-                const string Description = "This task's credentials are being exchanged faster than its rate limit allows; retry after the Retry-After delay.";
-                LogRefused(_logger, ExchangeError.SlowDown, ErrorCodes.RateLimited, subjectJti, caller.Id.Value, Description);
-                return ExchangeResult.Throttled(retryAfter, Description);
-            }
-        }
-
         var lookup = await _store.GetCredentialAsync(taskId, subjectJti, cancellationToken);
         var now = _time.GetUtcNowSeconds();
         if (lookup is null || lookup.Credential.StatusAt(now) != CredentialStatus.Active)
@@ -159,6 +147,20 @@ public sealed partial class TokenExchangeService
             return unproven == PossessionFailure.TokenNotCovered
                 ? Fail(ExchangeError.InvalidDpopProof, ErrorCodes.DpopProofInvalid, Possession.Describe(unproven, subject.Binding!), caller, subjectJti)
                 : Fail(ExchangeError.InvalidGrant, ErrorCodes.KeyNotProven, Possession.Describe(unproven, subject.Binding!), caller, subjectJti);
+        }
+
+        // The task's budget is spent only by its holder, after its proof: a workload that merely holds a copy of the token
+        // (or a revoked delegate of the task) is refused above without starving the task.
+        if (_perTask is not null)
+        {
+            using var lease = await _perTask.AcquireAsync(taskId, 1, cancellationToken);
+            if (!lease.IsAcquired)
+            {
+                var retryAfter = lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? wait : (TimeSpan?)null;
+                const string Description = "This task's credentials are being exchanged faster than its rate limit allows; retry after the Retry-After delay.";
+                LogRefused(_logger, ExchangeError.SlowDown, ErrorCodes.RateLimited, subjectJti, caller.Id.Value, Description);
+                return ExchangeResult.Throttled(retryAfter, Description);
+            }
         }
 
         var grants = BrokerTokenClaims.Grants(validation.Token);

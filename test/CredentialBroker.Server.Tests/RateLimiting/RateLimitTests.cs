@@ -92,6 +92,27 @@ public sealed class RateLimitTests
     }
 
     [Test]
+    public async Task Another_workload_presenting_a_copy_of_the_task_token_spends_none_of_the_tasks_budget()
+    {
+        await using var app = DevWith("TaskExchange", 1);
+        using var orchestrator = app.As(BrokerApp.Orchestrator);
+        using var agent = app.As(BrokerApp.Agent);
+        using var thief = app.As(BrokerApp.OtherAgent);
+        var (_, token, _) = await orchestrator.CreateTaskOkAsync(app.AgentId);
+
+        var stolen = new[] { await thief.AccessTokenAsync(token), await thief.AccessTokenAsync(token), await thief.AccessTokenAsync(token) };
+        var holder = await agent.AccessTokenAsync(token);
+        var holderAgain = await agent.AccessTokenAsync(token);
+
+        Assert.Multiple(async () =>
+        {
+            Assert.That(stolen.Select(r => r.StatusCode), Is.All.EqualTo(HttpStatusCode.BadRequest), "subject-not-bound, never 429");
+            Assert.That(holder.StatusCode, Is.EqualTo(HttpStatusCode.OK), "the holder's budget is whole");
+            await AssertOAuthTooManyRequestsAsync(holderAgain, "task");
+        });
+    }
+
+    [Test]
     public async Task A_task_token_that_fails_verification_spends_none_of_the_tasks_budget()
     {
         await using var app = DevWith("TaskExchange", 1);
