@@ -39,7 +39,8 @@ start() {
   local name=$1 ready=$2; shift 2
   command_for "$1"; shift
   [ "${1:-}" != "--" ] || shift
-  "${CMD[@]}" "$@" >"$WORK/$name.log" 2>&1 &
+  : >"$WORK/$name.log" # before the background start: tail must find the file even if the process has not opened it yet
+  "${CMD[@]}" "$@" >>"$WORK/$name.log" 2>&1 &
   PIDS+=($!)
   if ! timeout 120 grep -q -m1 -F "$ready" <(tail -n +1 -f "$WORK/$name.log" --pid "$!"); then
     cat "$WORK/$name.log" >&2
