@@ -4,7 +4,12 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace CredentialBroker.EmbeddedStore;
 
-/// <summary>The embedded revocation feed for development mode: in process memory, ids counting up from 1.</summary>
+/// <summary>
+/// The embedded revocation feed for development mode: in process memory, ids counting up from the process's start
+/// time in microseconds since the Unix epoch. A restarted broker's ids are therefore above every id the previous
+/// process handed out, so a resource server resuming with an old <c>Last-Event-ID</c> receives the new process's
+/// revocations instead of skipping them (ids counting from 1 again made a follower silently miss them).
+/// </summary>
 public sealed class InMemoryRevocationFeed : IRevocationFeed
 {
     private readonly List<(long Id, RevocationEvent Event, DateTimeOffset AppendedAt)> _events = [];
@@ -12,7 +17,12 @@ public sealed class InMemoryRevocationFeed : IRevocationFeed
     private long _lastId;
 
     /// <summary>Creates an empty feed.</summary>
-    public InMemoryRevocationFeed([FromKeyedServices(BrokerTime.ServiceKey)] TimeProvider time) => _time = time;
+    public InMemoryRevocationFeed([FromKeyedServices(BrokerTime.ServiceKey)] TimeProvider time)
+    {
+        ArgumentNullException.ThrowIfNull(time);
+        _time = time;
+        _lastId = time.GetUtcNow().ToUnixTimeMilliseconds() * 1000;
+    }
 
     /// <inheritdoc />
     public ValueTask<string> AppendAsync(RevocationEvent revocation, CancellationToken cancellationToken)
