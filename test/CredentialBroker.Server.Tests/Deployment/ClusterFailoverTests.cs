@@ -94,10 +94,11 @@ public sealed class ClusterFailoverTests
                 $"failed node back as a replica {rejoined.TotalSeconds:F1} s after the kill, {AfterFailover} more tasks acknowledged by {recovered.TotalSeconds:F1} s; " +
                 $"{load.Issued.Count} tasks and {load.Revoked.Count} revocations acknowledged in all, {load.Unavailable} answers 503, " +
                 $"{load.NotFoundWhileRejoining} answers 404 while the failed node rejoined, {lostTasks.Count} tasks lost, {unrevoked.Count} revocations lost.");
+            // How many requests answer 503 varies from run to run (0 to 8 in CI): most wait out the election inside the
+            // broker's retries. That the kill happened is established above (every node agreed on the promotion).
             Assert.Multiple(() =>
             {
                 Assert.That(load.Unexpected, Is.Empty, "only 201/200 or 503 with Retry-After and no token");
-                Assert.That(load.Unavailable, Is.GreaterThan(0), "the kill was felt: some requests met the election");
                 Assert.That(load.Revoked, Is.Not.Empty);
                 Assert.That(lostTasks, Is.Empty, "every acknowledged task is found after the promotion");
                 Assert.That(unrevoked, Is.Empty, "every acknowledged revocation holds after the promotion");
