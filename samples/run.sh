@@ -25,11 +25,12 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# A loopback port nothing listens on.
+# A loopback port nothing listens on, below Linux's ephemeral range (32768 and up): a port picked there can be taken
+# by an outgoing connection, or a server bound to port 0, between this check and the bind.
 free_port() {
   local port
   while :; do
-    port=$((20000 + RANDOM % 40000))
+    port=$((20000 + RANDOM % 12000))
     (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || { echo "$port"; return; }
   done
 }
