@@ -133,10 +133,11 @@ public sealed partial class SsfReceiver
 
     private async ValueTask<Checked> CheckAsync(string? set)
     {
+        // The shape check comes first: it refuses what the JWT library would throw on (a JWE, bad base64url) in bounded time.
         string? issuer;
         try
         {
-            issuer = set is { Length: > 0 and <= MaxLength } ? new Microsoft.IdentityModel.JsonWebTokens.JsonWebToken(set).Issuer : null;
+            issuer = JwtShape.Check(set, MaxLength) is null ? new Microsoft.IdentityModel.JsonWebTokens.JsonWebToken(set).Issuer : null;
         }
         catch (ArgumentException)
         {

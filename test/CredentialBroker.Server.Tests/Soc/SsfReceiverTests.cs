@@ -111,10 +111,11 @@ public sealed class SsfReceiverTests
         app => Set(app, SessionRevoked, extra: p => p["sub"] = app.AgentId),                      // 'sub' (RFC 8417 §2.2)
         app => Set(app, SessionRevoked, extra: p => p["exp"] = app.Time.GetUtcNow().AddMinutes(5).ToUnixTimeSeconds()), // 'exp'
         app => Set(app, SessionRevoked, subject: app.Trust.Id(BrokerApp.Orchestrator)),           // outside the transmitter's Subjects
+        app => Set(app, SessionRevoked).Split('.')[0] + ".eyJ.e30.e30.e30",                        // a JWE's five parts, one not base64url (was a 500, found by the fuzzer)
     ];
 
     [Test]
-    public async Task Malformed_unsigned_foreign_or_stale_events_are_refused_and_revoke_nothing([Range(0, 12)] int which)
+    public async Task Malformed_unsigned_foreign_or_stale_events_are_refused_and_revoke_nothing([Range(0, 13)] int which)
     {
         await using var app = App();
         using var orchestrator = app.As(BrokerApp.Orchestrator);
