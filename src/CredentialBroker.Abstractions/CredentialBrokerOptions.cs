@@ -64,6 +64,9 @@ public sealed class CredentialBrokerOptions
     /// <summary>How long task and credential records are kept after the task's deadline, for audit and reports. Default 30 days.</summary>
     public TimeSpan RecordRetention { get; set; } = TimeSpan.FromDays(30);
 
+    /// <summary>The boundary log: checkpoints and retention (<c>CredentialBroker:Audit</c>).</summary>
+    public Audit.AuditOptions Audit { get; set; } = new();
+
     /// <summary>DPoP proofs (RFC 9449): algorithms, freshness, replay window and server nonces.</summary>
     public DpopOptions Dpop { get; set; } = new();
 

@@ -17,4 +17,7 @@ public sealed class RoleOptions
 
     /// <summary>Which downstream systems may introspect access tokens for their resources (see <see cref="CredentialBrokerOptions.ResourceServers"/>) and follow the revocation feed.</summary>
     public IList<string> ResourceServer { get; } = [];
+
+    /// <summary>Who may let a task continue past its deadline (<c>POST /v1/tasks/{id}/continuation</c>) and read the accountability trace.</summary>
+    public IList<string> Operator { get; } = [];
 }

@@ -115,10 +115,12 @@ internal sealed class CredentialBrokerOptionsValidator : IValidateOptions<Creden
         }
 
         ValidateDpop(failures, options.Dpop);
+        ValidateAudit(failures, options.Audit);
         ValidatePatterns(failures, "Orchestrator", options.Roles.Orchestrator);
         ValidatePatterns(failures, "Agent", options.Roles.Agent);
         ValidatePatterns(failures, "Soc", options.Roles.Soc);
         ValidatePatterns(failures, "ResourceServer", options.Roles.ResourceServer);
+        ValidatePatterns(failures, "Operator", options.Roles.Operator);
 
         foreach (var (trustDomain, path) in options.TrustBundles)
         {
@@ -192,6 +194,30 @@ internal sealed class CredentialBrokerOptionsValidator : IValidateOptions<Creden
             {
                 failures.Add($"{CredentialBrokerOptions.SectionName}:Roles:{role} pattern '{pattern}' is invalid: {error}.");
             }
+        }
+    }
+
+    private static void ValidateAudit(List<string> failures, Abstractions.Audit.AuditOptions audit)
+    {
+        const string s = "CredentialBroker:Audit";
+        if (audit.CheckpointInterval < TimeSpan.FromSeconds(1) || audit.CheckpointInterval > TimeSpan.FromDays(1))
+        {
+            failures.Add($"{s}:CheckpointInterval is {audit.CheckpointInterval}; it must lie between 00:00:01 and 1.00:00:00.");
+        }
+
+        if (audit.CheckpointEvents is < 1 or > 1_000_000)
+        {
+            failures.Add($"{s}:CheckpointEvents is {audit.CheckpointEvents}; it must lie between 1 and 1000000.");
+        }
+
+        if (audit.Retention < TimeSpan.FromHours(1))
+        {
+            failures.Add($"{s}:Retention is {audit.Retention}; it must be at least 01:00:00.");
+        }
+
+        if (audit.MaxCheckpoints < 1)
+        {
+            failures.Add($"{s}:MaxCheckpoints is {audit.MaxCheckpoints}; it must be at least 1.");
         }
     }
 }

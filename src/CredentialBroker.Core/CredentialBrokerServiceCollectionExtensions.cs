@@ -37,6 +37,7 @@ public static class CredentialBrokerServiceCollectionExtensions
         services.TryAddSingleton<TaskRules>();
         services.TryAddSingleton<TaskIssuanceService>();
         services.TryAddSingleton<TaskService>();
+        services.TryAddSingleton<ContinuationService>();
         services.TryAddSingleton<IntrospectionService>();
         services.TryAddSingleton<RevocationService>();
         services.TryAddSingleton<TokenExchangeService>();

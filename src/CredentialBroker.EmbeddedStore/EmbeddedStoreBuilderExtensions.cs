@@ -1,4 +1,5 @@
 using CredentialBroker.Abstractions;
+using CredentialBroker.Abstractions.Audit;
 using CredentialBroker.Abstractions.Policy;
 using CredentialBroker.Abstractions.RateLimiting;
 using CredentialBroker.Abstractions.Soc;
@@ -20,6 +21,7 @@ public static class EmbeddedStoreBuilderExtensions
         builder.Services.TryAddSingleton<IRevokerStore>(sp => sp.GetRequiredService<InMemoryCredentialStore>());
         builder.Services.TryAddSingleton<ISocStore>(sp => sp.GetRequiredService<InMemoryCredentialStore>());
         builder.Services.TryAddSingleton<IProofReplayStore>(sp => sp.GetRequiredService<InMemoryCredentialStore>());
+        builder.Services.TryAddSingleton<IAuditLog>(sp => sp.GetRequiredService<InMemoryCredentialStore>());
         builder.Services.TryAddSingleton<IRevocationFeed, InMemoryRevocationFeed>();
         builder.Services.TryAddSingleton<IRiskRegistry, InMemoryRiskRegistry>();
         builder.Services.TryAddSingleton<IRateLimitBuckets, InMemoryRateLimitBuckets>();

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using CredentialBroker.Abstractions;
+using CredentialBroker.Abstractions.Audit;
 using CredentialBroker.Abstractions.Storage;
 using CredentialBroker.Abstractions.Tasks;
 using Microsoft.Extensions.DependencyInjection;
@@ -13,7 +14,7 @@ namespace CredentialBroker.EmbeddedStore;
 /// <see cref="CredentialBrokerOptions.RecordRetention"/> after its deadline (and idempotency keys, replay memory and
 /// revocations after theirs), so a long-running dev broker does not grow without bound.
 /// </summary>
-public sealed partial class InMemoryCredentialStore : ICredentialStore, IRevokerStore
+public sealed partial class InMemoryCredentialStore : ICredentialStore, IRevokerStore, IAuditLog
 {
     private readonly ConcurrentDictionary<string, TaskEntry> _tasks = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, (IdempotencyRecord Record, DateTimeOffset ExpiresAt)> _idempotency = new(StringComparer.Ordinal);
@@ -26,6 +27,7 @@ public sealed partial class InMemoryCredentialStore : ICredentialStore, IRevoker
     private readonly SortedSet<(DateTimeOffset Deadline, string TaskId, string Jti)> _issuing = [];
     private readonly TimeProvider _time;
     private readonly TimeSpan _recordRetention;
+    private readonly int _maxCheckpoints;
     private long _workIds;
 
     /// <summary>Creates an empty store.</summary>
@@ -33,6 +35,7 @@ public sealed partial class InMemoryCredentialStore : ICredentialStore, IRevoker
     {
         _time = time;
         _recordRetention = options?.Value.RecordRetention ?? new CredentialBrokerOptions().RecordRetention;
+        _maxCheckpoints = options?.Value.Audit.MaxCheckpoints ?? new AuditOptions().MaxCheckpoints;
     }
 
     /// <summary>How many credentials the expiry index holds.</summary>
@@ -48,7 +51,7 @@ public sealed partial class InMemoryCredentialStore : ICredentialStore, IRevoker
     }
 
     /// <inheritdoc />
-    public ValueTask<TaskCreation> CreateTaskAsync(TaskRecord task, CredentialRecord taskToken, CancellationToken cancellationToken)
+    public ValueTask<TaskCreation> CreateTaskAsync(TaskRecord task, CredentialRecord taskToken, AuditEvent audit, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(task);
         ArgumentNullException.ThrowIfNull(taskToken);
@@ -59,10 +62,18 @@ public sealed partial class InMemoryCredentialStore : ICredentialStore, IRevoker
             _retention.Add((task.ExpiresAt + _recordRetention, task.TaskId));
         }
 
+        ArgumentNullException.ThrowIfNull(audit);
         var entry = _tasks.GetOrAdd(task.TaskId, static (_, state) => new TaskEntry(state.task, state.taskToken), (task, taskToken));
         lock (entry)
         {
             var stored = entry.Credentials[0];
+            var created = ReferenceEquals(stored, taskToken) && !entry.Audited;
+            if (created)
+            {
+                entry.Audited = true;
+                Append(audit);
+            }
+
             return ValueTask.FromResult(new TaskCreation(ReferenceEquals(stored, taskToken), entry.Task, stored));
         }
     }
@@ -114,7 +125,7 @@ public sealed partial class InMemoryCredentialStore : ICredentialStore, IRevoker
     }
 
     /// <inheritdoc />
-    public ValueTask<CredentialAddition> AddCredentialAsync(CredentialRecord credential, IReadOnlyCollection<TaskState> openStates, DateTimeOffset now, int maxPerTask, CancellationToken cancellationToken)
+    public ValueTask<CredentialAddition> AddCredentialAsync(CredentialRecord credential, IReadOnlyCollection<TaskState> openStates, DateTimeOffset now, int maxPerTask, AuditEvent audit, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(credential);
         ArgumentNullException.ThrowIfNull(openStates);
@@ -149,6 +160,7 @@ public sealed partial class InMemoryCredentialStore : ICredentialStore, IRevoker
                 }
 
                 entry.Credentials.Add(credential);
+                Append(audit);
             }
 
             return ValueTask.FromResult(CredentialAddition.Added);
@@ -192,6 +204,7 @@ public sealed partial class InMemoryCredentialStore : ICredentialStore, IRevoker
             }
 
             change = new StateChange(StateChangeOutcome.Changed, current, revoked);
+            Append(request.Audit);
         }
 
         if (change.Revoked > 0)
@@ -203,8 +216,47 @@ public sealed partial class InMemoryCredentialStore : ICredentialStore, IRevoker
     }
 
     /// <inheritdoc />
-    public ValueTask<int> RevokeSubtreeAsync(string taskId, string jti, DateTimeOffset at, string reason, CancellationToken cancellationToken)
+    public ValueTask<StateChange> ContinueTaskAsync(string taskId, CredentialRecord taskToken, IReadOnlyCollection<TaskState> fromStates, DateTimeOffset at, AuditEvent audit, CancellationToken cancellationToken)
     {
+        ArgumentNullException.ThrowIfNull(taskToken);
+        ArgumentNullException.ThrowIfNull(fromStates);
+        ArgumentNullException.ThrowIfNull(audit);
+        if (!_tasks.TryGetValue(taskId, out var entry))
+        {
+            return ValueTask.FromResult(new StateChange(StateChangeOutcome.NotFound, default, 0));
+        }
+
+        lock (entry)
+        {
+            var current = entry.Task.State;
+            if (!fromStates.Contains(current))
+            {
+                return ValueTask.FromResult(new StateChange(StateChangeOutcome.Illegal, current, 0));
+            }
+
+            entry.Task = current == TaskState.AwaitingApproval
+                ? entry.Task with { ExpiresAt = taskToken.ExpiresAt, State = TaskState.Running, StateChangedAt = at, StateReason = "continuation approved" }
+                : entry.Task with { ExpiresAt = taskToken.ExpiresAt };
+            if (entry.Find(taskToken.Jti) is null)
+            {
+                entry.Credentials.Add(taskToken);
+            }
+
+            Append(audit);
+            lock (_queues)
+            {
+                _expiryIndex.Add((taskToken.ExpiresAt, taskId, taskToken.Jti));
+                _retention.Add((taskToken.ExpiresAt + _recordRetention, taskId));
+            }
+
+            return ValueTask.FromResult(new StateChange(StateChangeOutcome.Changed, current, 0));
+        }
+    }
+
+    /// <inheritdoc />
+    public ValueTask<int> RevokeSubtreeAsync(string taskId, string jti, DateTimeOffset at, string reason, AuditEvent audit, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(audit);
         if (!_tasks.TryGetValue(taskId, out var entry))
         {
             return ValueTask.FromResult(0);
@@ -218,6 +270,7 @@ public sealed partial class InMemoryCredentialStore : ICredentialStore, IRevoker
                 return ValueTask.FromResult(0);
             }
 
+            Append(audit);
             var pending = new Queue<string>([jti]);
             while (pending.TryDequeue(out var next))
             {
@@ -548,7 +601,12 @@ public sealed partial class InMemoryCredentialStore : ICredentialStore, IRevoker
             {
                 var (retainUntil, taskId) = _retention.Min;
                 _retention.Remove((retainUntil, taskId));
-                forgotten.Add(taskId);
+
+                // A continued task's deadline moved: its later retention entry forgets it.
+                if (!_tasks.TryGetValue(taskId, out var entry) || entry.Task.ExpiresAt + _recordRetention <= now)
+                {
+                    forgotten.Add(taskId);
+                }
             }
 
             if (forgotten.Count > 0)
@@ -567,6 +625,7 @@ public sealed partial class InMemoryCredentialStore : ICredentialStore, IRevoker
         foreach (var taskId in forgotten)
         {
             _tasks.TryRemove(taskId, out _);
+            ForgetAuditIndex(taskId);
         }
 
         foreach (var (key, stored) in _idempotency)
@@ -592,6 +651,9 @@ public sealed partial class InMemoryCredentialStore : ICredentialStore, IRevoker
     private sealed class TaskEntry(TaskRecord task, CredentialRecord taskToken)
     {
         public TaskRecord Task { get; set; } = task;
+
+        /// <summary>Whether the task's creation event was appended (a concurrent duplicate creation must not append it twice).</summary>
+        public bool Audited { get; set; }
 
         public List<CredentialRecord> Credentials { get; } = [taskToken];
 

@@ -87,6 +87,7 @@ internal static class CelInput
         PolicyOperation.CreateTask => "create_task",
         PolicyOperation.Exchange => "exchange",
         PolicyOperation.Delegate => "delegate",
+        PolicyOperation.Continue => "continue",
         _ => throw new ArgumentOutOfRangeException(nameof(operation)),
     };
 
@@ -113,6 +114,11 @@ internal static class CelInput
         if (roles.HasFlag(BrokerRoles.ResourceServer))
         {
             names.Add("resource_server");
+        }
+
+        if (roles.HasFlag(BrokerRoles.Operator))
+        {
+            names.Add("operator");
         }
 
         return [.. names];

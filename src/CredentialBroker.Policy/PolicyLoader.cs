@@ -279,7 +279,7 @@ public static class PolicyLoader
             }
             else
             {
-                errors.Add(new PolicyError(file, where, $"unknown operation '{operation}' (create_task, exchange, delegate)"));
+                errors.Add(new PolicyError(file, where, $"unknown operation '{operation}' (create_task, exchange, delegate, continue)"));
             }
         }
 

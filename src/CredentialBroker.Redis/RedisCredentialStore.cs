@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using CredentialBroker.Abstractions;
+using CredentialBroker.Abstractions.Audit;
 using CredentialBroker.Abstractions.Storage;
 using CredentialBroker.Abstractions.Tasks;
 using Microsoft.Extensions.DependencyInjection;
@@ -26,10 +27,12 @@ public sealed class RedisCredentialStore : ICredentialStore
     private const int MaxChain = 34;
 
     /// <inheritdoc />
-    public ValueTask<TaskCreation> CreateTaskAsync(TaskRecord task, CredentialRecord taskToken, CancellationToken cancellationToken)
+    public ValueTask<TaskCreation> CreateTaskAsync(TaskRecord task, CredentialRecord taskToken, AuditEvent audit, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(task);
         ArgumentNullException.ThrowIfNull(taskToken);
+        ArgumentNullException.ThrowIfNull(audit);
+        var (auditKeys, auditArgs) = RedisAuditLog.Arguments(_redis, audit);
         var spec = JsonSerializer.Serialize(RedisRecords.ToStored(task), StoreJsonContext.Default.StoredTaskSpec);
         var credential = CredentialCodec.Encode(taskToken);
         var retainUntil = (task.ExpiresAt + _redis.Broker.RecordRetention).ToUnixTimeMilliseconds();
@@ -45,9 +48,9 @@ public sealed class RedisCredentialStore : ICredentialStore
             var index = db.SortedSetAddAsync(_redis.Keys.ExpiryShardOf(task.TaskId), RedisKeys.ExpiryMember(task.TaskId, taskToken.Jti), taskToken.ExpiresAt.ToUnixTimeSeconds());
             var created = db.ScriptEvaluateAsync(
                 RedisScripts.CreateTask,
-                [_redis.Keys.Task(task.TaskId), _redis.Keys.Credentials(task.TaskId)],
+                [_redis.Keys.Task(task.TaskId), _redis.Keys.Credentials(task.TaskId), .. auditKeys],
                 [spec, TaskStateMachine.ToWireName(task.State), task.StateChangedAt.ToUnixTimeMilliseconds(), task.CreatedBy,
-                 task.CreatedAt.ToUnixTimeMilliseconds(), task.ExpiresAt.ToUnixTimeMilliseconds(), taskToken.Jti, credential, retainUntil]);
+                 task.CreatedAt.ToUnixTimeMilliseconds(), task.ExpiresAt.ToUnixTimeMilliseconds(), taskToken.Jti, credential, retainUntil, .. auditArgs]);
             var soc = RedisSocStore.IndexAsync(_redis, db, taskToken, task);
             await Task.WhenAll(index, created, soc);
             if ((int)await created == 1)
@@ -139,10 +142,12 @@ public sealed class RedisCredentialStore : ICredentialStore
         }, cancellationToken);
 
     /// <inheritdoc />
-    public ValueTask<CredentialAddition> AddCredentialAsync(CredentialRecord credential, IReadOnlyCollection<TaskState> openStates, DateTimeOffset now, int maxPerTask, CancellationToken cancellationToken)
+    public ValueTask<CredentialAddition> AddCredentialAsync(CredentialRecord credential, IReadOnlyCollection<TaskState> openStates, DateTimeOffset now, int maxPerTask, AuditEvent audit, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(credential);
         ArgumentNullException.ThrowIfNull(openStates);
+        ArgumentNullException.ThrowIfNull(audit);
+        var (auditKeys, auditArgs) = RedisAuditLog.Arguments(_redis, audit);
         var json = CredentialCodec.Encode(credential);
         return _redis.ExecuteDurableAsync(async (touched, ct) =>
         {
@@ -151,8 +156,8 @@ public sealed class RedisCredentialStore : ICredentialStore
             var index = db.SortedSetAddAsync(_redis.Keys.ExpiryShardOf(credential.TaskId), RedisKeys.ExpiryMember(credential.TaskId, credential.Jti), credential.ExpiresAt.ToUnixTimeSeconds());
             var added = db.ScriptEvaluateAsync(
                 RedisScripts.AddCredential,
-                [_redis.Keys.Task(credential.TaskId), _redis.Keys.Credentials(credential.TaskId)],
-                [credential.ParentJti ?? string.Empty, credential.Jti, json, now.ToUnixTimeMilliseconds(), string.Join(',', openStates.Select(TaskStateMachine.ToWireName)), maxPerTask]);
+                [_redis.Keys.Task(credential.TaskId), _redis.Keys.Credentials(credential.TaskId), .. auditKeys],
+                [credential.ParentJti ?? string.Empty, credential.Jti, json, now.ToUnixTimeMilliseconds(), string.Join(',', openStates.Select(TaskStateMachine.ToWireName)), maxPerTask, .. auditArgs]);
             var soc = RedisSocStore.IndexAsync(_redis, db, credential, null);
             await Task.WhenAll(index, added, soc);
             return (string?)await added switch
@@ -170,6 +175,7 @@ public sealed class RedisCredentialStore : ICredentialStore
     public ValueTask<StateChange> ChangeStateAsync(StateChangeRequest request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
+        var (auditKeys, auditArgs) = RedisAuditLog.Arguments(_redis, request.Audit);
         return _redis.ExecuteDurableAsync(async (touched, ct) =>
         {
             // The work entry goes first: a revocation must never be recorded without the work that carries it downstream.
@@ -184,14 +190,15 @@ public sealed class RedisCredentialStore : ICredentialStore
 
             var result = (RedisResult[])(await _redis.Db.ScriptEvaluateAsync(
                 RedisScripts.ChangeState,
-                [_redis.Keys.Task(request.TaskId), _redis.Keys.Credentials(request.TaskId), _redis.Keys.Pending(request.TaskId)],
+                [_redis.Keys.Task(request.TaskId), _redis.Keys.Credentials(request.TaskId), _redis.Keys.Pending(request.TaskId), .. auditKeys],
                 [TaskStateMachine.ToWireName(request.Target),
                  string.Join(',', request.AllowedSources.Select(TaskStateMachine.ToWireName)),
                  request.At.ToUnixTimeMilliseconds(),
                  request.Reason ?? string.Empty,
                  string.Join(',', request.RevokeKinds.Select(CredentialCodec.KindCode)),
                  request.RevocationReason,
-                 entry]))!;
+                 entry,
+                 .. auditArgs]))!;
             var outcome = (string)result[0]! switch
             {
                 "ok" => StateChangeOutcome.Changed,
@@ -205,16 +212,57 @@ public sealed class RedisCredentialStore : ICredentialStore
     }
 
     /// <inheritdoc />
-    public ValueTask<int> RevokeSubtreeAsync(string taskId, string jti, DateTimeOffset at, string reason, CancellationToken cancellationToken) =>
-        _redis.ExecuteDurableAsync(async (touched, ct) =>
+    public ValueTask<StateChange> ContinueTaskAsync(string taskId, CredentialRecord taskToken, IReadOnlyCollection<TaskState> fromStates, DateTimeOffset at, AuditEvent audit, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(taskToken);
+        ArgumentNullException.ThrowIfNull(fromStates);
+        ArgumentNullException.ThrowIfNull(audit);
+        var (auditKeys, auditArgs) = RedisAuditLog.Arguments(_redis, audit);
+        var credential = CredentialCodec.Encode(taskToken);
+        var retainUntil = (taskToken.ExpiresAt + _redis.Broker.RecordRetention).ToUnixTimeMilliseconds();
+        return _redis.ExecuteDurableAsync(async (touched, ct) =>
+        {
+            var db = _redis.Db;
+            touched.AddRange(TaskKeys(taskId));
+            var index = db.SortedSetAddAsync(_redis.Keys.ExpiryShardOf(taskId), RedisKeys.ExpiryMember(taskId, taskToken.Jti), taskToken.ExpiresAt.ToUnixTimeSeconds());
+            var continued = db.ScriptEvaluateAsync(
+                RedisScripts.ContinueTask,
+                [_redis.Keys.Task(taskId), _redis.Keys.Credentials(taskId), .. auditKeys],
+                [string.Join(',', fromStates.Select(TaskStateMachine.ToWireName)), taskToken.ExpiresAt.ToUnixTimeMilliseconds(), at.ToUnixTimeMilliseconds(),
+                 taskToken.Jti, credential, retainUntil, .. auditArgs]);
+            await Task.WhenAll(index, continued);
+            var result = (RedisResult[])(await continued)!;
+            var outcome = (string)result[0]! switch
+            {
+                "ok" => StateChangeOutcome.Changed,
+                "illegal" => StateChangeOutcome.Illegal,
+                _ => StateChangeOutcome.NotFound,
+            };
+            if (outcome == StateChangeOutcome.Changed && await ReadTaskAsync(db, taskId) is { } view)
+            {
+                // The SOC indexes keep the task until its new deadline (plus retention), and know its new token.
+                await RedisSocStore.IndexAsync(_redis, db, taskToken, view.Task);
+            }
+
+            return new StateChange(outcome, outcome == StateChangeOutcome.NotFound ? default : RedisRecords.ParseState((string?)result[1]), 0);
+        }, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public ValueTask<int> RevokeSubtreeAsync(string taskId, string jti, DateTimeOffset at, string reason, AuditEvent audit, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(audit);
+        var (auditKeys, auditArgs) = RedisAuditLog.Arguments(_redis, audit);
+        return _redis.ExecuteDurableAsync(async (touched, ct) =>
         {
             var (entry, stream) = await RedisRevokerStore.EnqueueAsync(_redis, taskId);
             touched.AddRange([stream, _redis.Keys.Credentials(taskId)]);
             return (int)await _redis.Db.ScriptEvaluateAsync(
                 RedisScripts.RevokeSubtree,
-                [_redis.Keys.Credentials(taskId), _redis.Keys.Pending(taskId)],
-                [jti, at.ToUnixTimeMilliseconds(), reason, entry]);
+                [_redis.Keys.Credentials(taskId), _redis.Keys.Pending(taskId), .. auditKeys],
+                [jti, at.ToUnixTimeMilliseconds(), reason, entry, .. auditArgs]);
         }, cancellationToken);
+    }
 
     /// <inheritdoc />
     public async ValueTask TrackIssuingAsync(CredentialRecord secret, DateTimeOffset deadline, CancellationToken cancellationToken)

@@ -8,7 +8,9 @@ namespace CredentialBroker.Redis;
 /// that one Lua script or one multi-key command touches share a tag, and every script stays atomic on a cluster as on a
 /// single server. The families, and why each is tagged as it is:
 /// <list type="bullet">
-/// <item>per task, tag = the task id: its task hash, credentials hash and pending set (every script that changes a task);</item>
+/// <item>per audit chain, tag = <c>t:N</c>: a chain of the boundary log and the records of the tasks whose events it holds
+/// (task hash, credentials hash, pending set, event index), so the script that changes a task appends its event in the same
+/// atomic step; <see cref="ChainOf"/> picks the chain;</item>
 /// <item>sharded by task id, tag = <c>exp:N</c>, <c>idx:N</c>, <c>work:N</c>: the expiry index, the SOC indexes and the
 /// work queue, data every task adds to and that must spread over the primaries; <see cref="Shard"/> picks the shard;</item>
 /// <item>one slot each, tag = a fixed name: the feed (one ordered stream: its ids are the followers' resume points), the
@@ -30,7 +32,10 @@ internal sealed class RedisKeys
         ExpiryShards = options.ExpiryIndexShards;
         IndexShards = options.SocIndexShards;
         WorkShards = options.WorkQueueShards;
+        AuditChains = options.AuditChains;
     }
+
+    public int AuditChains { get; }
 
     public int ExpiryShards { get; }
 
@@ -38,11 +43,26 @@ internal sealed class RedisKeys
 
     public int WorkShards { get; }
 
-    public RedisKey Task(string taskId) => $"{_prefix}:{{{taskId}}}:task";
+    public RedisKey Task(string taskId) => $"{_prefix}:{{t:{ChainOf(taskId)}}}:task:{taskId}";
 
-    public RedisKey Credentials(string taskId) => $"{_prefix}:{{{taskId}}}:creds";
+    public RedisKey Credentials(string taskId) => $"{_prefix}:{{t:{ChainOf(taskId)}}}:creds:{taskId}";
 
-    public RedisKey Pending(string taskId) => $"{_prefix}:{{{taskId}}}:pending";
+    public RedisKey Pending(string taskId) => $"{_prefix}:{{t:{ChainOf(taskId)}}}:pending:{taskId}";
+
+    /// <summary>The audit chain of <paramref name="taskId"/>; chain 0 for events about no task.</summary>
+    public int ChainOf(string? taskId) => taskId is null || AuditChains == 1 ? 0 : Shard(taskId, AuditChains);
+
+    /// <summary>A chain's events, oldest first: a list of JSON entries (<c>chain, seq, prev, hash, event</c>).</summary>
+    public RedisKey AuditLog(int chain) => $"{_prefix}:{{t:{chain}}}:audit";
+
+    /// <summary>A chain's head: <c>"&lt;seq&gt; &lt;hash&gt;"</c> of its last event.</summary>
+    public RedisKey AuditHead(int chain) => $"{_prefix}:{{t:{chain}}}:audit:head";
+
+    /// <summary>The positions, in its chain, of one task's events.</summary>
+    public RedisKey AuditTask(string taskId) => $"{_prefix}:{{t:{ChainOf(taskId)}}}:audit:task:{taskId}";
+
+    /// <summary>The signed checkpoints, oldest first.</summary>
+    public RedisKey AuditCheckpoints => $"{_prefix}:{{t:0}}:audit:checkpoints";
 
     // The expiry index: member taskId/jti, score exp (unix s); claimed: member taskId/jti|exp, score the lease deadline (unix ms).
     public RedisKey ExpiryShard(int shard) => $"{_prefix}:{{exp:{shard}}}:due";

@@ -3,10 +3,14 @@ namespace CredentialBroker.Redis;
 /// <summary>The Lua scripts, loaded once from embedded resources. StackExchange.Redis sends them by SHA (EVALSHA) after first use.</summary>
 internal static class RedisScripts
 {
-    public static readonly string CreateTask = Load("create_task");
-    public static readonly string ChangeState = Load("change_state");
-    public static readonly string RevokeSubtree = Load("revoke_subtree");
-    public static readonly string AddCredential = Load("add_credential");
+    // Scripts that record an action append its boundary-log event in the same step: audit.lua goes in front of them.
+    public static readonly string CreateTask = Audited("create_task");
+    public static readonly string ChangeState = Audited("change_state");
+    public static readonly string RevokeSubtree = Audited("revoke_subtree");
+    public static readonly string AddCredential = Audited("add_credential");
+    public static readonly string ContinueTask = Audited("continue_task");
+    public static readonly string AuditAppend = Audited("audit_append");
+    public static readonly string AuditTrim = Load("audit_trim");
     public static readonly string ClaimDue = Load("claim_due");
     public static readonly string CompleteDownstream = Load("complete_downstream");
     public static readonly string ClaimRetries = Load("claim_retries");
@@ -15,6 +19,8 @@ internal static class RedisScripts
     public static readonly string Lookup = Load("lookup");
     public static readonly string Time = Load("time");
     public static readonly string TokenBucket = Load("token_bucket");
+
+    private static string Audited(string name) => Load("audit") + "\n" + Load(name);
 
     private static string Load(string name)
     {

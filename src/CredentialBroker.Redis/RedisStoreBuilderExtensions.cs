@@ -1,4 +1,5 @@
 using CredentialBroker.Abstractions;
+using CredentialBroker.Abstractions.Audit;
 using CredentialBroker.Abstractions.Policy;
 using CredentialBroker.Abstractions.RateLimiting;
 using CredentialBroker.Abstractions.Soc;
@@ -41,6 +42,7 @@ public static class RedisStoreBuilderExtensions
             sp.GetRequiredKeyedService<TimeProvider>(BrokerTime.ServiceKey)));
         builder.Services.TryAddSingleton<ICredentialStore, RedisCredentialStore>();
         builder.Services.TryAddSingleton<IRevokerStore, RedisRevokerStore>();
+        builder.Services.TryAddSingleton<IAuditLog, RedisAuditLog>();
         builder.Services.TryAddSingleton<ISocStore, RedisSocStore>();
         builder.Services.TryAddSingleton<IRevocationFeed, RedisRevocationFeed>();
         builder.Services.TryAddSingleton<IRateLimitBuckets, RedisRateLimitBuckets>();

@@ -27,6 +27,15 @@ public sealed class RedisStoreOptions
     public int SocIndexShards { get; set; } = 16;
 
     /// <summary>
+    /// How many hash chains the boundary log is split over. Chain N lives in hash slot <c>{t:N}</c> together with the records
+    /// of the tasks whose events it holds, so the script that records a task's action appends its event in the same atomic
+    /// step. Default 1: one chain, every event in one order (right for a single Redis server). On a Redis Cluster use several
+    /// per primary (for example 16) so tasks spread over the primaries. 1 to 1024. Set it once: a task is found through its
+    /// chain, so a changed count loses sight of the tasks recorded before.
+    /// </summary>
+    public int AuditChains { get; set; } = 1;
+
+    /// <summary>
     /// How many streams (<c>{work:0}</c> … <c>{work:N-1}</c>) the revoker's work queue is split over. A task's work goes
     /// to one stream, chosen by its id; every replica takes work from all of them. Default 16; 1 to 256. Raise it, never
     /// lower it, while work is queued.

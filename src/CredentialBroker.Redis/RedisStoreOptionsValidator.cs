@@ -40,6 +40,11 @@ internal sealed class RedisStoreOptionsValidator : IValidateOptions<RedisStoreOp
             failures.Add($"{RedisStoreOptions.SectionName}:SocIndexShards is {options.SocIndexShards}; it must lie between 1 and 1024.");
         }
 
+        if (options.AuditChains is < 1 or > 1024)
+        {
+            failures.Add($"{RedisStoreOptions.SectionName}:AuditChains is {options.AuditChains}; it must lie between 1 and 1024.");
+        }
+
         if (options.WorkQueueShards is < 1 or > 256)
         {
             failures.Add($"{RedisStoreOptions.SectionName}:WorkQueueShards is {options.WorkQueueShards}; it must lie between 1 and 256.");

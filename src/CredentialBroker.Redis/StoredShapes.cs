@@ -28,6 +28,7 @@ internal sealed record StoredOrigin(string? PromptId, string? PromptSha256, stri
 [JsonSerializable(typeof(StoredLift))]
 [JsonSerializable(typeof(Abstractions.Soc.BulkRevocation))]
 [JsonSerializable(typeof(Abstractions.Soc.Incident))]
+[JsonSerializable(typeof(Abstractions.Audit.AuditCheckpoint))]
 internal sealed partial class StoreJsonContext : JsonSerializerContext;
 
 internal sealed record StoredIdempotency(string RequestHash, string TaskId, string Jti, long IssuedAt);

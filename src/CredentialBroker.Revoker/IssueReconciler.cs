@@ -1,3 +1,5 @@
+using System.Text.Json.Nodes;
+using CredentialBroker.Abstractions.Audit;
 using CredentialBroker.Abstractions;
 using CredentialBroker.Abstractions.Revocation;
 using CredentialBroker.Abstractions.Storage;
@@ -66,7 +68,8 @@ public sealed partial class IssueReconciler(
         var credential = lookup.Credential;
         if (credential.RevokedAt is null)
         {
-            await store.RevokeSubtreeAsync(taskId, jti, now, RevocationReasons.IssueIncomplete, cancellationToken);
+            await store.RevokeSubtreeAsync(taskId, jti, now, RevocationReasons.IssueIncomplete, AuditEvents.Create(
+                AuditEventTypes.RevocationRecorded, now, AuditEvents.BrokerActor, lookup.Task, new JsonObject { ["jti"] = jti, ["reason"] = RevocationReasons.IssueIncomplete }), cancellationToken);
             signal.WorkAvailable();
             LogUnconfirmed(logger, jti, taskId);
             return true;

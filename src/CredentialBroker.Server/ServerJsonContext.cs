@@ -14,6 +14,8 @@ namespace CredentialBroker.Server;
     MaxDepth = 16)]
 [JsonSerializable(typeof(CreateTaskRequest))]
 [JsonSerializable(typeof(ChangeStateRequest))]
+[JsonSerializable(typeof(ContinuationRequest))]
+[JsonSerializable(typeof(ContinuationResponse))]
 [JsonSerializable(typeof(CreateTaskResponse))]
 [JsonSerializable(typeof(TaskResponse))]
 [JsonSerializable(typeof(SetRiskRequest))]

@@ -1,3 +1,5 @@
+using System.Text.Json.Nodes;
+using CredentialBroker.Abstractions.Audit;
 using System.Collections.Concurrent;
 using CredentialBroker.Abstractions;
 using CredentialBroker.Abstractions.Identity;
@@ -259,7 +261,10 @@ public sealed partial class BulkRevocationService
         {
             foreach (var root in roots)
             {
-                await _store.RevokeSubtreeAsync(view.Task.TaskId, root.Jti, _time.GetUtcNowMilliseconds(), RevocationReasons.Bulk, cancellationToken);
+                var at = _time.GetUtcNowMilliseconds();
+                await _store.RevokeSubtreeAsync(view.Task.TaskId, root.Jti, at, RevocationReasons.Bulk, AuditEvents.Create(
+                    AuditEventTypes.RevocationRecorded, at, revocation.RequestedBy, view.Task,
+                    new JsonObject { ["jti"] = root.Jti, ["reason"] = RevocationReasons.Bulk, ["revocationId"] = revocation.Id }), cancellationToken);
             }
 
             _revoker.WorkAvailable();

@@ -36,7 +36,7 @@ public class StoreBenchmarks
         _now = TimeProvider.System.GetUtcNowSeconds();
         for (var i = 0; i < Tasks; i++)
         {
-            _store.CreateTaskAsync(BenchmarkData.Task($"tsk_{i}", _now), BenchmarkData.TaskToken($"tsk_{i}", $"jti_{i}", _now), CancellationToken.None).AsTask().GetAwaiter().GetResult();
+            _store.CreateTaskAsync(BenchmarkData.Task($"tsk_{i}", _now), BenchmarkData.TaskToken($"tsk_{i}", $"jti_{i}", _now), TestAudit.For(BenchmarkData.Task($"tsk_{i}", _now).TaskId), CancellationToken.None).AsTask().GetAwaiter().GetResult();
         }
     }
 
@@ -54,7 +54,7 @@ public class StoreBenchmarks
     public async Task<TaskCreation> CreateTask()
     {
         var id = $"tsk_new_{Interlocked.Increment(ref _counter)}";
-        return await _store.CreateTaskAsync(BenchmarkData.Task(id, _now), BenchmarkData.TaskToken(id, "jti_" + id, _now), CancellationToken.None);
+        return await _store.CreateTaskAsync(BenchmarkData.Task(id, _now), BenchmarkData.TaskToken(id, "jti_" + id, _now), TestAudit.For(BenchmarkData.Task(id, _now).TaskId), CancellationToken.None);
     }
 
     [Benchmark(Description = "look a credential up with its task (introspection, exchange)")]
@@ -70,6 +70,6 @@ public class StoreBenchmarks
         var n = Interlocked.Increment(ref _counter);
         var i = n % Tasks;
         var child = new CredentialRecord($"at_{n}", $"tsk_{i}", CredentialKind.AccessToken, $"jti_{i}", BenchmarkData.Agent, _now, _now.AddMinutes(5), Audience: "postgres://payments", Depth: 1);
-        return await _store.AddCredentialAsync(child, Open, _now, 1000, CancellationToken.None);
+        return await _store.AddCredentialAsync(child, Open, _now, 1000, TestAudit.For(child.TaskId), CancellationToken.None);
     }
 }

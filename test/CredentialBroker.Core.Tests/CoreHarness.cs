@@ -1,3 +1,4 @@
+using CredentialBroker.Abstractions.Audit;
 using CredentialBroker.Abstractions.Identity;
 using CredentialBroker.Abstractions.Policy;
 using CredentialBroker.Abstractions.Revocation;
@@ -26,6 +27,7 @@ internal sealed class CoreHarness
     {
         var options = TestOptions.Create();
         Store = store ?? new InMemoryCredentialStore(Time);
+        Audit = Store as IAuditLog ?? new InMemoryCredentialStore(Time);
         Tokens = new TokenFactory(Keys, options, Time);
         Validator = new BrokerTokenValidator(Keys, options, Time);
         var svids = new JwtSvidValidator(new TrustBundleSet([Trust.Bundle]), options, Time);
@@ -34,10 +36,10 @@ internal sealed class CoreHarness
             (Pattern("spiffe://a.example/other-agent"), BrokerRoles.Agent),
             (Pattern("spiffe://a.example/agents/"), BrokerRoles.Agent),
         ]);
-        Issuance = new TaskIssuanceService(Store, Risk, Policy, Tokens, new TaskRules(options, new TrustBundleSet([Trust.Bundle]), Policy), Rules, options, Time, NullLogger<TaskIssuanceService>.Instance);
+        Issuance = new TaskIssuanceService(Store, Audit, Risk, Policy, Tokens, new TaskRules(options, new TrustBundleSet([Trust.Bundle]), Policy), Rules, options, Time, NullLogger<TaskIssuanceService>.Instance);
         Tasks = new TaskService(Store, Policy, Signal, Time, NullLogger<TaskService>.Instance);
         Revocation = new RevocationService(Validator, Store, Signal, Time, NullLogger<RevocationService>.Instance);
-        Exchange = new TokenExchangeService(Validator, svids, roles, Store, Risk, Policy, Tokens, Rules, Signal, options, Time, NullLogger<TokenExchangeService>.Instance, Secrets);
+        Exchange = new TokenExchangeService(Validator, svids, roles, Store, Audit, Risk, Policy, Tokens, Rules, Signal, options, Time, NullLogger<TokenExchangeService>.Instance, Secrets);
         Introspection = new IntrospectionService(Validator, Store, Rules, options, Time, NullLogger<IntrospectionService>.Instance);
     }
 
@@ -63,6 +65,8 @@ internal sealed class CoreHarness
     public SigningKeyRing Keys { get; } = new(SigningKey.Generate("k1"));
 
     public ICredentialStore Store { get; }
+
+    public IAuditLog Audit { get; }
 
     public TokenFactory Tokens { get; }
 

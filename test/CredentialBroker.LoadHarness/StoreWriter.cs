@@ -1,3 +1,4 @@
+using CredentialBroker.Testing;
 using System.Collections.Concurrent;
 using CredentialBroker.Abstractions;
 using CredentialBroker.Abstractions.Storage;
@@ -42,7 +43,7 @@ internal sealed class StoreWriter : IAsyncDisposable
             var task = new TaskRecord(id, Scenarios.Agent, new WorkflowRef(workflow, "perf", "1"), [new AuthorizationGrant("sql.query", Scenarios.Resource, ["read"], "confidential")],
                 null, null, 0, [], "spiffe://load.example/orchestrator", now, expiresAt, TaskState.Created, now, null);
             written[i] = new CredentialRecord("jti_" + id, id, CredentialKind.Task, null, Scenarios.Agent, now, expiresAt);
-            await _store.CreateTaskAsync(task, written[i], ct);
+            await _store.CreateTaskAsync(task, written[i], TestAudit.For(task.TaskId), ct);
         });
         return written;
     }

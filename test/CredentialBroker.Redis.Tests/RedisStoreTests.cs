@@ -52,7 +52,7 @@ public sealed class RedisStoreTests : IAsyncDisposable
         var keys = new RedisKeys(_factory.Options);
         var gone = NewTaskId();
         var shard = keys.IndexShardOf(gone);
-        await store.CreateTaskAsync(Task(gone), Token(gone), CancellationToken.None);
+        await store.CreateTaskAsync(Task(gone), Token(gone), TestAudit.For(Task(gone).TaskId), CancellationToken.None);
         var db = _factory.Connection.GetDatabase();
         var before = await db.SortedSetRangeByValueAsync(keys.HoldersIndex(shard));
 
@@ -61,7 +61,7 @@ public sealed class RedisStoreTests : IAsyncDisposable
         _time.Advance(TimeSpan.FromMinutes(11) + StoreFactory.BrokerOptions.Value.RecordRetention);
         var later = TaskIdInShard(keys, shard);
         await store.CreateTaskAsync(Task(later) with { Agent = "spiffe://a.example/other", CreatedAt = _time.GetUtcNow(), ExpiresAt = _time.GetUtcNow().AddMinutes(10) },
-            Token(later) with { Holder = "spiffe://a.example/other", IssuedAt = _time.GetUtcNow(), ExpiresAt = _time.GetUtcNow().AddMinutes(10) }, CancellationToken.None);
+            Token(later) with { Holder = "spiffe://a.example/other", IssuedAt = _time.GetUtcNow(), ExpiresAt = _time.GetUtcNow().AddMinutes(10) }, TestAudit.For(later), CancellationToken.None);
         var after = await db.SortedSetRangeByValueAsync(keys.HoldersIndex(shard));
 
         Assert.Multiple(() =>
@@ -76,7 +76,7 @@ public sealed class RedisStoreTests : IAsyncDisposable
     {
         var store = CreateStore();
         var taskId = NewTaskId();
-        await store.CreateTaskAsync(Task(taskId), Token(taskId), CancellationToken.None);
+        await store.CreateTaskAsync(Task(taskId), Token(taskId), TestAudit.For(taskId), CancellationToken.None);
 
         var redis = _factory.Connection;
         var keys = new RedisKeys(_factory.Options);
@@ -97,7 +97,10 @@ public sealed class RedisStoreTests : IAsyncDisposable
 
         Assert.Multiple(() =>
         {
-            Assert.That(written, Has.Count.EqualTo(3), string.Join(", ", written));
+            Assert.That(written, Is.EquivalentTo(new RedisKey[]
+            {
+                keys.Task(taskId), keys.Credentials(taskId), keys.ExpiryShardOf(taskId), keys.AuditHead(0), keys.AuditLog(0), keys.AuditTask(taskId),
+            }), "the records, the expiry entry and the task's audit event");
             Assert.That(indexes, Is.EquivalentTo(new RedisKey[]
             {
                 keys.HoldersIndex(shard), keys.HoldersKeepUntil(shard), keys.HolderIndex(shard, "spiffe://a.example/agent"), keys.TasksIndex(shard), keys.WorkflowIndex(shard, "wf"), keys.CredentialTask(shard, "jti-1"),
@@ -105,7 +108,8 @@ public sealed class RedisStoreTests : IAsyncDisposable
             Assert.That(indexes.Select(k => redis.HashSlot(k)).Distinct().Count(), Is.EqualTo(1), "one slot: one script call writes them");
             Assert.That(indexExpiries, Is.All.EqualTo(keepUntil), "kept as long as the records they point to");
             Assert.That(redis.HashSlot(keys.Task(taskId)), Is.EqualTo(redis.HashSlot(keys.Credentials(taskId))));
-            Assert.That(redis.HashSlot(keys.Task(taskId)), Is.EqualTo(redis.HashSlot($"{{{taskId}}}")));
+            Assert.That(new[] { keys.Credentials(taskId), keys.AuditLog(0), keys.AuditHead(0), keys.AuditTask(taskId) }.Select(k => redis.HashSlot(k)),
+                Is.All.EqualTo(redis.HashSlot(keys.Task(taskId))), "the records and their chain: one script appends the event with the record");
             Assert.That(expiryShard, Is.EqualTo(keys.ExpiryShardOf(taskId)));
             Assert.That(score, Is.EqualTo(Start.AddMinutes(10).ToUnixTimeSeconds()));
         });
@@ -116,7 +120,7 @@ public sealed class RedisStoreTests : IAsyncDisposable
     {
         var store = CreateStore();
         var taskId = NewTaskId();
-        await store.CreateTaskAsync(Task(taskId), Token(taskId), CancellationToken.None);
+        await store.CreateTaskAsync(Task(taskId), Token(taskId), TestAudit.For(taskId), CancellationToken.None);
         var keys = new RedisKeys(_factory.Options);
         var db = _factory.Connection.GetDatabase();
         var expected = (Start.AddMinutes(10) + StoreFactory.BrokerOptions.Value.RecordRetention).ToUnixTimeMilliseconds();
@@ -134,25 +138,25 @@ public sealed class RedisStoreTests : IAsyncDisposable
         await using var server = await RedisServer.StartPrivateAsync();
         var store = _factory.Create(_time, server.ConnectionString, o => o.RetryAttempts = 1);
         var taskId = "tsk_" + Guid.NewGuid().ToString("N");
-        await store.CreateTaskAsync(Task(taskId), Token(taskId), CancellationToken.None);
+        await store.CreateTaskAsync(Task(taskId), Token(taskId), TestAudit.For(taskId), CancellationToken.None);
 
         await server.StopAsync();
-        var request = new StateChangeRequest(taskId, TaskState.Completed, TaskStateMachine.SourcesOf(TaskState.Completed), Start, null, [CredentialKind.Task], RevocationReasons.TaskCompleted);
+        var request = new StateChangeRequest(taskId, TaskState.Completed, TaskStateMachine.SourcesOf(TaskState.Completed), Start, null, [CredentialKind.Task], RevocationReasons.TaskCompleted, TestAudit.For(taskId));
         var otherId = "tsk_" + Guid.NewGuid().ToString("N");
 
         Assert.Multiple(() =>
         {
             Assert.That(async () => await store.PingAsync(CancellationToken.None), Throws.TypeOf<StoreUnavailableException>());
-            Assert.That(async () => await store.CreateTaskAsync(Task(otherId), Token(otherId), CancellationToken.None), Throws.TypeOf<StoreUnavailableException>());
+            Assert.That(async () => await store.CreateTaskAsync(Task(otherId), Token(otherId), TestAudit.For(Task(otherId).TaskId), CancellationToken.None), Throws.TypeOf<StoreUnavailableException>());
             Assert.That(async () => await store.GetCredentialAsync(taskId, "jti-1", CancellationToken.None), Throws.TypeOf<StoreUnavailableException>());
             Assert.That(async () => await store.GetTaskAsync(taskId, CancellationToken.None), Throws.TypeOf<StoreUnavailableException>());
             Assert.That(async () => await store.ChangeStateAsync(request, CancellationToken.None), Throws.TypeOf<StoreUnavailableException>());
-            Assert.That(async () => await store.RevokeSubtreeAsync(taskId, "jti-1", Start, RevocationReasons.Holder, CancellationToken.None), Throws.TypeOf<StoreUnavailableException>());
+            Assert.That(async () => await store.RevokeSubtreeAsync(taskId, "jti-1", Start, RevocationReasons.Holder, TestAudit.For(taskId), CancellationToken.None), Throws.TypeOf<StoreUnavailableException>());
         });
 
         await server.StartAsync();
         await WaitUntilConnectedAsync(_factory.Connection);
-        Assert.That(async () => await store.CreateTaskAsync(Task(otherId), Token(otherId), CancellationToken.None), Throws.Nothing);
+        Assert.That(async () => await store.CreateTaskAsync(Task(otherId), Token(otherId), TestAudit.For(Task(otherId).TaskId), CancellationToken.None), Throws.Nothing);
     }
 
     [Test]
@@ -161,7 +165,7 @@ public sealed class RedisStoreTests : IAsyncDisposable
         var store = CreateStore();
         var revoker = _factory.Revoker;
         var taskId = NewTaskId();
-        await store.CreateTaskAsync(Task(taskId), Token(taskId), CancellationToken.None);
+        await store.CreateTaskAsync(Task(taskId), Token(taskId), TestAudit.For(taskId), CancellationToken.None);
         var lease = TimeSpan.FromHours(1);
 
         // A writer that announced its revocation and has not run (or never ran) the recording script.
@@ -174,7 +178,7 @@ public sealed class RedisStoreTests : IAsyncDisposable
         await revoker.AckWorkAsync(aLeaseOld, CancellationToken.None);
 
         // The same through the store: announced and recorded.
-        await store.ChangeStateAsync(new StateChangeRequest(taskId, TaskState.Completed, TaskStateMachine.SourcesOf(TaskState.Completed), Start, null, [CredentialKind.Task], RevocationReasons.TaskCompleted), CancellationToken.None);
+        await store.ChangeStateAsync(new StateChangeRequest(taskId, TaskState.Completed, TaskStateMachine.SourcesOf(TaskState.Completed), Start, null, [CredentialKind.Task], RevocationReasons.TaskCompleted, TestAudit.For(taskId)), CancellationToken.None);
         var recorded = await revoker.TakeWorkAsync("replica-a", 10, lease, CancellationToken.None);
         var pending = await revoker.GetPendingAsync(taskId, CancellationToken.None);
         await revoker.AckWorkAsync(recorded, CancellationToken.None);

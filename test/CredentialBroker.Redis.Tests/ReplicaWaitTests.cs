@@ -64,7 +64,7 @@ public sealed class ReplicaWaitTests : IAsyncDisposable
     private static CredentialRecord Token(string taskId) => new("jti-1", taskId, CredentialKind.Task, null, "spiffe://a.example/agent", Start, Start.AddMinutes(10));
 
     private static StateChangeRequest Complete(string taskId) =>
-        new(taskId, TaskState.Completed, TaskStateMachine.SourcesOf(TaskState.Completed), Start, null, [CredentialKind.Task], RevocationReasons.TaskCompleted);
+        new(taskId, TaskState.Completed, TaskStateMachine.SourcesOf(TaskState.Completed), Start, null, [CredentialKind.Task], RevocationReasons.TaskCompleted, TestAudit.For(taskId));
 
     private static string NewTaskId() => "tsk_" + Guid.NewGuid().ToString("N");
 
@@ -74,12 +74,12 @@ public sealed class ReplicaWaitTests : IAsyncDisposable
         var store = Store();
         var keys = new RedisKeys(_factory.Options);
         var acknowledged = NewTaskId();
-        await store.CreateTaskAsync(Task(acknowledged), Token(acknowledged), CancellationToken.None);
+        await store.CreateTaskAsync(Task(acknowledged), Token(acknowledged), TestAudit.For(Task(acknowledged).TaskId), CancellationToken.None);
         var onReplica = await HasAsync(_replica, (string)keys.Task(acknowledged)!);
 
         await _replica.StopAsync();
         var unconfirmed = NewTaskId();
-        var create = await Assert.ThrowsAsync<StoreUnavailableException>(async () => await store.CreateTaskAsync(Task(unconfirmed), Token(unconfirmed), CancellationToken.None));
+        var create = await Assert.ThrowsAsync<StoreUnavailableException>(async () => await store.CreateTaskAsync(Task(unconfirmed), Token(unconfirmed), TestAudit.For(Task(unconfirmed).TaskId), CancellationToken.None));
         var revoke = await Assert.ThrowsAsync<StoreUnavailableException>(async () => await store.ChangeStateAsync(Complete(acknowledged), CancellationToken.None));
         var read = await store.GetTaskAsync(acknowledged, CancellationToken.None);
         var leftOnPrimary = await HasAsync(_primary, (string)keys.Task(unconfirmed)!);
@@ -126,8 +126,8 @@ public sealed class ReplicaWaitTests : IAsyncDisposable
         var taskId = NewTaskId();
         Assert.Multiple(() =>
         {
-            Assert.That(async () => await Store(replicas: 2).CreateTaskAsync(Task(taskId), Token(taskId), CancellationToken.None), Throws.TypeOf<StoreUnavailableException>());
-            Assert.That(async () => await Store(replicas: 1).CreateTaskAsync(Task(taskId), Token(taskId), CancellationToken.None), Throws.Nothing);
+            Assert.That(async () => await Store(replicas: 2).CreateTaskAsync(Task(taskId), Token(taskId), TestAudit.For(Task(taskId).TaskId), CancellationToken.None), Throws.TypeOf<StoreUnavailableException>());
+            Assert.That(async () => await Store(replicas: 1).CreateTaskAsync(Task(taskId), Token(taskId), TestAudit.For(Task(taskId).TaskId), CancellationToken.None), Throws.Nothing);
         });
     }
 
@@ -139,7 +139,7 @@ public sealed class ReplicaWaitTests : IAsyncDisposable
         await System.Threading.Tasks.Task.WhenAll(Enumerable.Range(0, Writes).Select(async _ =>
         {
             var taskId = NewTaskId();
-            await store.CreateTaskAsync(Task(taskId), Token(taskId), CancellationToken.None);
+            await store.CreateTaskAsync(Task(taskId), Token(taskId), TestAudit.For(Task(taskId).TaskId), CancellationToken.None);
         }));
 
         await using var connection = await RespConnection.ConnectAsync("127.0.0.1", _primary.Port);

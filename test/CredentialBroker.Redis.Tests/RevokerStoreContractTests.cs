@@ -1,3 +1,4 @@
+using CredentialBroker.Testing;
 using CredentialBroker.Abstractions;
 using CredentialBroker.Abstractions.Storage;
 using CredentialBroker.Abstractions.Tasks;
@@ -38,7 +39,7 @@ public sealed class RevokerStoreContractTests(StoreKind kind) : IAsyncDisposable
         var expiresAt = Start + (ttl ?? TimeSpan.FromMinutes(10));
         var task = new TaskRecord(taskId, "spiffe://a.example/agent", new WorkflowRef("wf", null, null), [new AuthorizationGrant("t", "postgres://x", ["read"], null)],
             null, null, 1, [], "spiffe://a.example/orchestrator", Start, expiresAt, TaskState.Created, Start, null);
-        await _store.CreateTaskAsync(task, new CredentialRecord(jti, taskId, CredentialKind.Task, null, "spiffe://a.example/agent", Start, expiresAt), CancellationToken.None);
+        await _store.CreateTaskAsync(task, new CredentialRecord(jti, taskId, CredentialKind.Task, null, "spiffe://a.example/agent", Start, expiresAt), TestAudit.For(task.TaskId), CancellationToken.None);
         return taskId;
     }
 
@@ -50,13 +51,13 @@ public sealed class RevokerStoreContractTests(StoreKind kind) : IAsyncDisposable
     }
 
     private ValueTask<StateChange> CompleteTaskAsync(string taskId) =>
-        _store.ChangeStateAsync(new StateChangeRequest(taskId, TaskState.Completed, TaskStateMachine.SourcesOf(TaskState.Completed), Start.AddSeconds(1), null, AllKinds, RevocationReasons.TaskCompleted), CancellationToken.None);
+        _store.ChangeStateAsync(new StateChangeRequest(taskId, TaskState.Completed, TaskStateMachine.SourcesOf(TaskState.Completed), Start.AddSeconds(1), null, AllKinds, RevocationReasons.TaskCompleted, TestAudit.For(taskId)), CancellationToken.None);
 
     private async Task<CredentialRecord> AddSecretAsync(string taskId, string jti)
     {
         var secret = new CredentialRecord(jti, taskId, CredentialKind.Secret, "jti-1", "spiffe://a.example/agent", Start, Start.AddMinutes(5),
             Audience: "postgres://x", Secret: new SecretReference("payments-db", "postgresql", "cb_" + new string('a', 24), null));
-        await _store.AddCredentialAsync(secret, [TaskState.Created], Start, 1000, CancellationToken.None);
+        await _store.AddCredentialAsync(secret, [TaskState.Created], Start, 1000, TestAudit.For(secret.TaskId), CancellationToken.None);
         return secret;
     }
 
@@ -95,7 +96,7 @@ public sealed class RevokerStoreContractTests(StoreKind kind) : IAsyncDisposable
         var raced = await AddSecretAsync(taskId, "sec-2");
         await _store.TrackIssuingAsync(kept, Start.AddSeconds(30), CancellationToken.None);
         await _store.TrackIssuingAsync(raced, Start.AddSeconds(30), CancellationToken.None);
-        await _store.RevokeSubtreeAsync(taskId, "sec-2", Start.AddSeconds(1), RevocationReasons.Holder, CancellationToken.None);
+        await _store.RevokeSubtreeAsync(taskId, "sec-2", Start.AddSeconds(1), RevocationReasons.Holder, TestAudit.For(taskId), CancellationToken.None);
 
         var keptConfirmed = await _store.ConfirmIssuedAsync(kept, "lease-1", Start.AddSeconds(2), CancellationToken.None);
         var racedConfirmed = await _store.ConfirmIssuedAsync(raced, "lease-2", Start.AddSeconds(2), CancellationToken.None);
@@ -135,10 +136,10 @@ public sealed class RevokerStoreContractTests(StoreKind kind) : IAsyncDisposable
     {
         var taskId = await CreateAsync();
         await _store.AddCredentialAsync(new CredentialRecord("child", taskId, CredentialKind.AccessToken, "jti-1", "spiffe://a.example/agent", Start, Start.AddMinutes(5)),
-            [TaskState.Created], Start, 1000, CancellationToken.None);
+            [TaskState.Created], Start, 1000, TestAudit.For(null), CancellationToken.None);
         await DrainWorkAsync();
 
-        await _store.RevokeSubtreeAsync(taskId, "jti-1", Start.AddSeconds(1), RevocationReasons.Holder, CancellationToken.None);
+        await _store.RevokeSubtreeAsync(taskId, "jti-1", Start.AddSeconds(1), RevocationReasons.Holder, TestAudit.For(taskId), CancellationToken.None);
 
         Assert.Multiple(async () =>
         {
@@ -151,7 +152,7 @@ public sealed class RevokerStoreContractTests(StoreKind kind) : IAsyncDisposable
     public async Task A_transition_that_revokes_nothing_leaves_nothing_pending()
     {
         var taskId = await CreateAsync();
-        await _store.ChangeStateAsync(new StateChangeRequest(taskId, TaskState.Running, TaskStateMachine.SourcesOf(TaskState.Running), Start, null, [], RevocationReasons.TaskState), CancellationToken.None);
+        await _store.ChangeStateAsync(new StateChangeRequest(taskId, TaskState.Running, TaskStateMachine.SourcesOf(TaskState.Running), Start, null, [], RevocationReasons.TaskState, TestAudit.For(taskId)), CancellationToken.None);
 
         Assert.That(await _revoker.GetPendingAsync(taskId, CancellationToken.None), Is.Empty);
     }

@@ -1,3 +1,4 @@
+using CredentialBroker.Testing;
 using CredentialBroker.Abstractions;
 using CredentialBroker.Abstractions.Soc;
 using CredentialBroker.Abstractions.Storage;
@@ -36,7 +37,7 @@ public sealed class SocStoreContractTests(StoreKind kind) : IAsyncDisposable
         var jti = Guid.NewGuid().ToString("N");
         var task = new TaskRecord(taskId, agent, new WorkflowRef(workflow, null, null), [new AuthorizationGrant("sql", "postgres://db", ["read"], null)],
             new TaskApproval(approval, approver, Start), null, 2, [], "spiffe://a.example/orchestrator", Start, Start.AddMinutes(10), TaskState.Created, Start, null);
-        await _store.CreateTaskAsync(task, new CredentialRecord(jti, taskId, CredentialKind.Task, null, agent, Start, Start.AddMinutes(10)), CancellationToken.None);
+        await _store.CreateTaskAsync(task, new CredentialRecord(jti, taskId, CredentialKind.Task, null, agent, Start, Start.AddMinutes(10)), TestAudit.For(task.TaskId), CancellationToken.None);
         return (taskId, jti);
     }
 
@@ -45,7 +46,7 @@ public sealed class SocStoreContractTests(StoreKind kind) : IAsyncDisposable
         var jti = Guid.NewGuid().ToString("N");
         var added = await _store.AddCredentialAsync(
             new CredentialRecord(jti, taskId, CredentialKind.AccessToken, parent, holder, Start, Start.AddMinutes(5), Audience: resource),
-            [TaskState.Created], Start, 1000, CancellationToken.None);
+            [TaskState.Created], Start, 1000, TestAudit.For(null), CancellationToken.None);
         Assert.That(added, Is.EqualTo(CredentialAddition.Added));
         return jti;
     }

@@ -1,3 +1,4 @@
+using CredentialBroker.Testing;
 using System.Text.Json;
 using CredentialBroker.Abstractions;
 using CredentialBroker.Abstractions.Policy;
@@ -54,18 +55,18 @@ public sealed class StoreContractTests(StoreKind kind) : IAsyncDisposable
     private async Task<string> CreateAsync(string? promptId = null)
     {
         var taskId = NewTaskId();
-        await _store.CreateTaskAsync(Task(taskId, promptId ?? "p-77"), Token(taskId), CancellationToken.None);
+        await _store.CreateTaskAsync(Task(taskId, promptId ?? "p-77"), Token(taskId), TestAudit.For(Task(taskId, promptId ?? "p-77").TaskId), CancellationToken.None);
         return taskId;
     }
 
     private ValueTask<StateChange> MoveAsync(string taskId, TaskState to, IReadOnlyCollection<CredentialKind>? revoke = null) =>
-        _store.ChangeStateAsync(new StateChangeRequest(taskId, to, TaskStateMachine.SourcesOf(to), Start.AddSeconds(7).AddMilliseconds(250), "why", revoke ?? [], RevocationReasons.TaskCompleted), CancellationToken.None);
+        _store.ChangeStateAsync(new StateChangeRequest(taskId, to, TaskStateMachine.SourcesOf(to), Start.AddSeconds(7).AddMilliseconds(250), "why", revoke ?? [], RevocationReasons.TaskCompleted, TestAudit.For(taskId)), CancellationToken.None);
 
     [Test]
     public async Task A_created_task_reads_back_exactly()
     {
         var taskId = NewTaskId();
-        var created = await _store.CreateTaskAsync(Task(taskId), Token(taskId), CancellationToken.None);
+        var created = await _store.CreateTaskAsync(Task(taskId), Token(taskId), TestAudit.For(Task(taskId).TaskId), CancellationToken.None);
         var view = await _store.GetTaskAsync(taskId, CancellationToken.None);
 
         Assert.Multiple(() =>
@@ -81,8 +82,8 @@ public sealed class StoreContractTests(StoreKind kind) : IAsyncDisposable
     public async Task Creating_an_existing_task_returns_what_is_stored_and_changes_nothing()
     {
         var taskId = NewTaskId();
-        await _store.CreateTaskAsync(Task(taskId), Token(taskId), CancellationToken.None);
-        var again = await _store.CreateTaskAsync(Task(taskId, promptId: "different"), Token(taskId, jti: "jti-2"), CancellationToken.None);
+        await _store.CreateTaskAsync(Task(taskId), Token(taskId), TestAudit.For(Task(taskId).TaskId), CancellationToken.None);
+        var again = await _store.CreateTaskAsync(Task(taskId, promptId: "different"), Token(taskId, jti: "jti-2"), TestAudit.For(Task(taskId, promptId: "different").TaskId), CancellationToken.None);
 
         Assert.Multiple(() =>
         {
@@ -127,12 +128,12 @@ public sealed class StoreContractTests(StoreKind kind) : IAsyncDisposable
     {
         var taskId = NewTaskId();
         var bound = Token(taskId) with { Binding = KeyBinding.Jkt(new string('j', 42) + "A") };
-        await _store.CreateTaskAsync(Task(taskId), bound, CancellationToken.None);
+        await _store.CreateTaskAsync(Task(taskId), bound, TestAudit.For(Task(taskId).TaskId), CancellationToken.None);
         var child = new CredentialRecord("jti-2", taskId, CredentialKind.AccessToken, "jti-1", "spiffe://a.example/agent", Start, Start.AddMinutes(5),
             Audience: "postgres://payments", Binding: KeyBinding.X5tS256(new string('x', 42) + "A"));
         var unbound = child with { Jti = "jti-3", Binding = null };
-        await _store.AddCredentialAsync(child, [TaskState.Created], Start, 100, CancellationToken.None);
-        await _store.AddCredentialAsync(unbound, [TaskState.Created], Start, 100, CancellationToken.None);
+        await _store.AddCredentialAsync(child, [TaskState.Created], Start, 100, TestAudit.For(child.TaskId), CancellationToken.None);
+        await _store.AddCredentialAsync(unbound, [TaskState.Created], Start, 100, TestAudit.For(unbound.TaskId), CancellationToken.None);
         var view = await _store.GetTaskAsync(taskId, CancellationToken.None);
 
         Assert.Multiple(async () =>
@@ -208,7 +209,7 @@ public sealed class StoreContractTests(StoreKind kind) : IAsyncDisposable
         var taskId = await CreateAsync();
         await MoveAsync(taskId, TaskState.Completed, AllKinds);
         var again = await _store.ChangeStateAsync(
-            new StateChangeRequest(taskId, TaskState.Completed, TaskStateMachine.SourcesOf(TaskState.Completed), Start.AddMinutes(1), "later", AllKinds, RevocationReasons.TaskCompleted),
+            new StateChangeRequest(taskId, TaskState.Completed, TaskStateMachine.SourcesOf(TaskState.Completed), Start.AddMinutes(1), "later", AllKinds, RevocationReasons.TaskCompleted, TestAudit.For(taskId)),
             CancellationToken.None);
         var view = await _store.GetTaskAsync(taskId, CancellationToken.None);
 
@@ -245,8 +246,8 @@ public sealed class StoreContractTests(StoreKind kind) : IAsyncDisposable
     public async Task RevokeSubtree_revokes_once_and_reports_how_many_it_revoked()
     {
         var taskId = await CreateAsync();
-        var first = await _store.RevokeSubtreeAsync(taskId, "jti-1", Start.AddSeconds(3), RevocationReasons.Holder, CancellationToken.None);
-        var second = await _store.RevokeSubtreeAsync(taskId, "jti-1", Start.AddSeconds(9), RevocationReasons.Bulk, CancellationToken.None);
+        var first = await _store.RevokeSubtreeAsync(taskId, "jti-1", Start.AddSeconds(3), RevocationReasons.Holder, TestAudit.For(taskId), CancellationToken.None);
+        var second = await _store.RevokeSubtreeAsync(taskId, "jti-1", Start.AddSeconds(9), RevocationReasons.Bulk, TestAudit.For(taskId), CancellationToken.None);
         var lookup = await _store.GetCredentialAsync(taskId, "jti-1", CancellationToken.None);
 
         Assert.Multiple(() =>
@@ -265,8 +266,8 @@ public sealed class StoreContractTests(StoreKind kind) : IAsyncDisposable
 
         Assert.Multiple(async () =>
         {
-            Assert.That(await _store.RevokeSubtreeAsync(taskId, "no-such-jti", Start, RevocationReasons.Holder, CancellationToken.None), Is.Zero);
-            Assert.That(await _store.RevokeSubtreeAsync(NewTaskId(), "jti-1", Start, RevocationReasons.Holder, CancellationToken.None), Is.Zero);
+            Assert.That(await _store.RevokeSubtreeAsync(taskId, "no-such-jti", Start, RevocationReasons.Holder, TestAudit.For(taskId), CancellationToken.None), Is.Zero);
+            Assert.That(await _store.RevokeSubtreeAsync(NewTaskId(), "jti-1", Start, RevocationReasons.Holder, TestAudit.For(NewTaskId()), CancellationToken.None), Is.Zero);
         });
     }
 
@@ -299,7 +300,7 @@ public sealed class StoreContractTests(StoreKind kind) : IAsyncDisposable
     private static readonly TaskState[] Open = [TaskState.Created, TaskState.Running];
 
     private ValueTask<CredentialAddition> AddAsync(CredentialRecord credential, DateTimeOffset? now = null) =>
-        _store.AddCredentialAsync(credential, Open, now ?? Start.AddSeconds(1), 1000, CancellationToken.None);
+        _store.AddCredentialAsync(credential, Open, now ?? Start.AddSeconds(1), 1000, TestAudit.For(credential.TaskId), CancellationToken.None);
 
     [Test]
     public async Task A_derived_credential_is_recorded_under_its_parent_with_everything_it_carries()
@@ -323,7 +324,7 @@ public sealed class StoreContractTests(StoreKind kind) : IAsyncDisposable
     public async Task A_child_of_a_revoked_or_expired_parent_or_of_a_closed_task_is_refused_and_not_recorded()
     {
         var revokedParent = await CreateAsync();
-        await _store.RevokeSubtreeAsync(revokedParent, "jti-1", Start, RevocationReasons.Holder, CancellationToken.None);
+        await _store.RevokeSubtreeAsync(revokedParent, "jti-1", Start, RevocationReasons.Holder, TestAudit.For(revokedParent), CancellationToken.None);
         var expiredParent = await CreateAsync();
         var closedTask = await CreateAsync();
         await MoveAsync(closedTask, TaskState.Completed);
@@ -360,11 +361,11 @@ public sealed class StoreContractTests(StoreKind kind) : IAsyncDisposable
     {
         var full = await CreateAsync();
         var other = await CreateAsync();
-        var first = await _store.AddCredentialAsync(Child(full, "a", "jti-1"), Open, Start.AddSeconds(1), 3, CancellationToken.None);
-        var retried = await _store.AddCredentialAsync(Child(full, "a", "jti-1"), Open, Start.AddSeconds(1), 3, CancellationToken.None);
-        var second = await _store.AddCredentialAsync(Child(full, "b", "jti-1"), Open, Start.AddSeconds(1), 3, CancellationToken.None);
-        var third = await _store.AddCredentialAsync(Child(full, "c", "jti-1"), Open, Start.AddSeconds(1), 3, CancellationToken.None);
-        var elsewhere = await _store.AddCredentialAsync(Child(other, "c", "jti-1"), Open, Start.AddSeconds(1), 3, CancellationToken.None);
+        var first = await _store.AddCredentialAsync(Child(full, "a", "jti-1"), Open, Start.AddSeconds(1), 3, TestAudit.For(Child(full, "a", "jti-1").TaskId), CancellationToken.None);
+        var retried = await _store.AddCredentialAsync(Child(full, "a", "jti-1"), Open, Start.AddSeconds(1), 3, TestAudit.For(Child(full, "a", "jti-1").TaskId), CancellationToken.None);
+        var second = await _store.AddCredentialAsync(Child(full, "b", "jti-1"), Open, Start.AddSeconds(1), 3, TestAudit.For(Child(full, "b", "jti-1").TaskId), CancellationToken.None);
+        var third = await _store.AddCredentialAsync(Child(full, "c", "jti-1"), Open, Start.AddSeconds(1), 3, TestAudit.For(Child(full, "c", "jti-1").TaskId), CancellationToken.None);
+        var elsewhere = await _store.AddCredentialAsync(Child(other, "c", "jti-1"), Open, Start.AddSeconds(1), 3, TestAudit.For(Child(other, "c", "jti-1").TaskId), CancellationToken.None);
 
         Assert.Multiple(async () =>
         {
@@ -387,7 +388,7 @@ public sealed class StoreContractTests(StoreKind kind) : IAsyncDisposable
         await AddAsync(Child(taskId, "c", "b", CredentialKind.AccessToken, depth: 2));
         await AddAsync(Child(taskId, "x", "jti-1", CredentialKind.AccessToken, depth: 0));
 
-        var revoked = await _store.RevokeSubtreeAsync(taskId, "a", Start.AddSeconds(5), RevocationReasons.Holder, CancellationToken.None);
+        var revoked = await _store.RevokeSubtreeAsync(taskId, "a", Start.AddSeconds(5), RevocationReasons.Holder, TestAudit.For(taskId), CancellationToken.None);
         var byJti = (await _store.GetTaskAsync(taskId, CancellationToken.None))!.Credentials.ToDictionary(c => c.Jti);
 
         Assert.Multiple(() =>
@@ -433,7 +434,7 @@ public sealed class StoreContractTests(StoreKind kind) : IAsyncDisposable
             await AddAsync(Child(taskId, $"a{i}", "a", depth: 2));
             await AddAsync(Child(taskId, $"a{i}-at", $"a{i}", CredentialKind.AccessToken, depth: 2));
         }).ToList();
-        var revoking = _store.RevokeSubtreeAsync(taskId, "jti-1", Start.AddSeconds(2), RevocationReasons.Holder, CancellationToken.None).AsTask();
+        var revoking = _store.RevokeSubtreeAsync(taskId, "jti-1", Start.AddSeconds(2), RevocationReasons.Holder, TestAudit.For(taskId), CancellationToken.None).AsTask();
         await System.Threading.Tasks.Task.WhenAll([.. minting, revoking]);
 
         var credentials = (await _store.GetTaskAsync(taskId, CancellationToken.None))!.Credentials;

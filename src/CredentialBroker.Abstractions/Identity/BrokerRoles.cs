@@ -18,4 +18,7 @@ public enum BrokerRoles
 
     /// <summary>A downstream system that introspects tokens and follows the revocation feed.</summary>
     ResourceServer = 8,
+
+    /// <summary>Lets tasks continue past their deadline (continuation approvals) and reads the accountability trace.</summary>
+    Operator = 16,
 }

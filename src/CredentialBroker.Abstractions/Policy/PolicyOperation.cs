@@ -1,6 +1,6 @@
 namespace CredentialBroker.Abstractions.Policy;
 
-/// <summary>Where a policy decision is made. Wire names: <c>create_task</c>, <c>exchange</c>, <c>delegate</c>.</summary>
+/// <summary>Where a policy decision is made. Wire names: <c>create_task</c>, <c>exchange</c>, <c>delegate</c>, <c>continue</c>.</summary>
 public enum PolicyOperation
 {
     /// <summary>An orchestrator creates a task (one decision per grant).</summary>
@@ -11,4 +11,7 @@ public enum PolicyOperation
 
     /// <summary>An agent delegates its task token to a sub-agent.</summary>
     Delegate,
+
+    /// <summary>An operator lets a task continue past its deadline (one decision per grant; the lifetime is the extension).</summary>
+    Continue,
 }

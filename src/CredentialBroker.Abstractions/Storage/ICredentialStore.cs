@@ -9,9 +9,10 @@ public interface ICredentialStore
 {
     /// <summary>
     /// Records a new task and its task token, unless a task with that id exists; either way returns what is
-    /// stored. Also enters the token in the expiry index.
+    /// stored. Also enters the token in the expiry index. A new task's <paramref name="audit"/> event is appended in the same
+    /// atomic step: no task exists without it.
     /// </summary>
-    ValueTask<TaskCreation> CreateTaskAsync(Tasks.TaskRecord task, CredentialRecord taskToken, CancellationToken cancellationToken);
+    ValueTask<TaskCreation> CreateTaskAsync(Tasks.TaskRecord task, CredentialRecord taskToken, Audit.AuditEvent audit, CancellationToken cancellationToken);
 
     /// <summary>
     /// Remembers <paramref name="candidate"/> under its key for <paramref name="lifetime"/> unless the key is
@@ -33,19 +34,33 @@ public interface ICredentialStore
     /// also checks that the task is in one of <paramref name="openStates"/>, that the parent is neither
     /// revoked nor expired at <paramref name="now"/>, and that the task holds fewer than <paramref name="maxPerTask"/>
     /// credentials. Because subtree revocation is atomic too, a credential minted while its ancestor is being revoked
-    /// is either refused here or revoked with the subtree. Also enters the credential in the expiry index.
+    /// is either refused here or revoked with the subtree. Also enters the credential in the expiry index. A recorded
+    /// credential's <paramref name="audit"/> event is appended in the same atomic step: no credential exists without it.
     /// </summary>
-    ValueTask<CredentialAddition> AddCredentialAsync(CredentialRecord credential, IReadOnlyCollection<Tasks.TaskState> openStates, DateTimeOffset now, int maxPerTask, CancellationToken cancellationToken);
+    ValueTask<CredentialAddition> AddCredentialAsync(CredentialRecord credential, IReadOnlyCollection<Tasks.TaskState> openStates, DateTimeOffset now, int maxPerTask, Audit.AuditEvent audit, CancellationToken cancellationToken);
 
-    /// <summary>Moves a task to a new state if its current state allows it, revoking the requested credential kinds in the same atomic step.</summary>
+    /// <summary>
+    /// Moves a task to a new state if its current state allows it, revoking the requested credential kinds and appending
+    /// the request's audit event in the same atomic step.
+    /// </summary>
     ValueTask<StateChange> ChangeStateAsync(StateChangeRequest request, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Continues a task past its deadline, in one atomic step: if the task is in one of <paramref name="fromStates"/>, its
+    /// deadline becomes <paramref name="taskToken"/>'s expiry, the fresh task token is recorded (and entered in the expiry
+    /// index), a task awaiting approval resumes running, and <paramref name="audit"/> is appended. The old task token is
+    /// revoked by the caller afterwards (<see cref="RevokeSubtreeAsync"/>).
+    /// </summary>
+    /// <returns>The outcome, and the state the task was in.</returns>
+    ValueTask<StateChange> ContinueTaskAsync(string taskId, CredentialRecord taskToken, IReadOnlyCollection<Tasks.TaskState> fromStates, DateTimeOffset at, Audit.AuditEvent audit, CancellationToken cancellationToken);
 
     /// <summary>
     /// Revokes a credential with <paramref name="reason"/> and every credential derived from it with
     /// <see cref="RevocationReasons.Cascade"/>, in one atomic step. Already revoked credentials keep their
-    /// first revocation. Returns how many credentials this call revoked.
+    /// first revocation. When the credential exists, <paramref name="audit"/> is appended in the same atomic step. Returns how
+    /// many credentials this call revoked.
     /// </summary>
-    ValueTask<int> RevokeSubtreeAsync(string taskId, string jti, DateTimeOffset at, string reason, CancellationToken cancellationToken);
+    ValueTask<int> RevokeSubtreeAsync(string taskId, string jti, DateTimeOffset at, string reason, Audit.AuditEvent audit, CancellationToken cancellationToken);
 
     /// <summary>
     /// Remembers that the downstream secret <paramref name="secret"/> (already recorded) is being issued, until

@@ -10,6 +10,7 @@ namespace CredentialBroker.Abstractions.Storage;
 /// <param name="Reason">The reason the caller gave, if any.</param>
 /// <param name="RevokeKinds">Credential kinds to revoke in the same step.</param>
 /// <param name="RevocationReason">The reason recorded on revoked credentials.</param>
+/// <param name="Audit">The event appended when the change happens.</param>
 public sealed record StateChangeRequest(
     string TaskId,
     TaskState Target,
@@ -17,4 +18,5 @@ public sealed record StateChangeRequest(
     DateTimeOffset At,
     string? Reason,
     IReadOnlyCollection<CredentialKind> RevokeKinds,
-    string RevocationReason);
+    string RevocationReason,
+    Audit.AuditEvent Audit);

@@ -18,7 +18,8 @@ public static class TaskStateMachine
     public static IReadOnlyList<TaskState> SourcesOf(TaskState target) => target switch
     {
         TaskState.Created => [],
-        TaskState.Running => [TaskState.Created, TaskState.Paused, TaskState.AwaitingApproval],
+        // A task awaiting approval resumes only through an operator's recorded continuation (ContinuationService).
+        TaskState.Running => [TaskState.Created, TaskState.Paused],
         TaskState.Paused or TaskState.AwaitingApproval => [TaskState.Running],
         _ => NonTerminal,
     };

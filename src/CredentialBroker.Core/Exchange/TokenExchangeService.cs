@@ -1,3 +1,5 @@
+using System.Text.Json.Nodes;
+using CredentialBroker.Abstractions.Audit;
 using System.Threading.RateLimiting;
 using CredentialBroker.Abstractions;
 using CredentialBroker.Abstractions.Identity;
@@ -47,6 +49,7 @@ public sealed partial class TokenExchangeService
     private readonly JwtSvidValidator _svids;
     private readonly RoleMap _roles;
     private readonly ICredentialStore _store;
+    private readonly IAuditLog _audit;
     private readonly IRiskRegistry _risk;
     private readonly IPolicySource _policy;
     private readonly TokenFactory _factory;
@@ -64,6 +67,7 @@ public sealed partial class TokenExchangeService
         JwtSvidValidator svids,
         RoleMap roles,
         ICredentialStore store,
+        IAuditLog audit,
         IRiskRegistry risk,
         IPolicySource policy,
         TokenFactory factory,
@@ -80,6 +84,7 @@ public sealed partial class TokenExchangeService
         _svids = svids;
         _roles = roles;
         _store = store;
+        _audit = audit;
         _risk = risk;
         _policy = policy;
         _factory = factory;
@@ -98,6 +103,41 @@ public sealed partial class TokenExchangeService
     {
         ArgumentNullException.ThrowIfNull(caller);
         ArgumentNullException.ThrowIfNull(request);
+        var trail = new Trail();
+        Current.Value = trail;
+        var result = await ExchangeCoreAsync(caller, request, cancellationToken);
+        if (result.Error is not null)
+        {
+            // Every refusal is on the record with who asked, what for and, once the subject was found, under which task.
+            var details = new JsonObject
+            {
+                ["error"] = result.Code,
+                ["description"] = result.Description,
+                ["subjectJti"] = trail.SubjectJti,
+                ["resource"] = request.Audience,
+                ["actorToken"] = request.ActorToken is null ? null : "presented",
+                ["decision"] = trail.Decision is { Allowed: false } d ? AuditEvents.Decision(false, d.RuleId, d.PolicyVersion, d.Reason) : null,
+            };
+            await _audit.AppendAsync(AuditEvents.Create(AuditEventTypes.ExchangeDenied, _time.GetUtcNow(), caller.Id.Value, trail.Task, details), CancellationToken.None);
+        }
+
+        return result;
+    }
+
+    // What a refusal's audit event names, gathered as the exchange goes.
+    private sealed class Trail
+    {
+        public TaskRecord? Task { get; set; }
+
+        public string? SubjectJti { get; set; }
+
+        public PolicyDecision? Decision { get; set; }
+    }
+
+    private static readonly AsyncLocal<Trail?> Current = new();
+
+    private async ValueTask<ExchangeResult> ExchangeCoreAsync(CallerIdentity caller, ExchangeRequest request, CancellationToken cancellationToken)
+    {
         if (!caller.HasAnyRole(BrokerRoles.Agent))
         {
             return Fail(ExchangeError.UnauthorizedClient, ErrorCodes.Forbidden, "Only agents may exchange task tokens.", caller, null);
@@ -123,6 +163,10 @@ public sealed partial class TokenExchangeService
         }
 
         var (subject, task) = (lookup.Credential, lookup.Task);
+        if (Current.Value is { } trail)
+        {
+            (trail.Task, trail.SubjectJti) = (task, subjectJti);
+        }
 
         // A quarantined workload's authority is spent by nobody: not by itself, not by a delegate down its chain, not
         // through a task its orchestrator created.
@@ -188,7 +232,7 @@ public sealed partial class TokenExchangeService
         return request.Requested switch
         {
             RequestedToken.DelegatedTask => await DelegateAsync(caller, request, task, subject, grants, actors, now, cancellationToken),
-            RequestedToken.Secret => await IssueSecretAsync(caller, request, task, subject, grants, now, cancellationToken),
+            RequestedToken.Secret => await IssueSecretAsync(caller, request, task, subject, grants, actors, now, cancellationToken),
             _ => await IssueAccessTokenAsync(caller, request, task, subject, grants, actors, now, cancellationToken),
         };
     }
@@ -201,7 +245,7 @@ public sealed partial class TokenExchangeService
     /// </summary>
     private async ValueTask<ExchangeResult> IssueSecretAsync(
         CallerIdentity caller, ExchangeRequest request, TaskRecord task, CredentialRecord subject,
-        IReadOnlyList<AuthorizationGrant> grants, DateTimeOffset now, CancellationToken cancellationToken)
+        IReadOnlyList<AuthorizationGrant> grants, IReadOnlyList<string> actors, DateTimeOffset now, CancellationToken cancellationToken)
     {
         if (request.Audience is null)
         {
@@ -226,7 +270,7 @@ public sealed partial class TokenExchangeService
         var credential = new CredentialRecord(jti, task.TaskId, CredentialKind.Secret, subject.Jti, caller.Id.Value, now, expiresAt,
             Audience: request.Audience, Depth: subject.Depth, Policy: new PolicyReference(decision.RuleId, decision.PolicyVersion),
             Secret: new SecretReference(target.Provider, target.Kind, plan.Username, LeaseId: null));
-        if (await RecordAsync(credential, caller, cancellationToken) is { } failure)
+        if (await RecordAsync(credential, caller, task, actors, cancellationToken) is { } failure)
         {
             return failure;
         }
@@ -245,7 +289,7 @@ public sealed partial class TokenExchangeService
                 // Whatever the backend may hold of it goes, now and once more when its issuing mark falls due (a late
                 // create cannot outlive it); the record says why.
                 var refusal = ex as SecretIssueException ?? new SecretIssueException($"The backend did not answer within {_options.SecretIssueTimeout}.", ex) { Transient = true };
-                await _store.RevokeSubtreeAsync(task.TaskId, jti, _time.GetUtcNowMilliseconds(), RevocationReasons.IssueIncomplete, CancellationToken.None);
+                await RevokeIncompleteAsync(task, jti);
                 _signal.WorkAvailable();
                 LogSecretFailed(_logger, jti, target.Provider, task.TaskId, refusal.Transient, refusal.Message);
                 return refusal.Transient
@@ -255,7 +299,7 @@ public sealed partial class TokenExchangeService
             catch (OperationCanceledException)
             {
                 // The caller went away: nobody will receive the secret.
-                await _store.RevokeSubtreeAsync(task.TaskId, jti, _time.GetUtcNowMilliseconds(), RevocationReasons.IssueIncomplete, CancellationToken.None);
+                await RevokeIncompleteAsync(task, jti);
                 _signal.WorkAvailable();
                 throw;
             }
@@ -267,6 +311,26 @@ public sealed partial class TokenExchangeService
             // revoker destroys it once more and the caller never sees it.
             _signal.WorkAvailable();
             return Fail(ExchangeError.InvalidGrant, ErrorCodes.SubjectInactive, "The subject_token was revoked while the secret was being issued; nothing was issued.", caller, subject.Jti);
+        }
+
+        try
+        {
+            await _audit.AppendAsync(AuditEvents.Create(AuditEventTypes.SecretIssued, _time.GetUtcNow(), caller.Id.Value, task, new JsonObject
+            {
+                ["jti"] = jti,
+                ["provider"] = target.Provider,
+                ["kind"] = target.Kind,
+                ["resource"] = target.Resource,
+                ["username"] = plan.Username,
+                ["lease"] = issued.LeaseId is null ? null : "recorded",
+            }), cancellationToken);
+        }
+        catch (StoreUnavailableException)
+        {
+            // A secret whose issue is not on the record is not handed out, and goes (the revoker retries if this fails too).
+            await RevokeIncompleteAsync(task, jti);
+            _signal.WorkAvailable();
+            throw;
         }
 
         LogIssued(_logger, jti, "secret", subject.Jti, task.TaskId, caller.Id.Value, decision.RuleId);
@@ -304,7 +368,7 @@ public sealed partial class TokenExchangeService
         var credential = new CredentialRecord(Identifiers.NewJti(), task.TaskId, CredentialKind.AccessToken, subject.Jti, caller.Id.Value,
             now, now + Min(lifetime, decision.MaxTtl), Audience: request.Audience, Depth: subject.Depth,
             Policy: new PolicyReference(decision.RuleId, decision.PolicyVersion), Binding: binding);
-        if (await RecordAsync(credential, caller, cancellationToken) is { } failure)
+        if (await RecordAsync(credential, caller, task, actors, cancellationToken) is { } failure)
         {
             return failure;
         }
@@ -366,7 +430,7 @@ public sealed partial class TokenExchangeService
 
         var credential = new CredentialRecord(Identifiers.NewJti(), task.TaskId, CredentialKind.Delegated, subject.Jti, actor.Value,
             now, now + Min(lifetime, decision.MaxTtl), Depth: depth, Policy: new PolicyReference(decision.RuleId, decision.PolicyVersion), Binding: actorBinding);
-        if (await RecordAsync(credential, caller, cancellationToken) is { } failure)
+        if (await RecordAsync(credential, caller, task, [actor.Value, .. actors], cancellationToken) is { } failure)
         {
             return failure;
         }
@@ -429,18 +493,28 @@ public sealed partial class TokenExchangeService
         var policy = _policy.Current;
         IReadOnlyList<string> workloads = actor is null ? [task.Agent, caller.Id.Value] : [task.Agent, caller.Id.Value, actor];
         var risk = await _risk.GetAsync(workloads, task.Workflow.Id, cancellationToken);
-        return PolicyDecision.Combine([.. grants.Select(g => policy.Evaluate(new PolicyInput(
+        var decision = PolicyDecision.Combine([.. grants.Select(g => policy.Evaluate(new PolicyInput(
             operation, caller, task, new PolicyGrantRequest(g.Tool, g.Destination, g.Actions, g.DataClass, lifetime, audience, actor, depth, secretKind), risk, now)))]);
+        if (Current.Value is { } trail)
+        {
+            trail.Decision = decision;
+        }
+
+        return decision;
     }
 
-    private async ValueTask<ExchangeResult?> RecordAsync(CredentialRecord credential, CallerIdentity caller, CancellationToken cancellationToken)
+    private async ValueTask<ExchangeResult?> RecordAsync(CredentialRecord credential, CallerIdentity caller, TaskRecord task, IReadOnlyList<string> actors, CancellationToken cancellationToken)
     {
         if (credential.ExpiresAt <= credential.IssuedAt)
         {
             return Fail(ExchangeError.InvalidGrant, ErrorCodes.SubjectExpiring, "The subject_token expires too soon to derive anything from it.", caller, credential.ParentJti);
         }
 
-        var added = await _store.AddCredentialAsync(credential, OpenStates, credential.IssuedAt, _options.MaxCredentialsPerTask, cancellationToken);
+        // The event goes in with the record: no credential exists without the decision that allowed it.
+        var details = AuditEvents.Credential(credential);
+        details["actors"] = new JsonArray([.. actors.Select(a => (JsonNode)JsonValue.Create(a))]);
+        var audit = AuditEvents.Create(AuditEventTypes.CredentialIssued, credential.IssuedAt, caller.Id.Value, task, details);
+        var added = await _store.AddCredentialAsync(credential, OpenStates, credential.IssuedAt, _options.MaxCredentialsPerTask, audit, cancellationToken);
         return added switch
         {
             CredentialAddition.Added => null,
@@ -449,6 +523,13 @@ public sealed partial class TokenExchangeService
                 $"The task already holds {_options.MaxCredentialsPerTask} credentials, as many as a task may; finish it and start a new task.", caller, credential.ParentJti),
             _ => Fail(ExchangeError.InvalidGrant, ErrorCodes.SubjectInactive, "The subject_token was revoked while the exchange ran.", caller, credential.ParentJti),
         };
+    }
+
+    private async ValueTask RevokeIncompleteAsync(TaskRecord task, string jti)
+    {
+        var at = _time.GetUtcNowMilliseconds();
+        await _store.RevokeSubtreeAsync(task.TaskId, jti, at, RevocationReasons.IssueIncomplete, AuditEvents.Create(
+            AuditEventTypes.RevocationRecorded, at, AuditEvents.BrokerActor, task, new JsonObject { ["jti"] = jti, ["reason"] = RevocationReasons.IssueIncomplete }), CancellationToken.None);
     }
 
     private ExchangeResult Fail(ExchangeError error, string code, string description, CallerIdentity caller, string? subjectJti)

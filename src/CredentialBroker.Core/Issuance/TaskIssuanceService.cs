@@ -1,4 +1,6 @@
+using System.Text.Json.Nodes;
 using CredentialBroker.Abstractions;
+using CredentialBroker.Abstractions.Audit;
 using CredentialBroker.Abstractions.Identity;
 using CredentialBroker.Abstractions.Policy;
 using CredentialBroker.Abstractions.Soc;
@@ -22,6 +24,7 @@ namespace CredentialBroker.Core.Issuance;
 public sealed partial class TaskIssuanceService
 {
     private readonly ICredentialStore _store;
+    private readonly IAuditLog _audit;
     private readonly IRiskRegistry _risk;
     private readonly IPolicySource _policy;
     private readonly TokenFactory _tokens;
@@ -34,6 +37,7 @@ public sealed partial class TaskIssuanceService
     /// <summary>Creates the service.</summary>
     public TaskIssuanceService(
         ICredentialStore store,
+        IAuditLog audit,
         IRiskRegistry risk,
         IPolicySource policy,
         TokenFactory tokens,
@@ -45,6 +49,7 @@ public sealed partial class TaskIssuanceService
     {
         ArgumentNullException.ThrowIfNull(options);
         _store = store;
+        _audit = audit;
         _risk = risk;
         _policy = policy;
         _tokens = tokens;
@@ -74,6 +79,11 @@ public sealed partial class TaskIssuanceService
         if (_rules.QuarantineOfAny([caller.Id.Value, draft.Agent]) is { } quarantine)
         {
             LogQuarantined(_logger, caller.Id.Value, draft.Agent, quarantine.Id);
+            await _audit.AppendAsync(AuditEvents.Create(AuditEventTypes.TaskDenied, _time.GetUtcNow(), caller.Id.Value, null, Draft(draft, new JsonObject
+            {
+                ["denied"] = "quarantined",
+                ["quarantine"] = quarantine.Id,
+            })), cancellationToken);
             return new TaskIssuance(TaskIssuanceOutcome.Quarantined, QuarantinedBy: quarantine.Id);
         }
 
@@ -108,6 +118,11 @@ public sealed partial class TaskIssuanceService
         {
             // Nothing is claimed: a retry under the same key is decided afresh.
             LogPolicyDenied(_logger, caller.Id.Value, decision.RuleId, decision.PolicyVersion);
+            await _audit.AppendAsync(AuditEvents.Create(AuditEventTypes.TaskDenied, now, caller.Id.Value, null, Draft(draft, new JsonObject
+            {
+                ["denied"] = "policy",
+                ["decision"] = AuditEvents.Decision(false, decision.RuleId, decision.PolicyVersion, decision.Reason),
+            })), cancellationToken);
             return new TaskIssuance(TaskIssuanceOutcome.PolicyDenied, Decision: decision);
         }
 
@@ -131,7 +146,16 @@ public sealed partial class TaskIssuanceService
 
         var credential = new CredentialRecord(jti, task.TaskId, CredentialKind.Task, null, draft.Agent, now, task.ExpiresAt,
             Policy: new PolicyReference(decision.RuleId, decision.PolicyVersion), Binding: draft.Binding);
-        var creation = await _store.CreateTaskAsync(task, credential, cancellationToken);
+        var details = AuditEvents.Credential(credential);
+        details["grants"] = new JsonArray([.. task.Authorization.Select(g => (JsonNode)new JsonObject
+        {
+            ["tool"] = g.Tool,
+            ["destination"] = g.Destination,
+            ["actions"] = new JsonArray([.. g.Actions.Select(a => (JsonNode)JsonValue.Create(a))]),
+        })]);
+        details["mayAct"] = new JsonArray([.. task.MayAct.Select(m => (JsonNode)JsonValue.Create(m))]);
+        details["maxDelegationDepth"] = task.MaxDelegationDepth;
+        var creation = await _store.CreateTaskAsync(task, credential, AuditEvents.Create(AuditEventTypes.TaskCreated, now, caller.Id.Value, task, details), cancellationToken);
 
         var token = _tokens.SignTaskToken(creation.Task, creation.TaskToken);
         if (creation.Created)
@@ -168,6 +192,24 @@ public sealed partial class TaskIssuanceService
         }
 
         return null;
+    }
+
+    // A refused request has no task: its event carries what was asked for, so the refusal can be traced to who asked.
+    private static JsonObject Draft(TaskDraft draft, JsonObject details)
+    {
+        details["agent"] = draft.Agent;
+        details["workflow"] = new JsonObject { ["id"] = draft.Workflow.Id, ["designer"] = draft.Workflow.Designer, ["version"] = draft.Workflow.Version };
+        if (draft.Approval is { } approval)
+        {
+            details["approval"] = new JsonObject { ["id"] = approval.Id, ["approver"] = approval.Approver };
+        }
+
+        if (draft.Origin is { } origin)
+        {
+            details["origin"] = new JsonObject { ["promptId"] = origin.PromptId, ["requestedBy"] = origin.RequestedBy };
+        }
+
+        return details;
     }
 
     [LoggerMessage(EventId = 1000, EventName = "TaskIssued", Level = LogLevel.Information,

@@ -1,3 +1,5 @@
+using System.Text.Json.Nodes;
+using CredentialBroker.Abstractions.Audit;
 using CredentialBroker.Abstractions;
 using CredentialBroker.Abstractions.Identity;
 using CredentialBroker.Abstractions.Revocation;
@@ -72,7 +74,9 @@ public sealed partial class RevocationService
             return unproven == PossessionFailure.TokenNotCovered ? RevocationOutcome.ProofNotCoveringToken : RevocationOutcome.KeyNotProven;
         }
 
-        var revoked = await _store.RevokeSubtreeAsync(taskId, jti, _time.GetUtcNowMilliseconds(), RevocationReasons.Holder, cancellationToken);
+        var at = _time.GetUtcNowMilliseconds();
+        var revoked = await _store.RevokeSubtreeAsync(taskId, jti, at, RevocationReasons.Holder, AuditEvents.Create(
+            AuditEventTypes.RevocationRecorded, at, caller.Id.Value, lookup.Task, new JsonObject { ["jti"] = jti, ["reason"] = RevocationReasons.Holder }), cancellationToken);
         if (revoked > 0)
         {
             _signal.WorkAvailable();

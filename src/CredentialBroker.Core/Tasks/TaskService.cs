@@ -1,3 +1,5 @@
+using System.Text.Json.Nodes;
+using CredentialBroker.Abstractions.Audit;
 using CredentialBroker.Abstractions;
 using CredentialBroker.Abstractions.Identity;
 using CredentialBroker.Abstractions.Policy;
@@ -54,14 +56,23 @@ public sealed partial class TaskService
             return new StateTransition(StateChangeOutcome.NotFound, null, default, 0);
         }
 
+        var at = _time.GetUtcNowMilliseconds();
+        var revokeKinds = _policy.Current.RevokedOnEntering(before.Task.Workflow.Id, target);
         var change = await _store.ChangeStateAsync(new StateChangeRequest(
             taskId,
             target,
             TaskStateMachine.SourcesOf(target),
-            _time.GetUtcNowMilliseconds(),
+            at,
             reason,
-            _policy.Current.RevokedOnEntering(before.Task.Workflow.Id, target),
-            target == TaskState.Completed ? RevocationReasons.TaskCompleted : RevocationReasons.TaskState), cancellationToken);
+            revokeKinds,
+            target == TaskState.Completed ? RevocationReasons.TaskCompleted : RevocationReasons.TaskState,
+            AuditEvents.Create(AuditEventTypes.StateChanged, at, caller.Id.Value, before.Task, new JsonObject
+            {
+                ["from"] = TaskStateMachine.ToWireName(before.Task.State),
+                ["to"] = TaskStateMachine.ToWireName(target),
+                ["reason"] = reason,
+                ["revokes"] = new JsonArray([.. revokeKinds.Select(k => (JsonNode)JsonValue.Create(CredentialKinds.ToWireName(k)))]),
+            })), cancellationToken);
         if (change.Revoked > 0)
         {
             _signal.WorkAvailable();

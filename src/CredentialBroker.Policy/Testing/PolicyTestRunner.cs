@@ -112,7 +112,8 @@ public static class PolicyTestRunner
                 "agent" => BrokerRoles.Agent,
                 "soc" => BrokerRoles.Soc,
                 "resource_server" => BrokerRoles.ResourceServer,
-                _ => throw new FormatException($"unknown role '{role}' (orchestrator, agent, soc, resource_server)"),
+                "operator" => BrokerRoles.Operator,
+                _ => throw new FormatException($"unknown role '{role}' (orchestrator, agent, soc, resource_server, operator)"),
             };
         }
 

@@ -1,8 +1,10 @@
 -- Records a credential derived from a parent, if the task is open, holds fewer credentials than its cap, and the
 -- parent is neither revoked nor expired. Atomic with revoke_subtree.lua (same slot), so a child can never slip past a
 -- cascade. The task hash counts its credentials in 'n'.
--- KEYS[1] task hash, KEYS[2] credentials hash
--- ARGV: parent jti, jti, credential record (CredentialCodec), now (unix ms), open states (comma separated), most credentials per task
+-- A recorded credential's credential.issued event is appended in the same step (audit.lua).
+-- KEYS[1] task hash, KEYS[2] credentials hash, KEYS[3..5] the chain's head and list and the task's event index
+-- ARGV: parent jti, jti, credential record (CredentialCodec), now (unix ms), open states (comma separated), most credentials per task,
+--       chain, event, event digest, event index keep-until (unix ms), indexed
 local state = redis.call('HGET', KEYS[1], 'state')
 if not state then
   return 'task_not_found'
@@ -31,4 +33,5 @@ if tonumber(redis.call('HGET', KEYS[1], 'n') or '1') >= tonumber(ARGV[6]) then
 end
 redis.call('HSET', KEYS[2], ARGV[2], ARGV[3])
 redis.call('HINCRBY', KEYS[1], 'n', 1)
+audit(KEYS[3], KEYS[4], KEYS[5], ARGV[7], ARGV[8], ARGV[9], ARGV[10], ARGV[11])
 return 'added'

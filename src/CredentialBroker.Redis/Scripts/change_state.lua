@@ -3,10 +3,11 @@
 -- '<jti>:x' (expiry processed) and '<jti>:d' (downstream outcome). Revoked credentials join the pending set.
 -- The work entry announcing the revocation is written before this script runs; '@<entry id>' in the pending set
 -- tells the revoker this script has run, so the entry may be acknowledged.
--- KEYS[1] task hash, KEYS[2] credentials hash, KEYS[3] pending set
+-- A change that happens appends its event (audit.lua) in the same step.
+-- KEYS[1] task hash, KEYS[2] credentials hash, KEYS[3] pending set, KEYS[4..6] the chain's head and list and the task's event index
 -- ARGV: target, allowed sources (comma separated), at (unix ms), reason, kind codes to revoke (comma separated; a record's
 --       first character, see CredentialCodec), revocation reason,
---       work entry id ('' when nothing is to be revoked)
+--       work entry id ('' when nothing is to be revoked), chain, event, event digest, event index keep-until (unix ms), indexed
 local function recorded()
   if ARGV[7] ~= '' then
     redis.call('SADD', KEYS[3], '@' .. ARGV[7])
@@ -55,4 +56,5 @@ if ARGV[5] ~= '' then
   end
 end
 recorded()
+audit(KEYS[4], KEYS[5], KEYS[6], ARGV[8], ARGV[9], ARGV[10], ARGV[11], ARGV[12])
 return {'ok', current, revoked}

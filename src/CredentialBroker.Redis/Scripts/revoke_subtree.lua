@@ -2,8 +2,9 @@
 -- descendants 'cascade'; credentials revoked earlier keep their first revocation. Newly revoked credentials
 -- join the pending set.
 -- '@<work entry id>' in the pending set tells the revoker this script has run (see change_state.lua).
--- KEYS[1] credentials hash, KEYS[2] pending set
--- ARGV: root jti, at (unix ms), reason, work entry id
+-- A found credential's revocation.recorded event is appended in the same step (audit.lua).
+-- KEYS[1] credentials hash, KEYS[2] pending set, KEYS[3..5] the chain's head and list and the task's event index
+-- ARGV: root jti, at (unix ms), reason, work entry id, chain, event, event digest, event index keep-until (unix ms), indexed
 local function recorded()
   redis.call('SADD', KEYS[2], '@' .. ARGV[4])
   local ttl = redis.call('PTTL', KEYS[1])
@@ -48,4 +49,5 @@ while head <= #queue do
   end
 end
 recorded()
+audit(KEYS[3], KEYS[4], KEYS[5], ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[9])
 return revoked

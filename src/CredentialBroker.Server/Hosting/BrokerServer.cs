@@ -300,6 +300,7 @@ internal static class BrokerServer
         Add(options.Roles.Agent, BrokerRoles.Agent);
         Add(options.Roles.Soc, BrokerRoles.Soc);
         Add(options.Roles.ResourceServer, BrokerRoles.ResourceServer);
+        Add(options.Roles.Operator, BrokerRoles.Operator);
         if (devRoles)
         {
             foreach (var (_, path, role) in DevIdentities.Workloads)

@@ -19,6 +19,7 @@ internal sealed class DevIdentities([FromKeyedServices(BrokerTime.ServiceKey)] T
         ("sub_agent", "/sub-agent", BrokerRoles.Agent),
         ("resource_server", "/resource-server", BrokerRoles.ResourceServer),
         ("soc", "/soc", BrokerRoles.Soc),
+        ("operator", "/operator", BrokerRoles.Operator),
     ];
 
     /// <summary>The dev resource server's one resource: what its access tokens are for (their <c>aud</c>).</summary>

@@ -15,6 +15,8 @@ internal static class BrokerPolicies
     public const string Soc = "soc";
     public const string OrchestratorOrSoc = "orchestrator-or-soc";
     public const string ResourceServerOrSoc = "resource-server-or-soc";
+    public const string Operator = "operator";
+    public const string SocOrOperator = "soc-or-operator";
 
     private static readonly Dictionary<string, BrokerRoles> Roles = new(StringComparer.Ordinal)
     {
@@ -22,6 +24,8 @@ internal static class BrokerPolicies
         [Soc] = BrokerRoles.Soc,
         [OrchestratorOrSoc] = BrokerRoles.Orchestrator | BrokerRoles.Soc,
         [ResourceServerOrSoc] = BrokerRoles.ResourceServer | BrokerRoles.Soc,
+        [Operator] = BrokerRoles.Operator,
+        [SocOrOperator] = BrokerRoles.Soc | BrokerRoles.Operator,
     };
 
     /// <summary>Adds the policies and the deny-by-default fallback.</summary>
@@ -46,6 +50,7 @@ internal static class BrokerPolicies
         BrokerRoles.Agent => "agent",
         BrokerRoles.Soc => "soc",
         BrokerRoles.ResourceServer => "resource_server",
+        BrokerRoles.Operator => "operator",
         _ => throw new ArgumentOutOfRangeException(nameof(role)),
     };
 

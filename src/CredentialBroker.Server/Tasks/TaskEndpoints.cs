@@ -24,6 +24,7 @@ internal static class TaskEndpoints
         tasks.MapPost("/", CreateAsync).RequireAuthorization(BrokerPolicies.Orchestrator).RequireRateLimiting(BrokerRateLimits.Issuance);
         tasks.MapGet("/{taskId}", GetAsync).RequireAuthorization(BrokerPolicies.OrchestratorOrSoc);
         tasks.MapPost("/{taskId}/state", ChangeStateAsync).RequireAuthorization(BrokerPolicies.OrchestratorOrSoc);
+        tasks.MapPost("/{taskId}/continuation", ContinueAsync).RequireAuthorization(BrokerPolicies.Operator);
     }
 
     private static async Task<IResult> CreateAsync(
@@ -131,10 +132,55 @@ internal static class TaskEndpoints
         {
             StateChangeOutcome.NotFound => TaskNotFound(taskId),
             StateChangeOutcome.Illegal => ProblemResults.Conflict(
-                $"A task in state '{TaskStateMachine.ToWireName(transition.PreviousState)}' cannot move to '{request.State}'.",
+                $"A task in state '{TaskStateMachine.ToWireName(transition.PreviousState)}' cannot move to '{request.State}'." +
+                (transition.PreviousState == TaskState.AwaitingApproval && target == TaskState.Running
+                    ? " It resumes only through an operator's approval: POST /v1/tasks/{taskId}/continuation."
+                    : string.Empty),
                 new Dictionary<string, object?> { ["currentState"] = TaskStateMachine.ToWireName(transition.PreviousState) }),
             _ when transition.Task is null => TaskNotFound(taskId),
             _ => TypedResults.Ok(TaskResponse.From(transition.Task, time.GetUtcNow(), transition.Revoked)),
+        };
+    }
+
+    private static async Task<IResult> ContinueAsync(string taskId, HttpContext http, ContinuationService continuations)
+    {
+        var (request, error) = await JsonBody.ReadAsync(http.Request, ServerJsonContext.Default.ContinuationRequest);
+        if (error is not null)
+        {
+            return error;
+        }
+
+        var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
+        if (request!.ExtendSeconds is not { } seconds || seconds < 1)
+        {
+            errors["extendSeconds"] = ["required: a whole number of seconds, at least 1"];
+        }
+
+        if (string.IsNullOrWhiteSpace(request.Reason) || request.Reason.Length > 1024)
+        {
+            errors["reason"] = ["required: why the task may continue, 1 to 1024 characters"];
+        }
+
+        if (errors.Count > 0)
+        {
+            return ProblemResults.Validation(errors);
+        }
+
+        var result = await continuations.ContinueAsync(http.Caller(), taskId, TimeSpan.FromSeconds(Math.Min(request.ExtendSeconds!.Value, int.MaxValue)), request.Reason!, http.RequestAborted);
+        return result.Outcome switch
+        {
+            ContinuationOutcome.Continued => TypedResults.Ok(ContinuationResponse.From(result)),
+            ContinuationOutcome.Invalid => ProblemResults.Validation(new Dictionary<string, string[]>(StringComparer.Ordinal) { ["extendSeconds"] = [result.Detail!] }),
+            ContinuationOutcome.NotFound => TaskNotFound(taskId),
+            ContinuationOutcome.Ended => ProblemResults.Conflict(
+                $"The task is {TaskStateMachine.ToWireName(result.Task!.State)}; an ended task cannot continue.",
+                new Dictionary<string, object?> { ["currentState"] = TaskStateMachine.ToWireName(result.Task.State) }),
+            ContinuationOutcome.Quarantined => ProblemResults.Create(StatusCodes.Status403Forbidden, ErrorCodes.Quarantined, "Workload quarantined",
+                $"The SOC quarantined the task's agent or orchestrator (bulk revocation {result.Detail}); the task cannot continue.",
+                new Dictionary<string, object?> { ["revocationId"] = result.Detail }),
+            _ => ProblemResults.Create(StatusCodes.Status403Forbidden, ErrorCodes.PolicyDenied, "Denied by policy",
+                $"Policy rule '{result.Decision!.RuleId}' denied the continuation: {result.Decision.Reason}.",
+                new Dictionary<string, object?> { ["rule"] = result.Decision.RuleId, ["policyVersion"] = result.Decision.PolicyVersion }),
         };
     }
 

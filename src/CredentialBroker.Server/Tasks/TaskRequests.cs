@@ -69,6 +69,14 @@ internal sealed class OriginDto
     public string? RequestedBy { get; set; }
 }
 
+/// <summary>The body of <c>POST /v1/tasks/{taskId}/continuation</c>.</summary>
+internal sealed class ContinuationRequest
+{
+    public long? ExtendSeconds { get; set; }
+
+    public string? Reason { get; set; }
+}
+
 /// <summary>The body of <c>POST /v1/tasks/{taskId}/state</c>.</summary>
 internal sealed class ChangeStateRequest
 {

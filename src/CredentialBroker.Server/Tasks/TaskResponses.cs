@@ -9,6 +9,14 @@ namespace CredentialBroker.Server.Tasks;
 /// <summary>The answer to <c>POST /v1/tasks</c>.</summary>
 internal sealed record CreateTaskResponse(string TaskId, string Token, string Jti, DateTime ExpiresAt, string State);
 
+/// <summary>The answer to <c>POST /v1/tasks/{taskId}/continuation</c>: the fresh task token (the old one is revoked) and who permitted it.</summary>
+internal sealed record ContinuationResponse(string TaskId, string Token, string Jti, DateTime ExpiresAt, string State, string ContinuedBy)
+{
+    public static ContinuationResponse From(Continuation continuation) => new(
+        continuation.Task!.TaskId, continuation.Token!, continuation.TaskToken!.Jti, continuation.TaskToken.ExpiresAt.UtcDateTime,
+        TaskStateMachine.ToWireName(continuation.Task.State), continuation.Operator!);
+}
+
 /// <summary>A task as <c>GET /v1/tasks/{taskId}</c> shows it; <see cref="Revoked"/> only after a state change.</summary>
 internal sealed record TaskResponse(
     string TaskId,

@@ -1,3 +1,4 @@
+using CredentialBroker.Abstractions.Audit;
 using CredentialBroker.Abstractions.Storage;
 using CredentialBroker.Abstractions.Tasks;
 using CredentialBroker.Core.Issuance;
@@ -245,7 +246,7 @@ public sealed class TaskIssuanceServiceTests
     /// <summary>Fault injection: a store that is down. Real-Redis outages are covered in the server tests.</summary>
     private sealed class UnavailableStore : ICredentialStore
     {
-        public ValueTask<TaskCreation> CreateTaskAsync(TaskRecord task, CredentialRecord taskToken, CancellationToken cancellationToken) => throw new StoreUnavailableException();
+        public ValueTask<TaskCreation> CreateTaskAsync(TaskRecord task, CredentialRecord taskToken, AuditEvent audit, CancellationToken cancellationToken) => throw new StoreUnavailableException();
 
         public ValueTask<IdempotencyRecord> ClaimIdempotencyKeyAsync(IdempotencyRecord candidate, TimeSpan lifetime, CancellationToken cancellationToken) => throw new StoreUnavailableException();
 
@@ -257,9 +258,11 @@ public sealed class TaskIssuanceServiceTests
 
         public ValueTask<StateChange> ChangeStateAsync(StateChangeRequest request, CancellationToken cancellationToken) => throw new StoreUnavailableException();
 
-        public ValueTask<CredentialAddition> AddCredentialAsync(CredentialRecord credential, IReadOnlyCollection<TaskState> openStates, DateTimeOffset now, int maxPerTask, CancellationToken cancellationToken) => throw new StoreUnavailableException();
+        public ValueTask<CredentialAddition> AddCredentialAsync(CredentialRecord credential, IReadOnlyCollection<TaskState> openStates, DateTimeOffset now, int maxPerTask, AuditEvent audit, CancellationToken cancellationToken) => throw new StoreUnavailableException();
 
-        public ValueTask<int> RevokeSubtreeAsync(string taskId, string jti, DateTimeOffset at, string reason, CancellationToken cancellationToken) => throw new StoreUnavailableException();
+        public ValueTask<int> RevokeSubtreeAsync(string taskId, string jti, DateTimeOffset at, string reason, AuditEvent audit, CancellationToken cancellationToken) => throw new StoreUnavailableException();
+
+        public ValueTask<StateChange> ContinueTaskAsync(string taskId, CredentialRecord taskToken, IReadOnlyCollection<TaskState> fromStates, DateTimeOffset at, AuditEvent audit, CancellationToken cancellationToken) => throw new StoreUnavailableException();
 
         public ValueTask TrackIssuingAsync(CredentialRecord secret, DateTimeOffset deadline, CancellationToken cancellationToken) => throw new StoreUnavailableException();
 

@@ -1,3 +1,4 @@
+using CredentialBroker.Testing;
 using CredentialBroker.Abstractions.Revocation;
 using CredentialBroker.Abstractions.Storage;
 using CredentialBroker.Abstractions.Tasks;
@@ -188,7 +189,7 @@ public sealed class RevokerTests : IDisposable
         var issued = await harness.Core.IssueAsync();
         await harness.Core.Store.AddCredentialAsync(
             new CredentialRecord("secret-1", issued.Task!.TaskId, CredentialKind.Secret, issued.Credential!.Jti, CoreHarness.Agent.Id.Value, CoreHarness.Start, CoreHarness.Start.AddMinutes(5)),
-            [TaskState.Created], CoreHarness.Start, 1000, CancellationToken.None);
+            [TaskState.Created], CoreHarness.Start, 1000, TestAudit.For(null), CancellationToken.None);
         await harness.Core.Tasks.ChangeStateAsync(CoreHarness.Orchestrator, issued.Task.TaskId, TaskState.Completed, null, CancellationToken.None);
 
         await harness.Worker.DrainAsync(CancellationToken.None);

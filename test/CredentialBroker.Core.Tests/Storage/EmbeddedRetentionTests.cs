@@ -1,3 +1,4 @@
+using CredentialBroker.Testing;
 using CredentialBroker.Abstractions;
 using CredentialBroker.Abstractions.Soc;
 using CredentialBroker.Abstractions.Storage;
@@ -29,13 +30,13 @@ public sealed class EmbeddedRetentionTests
     public async Task A_task_and_a_revocation_are_forgotten_a_retention_after_their_deadline(int minutesLater, bool kept)
     {
         var store = new InMemoryCredentialStore(_time, Options.Create(new CredentialBrokerOptions { RecordRetention = TimeSpan.FromHours(1) }));
-        await store.CreateTaskAsync(Task("tsk_old", Start), Token("tsk_old", Start), CancellationToken.None);
+        await store.CreateTaskAsync(Task("tsk_old", Start), Token("tsk_old", Start), TestAudit.For(null), CancellationToken.None);
         _time.Advance(TimeSpan.FromMinutes(10)); // the revocation is saved as the task's deadline passes: both are kept until 10:10
         await store.SaveRevocationAsync(Revocation(_time.GetUtcNow()), CancellationToken.None);
 
         _time.Advance(TimeSpan.FromMinutes(minutesLater - 10));
         var now = _time.GetUtcNow();
-        await store.CreateTaskAsync(Task("tsk_new", now), Token("tsk_new", now), CancellationToken.None);
+        await store.CreateTaskAsync(Task("tsk_new", now), Token("tsk_new", now), TestAudit.For(null), CancellationToken.None);
 
         Assert.Multiple(async () =>
         {

@@ -11,7 +11,7 @@ public sealed class TaskStateMachineTests
         (TaskState.Running, TaskState.Paused),
         (TaskState.Paused, TaskState.Running),
         (TaskState.Running, TaskState.AwaitingApproval),
-        (TaskState.AwaitingApproval, TaskState.Running),
+        // awaiting_approval -> running is not a state change anyone may make: only an operator's continuation resumes it.
         .. from s in new[] { TaskState.Created, TaskState.Running, TaskState.Paused, TaskState.AwaitingApproval }
            from t in new[] { TaskState.Completed, TaskState.Failed, TaskState.Cancelled }
            select (s, t),

@@ -131,7 +131,7 @@ public sealed class RevokerDurabilityTests(bool cluster) : IDisposable
         var context = RedisContext.Create(connection, new RedisStoreOptions { KeyPrefix = _a.KeyPrefix }, new CredentialBrokerOptions { Issuer = BrokerApp.TestIssuer }, _a.Time);
         var dying = new RedisCredentialStore(context);
         var completion = await dying.ChangeStateAsync(new StateChangeRequest(taskId, TaskState.Completed, TaskStateMachine.SourcesOf(TaskState.Completed),
-            _a.Time.GetUtcNow(), null, Enum.GetValues<CredentialKind>(), RevocationReasons.TaskCompleted), CancellationToken.None);
+            _a.Time.GetUtcNow(), null, Enum.GetValues<CredentialKind>(), RevocationReasons.TaskCompleted, TestAudit.For(taskId)), CancellationToken.None);
         var taken = await new RedisRevokerStore(context).TakeWorkAsync("replica-that-dies", 100, TimeSpan.FromHours(1), CancellationToken.None);
 
         // The other replica takes the work over once the lease has run out.

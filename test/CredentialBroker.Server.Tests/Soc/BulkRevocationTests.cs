@@ -1,3 +1,4 @@
+using CredentialBroker.Testing;
 using System.Net;
 using CredentialBroker.Abstractions;
 using CredentialBroker.Abstractions.Storage;
@@ -58,7 +59,7 @@ public sealed class BulkRevocationTests(bool cluster)
             var task = new TaskRecord(taskId, agent, new WorkflowRef($"wf-{i % 2}", null, null), [new AuthorizationGrant("sql.query", "postgres://payments", ["read"], null)],
                 new TaskApproval("CHG-1", "alice@corp.example", now), null, 2, [], app.Trust.Id(BrokerApp.Orchestrator), now, now.AddMinutes(10), TaskState.Running, now, null);
             var root = new CredentialRecord($"t{i}", taskId, CredentialKind.Task, null, agent, now, now.AddMinutes(10));
-            await store.CreateTaskAsync(task, root, ct);
+            await store.CreateTaskAsync(task, root, TestAudit.For(task.TaskId), ct);
             issued.Add(new(taskId, root.Jti, agent, root.Kind, targeted));
             await AddAsync(new CredentialRecord($"a{i}", taskId, CredentialKind.AccessToken, root.Jti, agent, now, now.AddMinutes(5), Audience: "postgres://payments"));
             if (i % 16 < 4) // one task in four of each agent delegates
@@ -70,7 +71,7 @@ public sealed class BulkRevocationTests(bool cluster)
 
             async Task AddAsync(CredentialRecord credential)
             {
-                var added = await store.AddCredentialAsync(credential, [TaskState.Running], now, 1000, ct);
+                var added = await store.AddCredentialAsync(credential, [TaskState.Running], now, 1000, TestAudit.For(credential.TaskId), ct);
                 if (added != CredentialAddition.Added)
                 {
                     throw new InvalidOperationException($"Could not add {credential.Jti}: {added}");
