@@ -98,6 +98,31 @@ public sealed partial class TokenExchangeService
     {
         ArgumentNullException.ThrowIfNull(caller);
         ArgumentNullException.ThrowIfNull(request);
+
+        // The span names what the broker verified (ids, never the subject or actor token); the deeper steps add the task,
+        // the subject jti and the issued credential as they learn them.
+        using var activity = BrokerTelemetry.Source.StartActivity(BrokerTelemetry.TokenExchangeSpan);
+        activity?.SetTag(BrokerTelemetryTags.Caller, caller.Id.Value).SetTag(BrokerTelemetryTags.CredentialKind, request.Requested switch
+        {
+            RequestedToken.DelegatedTask => CredentialKinds.ToWireName(CredentialKind.Delegated),
+            RequestedToken.Secret => CredentialKinds.ToWireName(CredentialKind.Secret),
+            _ => CredentialKinds.ToWireName(CredentialKind.AccessToken),
+        });
+        try
+        {
+            var result = await ExchangeCoreAsync(caller, request, cancellationToken);
+            activity?.SetTag(BrokerTelemetryTags.Outcome, result.Succeeded ? "issued" : result.Code);
+            return result;
+        }
+        catch (Exception ex)
+        {
+            BrokerTelemetry.Failed(activity, ex);
+            throw;
+        }
+    }
+
+    private async ValueTask<ExchangeResult> ExchangeCoreAsync(CallerIdentity caller, ExchangeRequest request, CancellationToken cancellationToken)
+    {
         if (!caller.HasAnyRole(BrokerRoles.Agent))
         {
             return Fail(ExchangeError.UnauthorizedClient, ErrorCodes.Forbidden, "Only agents may exchange task tokens.", caller, null);
@@ -110,6 +135,8 @@ public sealed partial class TokenExchangeService
         }
 
         var subjectJti = validation.Token.Id;
+        BrokerTelemetry.TagCurrent(BrokerTelemetryTags.TaskId, taskId);
+        BrokerTelemetry.TagCurrent(BrokerTelemetryTags.SubjectJti, subjectJti);
         var lookup = await _store.GetCredentialAsync(taskId, subjectJti, cancellationToken);
         var now = _time.GetUtcNowSeconds();
         if (lookup is null || lookup.Credential.StatusAt(now) != CredentialStatus.Active)
@@ -238,7 +265,7 @@ public sealed partial class TokenExchangeService
         {
             try
             {
-                issued = await _secrets.IssueAsync(plan, linked.Token);
+                issued = await IssueTracedAsync(_secrets, plan, linked.Token);
             }
             catch (Exception ex) when (ex is SecretIssueException || (ex is OperationCanceledException && timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested))
             {
@@ -325,7 +352,8 @@ public sealed partial class TokenExchangeService
             return refusal;
         }
 
-        if (_rules.QuarantineOfAny([actor!.Value]) is not null)
+        BrokerTelemetry.TagCurrent(BrokerTelemetryTags.Actor, actor!.Value);
+        if (_rules.QuarantineOfAny([actor.Value]) is not null)
         {
             return Fail(ExchangeError.InvalidGrant, ErrorCodes.Quarantined, "The actor is quarantined by the SOC.", caller, subject.Jti);
         }
@@ -441,6 +469,12 @@ public sealed partial class TokenExchangeService
         }
 
         var added = await _store.AddCredentialAsync(credential, OpenStates, credential.IssuedAt, _options.MaxCredentialsPerTask, cancellationToken);
+        if (added == CredentialAddition.Added)
+        {
+            BrokerTelemetry.TagCurrent(BrokerTelemetryTags.Jti, credential.Jti);
+            BrokerTelemetry.TagCurrent(BrokerTelemetryTags.Resource, credential.Audience);
+        }
+
         return added switch
         {
             CredentialAddition.Added => null,
@@ -449,6 +483,31 @@ public sealed partial class TokenExchangeService
                 $"The task already holds {_options.MaxCredentialsPerTask} credentials, as many as a task may; finish it and start a new task.", caller, credential.ParentJti),
             _ => Fail(ExchangeError.InvalidGrant, ErrorCodes.SubjectInactive, "The subject_token was revoked while the exchange ran.", caller, credential.ParentJti),
         };
+    }
+
+    /// <summary>The backend's creation of a secret, as a span of its own (the exchange's child): a slow backend shows as such.</summary>
+    private static async ValueTask<IssuedSecretValue> IssueTracedAsync(ISecretIssuer secrets, SecretPlan plan, CancellationToken cancellationToken)
+    {
+        using var activity = BrokerTelemetry.Source.StartActivity(BrokerTelemetry.SecretIssueSpan);
+        activity?.SetTag(BrokerTelemetryTags.Jti, plan.Jti).SetTag(BrokerTelemetryTags.Provider, plan.Target.Provider).SetTag(BrokerTelemetryTags.Resource, plan.Target.Resource);
+        try
+        {
+            var issued = await secrets.IssueAsync(plan, cancellationToken);
+            activity?.SetTag(BrokerTelemetryTags.Outcome, "issued");
+            return issued;
+        }
+        catch (Exception ex)
+        {
+            activity?.SetTag(BrokerTelemetryTags.Outcome, ex switch
+            {
+                SecretIssueException { Transient: true } => "unavailable",
+                SecretIssueException => "refused",
+                OperationCanceledException => "cancelled",
+                _ => "error",
+            });
+            BrokerTelemetry.Failed(activity, ex);
+            throw;
+        }
     }
 
     private ExchangeResult Fail(ExchangeError error, string code, string description, CallerIdentity caller, string? subjectJti)
