@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using CredentialBroker.Abstractions;
 using CredentialBroker.Server.Tests.Downstream;
+using CredentialBroker.Server.Tests.Soc;
 using CredentialBroker.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using OpenTelemetry.Trace;
@@ -105,6 +106,32 @@ public sealed class TracingTests
             {
                 Assert.That(all.SelectMany(Texts), Has.None.Contains(value), "a span holds a credential");
             }
+        });
+    }
+
+    [Test]
+    public async Task A_bulk_revocation_fan_out_is_traced_by_its_id_and_the_credentials_it_revoked()
+    {
+        using var app = BrokerApp.Redis();
+        var spans = new SpanCollection();
+        app.TestServices = services => services.ConfigureOpenTelemetryTracerProvider(tracing => tracing.AddInMemoryExporter(spans));
+        var (taskId, taskToken, taskJti) = await app.As(BrokerApp.Orchestrator).CreateTaskOkAsync(app.AgentId);
+        var accessToken = (string)(await (await app.As(BrokerApp.Agent).AccessTokenAsync(taskToken)).JsonAsync())["access_token"]!;
+
+        var accepted = await app.As(BrokerApp.Soc).BulkRevokeAsync($$"""{"selector": {"workload": "{{app.AgentId}}"}, "reason": "contain"}""");
+        var id = (string)(await accepted.JsonAsync())["id"]!;
+        var fanOut = await spans.WaitForAsync(s => Named(s, BrokerTelemetry.BulkRevocationFanOutSpan) && Tag(s, BrokerTelemetryTags.BulkRevocationId) == id, Patience, "the fan-out");
+        var processed = await spans.WaitForAsync(
+            s => Named(s, BrokerTelemetry.RevocationProcessSpan) && Tag(s, BrokerTelemetryTags.Jti) == taskJti, Patience, "the task token's revocation");
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(accepted.StatusCode, Is.EqualTo(HttpStatusCode.Accepted));
+            Assert.That(fanOut.GetTagItem(BrokerTelemetryTags.Matched), Is.EqualTo(2), "the task token and its access token");
+            Assert.That(Tag(fanOut, BrokerTelemetryTags.Outcome), Is.EqualTo("revoked"));
+            Assert.That(Tag(processed, BrokerTelemetryTags.TaskId), Is.EqualTo(taskId));
+            Assert.That(Tag(processed, BrokerTelemetryTags.RevocationReason), Is.EqualTo("bulk"));
+            Assert.That(spans.Snapshot().SelectMany(Texts), Has.None.Contains(taskToken).And.None.Contains(accessToken));
         });
     }
 
