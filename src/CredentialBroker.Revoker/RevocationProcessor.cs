@@ -71,6 +71,22 @@ public sealed partial class RevocationProcessor
     public async ValueTask<bool> RetryAsync(CredentialRecord credential, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(credential);
+        using var activity = StartActivity(BrokerTelemetry.RevocationRetrySpan, credential);
+        try
+        {
+            var revoked = await RetryCoreAsync(credential, cancellationToken);
+            activity?.SetTag(BrokerTelemetryTags.Outcome, revoked ? "revoked" : "irrevocable");
+            return revoked;
+        }
+        catch (Exception ex)
+        {
+            BrokerTelemetry.Failed(activity, ex);
+            throw;
+        }
+    }
+
+    private async ValueTask<bool> RetryCoreAsync(CredentialRecord credential, CancellationToken cancellationToken)
+    {
         var handler = _downstream.FirstOrDefault(d => d.IsResponsibleFor(credential));
         var attempts = (credential.Downstream?.Attempts ?? 0) + 1;
         string? error;
@@ -81,9 +97,9 @@ public sealed partial class RevocationProcessor
                 throw new InvalidOperationException($"No downstream revoker handles {CredentialKinds.ToWireName(credential.Kind)} credentials.");
             }
 
-            await handler.RevokeAsync(credential, cancellationToken);
+            await RevokeTracedAsync(handler, credential, cancellationToken);
             var now = _time.GetUtcNowMilliseconds();
-            var verified = await handler.VerifyAsync(credential, cancellationToken) ? now : (DateTimeOffset?)null;
+            var verified = await VerifyTracedAsync(handler, credential, cancellationToken) ? now : (DateTimeOffset?)null;
             await _revoker.CompleteAsync(credential, new DownstreamState(now, verified, attempts, false, null), null, cancellationToken);
             if (credential.Downstream is { Irrevocable: true })
             {
@@ -107,6 +123,20 @@ public sealed partial class RevocationProcessor
     public async ValueTask ProcessAsync(CredentialRecord credential, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(credential);
+        using var activity = StartActivity(BrokerTelemetry.RevocationProcessSpan, credential);
+        try
+        {
+            await ProcessCoreAsync(credential, cancellationToken);
+        }
+        catch (Exception ex)
+        {
+            BrokerTelemetry.Failed(activity, ex);
+            throw;
+        }
+    }
+
+    private async ValueTask ProcessCoreAsync(CredentialRecord credential, CancellationToken cancellationToken)
+    {
         var reason = credential.RevocationReason ?? RevocationReasons.TtlExpired;
         var triggeredAt = credential.RevokedAt ?? credential.ExpiresAt;
         var recordedAt = credential.RevokedAt ?? credential.ExpiryProcessedAt ?? triggeredAt;
@@ -130,9 +160,9 @@ public sealed partial class RevocationProcessor
                 await _retries.ExecuteAsync(async ct =>
                 {
                     attempts++;
-                    await handler.RevokeAsync(credential, ct);
+                    await RevokeTracedAsync(handler, credential, ct);
                     revokedAt = _time.GetUtcNowMilliseconds();
-                    verifiedAt = await handler.VerifyAsync(credential, ct) ? _time.GetUtcNowMilliseconds() : null;
+                    verifiedAt = await VerifyTracedAsync(handler, credential, ct) ? _time.GetUtcNowMilliseconds() : null;
                 }, cancellationToken);
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
@@ -142,6 +172,8 @@ public sealed partial class RevocationProcessor
         }
 
         var now = _time.GetUtcNowMilliseconds();
+        BrokerTelemetry.TagCurrent(BrokerTelemetryTags.Attempts, attempts);
+        BrokerTelemetry.TagCurrent(BrokerTelemetryTags.Outcome, error is not null ? "irrevocable" : verifiedAt is null ? "unverified" : "verified");
         if (error is null)
         {
             now = revokedAt;
@@ -164,6 +196,54 @@ public sealed partial class RevocationProcessor
         await _revoker.CompleteAsync(credential, new DownstreamState(null, null, attempts, true, error), now + _options.IrrevocableRetryInterval, cancellationToken);
         _metrics.Irrevocable(reason);
         LogIrrevocable(_logger, credential.Jti, credential.TaskId, attempts, error);
+    }
+
+    /// <summary>A span about one credential: its task, jti, kind, resource, provider and why it was revoked; never the credential.</summary>
+    private static System.Diagnostics.Activity? StartActivity(string name, CredentialRecord credential)
+    {
+        var activity = BrokerTelemetry.Source.StartActivity(name);
+        activity?.SetTag(BrokerTelemetryTags.TaskId, credential.TaskId)
+            .SetTag(BrokerTelemetryTags.Jti, credential.Jti)
+            .SetTag(BrokerTelemetryTags.CredentialKind, CredentialKinds.ToWireName(credential.Kind))
+            .SetTag(BrokerTelemetryTags.Resource, credential.Audience)
+            .SetTag(BrokerTelemetryTags.Provider, credential.Secret?.Provider)
+            .SetTag(BrokerTelemetryTags.RevocationReason, credential.RevocationReason ?? RevocationReasons.TtlExpired);
+        return activity;
+    }
+
+    private static async ValueTask RevokeTracedAsync(IDownstreamRevoker handler, CredentialRecord credential, CancellationToken cancellationToken)
+    {
+        using var activity = BrokerTelemetry.Source.StartActivity(BrokerTelemetry.DownstreamRevokeSpan);
+        activity?.SetTag(BrokerTelemetryTags.Jti, credential.Jti);
+        try
+        {
+            await handler.RevokeAsync(credential, cancellationToken);
+            activity?.SetTag(BrokerTelemetryTags.Outcome, "revoked");
+        }
+        catch (Exception ex)
+        {
+            activity?.SetTag(BrokerTelemetryTags.Outcome, "failed");
+            BrokerTelemetry.Failed(activity, ex);
+            throw;
+        }
+    }
+
+    private static async ValueTask<bool> VerifyTracedAsync(IDownstreamRevoker handler, CredentialRecord credential, CancellationToken cancellationToken)
+    {
+        using var activity = BrokerTelemetry.Source.StartActivity(BrokerTelemetry.DownstreamVerifySpan);
+        activity?.SetTag(BrokerTelemetryTags.Jti, credential.Jti);
+        try
+        {
+            var dead = await handler.VerifyAsync(credential, cancellationToken);
+            activity?.SetTag(BrokerTelemetryTags.Outcome, dead ? "verified" : "still_works");
+            return dead;
+        }
+        catch (Exception ex)
+        {
+            activity?.SetTag(BrokerTelemetryTags.Outcome, "failed");
+            BrokerTelemetry.Failed(activity, ex);
+            throw;
+        }
     }
 
     private static string Describe(Exception ex)

@@ -221,6 +221,24 @@ public sealed partial class BulkRevocationService
 
     private async ValueTask<BulkRevocation> FanOutAsync(BulkRevocation revocation, CancellationToken cancellationToken)
     {
+        using var activity = BrokerTelemetry.Source.StartActivity(BrokerTelemetry.BulkRevocationFanOutSpan);
+        activity?.SetTag(BrokerTelemetryTags.BulkRevocationId, revocation.Id).SetTag(BrokerTelemetryTags.IncidentId, revocation.IncidentId)
+            .SetTag(BrokerTelemetryTags.RevocationReason, RevocationReasons.Bulk);
+        try
+        {
+            var resolved = await FanOutCoreAsync(revocation, cancellationToken);
+            activity?.SetTag(BrokerTelemetryTags.Matched, resolved.Matched.Total).SetTag(BrokerTelemetryTags.Outcome, "revoked");
+            return resolved;
+        }
+        catch (Exception ex)
+        {
+            BrokerTelemetry.Failed(activity, ex);
+            throw;
+        }
+    }
+
+    private async ValueTask<BulkRevocation> FanOutCoreAsync(BulkRevocation revocation, CancellationToken cancellationToken)
+    {
         var tally = new MatchTally();
         var pending = new List<CredentialRef>();
         var gate = new Lock();

@@ -7,6 +7,10 @@ internal sealed class ClientMetrics
 {
     public const string MeterName = "CredentialBroker.Client";
 
+    // Milliseconds (a follower that is current) to minutes (one that reconnects after an outage): OpenTelemetry's default
+    // buckets (0, 5, 10, 25, … 10000), made for milliseconds, would put every lag in seconds below 5 in one bucket.
+    private static readonly double[] FeedLagBuckets = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 60, 120, 300];
+
     private readonly Counter<long> _checks;
     private readonly Histogram<double> _feedLag;
 
@@ -14,7 +18,8 @@ internal sealed class ClientMetrics
     {
         var meter = meters.Create(MeterName);
         _checks = meter.CreateCounter<long>("credentialbroker.client.token_checks", description: "Broker access tokens checked after signature validation, by outcome and by what decided revocation status (feed or introspection).");
-        _feedLag = meter.CreateHistogram<double>("credentialbroker.client.feed_lag", "s", "From the broker recording a revocation to this resource server applying it from the feed (two clocks: includes their skew).");
+        _feedLag = meter.CreateHistogram("credentialbroker.client.feed_lag", "s", "From the broker recording a revocation to this resource server applying it from the feed (two clocks: includes their skew).",
+            tags: null, advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = FeedLagBuckets });
     }
 
     public void Checked(string outcome, string via) =>

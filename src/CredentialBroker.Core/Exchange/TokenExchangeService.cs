@@ -103,6 +103,32 @@ public sealed partial class TokenExchangeService
     {
         ArgumentNullException.ThrowIfNull(caller);
         ArgumentNullException.ThrowIfNull(request);
+
+        // The span names what the broker verified (ids, never the subject or actor token); the deeper steps add the task,
+        // the subject jti and the issued credential as they learn them.
+        using var activity = BrokerTelemetry.Source.StartActivity(BrokerTelemetry.TokenExchangeSpan);
+        activity?.SetTag(BrokerTelemetryTags.Caller, caller.Id.Value).SetTag(BrokerTelemetryTags.CredentialKind, request.Requested switch
+        {
+            RequestedToken.DelegatedTask => CredentialKinds.ToWireName(CredentialKind.Delegated),
+            RequestedToken.Secret => CredentialKinds.ToWireName(CredentialKind.Secret),
+            _ => CredentialKinds.ToWireName(CredentialKind.AccessToken),
+        });
+        try
+        {
+            var result = await AuditedExchangeAsync(caller, request, cancellationToken);
+            activity?.SetTag(BrokerTelemetryTags.Outcome, result.Succeeded ? "issued" : result.Code);
+            return result;
+        }
+        catch (Exception ex)
+        {
+            BrokerTelemetry.Failed(activity, ex);
+            throw;
+        }
+    }
+
+    // Every refusal is appended to the boundary log, whatever step refused it.
+    private async ValueTask<ExchangeResult> AuditedExchangeAsync(CallerIdentity caller, ExchangeRequest request, CancellationToken cancellationToken)
+    {
         var trail = new Trail();
         Current.Value = trail;
         var result = await ExchangeCoreAsync(caller, request, cancellationToken);
@@ -150,6 +176,8 @@ public sealed partial class TokenExchangeService
         }
 
         var subjectJti = validation.Token.Id;
+        BrokerTelemetry.TagCurrent(BrokerTelemetryTags.TaskId, taskId);
+        BrokerTelemetry.TagCurrent(BrokerTelemetryTags.SubjectJti, subjectJti);
         var lookup = await _store.GetCredentialAsync(taskId, subjectJti, cancellationToken);
         var now = _time.GetUtcNowSeconds();
         if (lookup is null || lookup.Credential.StatusAt(now) != CredentialStatus.Active)
@@ -282,7 +310,7 @@ public sealed partial class TokenExchangeService
         {
             try
             {
-                issued = await _secrets.IssueAsync(plan, linked.Token);
+                issued = await IssueTracedAsync(_secrets, plan, linked.Token);
             }
             catch (Exception ex) when (ex is SecretIssueException || (ex is OperationCanceledException && timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested))
             {
@@ -389,7 +417,8 @@ public sealed partial class TokenExchangeService
             return refusal;
         }
 
-        if (_rules.QuarantineOfAny([actor!.Value]) is not null)
+        BrokerTelemetry.TagCurrent(BrokerTelemetryTags.Actor, actor!.Value);
+        if (_rules.QuarantineOfAny([actor.Value]) is not null)
         {
             return Fail(ExchangeError.InvalidGrant, ErrorCodes.Quarantined, "The actor is quarantined by the SOC.", caller, subject.Jti);
         }
@@ -515,6 +544,12 @@ public sealed partial class TokenExchangeService
         details["actors"] = new JsonArray([.. actors.Select(a => (JsonNode)JsonValue.Create(a))]);
         var audit = AuditEvents.Create(AuditEventTypes.CredentialIssued, credential.IssuedAt, caller.Id.Value, task, details);
         var added = await _store.AddCredentialAsync(credential, OpenStates, credential.IssuedAt, _options.MaxCredentialsPerTask, audit, cancellationToken);
+        if (added == CredentialAddition.Added)
+        {
+            BrokerTelemetry.TagCurrent(BrokerTelemetryTags.Jti, credential.Jti);
+            BrokerTelemetry.TagCurrent(BrokerTelemetryTags.Resource, credential.Audience);
+        }
+
         return added switch
         {
             CredentialAddition.Added => null,
@@ -530,6 +565,31 @@ public sealed partial class TokenExchangeService
         var at = _time.GetUtcNowMilliseconds();
         await _store.RevokeSubtreeAsync(task.TaskId, jti, at, RevocationReasons.IssueIncomplete, AuditEvents.Create(
             AuditEventTypes.RevocationRecorded, at, AuditEvents.BrokerActor, task, new JsonObject { ["jti"] = jti, ["reason"] = RevocationReasons.IssueIncomplete }), CancellationToken.None);
+    }
+
+    /// <summary>The backend's creation of a secret, as a span of its own (the exchange's child): a slow backend shows as such.</summary>
+    private static async ValueTask<IssuedSecretValue> IssueTracedAsync(ISecretIssuer secrets, SecretPlan plan, CancellationToken cancellationToken)
+    {
+        using var activity = BrokerTelemetry.Source.StartActivity(BrokerTelemetry.SecretIssueSpan);
+        activity?.SetTag(BrokerTelemetryTags.Jti, plan.Jti).SetTag(BrokerTelemetryTags.Provider, plan.Target.Provider).SetTag(BrokerTelemetryTags.Resource, plan.Target.Resource);
+        try
+        {
+            var issued = await secrets.IssueAsync(plan, cancellationToken);
+            activity?.SetTag(BrokerTelemetryTags.Outcome, "issued");
+            return issued;
+        }
+        catch (Exception ex)
+        {
+            activity?.SetTag(BrokerTelemetryTags.Outcome, ex switch
+            {
+                SecretIssueException { Transient: true } => "unavailable",
+                SecretIssueException => "refused",
+                OperationCanceledException => "cancelled",
+                _ => "error",
+            });
+            BrokerTelemetry.Failed(activity, ex);
+            throw;
+        }
     }
 
     private ExchangeResult Fail(ExchangeError error, string code, string description, CallerIdentity caller, string? subjectJti)

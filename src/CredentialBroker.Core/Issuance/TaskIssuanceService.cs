@@ -70,6 +70,25 @@ public sealed partial class TaskIssuanceService
     {
         ArgumentNullException.ThrowIfNull(caller);
         ArgumentNullException.ThrowIfNull(draft);
+        using var activity = BrokerTelemetry.Source.StartActivity(BrokerTelemetry.TaskIssueSpan);
+        activity?.SetTag(BrokerTelemetryTags.Caller, caller.Id.Value).SetTag(BrokerTelemetryTags.Agent, draft.Agent);
+        try
+        {
+            var issuance = await IssueCoreAsync(caller, draft, idempotencyKey, cancellationToken);
+            activity?.SetTag(BrokerTelemetryTags.Outcome, OutcomeName(issuance.Outcome))
+                .SetTag(BrokerTelemetryTags.TaskId, issuance.Task?.TaskId)
+                .SetTag(BrokerTelemetryTags.Jti, issuance.Credential?.Jti);
+            return issuance;
+        }
+        catch (Exception ex)
+        {
+            BrokerTelemetry.Failed(activity, ex);
+            throw;
+        }
+    }
+
+    private async ValueTask<TaskIssuance> IssueCoreAsync(CallerIdentity caller, TaskDraft draft, string? idempotencyKey, CancellationToken cancellationToken)
+    {
         if (_taskRules.Check(draft) is { Any: true } invalid)
         {
             return new TaskIssuance(TaskIssuanceOutcome.Invalid, Errors: invalid);
@@ -211,6 +230,18 @@ public sealed partial class TaskIssuanceService
 
         return details;
     }
+
+    private static string OutcomeName(TaskIssuanceOutcome outcome) => outcome switch
+    {
+        TaskIssuanceOutcome.Issued => "issued",
+        TaskIssuanceOutcome.Invalid => "invalid",
+        TaskIssuanceOutcome.Replayed => "replayed",
+        TaskIssuanceOutcome.IdempotencyKeyReused => "idempotency_key_reused",
+        TaskIssuanceOutcome.IdempotentTaskEnded => "idempotent_task_ended",
+        TaskIssuanceOutcome.PolicyDenied => "policy_denied",
+        TaskIssuanceOutcome.Quarantined => "quarantined",
+        _ => outcome.ToString(),
+    };
 
     [LoggerMessage(EventId = 1000, EventName = "TaskIssued", Level = LogLevel.Information,
         Message = "Issued task {TaskId} token {Jti} to {Agent} for {Orchestrator}, TTL {TtlSeconds} s")]

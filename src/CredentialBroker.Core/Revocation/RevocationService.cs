@@ -48,6 +48,29 @@ public sealed partial class RevocationService
     public async ValueTask<RevocationOutcome> RevokeAsync(CallerIdentity caller, string? token, DpopProof? dpop, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(caller);
+        using var activity = BrokerTelemetry.Source.StartActivity(BrokerTelemetry.TokenRevokeSpan);
+        activity?.SetTag(BrokerTelemetryTags.Caller, caller.Id.Value);
+        try
+        {
+            var outcome = await RevokeCoreAsync(caller, token, dpop, cancellationToken);
+            activity?.SetTag(BrokerTelemetryTags.Outcome, outcome switch
+            {
+                RevocationOutcome.NotEntitled => "not_entitled",
+                RevocationOutcome.KeyNotProven => "key_not_proven",
+                RevocationOutcome.ProofNotCoveringToken => "proof_not_covering_token",
+                _ => "revoked",
+            });
+            return outcome;
+        }
+        catch (Exception ex)
+        {
+            BrokerTelemetry.Failed(activity, ex);
+            throw;
+        }
+    }
+
+    private async ValueTask<RevocationOutcome> RevokeCoreAsync(CallerIdentity caller, string? token, DpopProof? dpop, CancellationToken cancellationToken)
+    {
         var validation = await _validator.ValidateAsync(token, RevocableTypes, checkLifetime: false);
         if (!validation.IsValid || !validation.Token.TryGetPayloadValue<string>("task_id", out var taskId))
         {
@@ -55,6 +78,8 @@ public sealed partial class RevocationService
         }
 
         var jti = validation.Token.Id;
+        BrokerTelemetry.TagCurrent(BrokerTelemetryTags.TaskId, taskId);
+        BrokerTelemetry.TagCurrent(BrokerTelemetryTags.Jti, jti);
         var lookup = await _store.GetCredentialAsync(taskId, jti, cancellationToken);
         if (lookup is null)
         {
@@ -77,6 +102,7 @@ public sealed partial class RevocationService
         var at = _time.GetUtcNowMilliseconds();
         var revoked = await _store.RevokeSubtreeAsync(taskId, jti, at, RevocationReasons.Holder, AuditEvents.Create(
             AuditEventTypes.RevocationRecorded, at, caller.Id.Value, lookup.Task, new JsonObject { ["jti"] = jti, ["reason"] = RevocationReasons.Holder }), cancellationToken);
+        BrokerTelemetry.TagCurrent(BrokerTelemetryTags.Revoked, revoked);
         if (revoked > 0)
         {
             _signal.WorkAvailable();

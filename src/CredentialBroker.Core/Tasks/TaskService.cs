@@ -51,6 +51,36 @@ public sealed partial class TaskService
     public async ValueTask<StateTransition> ChangeStateAsync(CallerIdentity caller, string taskId, TaskState target, string? reason, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(caller);
+        using var activity = BrokerTelemetry.Source.StartActivity(BrokerTelemetry.TaskStateChangeSpan);
+        activity?.SetTag(BrokerTelemetryTags.Caller, caller.Id.Value).SetTag(BrokerTelemetryTags.TaskId, taskId)
+            .SetTag(BrokerTelemetryTags.TaskState, TaskStateMachine.ToWireName(target));
+        try
+        {
+            var transition = await ChangeStateCoreAsync(caller, taskId, target, reason, cancellationToken);
+            activity?.SetTag(BrokerTelemetryTags.Outcome, transition.Outcome switch
+            {
+                StateChangeOutcome.Changed => "changed",
+                StateChangeOutcome.Unchanged => "unchanged",
+                StateChangeOutcome.Illegal => "illegal",
+                StateChangeOutcome.NotFound => "not_found",
+                _ => transition.Outcome.ToString(),
+            }).SetTag(BrokerTelemetryTags.Revoked, transition.Revoked);
+            if (transition.Outcome != StateChangeOutcome.NotFound)
+            {
+                activity?.SetTag(BrokerTelemetryTags.PreviousTaskState, TaskStateMachine.ToWireName(transition.PreviousState));
+            }
+
+            return transition;
+        }
+        catch (Exception ex)
+        {
+            BrokerTelemetry.Failed(activity, ex);
+            throw;
+        }
+    }
+
+    private async ValueTask<StateTransition> ChangeStateCoreAsync(CallerIdentity caller, string taskId, TaskState target, string? reason, CancellationToken cancellationToken)
+    {
         if (await GetAsync(caller, taskId, cancellationToken) is not { } before)
         {
             return new StateTransition(StateChangeOutcome.NotFound, null, default, 0);

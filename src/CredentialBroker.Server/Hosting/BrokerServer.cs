@@ -25,11 +25,11 @@ using CredentialBroker.Server.RateLimiting;
 using CredentialBroker.Server.Revocation;
 using CredentialBroker.Server.Soc;
 using CredentialBroker.Server.Tasks;
+using CredentialBroker.Server.Telemetry;
 using CredentialBroker.Soc;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Configuration.Memory;
 using Microsoft.Extensions.Options;
-using OpenTelemetry.Metrics;
 using Quartz;
 
 namespace CredentialBroker.Server.Hosting;
@@ -174,11 +174,10 @@ internal static class BrokerServer
         // Downstream secrets, in development and production alike (API.md "Downstream secrets").
         services.Configure<DownstreamOptions>(configuration.GetSection(DownstreamOptions.SectionName));
         services.AddDownstreamSecrets();
+
+        // Before the schedules: the meter provider and the broker's instruments exist before the first job runs.
+        services.AddBrokerTelemetry(configuration);
         AddSchedules(services);
-        services.AddOpenTelemetry().WithMetrics(metrics => metrics
-            .AddMeter(RevokerMetrics.MeterName)
-            .AddAspNetCoreInstrumentation()
-            .AddPrometheusExporter());
         return builder;
     }
 
