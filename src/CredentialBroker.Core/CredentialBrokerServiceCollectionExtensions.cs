@@ -38,6 +38,9 @@ public static class CredentialBrokerServiceCollectionExtensions
         services.TryAddSingleton<TaskIssuanceService>();
         services.TryAddSingleton<TaskService>();
         services.TryAddSingleton<ContinuationService>();
+        services.TryAddSingleton<Audit.AuditCheckpointSigner>();
+        services.TryAddSingleton<Audit.AuditVerifier>();
+        services.TryAddSingleton<Audit.AuditTraceService>();
         services.TryAddSingleton<IntrospectionService>();
         services.TryAddSingleton<RevocationService>();
         services.TryAddSingleton<TokenExchangeService>();

@@ -71,6 +71,15 @@ public sealed partial class InMemoryCredentialStore
     }
 
     /// <inheritdoc />
+    public ValueTask<AuditCheckpoint?> LastCheckpointAsync(CancellationToken cancellationToken)
+    {
+        lock (_auditLock)
+        {
+            return ValueTask.FromResult(_checkpoints.Count == 0 ? null : _checkpoints[^1]);
+        }
+    }
+
+    /// <inheritdoc />
     public ValueTask<IReadOnlyList<AuditCheckpoint>> CheckpointsAsync(CancellationToken cancellationToken)
     {
         lock (_auditLock)

@@ -86,6 +86,14 @@ public sealed class RedisAuditLog : IAuditLog
     }
 
     /// <inheritdoc />
+    public ValueTask<AuditCheckpoint?> LastCheckpointAsync(CancellationToken cancellationToken) =>
+        _redis.ExecuteAsync(async _ =>
+        {
+            var last = await _redis.Db.ListGetByIndexAsync(_redis.Keys.AuditCheckpoints, -1);
+            return last.IsNull ? null : JsonSerializer.Deserialize((string)last!, StoreJsonContext.Default.AuditCheckpoint);
+        }, cancellationToken);
+
+    /// <inheritdoc />
     public ValueTask<IReadOnlyList<AuditCheckpoint>> CheckpointsAsync(CancellationToken cancellationToken) =>
         _redis.ExecuteAsync(async _ =>
         {

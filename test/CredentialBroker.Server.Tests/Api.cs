@@ -49,6 +49,9 @@ internal static class Api
     public static Task<HttpResponseMessage> ChangeStateAsync(this HttpClient client, string taskId, string state, string? reason = null) =>
         client.PostAsync($"/v1/tasks/{taskId}/state", Json(reason is null ? $$"""{"state":"{{state}}"}""" : $$"""{"state":"{{state}}","reason":"{{reason}}"}"""));
 
+    public static Task<HttpResponseMessage> ContinueAsync(this HttpClient client, string taskId, long extendSeconds, string reason) =>
+        client.PostAsync($"/v1/tasks/{taskId}/continuation", Json(new JsonObject { ["extendSeconds"] = extendSeconds, ["reason"] = reason }.ToJsonString()));
+
     public static Task<HttpResponseMessage> IntrospectAsync(this HttpClient client, string token) =>
         client.PostAsync("/oauth2/introspect", new FormUrlEncodedContent([new("token", token)]));
 

@@ -72,6 +72,7 @@ internal sealed class BrokerApp : WebApplicationFactory<Program>
     public const string Agent = "/agents/invoice-bot";
     public const string OtherAgent = "/agents/other-bot";
     public const string Soc = "/soc";
+    public const string Operator = "/operators/on-call";
     public const string ResourceServer = "/resource-servers/payments-db";
     public const string NoRole = "/nobody";
 
@@ -84,6 +85,7 @@ internal sealed class BrokerApp : WebApplicationFactory<Program>
         builder.UseSetting("CredentialBroker:Roles:Orchestrator:0", "spiffe://test.example/orchestrators/");
         builder.UseSetting("CredentialBroker:Roles:Agent:0", "spiffe://test.example/agents/");
         builder.UseSetting("CredentialBroker:Roles:Soc:0", "spiffe://test.example/soc");
+        builder.UseSetting("CredentialBroker:Roles:Operator:0", "spiffe://test.example/operators/on-call");
         builder.UseSetting("CredentialBroker:Roles:ResourceServer:0", "spiffe://test.example/resource-servers/");
         builder.UseSetting("CredentialBroker:ResourceServers:payments:Id", Trust.Id(ResourceServer));
         builder.UseSetting("CredentialBroker:ResourceServers:payments:Resources:0", "postgres://payments");

@@ -29,6 +29,9 @@ public interface IAuditLog
     /// <summary>Stores a checkpoint (its number must follow the last one's).</summary>
     ValueTask AddCheckpointAsync(AuditCheckpoint checkpoint, CancellationToken cancellationToken);
 
+    /// <summary>The newest checkpoint, if any.</summary>
+    ValueTask<AuditCheckpoint?> LastCheckpointAsync(CancellationToken cancellationToken);
+
     /// <summary>Every checkpoint the log holds, oldest first.</summary>
     ValueTask<IReadOnlyList<AuditCheckpoint>> CheckpointsAsync(CancellationToken cancellationToken);
 

@@ -15,6 +15,7 @@ using CredentialBroker.EmbeddedStore;
 using CredentialBroker.Policy;
 using CredentialBroker.Redis;
 using CredentialBroker.Revoker;
+using CredentialBroker.Server.Audit;
 using CredentialBroker.Server.Discovery;
 using CredentialBroker.Server.Health;
 using CredentialBroker.Server.Identity;
@@ -191,6 +192,8 @@ internal static class BrokerServer
     private static void AddSchedules(IServiceCollection services)
     {
         services.AddHostedService<BulkRevocationTrigger>();
+        services.AddSingleton<AuditCheckpointer>();
+        services.AddHostedService(sp => sp.GetRequiredService<AuditCheckpointer>());
         services.AddSingleton<KeyScheduleReporter>();
         services.AddSingleton<QuartzRevocationSignal>();
         services.AddSingleton<IRevocationSignal>(sp => sp.GetRequiredService<QuartzRevocationSignal>());
@@ -234,6 +237,7 @@ internal static class BrokerServer
         app.MapRevocationEndpoints();
         app.MapSocEndpoints();
         app.MapSsfEndpoints();
+        app.MapAuditEndpoints();
         app.MapPrometheusScrapingEndpoint("/metrics").AllowAnonymous(); // operations, like health: reach it only from the scraper (NetworkPolicy)
 
         // Resolve key material, bundles and the policy now, so a bad file stops the start instead of the first request.

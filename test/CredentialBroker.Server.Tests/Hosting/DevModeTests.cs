@@ -25,7 +25,7 @@ public sealed class DevModeTests : IDisposable
 
         Assert.Multiple(() =>
         {
-            Assert.That(credentials.Select(p => p.Key), Is.EqualTo(new[] { "issuer", "orchestrator", "agent", "sub_agent", "resource_server", "soc" }));
+            Assert.That(credentials.Select(p => p.Key), Is.EqualTo(new[] { "issuer", "orchestrator", "agent", "sub_agent", "resource_server", "soc", "operator" }));
             Assert.That((string?)JwtParts.Payload((string)credentials["sub_agent"]!)["sub"], Is.EqualTo("spiffe://dev.local/sub-agent"));
             Assert.That((string?)JwtParts.Payload((string)credentials["resource_server"]!)["sub"], Is.EqualTo("spiffe://dev.local/resource-server"));
             Assert.That((string?)credentials["issuer"], Is.EqualTo("http://127.0.0.1:8080"));

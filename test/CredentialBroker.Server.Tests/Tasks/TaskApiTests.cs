@@ -211,7 +211,10 @@ public sealed class TaskApiTests : IDisposable
         var pausedFromCreated = await orchestrator.ChangeStateAsync(taskId, "paused");
         var running = await orchestrator.ChangeStateAsync(taskId, "running");
         var awaiting = await orchestrator.ChangeStateAsync(taskId, "awaiting_approval");
-        var back = await orchestrator.ChangeStateAsync(taskId, "running");
+        var notByTheOrchestrator = await orchestrator.ChangeStateAsync(taskId, "running");
+        var notByTheOrchestratorProblem = await notByTheOrchestrator.JsonAsync();
+        using var @operator = _app.As(BrokerApp.Operator);
+        var back = await @operator.ContinueAsync(taskId, 300, "approved in CHG-7");
         var failed = await orchestrator.ChangeStateAsync(taskId, "failed");
         var revived = await orchestrator.ChangeStateAsync(taskId, "running");
         var conflict = await revived.JsonAsync();
@@ -222,12 +225,15 @@ public sealed class TaskApiTests : IDisposable
             Assert.That(running.StatusCode, Is.EqualTo(HttpStatusCode.OK));
             Assert.That(awaiting.StatusCode, Is.EqualTo(HttpStatusCode.OK));
             Assert.That((int?)(await awaiting.JsonAsync())["revoked"], Is.Zero);
-            Assert.That(back.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+            Assert.That(notByTheOrchestrator.StatusCode, Is.EqualTo(HttpStatusCode.Conflict), "awaiting_approval resumes only through an operator's approval");
+            Assert.That((string?)notByTheOrchestratorProblem["detail"], Does.Contain("continuation"));
+            Assert.That(back.StatusCode, Is.EqualTo(HttpStatusCode.OK), "the operator's continuation resumes it");
+            Assert.That((string?)(await back.JsonAsync())["state"], Is.EqualTo("running"));
             Assert.That(failed.StatusCode, Is.EqualTo(HttpStatusCode.OK));
             Assert.That(revived.StatusCode, Is.EqualTo(HttpStatusCode.Conflict));
             Assert.That(revived.Content.Headers.ContentType!.MediaType, Is.EqualTo("application/problem+json"));
             Assert.That((string?)conflict["currentState"], Is.EqualTo("failed"));
-            Assert.That((bool?)(await orchestrator.IntrospectJsonAsync(token))["active"], Is.False);
+            Assert.That((bool?)(await orchestrator.IntrospectJsonAsync(token))["active"], Is.False, "the old task token went with the continuation");
         });
     }
 
