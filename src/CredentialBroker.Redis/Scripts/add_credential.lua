@@ -31,7 +31,7 @@ end
 if tonumber(redis.call('HGET', KEYS[1], 'n') or '1') >= tonumber(ARGV[6]) then
   return 'task_full'
 end
+audit(KEYS[3], KEYS[4], KEYS[5], ARGV[7], ARGV[8], ARGV[9], ARGV[10], ARGV[11])
 redis.call('HSET', KEYS[2], ARGV[2], ARGV[3])
 redis.call('HINCRBY', KEYS[1], 'n', 1)
-audit(KEYS[3], KEYS[4], KEYS[5], ARGV[7], ARGV[8], ARGV[9], ARGV[10], ARGV[11])
 return 'added'

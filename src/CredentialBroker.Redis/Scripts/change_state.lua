@@ -31,6 +31,7 @@ if not allowed then
   recorded()
   return {'illegal', current, 0}
 end
+audit(KEYS[4], KEYS[5], KEYS[6], ARGV[8], ARGV[9], ARGV[10], ARGV[11], ARGV[12])
 redis.call('HSET', KEYS[1], 'state', ARGV[1], 'stateAt', ARGV[3], 'stateReason', ARGV[4])
 local revoked = 0
 if ARGV[5] ~= '' then
@@ -56,5 +57,4 @@ if ARGV[5] ~= '' then
   end
 end
 recorded()
-audit(KEYS[4], KEYS[5], KEYS[6], ARGV[8], ARGV[9], ARGV[10], ARGV[11], ARGV[12])
 return {'ok', current, revoked}

@@ -15,6 +15,7 @@ end
 if not open then
   return {'illegal', state}
 end
+audit(KEYS[3], KEYS[4], KEYS[5], ARGV[7], ARGV[8], ARGV[9], ARGV[10], ARGV[11])
 redis.call('HSET', KEYS[1], 'expiresAt', ARGV[2])
 if state == 'awaiting_approval' then
   redis.call('HSET', KEYS[1], 'state', 'running', 'stateAt', ARGV[3], 'stateReason', 'continuation approved')
@@ -26,5 +27,4 @@ if redis.call('PEXPIRETIME', KEYS[1]) < tonumber(ARGV[6]) then
   redis.call('PEXPIREAT', KEYS[1], ARGV[6])
   redis.call('PEXPIREAT', KEYS[2], ARGV[6])
 end
-audit(KEYS[3], KEYS[4], KEYS[5], ARGV[7], ARGV[8], ARGV[9], ARGV[10], ARGV[11])
 return {'ok', state}

@@ -31,6 +31,7 @@ if not found then
   recorded()
   return 0
 end
+audit(KEYS[3], KEYS[4], KEYS[5], ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[9])
 local revoked = 0
 local queue = {ARGV[1]}
 local head = 1
@@ -49,5 +50,4 @@ while head <= #queue do
   end
 end
 recorded()
-audit(KEYS[3], KEYS[4], KEYS[5], ARGV[5], ARGV[6], ARGV[7], ARGV[8], ARGV[9])
 return revoked
