@@ -1,3 +1,5 @@
+using System.Text.Json.Nodes;
+using CredentialBroker.Abstractions.Audit;
 using CredentialBroker.Abstractions;
 using CredentialBroker.Abstractions.Revocation;
 using CredentialBroker.Abstractions.Storage;
@@ -17,6 +19,7 @@ namespace CredentialBroker.Revoker;
 /// </summary>
 public sealed partial class RevocationProcessor
 {
+    private readonly IAuditLog _audit;
     private readonly IRevokerStore _revoker;
     private readonly RevocationFeed _feed;
     private readonly IReadOnlyList<IDownstreamRevoker> _downstream;
@@ -29,6 +32,7 @@ public sealed partial class RevocationProcessor
     /// <summary>Creates the processor.</summary>
     public RevocationProcessor(
         IRevokerStore revoker,
+        IAuditLog audit,
         RevocationFeed feed,
         IEnumerable<IDownstreamRevoker> downstream,
         IOptions<RevokerOptions> options,
@@ -40,6 +44,7 @@ public sealed partial class RevocationProcessor
         ArgumentNullException.ThrowIfNull(pipelines);
         ArgumentNullException.ThrowIfNull(options);
         _revoker = revoker;
+        _audit = audit;
         _feed = feed;
         // The most recently registered revoker responsible for a credential handles it, so a host can replace the built-in one.
         _downstream = [.. downstream.Reverse()];
@@ -101,6 +106,7 @@ public sealed partial class RevocationProcessor
             var now = _time.GetUtcNowMilliseconds();
             var verified = await VerifyTracedAsync(handler, credential, cancellationToken) ? now : (DateTimeOffset?)null;
             await _revoker.CompleteAsync(credential, new DownstreamState(now, verified, attempts, false, null), null, cancellationToken);
+            await AuditDownstreamAsync(credential, now, verified, attempts, cancellationToken);
             if (credential.Downstream is { Irrevocable: true })
             {
                 LogRecovered(_logger, credential.Jti, credential.TaskId, attempts);
@@ -178,6 +184,7 @@ public sealed partial class RevocationProcessor
         {
             now = revokedAt;
             await _revoker.CompleteAsync(credential, new DownstreamState(now, verifiedAt, attempts, false, null), null, cancellationToken);
+            await AuditDownstreamAsync(credential, now, verifiedAt, attempts, cancellationToken);
             _metrics.Lag("recorded", reason, recordedAt - triggeredAt);
             _metrics.Lag("downstream", reason, now - triggeredAt);
             if (verifiedAt is { } verified)
@@ -196,6 +203,32 @@ public sealed partial class RevocationProcessor
         await _revoker.CompleteAsync(credential, new DownstreamState(null, null, attempts, true, error), now + _options.IrrevocableRetryInterval, cancellationToken);
         _metrics.Irrevocable(reason);
         LogIrrevocable(_logger, credential.Jti, credential.TaskId, attempts, error);
+    }
+
+    /// <summary>
+    /// For a downstream secret, the boundary log records that its revocation reached the backend and, when the probe proved
+    /// it dead, that it was verified. (A broker JWT's revocation reaches resource servers through the feed; the exposure
+    /// report accounts for those.)
+    /// </summary>
+    private async ValueTask AuditDownstreamAsync(CredentialRecord credential, DateTimeOffset revokedAt, DateTimeOffset? verifiedAt, int attempts, CancellationToken cancellationToken)
+    {
+        if (credential.Kind != CredentialKind.Secret)
+        {
+            return;
+        }
+
+        JsonObject Details() => new()
+        {
+            ["jti"] = credential.Jti,
+            ["provider"] = credential.Secret?.Provider,
+            ["reason"] = credential.RevocationReason ?? RevocationReasons.TtlExpired,
+            ["attempts"] = attempts,
+        };
+        await _audit.AppendAsync(AuditEvents.Create(AuditEventTypes.RevocationDelivered, revokedAt, AuditEvents.BrokerActor, credential.TaskId, null, Details()), cancellationToken);
+        if (verifiedAt is { } verified)
+        {
+            await _audit.AppendAsync(AuditEvents.Create(AuditEventTypes.RevocationVerified, verified, AuditEvents.BrokerActor, credential.TaskId, null, Details()), cancellationToken);
+        }
     }
 
     /// <summary>A span about one credential: its task, jti, kind, resource, provider and why it was revoked; never the credential.</summary>

@@ -30,6 +30,7 @@ public sealed partial class BulkRevocationService
     private const int FollowBatch = 20_000;
 
     private readonly ICredentialStore _store;
+    private readonly IAuditLog _audit;
     private readonly ISocStore _soc;
     private readonly SocRules _rules;
     private readonly IRevocationSignal _revoker;
@@ -43,6 +44,7 @@ public sealed partial class BulkRevocationService
     /// <summary>Creates the service.</summary>
     public BulkRevocationService(
         ICredentialStore store,
+        IAuditLog audit,
         ISocStore soc,
         SocRules rules,
         IRevocationSignal revoker,
@@ -54,6 +56,7 @@ public sealed partial class BulkRevocationService
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(brokerOptions);
         _store = store;
+        _audit = audit;
         _soc = soc;
         _rules = rules;
         _revoker = revoker;
@@ -153,6 +156,16 @@ public sealed partial class BulkRevocationService
         var revocation = new BulkRevocation(
             Identifiers.NewRevocationId(), selector, reason, incidentId, quarantine, requestedBy, _time.GetUtcNowMilliseconds(),
             BulkRevocationStatus.Running, BrokerRevokedAt: null, MatchCounts.None, 0, 0, 0, 0, 0);
+
+        // On the record before it is in force: a revocation nobody can account for is not started.
+        await _audit.AppendAsync(AuditEvents.Create(AuditEventTypes.RevocationRequested, revocation.RequestedAt, requestedBy, null, new JsonObject
+        {
+            ["revocationId"] = revocation.Id,
+            ["selector"] = AuditEvents.Selector(selector),
+            ["reason"] = reason,
+            ["incidentId"] = incidentId,
+            ["quarantine"] = quarantine,
+        }), cancellationToken);
         await _soc.SaveRevocationAsync(revocation, cancellationToken);
         if (incidentId is not null)
         {
@@ -180,6 +193,8 @@ public sealed partial class BulkRevocationService
         var lifted = await _soc.LiftQuarantineAsync(id, _time.GetUtcNowMilliseconds(), caller.Id.Value, cancellationToken);
         if (lifted is not null)
         {
+            await _audit.AppendAsync(AuditEvents.Create(AuditEventTypes.QuarantineLifted, _time.GetUtcNow(), caller.Id.Value, null,
+                new JsonObject { ["revocationId"] = id, ["selector"] = AuditEvents.Selector(lifted.Selector) }), cancellationToken);
             _rules.Apply(lifted);
             LogQuarantineLifted(_logger, id, lifted.QuarantineLiftedBy!);
         }

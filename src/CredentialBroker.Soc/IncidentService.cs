@@ -1,3 +1,5 @@
+using CredentialBroker.Abstractions.Audit;
+using System.Text.Json.Nodes;
 using System.Collections.Concurrent;
 using CredentialBroker.Abstractions;
 using CredentialBroker.Abstractions.Identity;
@@ -26,6 +28,7 @@ public sealed partial class IncidentService
     private const int Concurrency = 64;
 
     private readonly ISocStore _soc;
+    private readonly IAuditLog _audit;
     private readonly ICredentialStore _store;
     private readonly IRevocationFeed _feed;
     private readonly BulkRevocationService _bulk;
@@ -34,11 +37,12 @@ public sealed partial class IncidentService
     private readonly ILogger<IncidentService> _logger;
 
     /// <summary>Creates the service.</summary>
-    public IncidentService(ISocStore soc, ICredentialStore store, IRevocationFeed feed, BulkRevocationService bulk, IOptions<CredentialBrokerOptions> options, [FromKeyedServices(BrokerTime.ServiceKey)] TimeProvider time, ILogger<IncidentService> logger)
+    public IncidentService(ISocStore soc, IAuditLog audit, ICredentialStore store, IRevocationFeed feed, BulkRevocationService bulk, IOptions<CredentialBrokerOptions> options, [FromKeyedServices(BrokerTime.ServiceKey)] TimeProvider time, ILogger<IncidentService> logger)
     {
         ArgumentNullException.ThrowIfNull(options);
         _clockSkew = options.Value.ClockSkew;
         _soc = soc;
+        _audit = audit;
         _store = store;
         _feed = feed;
         _bulk = bulk;
@@ -88,6 +92,15 @@ public sealed partial class IncidentService
 
         // Stored before its revocation starts, so the revocation never names an incident that does not exist; starting
         // a revocation for an incident links it (as it does for one started later with the incident's id).
+        await _audit.AppendAsync(AuditEvents.Create(AuditEventTypes.IncidentDeclared, incident.DeclaredAt, caller.Id.Value, null, new JsonObject
+        {
+            ["incidentId"] = id,
+            ["title"] = title,
+            ["severity"] = severity,
+            ["notifiedAt"] = incident.NotifiedAt.ToUnixTimeSeconds(),
+            ["selector"] = AuditEvents.Selector(selector),
+            ["revoke"] = declaration.Revoke,
+        }), cancellationToken);
         await _soc.SaveIncidentAsync(incident, cancellationToken);
         if (declaration.Revoke)
         {

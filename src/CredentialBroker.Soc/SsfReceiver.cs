@@ -1,3 +1,5 @@
+using System.Text.Json.Nodes;
+using CredentialBroker.Abstractions.Audit;
 using System.Text.Json;
 using System.Threading.RateLimiting;
 using CredentialBroker.Abstractions;
@@ -57,6 +59,7 @@ public sealed partial class SsfReceiver
     private readonly SsfOptions _options;
     private readonly CredentialBrokerOptions _broker;
     private readonly ISocStore _soc;
+    private readonly IAuditLog _audit;
     private readonly BulkRevocationService _bulk;
     private readonly TimeProvider _time;
     private readonly ILogger<SsfReceiver> _logger;
@@ -67,6 +70,7 @@ public sealed partial class SsfReceiver
         IOptions<SsfOptions> options,
         IOptions<CredentialBrokerOptions> broker,
         ISocStore soc,
+        IAuditLog audit,
         BulkRevocationService bulk,
         [FromKeyedServices(BrokerTime.ServiceKey)] TimeProvider time,
         ILogger<SsfReceiver> logger,
@@ -77,6 +81,7 @@ public sealed partial class SsfReceiver
         _options = options.Value;
         _broker = broker.Value;
         _soc = soc;
+        _audit = audit;
         _bulk = bulk;
         _time = time;
         _logger = logger;
@@ -93,6 +98,12 @@ public sealed partial class SsfReceiver
         if (checkedSet.Outcome is { } refused)
         {
             LogRefused(_logger, refused.Error!, refused.Description!);
+            if (checkedSet.Issuer is not null)
+            {
+                // Signed by a configured transmitter, so worth a record; forgeries are not (they would let anyone fill the log).
+                await AuditAsync(AuditEventTypes.SsfRefused, checkedSet.Issuer, checkedSet.Jti, new JsonObject { ["error"] = refused.Error, ["description"] = refused.Description }, cancellationToken);
+            }
+
             return refused;
         }
 
@@ -114,9 +125,14 @@ public sealed partial class SsfReceiver
         if (!await _soc.RememberOnceAsync($"ssf:{issuer}:{jti}", _options.MaxEventAge + (2 * _broker.ClockSkew), cancellationToken))
         {
             LogRefused(_logger, "invalid_request", "replayed");
+            await AuditAsync(AuditEventTypes.SsfRefused, issuer, jti, new JsonObject { ["error"] = "invalid_request", ["description"] = "replayed" }, cancellationToken);
             return SsfOutcome.Refused("invalid_request", "This event (iss, jti) was already received.");
         }
 
+        await AuditAsync(AuditEventTypes.SsfAccepted, issuer, jti, new JsonObject
+        {
+            ["events"] = new JsonArray([.. subjects.Select(s => (JsonNode)new JsonObject { ["type"] = s.Type, ["workload"] = s.Workload })]),
+        }, cancellationToken);
         var started = new List<string>();
         foreach (var (eventType, workload) in subjects)
         {
@@ -128,6 +144,15 @@ public sealed partial class SsfReceiver
         LogAccepted(_logger, issuer, jti, started.Count);
         return new SsfOutcome(true, null, null, started);
     }
+
+    private ValueTask<AuditEntry> AuditAsync(string type, string issuer, string? jti, JsonObject details, CancellationToken cancellationToken)
+    {
+        details["issuer"] = issuer;
+        details["setJti"] = jti;
+        return _audit.AppendAsync(AuditEvents.Create(type, _time.GetUtcNow(), "ssf:" + issuer, null, details), cancellationToken);
+    }
+
+    private static Checked Verified(string issuer, string? jti, SsfOutcome refused) => new(refused, issuer, jti);
 
     private sealed record Checked(SsfOutcome? Outcome, string? Issuer = null, string? Jti = null, IReadOnlyList<(string Type, string Workload)>? Subjects = null);
 
@@ -178,23 +203,23 @@ public sealed partial class SsfReceiver
         // with either claim is not a SET (it may be an ordinary JWT replayed here) and must not be acted on.
         if (jwt.TryGetClaim("sub", out _) || jwt.TryGetClaim("exp", out _))
         {
-            return new(SsfOutcome.Refused("invalid_request", "A Security Event Token carries neither 'sub' nor 'exp' (RFC 8417 §2.2); the subject goes in 'sub_id'."));
+            return Verified(issuer, jwt.Id, SsfOutcome.Refused("invalid_request", "A Security Event Token carries neither 'sub' nor 'exp' (RFC 8417 §2.2); the subject goes in 'sub_id'."));
         }
 
         if (!jwt.TryGetPayloadValue<long>("iat", out var iat) || string.IsNullOrEmpty(jwt.Id))
         {
-            return new(SsfOutcome.Refused("invalid_request", "A Security Event Token needs iat and jti."));
+            return Verified(issuer, jwt.Id, SsfOutcome.Refused("invalid_request", "A Security Event Token needs iat and jti."));
         }
 
         var issuedAt = DateTimeOffset.FromUnixTimeSeconds(iat);
         if (issuedAt > now + _broker.ClockSkew || now - issuedAt > _options.MaxEventAge)
         {
-            return new(SsfOutcome.Refused("invalid_request", $"The event's iat is in the future or older than {_options.MaxEventAge.TotalMinutes:0} minutes."));
+            return Verified(issuer, jwt.Id, SsfOutcome.Refused("invalid_request", $"The event's iat is in the future or older than {_options.MaxEventAge.TotalMinutes:0} minutes."));
         }
 
         if (!jwt.TryGetPayloadValue<JsonElement>("events", out var events) || events.ValueKind != JsonValueKind.Object || !events.EnumerateObject().Any())
         {
-            return new(SsfOutcome.Refused("invalid_request", "The event carries no 'events' object."));
+            return Verified(issuer, jwt.Id, SsfOutcome.Refused("invalid_request", "The event carries no 'events' object."));
         }
 
         jwt.TryGetPayloadValue<JsonElement>("sub_id", out var topSubject);
@@ -212,12 +237,12 @@ public sealed partial class SsfReceiver
             var subject = member.Value.ValueKind == JsonValueKind.Object && member.Value.TryGetProperty("subject", out var inner) ? inner : topSubject;
             if (Workload(subject) is not { } workload)
             {
-                return new(SsfOutcome.Refused("invalid_request", "The event's subject (sub_id) must name a workload by SPIFFE ID (format 'uri', or 'iss_sub' whose sub is a SPIFFE ID)."));
+                return Verified(issuer, jwt.Id, SsfOutcome.Refused("invalid_request", "The event's subject (sub_id) must name a workload by SPIFFE ID (format 'uri', or 'iss_sub' whose sub is a SPIFFE ID)."));
             }
 
             if (!transmitter.Options.Subjects.Any(pattern => SpiffeIdPattern.Matches(pattern, workload)))
             {
-                return new(SsfOutcome.Refused("access_denied", "This transmitter may not revoke that workload: it is outside the transmitter's configured Subjects."));
+                return Verified(issuer, jwt.Id, SsfOutcome.Refused("access_denied", "This transmitter may not revoke that workload: it is outside the transmitter's configured Subjects."));
             }
 
             subjects.Add((member.Name, workload));

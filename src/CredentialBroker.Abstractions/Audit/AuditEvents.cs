@@ -99,6 +99,24 @@ public static class AuditEvents
         });
     }
 
+    /// <summary>A bulk revocation's selector, as the members it names.</summary>
+    public static JsonObject Selector(Soc.RevocationSelector selector)
+    {
+        ArgumentNullException.ThrowIfNull(selector);
+        return Compact(new JsonObject
+        {
+            ["workload"] = selector.Workload,
+            ["workflowId"] = selector.WorkflowId,
+            ["taskId"] = selector.TaskId,
+            ["approvalId"] = selector.ApprovalId,
+            ["approver"] = selector.Approver,
+            ["resource"] = selector.Resource,
+            ["derivedFrom"] = selector.DerivedFrom,
+            ["issuedAfter"] = selector.IssuedAfter?.ToUnixTimeSeconds(),
+            ["issuedBefore"] = selector.IssuedBefore?.ToUnixTimeSeconds(),
+        });
+    }
+
     /// <summary>A policy decision's members: allowed, the deciding rule, the policy version and why.</summary>
     public static JsonObject Decision(bool allowed, string rule, string policyVersion, string? reason) =>
         Compact(new JsonObject { ["allowed"] = allowed, ["rule"] = rule, ["policyVersion"] = policyVersion, ["reason"] = reason });

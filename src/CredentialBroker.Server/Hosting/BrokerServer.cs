@@ -194,6 +194,7 @@ internal static class BrokerServer
         services.AddHostedService<BulkRevocationTrigger>();
         services.AddSingleton<AuditCheckpointer>();
         services.AddHostedService(sp => sp.GetRequiredService<AuditCheckpointer>());
+        services.AddHostedService<PolicyReloadAuditor>();
         services.AddSingleton<KeyScheduleReporter>();
         services.AddSingleton<QuartzRevocationSignal>();
         services.AddSingleton<IRevocationSignal>(sp => sp.GetRequiredService<QuartzRevocationSignal>());

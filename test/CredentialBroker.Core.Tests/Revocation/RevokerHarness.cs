@@ -22,7 +22,7 @@ internal sealed class RevokerHarness : IDisposable
         Metrics = new RevokerMetrics(MeterFactory);
         var options = Options.Create(Settings);
         _pipelines = new ServiceCollection().AddSingleton(options).AddRevokerPipelines().BuildServiceProvider();
-        Processor = new RevocationProcessor(Store, new RevocationFeed(Feed), [new BrokerTokenRevoker(Store, Core.Time), .. downstream], options, Metrics,
+        Processor = new RevocationProcessor(Store, Store, new RevocationFeed(Feed), [new BrokerTokenRevoker(Store, Core.Time), .. downstream], options, Metrics,
             _pipelines.GetRequiredService<ResiliencePipelineProvider<string>>(), Core.Time, ProcessorLog);
         Sweeper = new ExpirySweeper(Store, Processor, options, Metrics, Core.Time);
         Worker = new RevocationWorker(Store, Processor, options, Metrics, new FakeLogger<RevocationWorker>());
