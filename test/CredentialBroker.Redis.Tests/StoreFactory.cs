@@ -56,6 +56,7 @@ internal sealed class StoreFactory : IAsyncDisposable
         _ => Create(time, (await RedisFixture.ClusterAsync()).ConnectionString, o =>
         {
             o.WaitForReplicas = 1;
+            o.AuditChains = 16; // as a cluster should run: tasks and their chains spread over the primaries
             o.OperationTimeout = TimeSpan.FromSeconds(10);
             o.ReplicaWaitTimeout = TimeSpan.FromSeconds(5);
         }),

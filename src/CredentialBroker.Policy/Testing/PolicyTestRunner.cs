@@ -99,7 +99,7 @@ public static class PolicyTestRunner
         var now = c.Now ?? DefaultNow;
         if (!CelInput.TryParseOperation(c.Operation ?? "exchange", out var operation))
         {
-            throw new FormatException($"unknown operation '{c.Operation}' (create_task, exchange, delegate)");
+            throw new FormatException($"unknown operation '{c.Operation}' (create_task, exchange, delegate, continue)");
         }
 
         var callerId = SpiffeId.TryParse(c.Caller?.Id ?? "spiffe://test.local/caller", out var id, out var error) ? id : throw new FormatException($"caller.id: {error}");
