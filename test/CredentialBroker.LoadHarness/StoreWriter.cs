@@ -1,3 +1,4 @@
+using CredentialBroker.Abstractions.Audit;
 using CredentialBroker.Testing;
 using System.Collections.Concurrent;
 using CredentialBroker.Abstractions;
@@ -43,7 +44,8 @@ internal sealed class StoreWriter : IAsyncDisposable
             var task = new TaskRecord(id, Scenarios.Agent, new WorkflowRef(workflow, "perf", "1"), [new AuthorizationGrant("sql.query", Scenarios.Resource, ["read"], "confidential")],
                 null, null, 0, [], "spiffe://load.example/orchestrator", now, expiresAt, TaskState.Created, now, null);
             written[i] = new CredentialRecord("jti_" + id, id, CredentialKind.Task, null, Scenarios.Agent, now, expiresAt);
-            await _store.CreateTaskAsync(task, written[i], TestAudit.For(task.TaskId), ct);
+            // The event issuance appends with every task: the memory figure includes the boundary log.
+            await _store.CreateTaskAsync(task, written[i], AuditEvents.Create(AuditEventTypes.TaskCreated, now, task.CreatedBy, task, AuditEvents.Credential(written[i])), ct);
         });
         return written;
     }

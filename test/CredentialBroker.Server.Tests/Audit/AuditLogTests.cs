@@ -147,7 +147,7 @@ public sealed class AuditLogTests : IDisposable
         Assert.Multiple(() =>
         {
             Assert.That((bool?)intact["verified"], Is.True, "the untouched log");
-            Assert.That((long?)intact["events"], Is.EqualTo(4));
+            Assert.That((long?)intact["events"], Is.EqualTo(5), "the policy version put in force at start, and four tasks");
             Assert.That((bool?)tampered["verified"], Is.False, tampered.ToJsonString());
             Assert.That((long?)tampered["firstBadEvent"], Is.EqualTo(2), tampered.ToJsonString());
             Assert.That((int?)tampered["chain"], Is.Zero);
@@ -175,31 +175,32 @@ public sealed class AuditLogTests : IDisposable
         };
         var valid = await handler.ValidateTokenAsync(jws, parameters);
         var parts = jws.Split('.');
-        var forgedPayload = Base64UrlEncoder.Encode(Base64UrlEncoder.Decode(parts[1]).Replace("\"seq\":2", "\"seq\":3", StringComparison.Ordinal));
+        var forgedPayload = Base64UrlEncoder.Encode(Base64UrlEncoder.Decode(parts[1]).Replace("\"seq\":3", "\"seq\":4", StringComparison.Ordinal));
         var forged = await handler.ValidateTokenAsync($"{parts[0]}.{forgedPayload}.{parts[2]}", parameters);
 
         // Rewriting the whole chain consistently (every hash recomputed) is caught by the signed head.
         await using var redis = await ConnectionMultiplexer.ConnectAsync(RedisFixture.Server.ConnectionString);
         var db = redis.GetDatabase();
-        var first = JsonNode.Parse((string)(await db.ListGetByIndexAsync(Log, 0))!)!.AsObject();
+        // Events 2 and 3 are the two tasks (1 is the policy version in force at start).
         var second = JsonNode.Parse((string)(await db.ListGetByIndexAsync(Log, 1))!)!.AsObject();
-        var body1 = first["event"]!.ToJsonString().Replace("p-77", "p-78", StringComparison.Ordinal);
-        var hash1 = Abstractions.Audit.AuditHash.Link(0, 1, Abstractions.Audit.AuditHash.Genesis, body1);
-        var body2 = second["event"]!.ToJsonString();
-        var hash2 = Abstractions.Audit.AuditHash.Link(0, 2, hash1, body2);
-        await db.ListSetByIndexAsync(Log, 0, $$"""{"chain":0,"seq":1,"prev":"{{Abstractions.Audit.AuditHash.Genesis}}","hash":"{{hash1}}","event":{{body1}}}""");
-        await db.ListSetByIndexAsync(Log, 1, $$"""{"chain":0,"seq":2,"prev":"{{hash1}}","hash":"{{hash2}}","event":{{body2}}}""");
-        await db.StringSetAsync($"{_app.KeyPrefix}:{{t:0}}:audit:head", $"2 {hash2}");
+        var third = JsonNode.Parse((string)(await db.ListGetByIndexAsync(Log, 2))!)!.AsObject();
+        var body2 = second["event"]!.ToJsonString().Replace("p-77", "p-78", StringComparison.Ordinal);
+        var hash2 = Abstractions.Audit.AuditHash.Link(0, 2, (string)second["prev"]!, body2);
+        var body3 = third["event"]!.ToJsonString();
+        var hash3 = Abstractions.Audit.AuditHash.Link(0, 3, hash2, body3);
+        await db.ListSetByIndexAsync(Log, 1, $$"""{"chain":0,"seq":2,"prev":"{{(string)second["prev"]!}}","hash":"{{hash2}}","event":{{body2}}}""");
+        await db.ListSetByIndexAsync(Log, 2, $$"""{"chain":0,"seq":3,"prev":"{{hash2}}","hash":"{{hash3}}","event":{{body3}}}""");
+        await db.StringSetAsync($"{_app.KeyPrefix}:{{t:0}}:audit:head", $"3 {hash3}");
         var verify = await (await soc.GetAsync("/v1/audit/verify")).JsonAsync();
 
         Assert.Multiple(() =>
         {
             Assert.That(checkpoint, Is.Not.Null);
-            Assert.That((long?)listed[^1]!["heads"]!["0"]!["seq"], Is.EqualTo(2));
+            Assert.That((long?)listed[^1]!["heads"]!["0"]!["seq"], Is.EqualTo(3));
             Assert.That(valid.IsValid, Is.True, valid.Exception?.Message);
             Assert.That(forged.IsValid, Is.False, "a checkpoint whose payload was changed does not verify");
             Assert.That((bool?)verify["verified"], Is.False, verify.ToJsonString());
-            Assert.That((long?)verify["firstBadEvent"], Is.EqualTo(2));
+            Assert.That((long?)verify["firstBadEvent"], Is.EqualTo(3), "the signed head no longer matches");
             Assert.That((string?)verify["reason"], Is.EqualTo("altered"));
         });
     }
@@ -225,7 +226,7 @@ public sealed class AuditLogTests : IDisposable
 
         Assert.Multiple(() =>
         {
-            Assert.That(saved, Has.Length.EqualTo(2), "task.created and credential.issued, before the log broke");
+            Assert.That(saved, Has.Length.EqualTo(3), "policy.reloaded at start, task.created and credential.issued, before the log broke");
             Assert.That(issuedTwin.StatusCode, Is.EqualTo(HttpStatusCode.OK), "the same exchange while the log works");
             Assert.That((int)create.StatusCode, Is.GreaterThanOrEqualTo(500), "no task without its event");
             Assert.That(tasksAfter, Is.EqualTo(tasksBefore));
