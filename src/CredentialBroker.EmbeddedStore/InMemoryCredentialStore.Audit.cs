@@ -19,7 +19,7 @@ public sealed partial class InMemoryCredentialStore
     public int ChainOf(string? taskId) => 0;
 
     /// <inheritdoc />
-    public ValueTask<AuditEntry> AppendAsync(AuditEvent audit, CancellationToken cancellationToken) => ValueTask.FromResult(Append(audit));
+    public ValueTask<AuditEntry> AppendAsync(AuditEvent audit, CancellationToken cancellationToken) => ValueTask.FromResult(Append(audit, audit?.TaskId));
 
     /// <inheritdoc />
     public ValueTask<IReadOnlyList<AuditEntry>> ReadAsync(int chain, long afterSeq, int limit, CancellationToken cancellationToken)
@@ -108,8 +108,9 @@ public sealed partial class InMemoryCredentialStore
         }
     }
 
-    // Called inside the lock of the task the event accompanies, so no reader of the log sees the action without its event.
-    private AuditEntry Append(AuditEvent audit)
+    // Called inside the lock of the task the event accompanies (indexed under that task), so no reader of the log sees the
+    // action without its event.
+    private AuditEntry Append(AuditEvent audit, string? taskId)
     {
         ArgumentNullException.ThrowIfNull(audit);
         lock (_auditLock)
@@ -118,11 +119,11 @@ public sealed partial class InMemoryCredentialStore
             var entry = new AuditEntry(0, seq, _auditHead, AuditHash.Link(0, seq, _auditHead, audit.Body), audit.Body);
             _auditEntries.Add(entry);
             (_auditSeq, _auditHead) = (seq, entry.Hash);
-            if (audit.TaskId is not null)
+            if (taskId is not null)
             {
-                if (!_auditByTask.TryGetValue(audit.TaskId, out var positions))
+                if (!_auditByTask.TryGetValue(taskId, out var positions))
                 {
-                    _auditByTask[audit.TaskId] = positions = [];
+                    _auditByTask[taskId] = positions = [];
                 }
 
                 positions.Add(seq);

@@ -71,7 +71,7 @@ public sealed partial class InMemoryCredentialStore : ICredentialStore, IRevoker
             if (created)
             {
                 entry.Audited = true;
-                Append(audit);
+                Append(audit, task.TaskId);
             }
 
             return ValueTask.FromResult(new TaskCreation(ReferenceEquals(stored, taskToken), entry.Task, stored));
@@ -160,7 +160,7 @@ public sealed partial class InMemoryCredentialStore : ICredentialStore, IRevoker
                 }
 
                 entry.Credentials.Add(credential);
-                Append(audit);
+                Append(audit, credential.TaskId);
             }
 
             return ValueTask.FromResult(CredentialAddition.Added);
@@ -204,7 +204,7 @@ public sealed partial class InMemoryCredentialStore : ICredentialStore, IRevoker
             }
 
             change = new StateChange(StateChangeOutcome.Changed, current, revoked);
-            Append(request.Audit);
+            Append(request.Audit, request.TaskId);
         }
 
         if (change.Revoked > 0)
@@ -242,7 +242,7 @@ public sealed partial class InMemoryCredentialStore : ICredentialStore, IRevoker
                 entry.Credentials.Add(taskToken);
             }
 
-            Append(audit);
+            Append(audit, taskId);
             lock (_queues)
             {
                 _expiryIndex.Add((taskToken.ExpiresAt, taskId, taskToken.Jti));
@@ -270,7 +270,7 @@ public sealed partial class InMemoryCredentialStore : ICredentialStore, IRevoker
                 return ValueTask.FromResult(0);
             }
 
-            Append(audit);
+            Append(audit, taskId);
             var pending = new Queue<string>([jti]);
             while (pending.TryDequeue(out var next))
             {

@@ -30,7 +30,7 @@ public sealed class RedisAuditLog : IAuditLog
         ArgumentNullException.ThrowIfNull(audit);
         return _redis.ExecuteDurableAsync(async (touched, ct) =>
         {
-            var (keys, args) = Arguments(_redis, audit);
+            var (keys, args) = Arguments(_redis, audit, audit.TaskId);
             touched.Add(keys[0]);
             var seq = (long)await _redis.Db.ScriptEvaluateAsync(
                 RedisScripts.AuditAppend, keys, args);
@@ -110,12 +110,16 @@ public sealed class RedisAuditLog : IAuditLog
         }, cancellationToken);
 
     /// <summary>The audit keys and arguments a recording script takes after its own: the chain's head, list and the task's index; chain, body, digest, keep-until, indexed.</summary>
-    internal static (RedisKey[] Keys, RedisValue[] Args) Arguments(RedisContext redis, AuditEvent audit)
+    /// <remarks>
+    /// A store method passes the task its action changes as <paramref name="taskId"/>: the event goes to that task's chain and
+    /// index whatever it names, since a script may only touch the slot of the task it changes.
+    /// </remarks>
+    internal static (RedisKey[] Keys, RedisValue[] Args) Arguments(RedisContext redis, AuditEvent audit, string? taskId)
     {
-        var chain = redis.Keys.ChainOf(audit.TaskId);
-        var index = audit.TaskId is null ? redis.Keys.AuditHead(chain) : redis.Keys.AuditTask(audit.TaskId);
+        var chain = redis.Keys.ChainOf(taskId);
+        var index = taskId is null ? redis.Keys.AuditHead(chain) : redis.Keys.AuditTask(taskId);
         var keep = (redis.Time.GetUtcNow() + redis.Broker.Audit.Retention + redis.Broker.RecordRetention).ToUnixTimeMilliseconds();
-        return ([redis.Keys.AuditHead(chain), redis.Keys.AuditLog(chain), index], [chain, audit.Body, AuditHash.Digest(audit.Body), keep, audit.TaskId is null ? "0" : "1"]);
+        return ([redis.Keys.AuditHead(chain), redis.Keys.AuditLog(chain), index], [chain, audit.Body, AuditHash.Digest(audit.Body), keep, taskId is null ? "0" : "1"]);
     }
 
     private async Task<IReadOnlyList<AuditEntry>> ReadRangeAsync(int chain, long afterSeq, int limit)

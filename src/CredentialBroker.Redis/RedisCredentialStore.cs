@@ -32,7 +32,7 @@ public sealed class RedisCredentialStore : ICredentialStore
         ArgumentNullException.ThrowIfNull(task);
         ArgumentNullException.ThrowIfNull(taskToken);
         ArgumentNullException.ThrowIfNull(audit);
-        var (auditKeys, auditArgs) = RedisAuditLog.Arguments(_redis, audit);
+        var (auditKeys, auditArgs) = RedisAuditLog.Arguments(_redis, audit, task.TaskId);
         var spec = JsonSerializer.Serialize(RedisRecords.ToStored(task), StoreJsonContext.Default.StoredTaskSpec);
         var credential = CredentialCodec.Encode(taskToken);
         var retainUntil = (task.ExpiresAt + _redis.Broker.RecordRetention).ToUnixTimeMilliseconds();
@@ -147,7 +147,7 @@ public sealed class RedisCredentialStore : ICredentialStore
         ArgumentNullException.ThrowIfNull(credential);
         ArgumentNullException.ThrowIfNull(openStates);
         ArgumentNullException.ThrowIfNull(audit);
-        var (auditKeys, auditArgs) = RedisAuditLog.Arguments(_redis, audit);
+        var (auditKeys, auditArgs) = RedisAuditLog.Arguments(_redis, audit, credential.TaskId);
         var json = CredentialCodec.Encode(credential);
         return _redis.ExecuteDurableAsync(async (touched, ct) =>
         {
@@ -175,7 +175,7 @@ public sealed class RedisCredentialStore : ICredentialStore
     public ValueTask<StateChange> ChangeStateAsync(StateChangeRequest request, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(request);
-        var (auditKeys, auditArgs) = RedisAuditLog.Arguments(_redis, request.Audit);
+        var (auditKeys, auditArgs) = RedisAuditLog.Arguments(_redis, request.Audit, request.TaskId);
         return _redis.ExecuteDurableAsync(async (touched, ct) =>
         {
             // The work entry goes first: a revocation must never be recorded without the work that carries it downstream.
@@ -217,7 +217,7 @@ public sealed class RedisCredentialStore : ICredentialStore
         ArgumentNullException.ThrowIfNull(taskToken);
         ArgumentNullException.ThrowIfNull(fromStates);
         ArgumentNullException.ThrowIfNull(audit);
-        var (auditKeys, auditArgs) = RedisAuditLog.Arguments(_redis, audit);
+        var (auditKeys, auditArgs) = RedisAuditLog.Arguments(_redis, audit, taskId);
         var credential = CredentialCodec.Encode(taskToken);
         var retainUntil = (taskToken.ExpiresAt + _redis.Broker.RecordRetention).ToUnixTimeMilliseconds();
         return _redis.ExecuteDurableAsync(async (touched, ct) =>
@@ -252,7 +252,7 @@ public sealed class RedisCredentialStore : ICredentialStore
     public ValueTask<int> RevokeSubtreeAsync(string taskId, string jti, DateTimeOffset at, string reason, AuditEvent audit, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(audit);
-        var (auditKeys, auditArgs) = RedisAuditLog.Arguments(_redis, audit);
+        var (auditKeys, auditArgs) = RedisAuditLog.Arguments(_redis, audit, taskId);
         return _redis.ExecuteDurableAsync(async (touched, ct) =>
         {
             var (entry, stream) = await RedisRevokerStore.EnqueueAsync(_redis, taskId);
