@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json.Nodes;
 using CredentialBroker.Cli.CommandLine;
+using CredentialBroker.Cli.Tasks;
 using Spectre.Console;
 
 namespace CredentialBroker.Cli.Soc;
@@ -175,7 +176,7 @@ internal static class IncidentCommands
             WriteSecrets(task["credentials"]!.AsArray());
             return ExitCodes.Success;
         }));
-        return new Command("tasks", "Look up tasks.") { show };
+        return new Command("tasks", "Look up tasks; as an operator, let one continue past its deadline.") { show, ContinueCommand.Create() };
     }
 
     /// <summary>The task's downstream secrets: which provider, which login or lease (never a password), and whether it is dead yet.</summary>
