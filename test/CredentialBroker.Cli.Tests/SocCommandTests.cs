@@ -156,6 +156,7 @@ public sealed class SocCommandTests
             Assert.That(shown.StandardOutput, Does.Contain("exfiltration"));
             Assert.That(written.ExitCode, Is.Zero, written.StandardError);
             Assert.That(await File.ReadAllTextAsync(report), Does.Contain("<svg").And.Contain("exfiltration"));
+            Assert.That(await File.ReadAllTextAsync(report), Does.Contain($"brokerctl audit trace {(string)JwtParts.Payload(token)["jti"]!}</code>"), "each credential links to its trace");
             Assert.That(byExtension.ExitCode, Is.Zero, byExtension.StandardError);
             Assert.That(await File.ReadAllTextAsync(markdown), Does.Contain("exfiltration").And.Not.Contain("<svg"), "-f x.md without -o writes Markdown");
             Assert.That(table.ExitCode, Is.Zero, table.StandardError);
