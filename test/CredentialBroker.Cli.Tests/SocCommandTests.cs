@@ -167,6 +167,26 @@ public sealed class SocCommandTests
     }
 
     [Test]
+    public async Task Tasks_show_prints_control_characters_from_the_broker_escaped_and_plain_text_as_written()
+    {
+        await using var broker = await DevBroker.StartAsync();
+        var (hostileId, _) = await broker.CreateTaskAsync(@"wf-\u001b]0;pwned\u0007\r\nFAKE");
+        var (plainId, _) = await broker.CreateTaskAsync("wf-plain");
+
+        var hostile = await broker.CtlAsync("tasks", "show", hostileId);
+        var plain = await broker.CtlAsync("tasks", "show", plainId);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(hostile.ExitCode, Is.Zero, hostile.StandardError);
+            Assert.That(hostile.StandardOutput, Does.Contain(@"workflow wf-\x1b]0;pwned\x07\r\nFAKE, expires"));
+            Assert.That(hostile.StandardOutput, Does.Not.Contain("\u001b").And.Not.Contain("\u0007").And.Not.Contain("\r"));
+            Assert.That(hostile.StandardOutput.Split('\n'), Has.Length.EqualTo(plain.StandardOutput.Split('\n').Length), "no line was added");
+            Assert.That(plain.StandardOutput, Does.Contain("workflow wf-plain, expires"));
+        });
+    }
+
+    [Test]
     public async Task Failures_have_their_own_exit_codes()
     {
         await using var broker = await DevBroker.StartAsync();
