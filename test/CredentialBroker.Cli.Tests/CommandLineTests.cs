@@ -129,6 +129,19 @@ public sealed class CommandLineTests : IDisposable
     [TestCase("")]
     public void Anything_else_is_not_a_duration(string text) => Assert.That(Durations.TryParse(text, out _), Is.False);
 
+    [TestCase("p-77 \"quoted\" é 😀 [bold]", "p-77 \"quoted\" é 😀 [bold]")]
+    [TestCase("a\u001b[31mb\u001b[0m", @"a\x1b[31mb\x1b[0m")]
+    [TestCase("a\r\nb\tc\u0007", @"a\r\nb\tc\x07")]
+    [TestCase("\u009b31m\u007f", @"\x9b31m\x7f")]
+    [TestCase("\u202eevil\u200b\u2028", @"\u202eevil\u200b\u2028")]
+    [TestCase(@"DOMAIN\bob", @"DOMAIN\\bob")]
+    public void Broker_text_is_shown_with_control_and_invisible_characters_escaped_and_everything_else_as_written(string text, string shown) =>
+        Assert.That(TerminalText.Safe(text), Is.EqualTo(shown));
+
+    [Test]
+    public void A_lone_surrogate_is_shown_escaped_and_a_pair_as_written() =>
+        Assert.That(TerminalText.Safe("x" + (char)0xD800 + "y 😀"), Is.EqualTo(@"x\ud800y 😀"));
+
     [TestCase("2026-11-28T09:10:00Z", "2026-11-28T09:10:00.000Z")]
     [TestCase("2026-11-28T09:10:00.1234567Z", "2026-11-28T09:10:00.123Z")]
     [TestCase("2026-11-28T10:10:00.5+01:00", "2026-11-28T09:10:00.500Z")]
