@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.CommandLine.Help;
 using System.CommandLine.Parsing;
+using CredentialBroker.Cli.Audit;
 using CredentialBroker.Cli.CommandLine;
 using CredentialBroker.Cli.Completion;
 using CredentialBroker.Cli.Policy;
@@ -15,7 +16,7 @@ internal static class BrokerCtl
     /// <summary>Every brokerctl command.</summary>
     public static RootCommand Create()
     {
-        var root = new RootCommand("brokerctl — operate a CredentialBroker: revocations, incidents, reports, policies, trial trust domains.")
+        var root = new RootCommand("brokerctl — operate a CredentialBroker: revocations, incidents, reports, the audit log, policies, trial trust domains.")
         {
             new Command("policy", "Work with policy documents.") { PolicyTestCommand.Create() },
             RevokeCommands.Revoke(),
@@ -23,6 +24,7 @@ internal static class BrokerCtl
             IncidentCommands.Incident(),
             IncidentCommands.Report(),
             IncidentCommands.Tasks(),
+            AuditCommands.Create(),
             DevCommands.Dev(),
             TrustCommands.Create(),
             CompletionCommand.Create(),

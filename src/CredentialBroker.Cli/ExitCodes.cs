@@ -20,4 +20,10 @@ internal static class ExitCodes
 
     /// <summary>The broker could not be reached, or its store is down (HTTP 503): try again.</summary>
     public const int Unavailable = 5;
+
+    /// <summary>
+    /// The boundary log does not verify (<c>audit verify</c>: an event was altered, is missing or out of order), or the
+    /// events a trace rests on do not (<c>audit trace</c>).
+    /// </summary>
+    public const int Unverified = 6;
 }

@@ -5,7 +5,7 @@ namespace CredentialBroker.Client;
 /// <summary>
 /// What every authenticated caller may do: introspect a token it may see (RFC 7662) and revoke one it holds or
 /// created (RFC 7009). The role clients — <see cref="Orchestrators.OrchestratorClient"/>, <see cref="Agents.AgentClient"/>,
-/// <see cref="Soc.SocClient"/> — add their role's calls.
+/// <see cref="Soc.SocClient"/>, <see cref="Operators.OperatorClient"/>, <see cref="Audit.AuditClient"/> — add their role's calls.
 /// </summary>
 public abstract class BrokerClient
 {

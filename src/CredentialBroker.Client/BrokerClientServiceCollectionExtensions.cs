@@ -1,5 +1,7 @@
 using System.Security.Cryptography.X509Certificates;
 using CredentialBroker.Client.Agents;
+using CredentialBroker.Client.Audit;
+using CredentialBroker.Client.Operators;
 using CredentialBroker.Client.Orchestrators;
 using CredentialBroker.Client.Soc;
 using CredentialBroker.Client.Svids;
@@ -14,8 +16,8 @@ namespace CredentialBroker.Client;
 public static class BrokerClientServiceCollectionExtensions
 {
     /// <summary>
-    /// Registers the default client: <see cref="OrchestratorClient"/>, <see cref="AgentClient"/>, <see cref="SocClient"/>
-    /// and the <see cref="ISvidSource"/> they authenticate with, as singletons.
+    /// Registers the default client: <see cref="OrchestratorClient"/>, <see cref="AgentClient"/>, <see cref="SocClient"/>,
+    /// <see cref="OperatorClient"/>, <see cref="AuditClient"/> and the <see cref="ISvidSource"/> they authenticate with, as singletons.
     /// </summary>
     public static BrokerClientBuilder AddCredentialBrokerClient(this IServiceCollection services, Action<BrokerClientOptions> configure) =>
         services.AddCredentialBrokerClient(Options.DefaultName, configure);
@@ -51,12 +53,16 @@ public static class BrokerClientServiceCollectionExtensions
         services.TryAddKeyedSingleton(name, (sp, _) => new OrchestratorClient(sp.GetRequiredKeyedService<BrokerChannel>(name)));
         services.TryAddKeyedSingleton(name, (sp, _) => new AgentClient(sp.GetRequiredKeyedService<BrokerChannel>(name), sp.GetRequiredService<TimeProvider>()));
         services.TryAddKeyedSingleton(name, (sp, _) => new SocClient(sp.GetRequiredKeyedService<BrokerChannel>(name), sp.GetRequiredService<TimeProvider>()));
+        services.TryAddKeyedSingleton(name, (sp, _) => new OperatorClient(sp.GetRequiredKeyedService<BrokerChannel>(name)));
+        services.TryAddKeyedSingleton(name, (sp, _) => new AuditClient(sp.GetRequiredKeyedService<BrokerChannel>(name)));
         if (name == Options.DefaultName)
         {
             services.TryAddSingleton(sp => sp.GetRequiredKeyedService<ISvidSource>(name));
             services.TryAddSingleton(sp => sp.GetRequiredKeyedService<OrchestratorClient>(name));
             services.TryAddSingleton(sp => sp.GetRequiredKeyedService<AgentClient>(name));
             services.TryAddSingleton(sp => sp.GetRequiredKeyedService<SocClient>(name));
+            services.TryAddSingleton(sp => sp.GetRequiredKeyedService<OperatorClient>(name));
+            services.TryAddSingleton(sp => sp.GetRequiredKeyedService<AuditClient>(name));
         }
 
         return new BrokerClientBuilder(name, services, http);

@@ -1,5 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using CredentialBroker.Client.Audit;
+using CredentialBroker.Client.Operators;
 using CredentialBroker.Client.Orchestrators;
 using CredentialBroker.Client.Soc;
 
@@ -16,4 +18,9 @@ namespace CredentialBroker.Client;
 [JsonSerializable(typeof(IncidentRequest))]
 [JsonSerializable(typeof(Incident))]
 [JsonSerializable(typeof(List<Incident>))]
+[JsonSerializable(typeof(AuditTrace))]
+[JsonSerializable(typeof(AuditVerification))]
+[JsonSerializable(typeof(List<SignedCheckpoint>))]
+[JsonSerializable(typeof(ContinuationRequest))]
+[JsonSerializable(typeof(TaskContinuation))]
 internal sealed partial class ClientJsonContext : JsonSerializerContext;

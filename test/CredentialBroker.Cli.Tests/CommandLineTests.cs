@@ -22,11 +22,12 @@ public sealed class CommandLineTests : IDisposable
     [Test]
     public void Every_command_takes_dash_o_for_its_output_format_table_or_json_and_nothing_else()
     {
-        var commands = Leaves(BrokerCtl.Create()).Where(c => c.Name != "completion").ToList();
+        // completion prints a script, audit export JSON lines: neither has a format to choose.
+        var commands = Leaves(BrokerCtl.Create()).Where(c => c.Name is not ("completion" or "export")).ToList();
 
         Assert.Multiple(() =>
         {
-            Assert.That(commands.Select(Path), Is.SupersetOf(new[] { "revoke", "revocation show", "incident declare", "report exposure", "report fleet", "tasks show", "policy test", "dev identities", "trust init", "trust svid" }));
+            Assert.That(commands.Select(Path), Is.SupersetOf(new[] { "revoke", "revocation show", "incident declare", "report exposure", "report fleet", "tasks show", "tasks continue", "audit trace", "audit verify", "policy test", "dev identities", "trust init", "trust svid" }));
             foreach (var command in commands)
             {
                 var output = command.Options.SingleOrDefault(o => o.Name == "--output");
@@ -58,6 +59,7 @@ public sealed class CommandLineTests : IDisposable
     [TestCase("revoke", "--workflow", "wf", "--issued-before")]
     [TestCase("report", "fleet", "--from")]
     [TestCase("report", "fleet", "--to")]
+    [TestCase("audit", "export", "--since")]
     public void A_time_that_is_not_ISO_8601_is_refused_in_plain_words_and_an_ISO_8601_one_is_read(params string[] command)
     {
         var option = command[^1];
@@ -89,6 +91,21 @@ public sealed class CommandLineTests : IDisposable
         });
     }
 
+    [TestCase(new[] { "audit", "verify", "--from", "latest" }, "--from must be a position (1 or more) or 'checkpoint', not 'latest'; for example --from checkpoint or --from 1200.", new[] { "audit", "verify", "--from", "checkpoint" })]
+    [TestCase(new[] { "audit", "verify", "--from", "0" }, "--from must be a position (1 or more) or 'checkpoint', not '0'; for example --from checkpoint or --from 1200.", new[] { "audit", "verify", "--from", "1" })]
+    [TestCase(new[] { "audit", "verify", "--chain", "two" }, "--chain must be a whole number from 0 to 1023, not 'two'; for example --chain 0.", new[] { "audit", "verify", "--chain", "3" })]
+    [TestCase(new[] { "audit", "export", "--page-size", "5000" }, "--page-size must be a whole number from 1 to 1000, not '5000'; for example --page-size 1000.", new[] { "audit", "export", "--page-size", "1000" })]
+    [TestCase(new[] { "audit", "export", "--after", "ten" }, "--after must be a whole number of at least 0, not 'ten'; for example --after 1200.", new[] { "audit", "export", "--after", "10" })]
+    [TestCase(new[] { "tasks", "continue", "tsk_1", "--reason", "r", "--extend", "soon" }, "--extend must be a duration, not 'soon'; for example --extend 90s, 15m, 1h or 1h30m.", new[] { "tasks", "continue", "tsk_1", "--reason", "r", "--extend", "10m" })]
+    public void Audit_and_continuation_options_refuse_a_bad_value_in_plain_words_and_take_a_good_one(string[] bad, string message, string[] good)
+    {
+        Assert.Multiple(() =>
+        {
+            Assert.That(Errors(bad), Is.EqualTo(new[] { message }));
+            Assert.That(Errors(good), Is.Empty);
+        });
+    }
+
     [TestCase("90s", 90)]
     [TestCase("15m", 900)]
     [TestCase("1h", 3600)]
@@ -111,6 +128,19 @@ public sealed class CommandLineTests : IDisposable
     [TestCase("h")]
     [TestCase("")]
     public void Anything_else_is_not_a_duration(string text) => Assert.That(Durations.TryParse(text, out _), Is.False);
+
+    [TestCase("p-77 \"quoted\" é 😀 [bold]", "p-77 \"quoted\" é 😀 [bold]")]
+    [TestCase("a\u001b[31mb\u001b[0m", @"a\x1b[31mb\x1b[0m")]
+    [TestCase("a\r\nb\tc\u0007", @"a\r\nb\tc\x07")]
+    [TestCase("\u009b31m\u007f", @"\x9b31m\x7f")]
+    [TestCase("\u202eevil\u200b\u2028", @"\u202eevil\u200b\u2028")]
+    [TestCase(@"DOMAIN\bob", @"DOMAIN\\bob")]
+    public void Broker_text_is_shown_with_control_and_invisible_characters_escaped_and_everything_else_as_written(string text, string shown) =>
+        Assert.That(TerminalText.Safe(text), Is.EqualTo(shown));
+
+    [Test]
+    public void A_lone_surrogate_is_shown_escaped_and_a_pair_as_written() =>
+        Assert.That(TerminalText.Safe("x" + (char)0xD800 + "y 😀"), Is.EqualTo(@"x\ud800y 😀"));
 
     [TestCase("2026-11-28T09:10:00Z", "2026-11-28T09:10:00.000Z")]
     [TestCase("2026-11-28T09:10:00.1234567Z", "2026-11-28T09:10:00.123Z")]

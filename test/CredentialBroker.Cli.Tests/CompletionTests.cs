@@ -66,6 +66,20 @@ public sealed class CompletionTests : IDisposable
         });
     }
 
+    [Test]
+    public async Task The_audit_commands_and_tasks_continue_complete_like_the_others()
+    {
+        Assert.Multiple(async () =>
+        {
+            Assert.That(await CompleteInBashAsync("brokerctl au"), Is.EqualTo(new[] { "audit" }));
+            Assert.That(await CompleteInBashAsync("brokerctl audit "), Is.SupersetOf(new[] { "trace", "verify", "export" }));
+            Assert.That(await CompleteInBashAsync("brokerctl audit verify --from c"), Is.EqualTo(new[] { "checkpoint" }));
+            Assert.That(await CompleteInBashAsync("brokerctl audit export --pa"), Is.EqualTo(new[] { "--page-size" }));
+            Assert.That(await CompleteInBashAsync("brokerctl tasks "), Is.SupersetOf(new[] { "show", "continue" }));
+            Assert.That(await CompleteInBashAsync("brokerctl tasks continue tsk_1 --ex"), Is.EqualTo(new[] { "--extend" }));
+        });
+    }
+
     [TestCase("bash", "_brokerctl_complete", ExpectedResult = 0)]
     [TestCase("zsh", "compdef _brokerctl brokerctl", ExpectedResult = 0)]
     [TestCase("pwsh", "Register-ArgumentCompleter -Native -CommandName brokerctl", ExpectedResult = 0)]

@@ -156,12 +156,33 @@ public sealed class SocCommandTests
             Assert.That(shown.StandardOutput, Does.Contain("exfiltration"));
             Assert.That(written.ExitCode, Is.Zero, written.StandardError);
             Assert.That(await File.ReadAllTextAsync(report), Does.Contain("<svg").And.Contain("exfiltration"));
+            Assert.That(await File.ReadAllTextAsync(report), Does.Contain($"brokerctl audit trace {(string)JwtParts.Payload(token)["jti"]!}</code>"), "each credential links to its trace");
             Assert.That(byExtension.ExitCode, Is.Zero, byExtension.StandardError);
             Assert.That(await File.ReadAllTextAsync(markdown), Does.Contain("exfiltration").And.Not.Contain("<svg"), "-f x.md without -o writes Markdown");
             Assert.That(table.ExitCode, Is.Zero, table.StandardError);
             Assert.That(table.StandardOutput, Does.Contain("Exposure after notification").And.Contain("still valid after 5d").And.Contain(id));
             Assert.That((string)JsonNode.Parse(task.StandardOutput)!["taskId"]!, Is.EqualTo(taskId));
             Assert.That(await broker.ActiveAsync(token), Is.False);
+        });
+    }
+
+    [Test]
+    public async Task Tasks_show_prints_control_characters_from_the_broker_escaped_and_plain_text_as_written()
+    {
+        await using var broker = await DevBroker.StartAsync();
+        var (hostileId, _) = await broker.CreateTaskAsync(@"wf-\u001b]0;pwned\u0007\r\nFAKE");
+        var (plainId, _) = await broker.CreateTaskAsync("wf-plain");
+
+        var hostile = await broker.CtlAsync("tasks", "show", hostileId);
+        var plain = await broker.CtlAsync("tasks", "show", plainId);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(hostile.ExitCode, Is.Zero, hostile.StandardError);
+            Assert.That(hostile.StandardOutput, Does.Contain(@"workflow wf-\x1b]0;pwned\x07\r\nFAKE, expires"));
+            Assert.That(hostile.StandardOutput, Does.Not.Contain("\u001b").And.Not.Contain("\u0007").And.Not.Contain("\r"));
+            Assert.That(hostile.StandardOutput.Split('\n'), Has.Length.EqualTo(plain.StandardOutput.Split('\n').Length), "no line was added");
+            Assert.That(plain.StandardOutput, Does.Contain("workflow wf-plain, expires"));
         });
     }
 

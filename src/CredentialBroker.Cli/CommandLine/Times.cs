@@ -26,6 +26,16 @@ internal static class Times
         : DateTimeOffset.TryParse(time, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var parsed) ? Display(parsed)
         : time;
 
+    /// <summary>A time in a broker document — an RFC 3339 string, or a NumericDate (seconds since the epoch, as audit traces write them) — in the display format.</summary>
+    public static string Display(System.Text.Json.Nodes.JsonNode? time) => time switch
+    {
+        null => "-",
+        System.Text.Json.Nodes.JsonValue value when value.TryGetValue<long>(out var seconds) => Display(DateTimeOffset.FromUnixTimeSeconds(seconds)),
+        System.Text.Json.Nodes.JsonValue value when value.TryGetValue<double>(out var seconds) => Display(DateTimeOffset.FromUnixTimeMilliseconds((long)Math.Round(seconds * 1000))),
+        System.Text.Json.Nodes.JsonValue value when value.TryGetValue<string>(out var text) => Display(text),
+        _ => time.ToJsonString(),
+    };
+
     /// <summary>A time for the broker's API (RFC 3339, UTC).</summary>
     public static string Wire(DateTimeOffset time) => time.ToUniversalTime().ToString("O", CultureInfo.InvariantCulture);
 

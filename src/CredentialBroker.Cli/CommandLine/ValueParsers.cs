@@ -30,6 +30,29 @@ internal static class ValueParsers
             : defaultValue,
     };
 
+    /// <summary>A required duration option without a default.</summary>
+    public static Option<TimeSpan?> Duration(string name, string description) => new(name)
+    {
+        Description = description,
+        HelpName = "DURATION",
+        Required = true,
+        CustomParser = result => result.Tokens is [.., var token]
+            ? Durations.TryParse(token.Value, out var duration) ? duration : Error<TimeSpan?>(result, $"{name} must be a duration, not '{token.Value}'; for example {name} 90s, 15m, 1h or 1h30m.")
+            : null,
+    };
+
+    /// <summary>A whole-number option between <paramref name="min"/> and <paramref name="max"/>; <paramref name="example"/> is a valid value.</summary>
+    public static Option<long?> Number(string name, string description, string helpName, long min, long max, long example) => new(name)
+    {
+        Description = description,
+        HelpName = helpName,
+        CustomParser = result => result.Tokens is [.., var token]
+            ? long.TryParse(token.Value, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var number) && number >= min && number <= max
+                ? number
+                : Error<long?>(result, $"{name} must be a whole number {(max == long.MaxValue ? $"of at least {min}" : $"from {min} to {max}")}, not '{token.Value}'; for example {name} {example}.")
+            : null,
+    };
+
     /// <summary>An option that takes one of <paramref name="values"/>.</summary>
     public static Option<string> Choice(string name, string description, string[] values, string? defaultValue = null, params string[] aliases)
     {

@@ -26,7 +26,7 @@ internal static class CliContext
 
     public static readonly Option<string> As = new("--as")
     {
-        Description = "With a dev credentials file: which identity to use (soc, orchestrator or agent).",
+        Description = "With a dev credentials file: which identity to use (soc, operator, orchestrator or agent). Default: soc, or operator for tasks continue.",
         Recursive = true,
         DefaultValueFactory = _ => "soc",
     };
@@ -49,8 +49,15 @@ internal static class CliContext
     public static string DevCredentialsFile => Path.Combine(Path.GetTempPath(), "credentialbroker", "dev-credentials.json");
 
     /// <summary>A client for the broker named on the command line, authenticated with the SVID it names.</summary>
-    public static BrokerClient Client(ParseResult parse)
+    public static BrokerClient Client(ParseResult parse) => Client(parse, "soc");
+
+    /// <summary>
+    /// A client for the broker named on the command line; from a dev credentials file, as <paramref name="defaultIdentity"/>
+    /// unless <c>--as</c> names another.
+    /// </summary>
+    public static BrokerClient Client(ParseResult parse, string defaultIdentity)
     {
+        var identity = parse.GetResult(As) is { Implicit: false } ? parse.GetValue(As) ?? defaultIdentity : defaultIdentity;
         var broker = BrokerUrl(parse);
         X509Certificate2Collection? authorities = null;
         if (parse.GetValue(Authorities) is { } ca)
@@ -84,7 +91,7 @@ internal static class CliContext
             }
 
             // An explicit --svid-file still goes along as bearer; the broker then authenticates by it.
-            var bearer = parse.GetValue(SvidFile) is { } svidFile ? ReadSvid(svidFile.FullName, parse.GetValue(As) ?? "soc") : null;
+            var bearer = parse.GetValue(SvidFile) is { } svidFile ? ReadSvid(svidFile.FullName, identity) : null;
             return new BrokerClient(broker, bearer, certificate, authorities);
         }
 
@@ -92,7 +99,7 @@ internal static class CliContext
             ?? Environment.GetEnvironmentVariable("CB_SVID_FILE")
             ?? (File.Exists(DevCredentialsFile) ? DevCredentialsFile : null)
             ?? throw new BrokerCliException(ExitCodes.Usage, "no SVID: pass --svid-file FILE (or set CB_SVID_FILE), or start a dev-mode broker, whose credentials file brokerctl finds by itself.");
-        return new BrokerClient(broker, ReadSvid(file, parse.GetValue(As) ?? "soc"), null, authorities);
+        return new BrokerClient(broker, ReadSvid(file, identity), null, authorities);
     }
 
     private static Uri BrokerUrl(ParseResult parse)
@@ -132,7 +139,10 @@ internal static class CliContext
         }
     }
 
-    /// <summary>Runs a broker command: failures go to stderr as one line and become the exit code.</summary>
+    /// <summary>
+    /// Runs a broker command: failures go to stderr as one line and become the exit code. The line may quote the broker
+    /// (a problem's detail names what the caller sent), so its control characters are shown escaped.
+    /// </summary>
     public static async Task<int> RunAsync(Func<Task<int>> command)
     {
         try
@@ -141,7 +151,7 @@ internal static class CliContext
         }
         catch (BrokerCliException ex)
         {
-            await Console.Error.WriteLineAsync("brokerctl: " + ex.Message);
+            await Console.Error.WriteLineAsync("brokerctl: " + CommandLine.TerminalText.Safe(ex.Message, escapeBackslash: false));
             return ex.ExitCode;
         }
     }

@@ -41,10 +41,10 @@ internal static class DevCommands
             var table = new Table().AddColumn("identity").AddColumn("SPIFFE ID").AddColumn("expires");
             foreach (var row in rows)
             {
-                table.AddRow(Markup.Escape(row.Identity), Markup.Escape(row.SpiffeId ?? "?"), row.Expires is { } expires ? Times.Display(expires) : "-");
+                table.AddRow(TerminalText.Markup(row.Identity), TerminalText.Markup(row.SpiffeId ?? "?"), row.Expires is { } expires ? Times.Display(expires) : "-");
             }
 
-            AnsiConsole.MarkupLine($"Broker: {Markup.Escape((string?)credentials["issuer"] ?? "?")} (identities from {Markup.Escape(path)})");
+            AnsiConsole.MarkupLine($"Broker: {TerminalText.Markup((string?)credentials["issuer"] ?? "?")} (identities from {Markup.Escape(path)})");
             AnsiConsole.Write(table);
             return Task.FromResult(ExitCodes.Success);
         }));

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json.Nodes;
 using CredentialBroker.Cli.CommandLine;
+using CredentialBroker.Cli.Tasks;
 using Spectre.Console;
 
 namespace CredentialBroker.Cli.Soc;
@@ -137,7 +138,7 @@ internal static class IncidentCommands
             foreach (var (trigger, stats) in report["byTrigger"]!.AsObject())
             {
                 var seconds = stats!["secondsToInvalid"]!;
-                table.AddRow(Markup.Escape(trigger), $"{(int)stats["count"]!:N0}", $"{(int)stats["unverified"]!:N0}", $"{(double)seconds["p50"]!:0.###}", $"{(double)seconds["p99"]!:0.###}", $"{(double)seconds["max"]!:0.###}");
+                table.AddRow(TerminalText.Markup(trigger), $"{(int)stats["count"]!:N0}", $"{(int)stats["unverified"]!:N0}", $"{(double)seconds["p50"]!:0.###}", $"{(double)seconds["p99"]!:0.###}", $"{(double)seconds["max"]!:0.###}");
             }
 
             AnsiConsole.Write(table);
@@ -162,20 +163,20 @@ internal static class IncidentCommands
                 return ExitCodes.Success;
             }
 
-            AnsiConsole.MarkupLine($"Task [bold]{Markup.Escape((string)task["taskId"]!)}[/]: {Markup.Escape((string)task["state"]!)}, agent {Markup.Escape((string)task["agent"]!)}, workflow {Markup.Escape((string)task["workflow"]!["id"]!)}, expires {Times.Display((string?)task["expiresAt"])}");
+            AnsiConsole.MarkupLine($"Task [bold]{TerminalText.Markup((string)task["taskId"]!)}[/]: {TerminalText.Markup((string)task["state"]!)}, agent {TerminalText.Markup((string)task["agent"]!)}, workflow {TerminalText.Markup((string)task["workflow"]!["id"]!)}, expires {Times.Display((string?)task["expiresAt"])}");
             var table = new Table().AddColumn("jti").AddColumn("kind").AddColumn("holder").AddColumn("audience").AddColumn("status").AddColumn("expires");
             foreach (var credential in task["credentials"]!.AsArray())
             {
                 table.AddRow(
-                    Markup.Escape((string)credential!["jti"]!), Markup.Escape((string)credential["kind"]!), Markup.Escape((string?)credential["holder"] ?? "-"),
-                    Markup.Escape((string?)credential["audience"] ?? "-"), Markup.Escape((string)credential["status"]!), Times.Display((string?)credential["expiresAt"]));
+                    TerminalText.Markup((string)credential!["jti"]!), TerminalText.Markup((string)credential["kind"]!), TerminalText.Markup((string?)credential["holder"] ?? "-"),
+                    TerminalText.Markup((string?)credential["audience"] ?? "-"), TerminalText.Markup((string)credential["status"]!), Times.Display((string?)credential["expiresAt"]));
             }
 
             AnsiConsole.Write(table);
             WriteSecrets(task["credentials"]!.AsArray());
             return ExitCodes.Success;
         }));
-        return new Command("tasks", "Look up tasks.") { show };
+        return new Command("tasks", "Look up tasks; as an operator, let one continue past its deadline.") { show, ContinueCommand.Create() };
     }
 
     /// <summary>The task's downstream secrets: which provider, which login or lease (never a password), and whether it is dead yet.</summary>
@@ -201,8 +202,8 @@ internal static class IncidentCommands
             }
 
             table.AddRow(
-                Markup.Escape((string)credential["jti"]!), Markup.Escape((string?)credential["audience"] ?? "-"), Markup.Escape((string?)secret["provider"] ?? "-"),
-                Markup.Escape((string?)secret["kind"] ?? "-"), Markup.Escape((string?)secret["username"] ?? (string?)secret["leaseId"] ?? "-"), Markup.Escape(status),
+                TerminalText.Markup((string)credential["jti"]!), TerminalText.Markup((string?)credential["audience"] ?? "-"), TerminalText.Markup((string?)secret["provider"] ?? "-"),
+                TerminalText.Markup((string?)secret["kind"] ?? "-"), TerminalText.Markup((string?)secret["username"] ?? (string?)secret["leaseId"] ?? "-"), TerminalText.Markup(status),
                 Times.Display((string?)downstream?["revokedAt"]), Times.Display((string?)downstream?["verifiedAt"]));
         }
 
@@ -222,7 +223,7 @@ internal static class IncidentCommands
     {
         var incident = report["incident"];
         var summary = report["summary"];
-        AnsiConsole.MarkupLine($"Incident [bold]{Markup.Escape((string?)incident?["id"] ?? "?")}[/]: {Markup.Escape((string?)incident?["title"] ?? "-")} ({Markup.Escape((string?)incident?["severity"] ?? "-")}), notified {Times.Display((string?)incident?["notifiedAt"])}");
+        AnsiConsole.MarkupLine($"Incident [bold]{TerminalText.Markup((string?)incident?["id"] ?? "?")}[/]: {TerminalText.Markup((string?)incident?["title"] ?? "-")} ({TerminalText.Markup((string?)incident?["severity"] ?? "-")}), notified {Times.Display((string?)incident?["notifiedAt"])}");
         static string Seconds(JsonNode? value) => value is null ? "-" : ((double)value).ToString("0.###", CultureInfo.InvariantCulture);
         static string Share(JsonNode? value) => value is null ? "-" : ((double)value).ToString("0.#%", CultureInfo.InvariantCulture);
         var windows = summary?["exposureSeconds"];
@@ -249,9 +250,9 @@ internal static class IncidentCommands
         foreach (var credential in report["credentials"]?.AsArray() ?? [])
         {
             credentials.AddRow(
-                Markup.Escape((string?)credential?["jti"] ?? "-"), Markup.Escape((string?)credential?["kind"] ?? "-"), Markup.Escape((string?)credential?["workload"] ?? "-"),
-                Markup.Escape((string?)credential?["resource"] ?? "-"), Times.Display((string?)credential?["verifiedAt"]), Times.Display((string?)credential?["expiresAt"]),
-                Seconds(credential?["exposureSeconds"]), Markup.Escape((string?)credential?["status"] ?? "-"));
+                TerminalText.Markup((string?)credential?["jti"] ?? "-"), TerminalText.Markup((string?)credential?["kind"] ?? "-"), TerminalText.Markup((string?)credential?["workload"] ?? "-"),
+                TerminalText.Markup((string?)credential?["resource"] ?? "-"), Times.Display((string?)credential?["verifiedAt"]), Times.Display((string?)credential?["expiresAt"]),
+                Seconds(credential?["exposureSeconds"]), TerminalText.Markup((string?)credential?["status"] ?? "-"));
         }
 
         AnsiConsole.Write(credentials);
@@ -267,11 +268,11 @@ internal static class IncidentCommands
 
         if (single)
         {
-            var details = new Table().AddColumn("incident").AddColumn(Markup.Escape((string)incidents[0]["id"]!));
+            var details = new Table().AddColumn("incident").AddColumn(TerminalText.Markup((string)incidents[0]["id"]!));
             foreach (var field in new[] { "title", "severity", "notifiedAt", "declaredAt", "declaredBy", "revocationId" })
             {
                 var value = (string?)incidents[0][field];
-                details.AddRow(field, field.EndsWith("At", StringComparison.Ordinal) ? Times.Display(value) : Markup.Escape(value ?? "-"));
+                details.AddRow(field, field.EndsWith("At", StringComparison.Ordinal) ? Times.Display(value) : TerminalText.Markup(value ?? "-"));
             }
 
             details.AddRow("selector", Markup.Escape(incidents[0]["selector"]!.ToJsonString()));
@@ -283,8 +284,8 @@ internal static class IncidentCommands
         foreach (var incident in incidents)
         {
             table.AddRow(
-                Markup.Escape((string)incident["id"]!), Markup.Escape((string)incident["severity"]!), Markup.Escape((string)incident["title"]!),
-                Times.Display((string?)incident["notifiedAt"]), Markup.Escape(incident["selector"]!.ToJsonString()), Markup.Escape((string?)incident["revocationId"] ?? "-"));
+                TerminalText.Markup((string)incident["id"]!), TerminalText.Markup((string)incident["severity"]!), TerminalText.Markup((string)incident["title"]!),
+                Times.Display((string?)incident["notifiedAt"]), Markup.Escape(incident["selector"]!.ToJsonString()), TerminalText.Markup((string?)incident["revocationId"] ?? "-"));
         }
 
         AnsiConsole.Write(table);

@@ -95,7 +95,7 @@ internal static class RevokeCommands
             }
             else
             {
-                AnsiConsole.MarkupLine($"Quarantine of [bold]{Markup.Escape((string)answer["id"]!)}[/] lifted at {Times.Display((string?)answer["quarantineLiftedAt"])}.");
+                AnsiConsole.MarkupLine($"Quarantine of [bold]{TerminalText.Markup((string)answer["id"]!)}[/] lifted at {Times.Display((string?)answer["quarantineLiftedAt"])}.");
             }
 
             return ExitCodes.Success;
@@ -157,7 +157,7 @@ internal static class RevokeCommands
                     {
                         if (!perResource.TryGetValue(resource.Resource, out var bar))
                         {
-                            perResource[resource.Resource] = bar = context.AddTask(Markup.Escape($"{resource.Resource}: verified dead"));
+                            perResource[resource.Resource] = bar = context.AddTask(TerminalText.Markup($"{resource.Resource}: verified dead"));
                         }
 
                         bar.MaxValue = Math.Max(1, resource.Matched);
@@ -190,10 +190,10 @@ internal static class RevokeCommands
         }
         else
         {
-            AnsiConsole.MarkupLine($"Bulk revocation [bold]{Markup.Escape((string)revocation["id"]!)}[/]:");
+            AnsiConsole.MarkupLine($"Bulk revocation [bold]{TerminalText.Markup((string)revocation["id"]!)}[/]:");
             var table = new Table().AddColumn("measure").AddColumn(new TableColumn("value").RightAligned());
-            table.AddRow("status", Markup.Escape(status));
-            table.AddRow("reason", Markup.Escape((string?)revocation["reason"] ?? "-"));
+            table.AddRow("status", TerminalText.Markup(status));
+            table.AddRow("reason", TerminalText.Markup((string?)revocation["reason"] ?? "-"));
             table.AddRow("matched", $"{(int)revocation["matched"]!["total"]!:N0}");
             foreach (var (label, field) in new[] { ("revoked at the broker", "revoked"), ("revoked downstream", "downstreamRevoked"), ("verified dead", "verified"), ("irrevocable", "irrevocable"), ("failed", "failed") })
             {
@@ -228,7 +228,7 @@ internal static class RevokeCommands
             .AddColumn(new TableColumn("verified dead").RightAligned()).AddColumn(new TableColumn("irrevocable").RightAligned());
         foreach (var resource in Resources(revocation))
         {
-            table.AddRow(Markup.Escape(resource.Resource), $"{resource.Matched:N0}", $"{resource.DownstreamRevoked:N0}", $"{resource.Verified:N0}", $"{resource.Irrevocable:N0}");
+            table.AddRow(TerminalText.Markup(resource.Resource), $"{resource.Matched:N0}", $"{resource.DownstreamRevoked:N0}", $"{resource.Verified:N0}", $"{resource.Irrevocable:N0}");
         }
 
         AnsiConsole.Write(table);
@@ -242,7 +242,7 @@ internal static class RevokeCommands
         {
             foreach (var (name, count) in matched[member]!.AsObject().OrderBy(e => e.Key, StringComparer.Ordinal))
             {
-                table.AddRow(by, Markup.Escape(name), $"{(int)count!:N0}");
+                table.AddRow(by, TerminalText.Markup(name), $"{(int)count!:N0}");
             }
         }
 

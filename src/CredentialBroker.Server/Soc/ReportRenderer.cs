@@ -9,7 +9,8 @@ namespace CredentialBroker.Server.Soc;
 /// <summary>
 /// Renders the exposure-window report as Markdown and as one self-contained HTML file (inline CSS and an inline SVG
 /// chart of the share of credentials still valid over time since notification, on a log time axis), readable on
-/// screen and printed. Both carry the numbers of the JSON report.
+/// screen and printed. Both carry the numbers of the JSON report; the HTML names each credential's accountability trace
+/// (<c>brokerctl audit trace JTI</c>: the trace endpoint needs a soc or operator SVID, which a link in a browser lacks).
 /// </summary>
 internal static class ReportRenderer
 {
@@ -90,10 +91,12 @@ internal static class ReportRenderer
         HtmlGroups(h, "By workload", "workload", report.ByWorkload);
         HtmlList(h, "Irrevocable", report.Irrevocable);
         HtmlList(h, "Unverified", report.Unverified);
-        h.Append("<h2>Credentials</h2><table><thead><tr><th>jti</th><th>kind</th><th>workload</th><th>resource</th><th>issued</th><th>revoked at broker</th><th>downstream revoked</th><th>verified dead</th><th>expires</th><th class=\"n\">exposure</th><th>status</th></tr></thead><tbody>");
+        h.Append("<h2>Credentials</h2><p>Who is accountable for a credential — its task, origin, workflow, approval, every delegate and the decisions on the way: run the command in its <i>trace</i> column (or <code>GET /v1/audit/trace?jti=…</code> with the soc or operator role).</p>");
+        h.Append("<table><thead><tr><th>jti</th><th>kind</th><th>workload</th><th>resource</th><th>issued</th><th>revoked at broker</th><th>downstream revoked</th><th>verified dead</th><th>expires</th><th class=\"n\">exposure</th><th>status</th><th>trace</th></tr></thead><tbody>");
         foreach (var t in report.Credentials.Take(MaxRows))
         {
-            h.Append(Invariant, $"<tr><td><code>{E(t.Jti)}</code></td><td>{E(t.Kind)}</td><td><code>{E(t.Workload)}</code></td><td>{E(t.Resource ?? "—")}</td><td>{E(Time(t.IssuedAt))}</td><td>{E(Time(t.BrokerRevokedAt))}</td><td>{E(Time(t.DownstreamRevokedAt))}</td><td>{E(Time(t.VerifiedAt))}</td><td>{E(Time(t.ExpiresAt))}</td><td class=\"n\">{E(Duration(t.ExposureSeconds))}</td><td>{E(t.Status)}</td></tr>");
+            h.Append(Invariant, $"<tr><td><code>{E(t.Jti)}</code></td><td>{E(t.Kind)}</td><td><code>{E(t.Workload)}</code></td><td>{E(t.Resource ?? "—")}</td><td>{E(Time(t.IssuedAt))}</td><td>{E(Time(t.BrokerRevokedAt))}</td><td>{E(Time(t.DownstreamRevokedAt))}</td><td>{E(Time(t.VerifiedAt))}</td><td>{E(Time(t.ExpiresAt))}</td><td class=\"n\">{E(Duration(t.ExposureSeconds))}</td><td>{E(t.Status)}</td>");
+            h.Append(Invariant, $"<td><code class=\"trace\" title=\"{E("GET /v1/audit/trace?jti=" + Uri.EscapeDataString(t.Jti))}\">brokerctl audit trace {E(t.Jti)}</code></td></tr>");
         }
 
         h.Append("</tbody></table>");

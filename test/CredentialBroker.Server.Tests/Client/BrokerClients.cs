@@ -1,5 +1,7 @@
 using CredentialBroker.Client;
 using CredentialBroker.Client.Agents;
+using CredentialBroker.Client.Audit;
+using CredentialBroker.Client.Operators;
 using CredentialBroker.Client.Orchestrators;
 using CredentialBroker.Client.Soc;
 using Microsoft.Extensions.DependencyInjection;
@@ -51,6 +53,10 @@ internal sealed class BrokerClients : IAsyncDisposable
     public AgentClient Agent(string path = BrokerApp.Agent) => _services.GetRequiredKeyedService<AgentClient>(path);
 
     public SocClient Soc(string path = BrokerApp.Soc) => _services.GetRequiredKeyedService<SocClient>(path);
+
+    public OperatorClient Operator(string path = BrokerApp.Operator) => _services.GetRequiredKeyedService<OperatorClient>(path);
+
+    public AuditClient Audit(string path = BrokerApp.Soc) => _services.GetRequiredKeyedService<AuditClient>(path);
 
     public async ValueTask DisposeAsync()
     {
