@@ -9,9 +9,11 @@ internal sealed class BrokerUnderTest : IAsyncDisposable
 {
     private readonly BrokerProcess _broker;
     private readonly Dictionary<string, string> _environment;
+    private readonly string _assembly;
 
-    private BrokerUnderTest(RedisServer redis, TestTrustDomain trust, BrokerProcess broker, string url, Dictionary<string, string> environment, TimeSpan startToReady)
+    private BrokerUnderTest(RedisServer redis, TestTrustDomain trust, BrokerProcess broker, string url, Dictionary<string, string> environment, TimeSpan startToReady, string assembly)
     {
+        _assembly = assembly;
         Redis = redis;
         Trust = trust;
         _broker = broker;
@@ -30,7 +32,8 @@ internal sealed class BrokerUnderTest : IAsyncDisposable
     public string Url { get; }
 
     /// <param name="settings">More settings for the broker, as environment variables (the downstream providers).</param>
-    public static async Task<BrokerUnderTest> StartAsync(IEnumerable<KeyValuePair<string, string>> settings)
+    /// <param name="assembly">The broker to run: this build's <c>CredentialBroker.Server.dll</c>, or the path of another build's.</param>
+    public static async Task<BrokerUnderTest> StartAsync(IEnumerable<KeyValuePair<string, string>> settings, string assembly = "CredentialBroker.Server.dll")
     {
         var redis = await RedisServer.StartPrivateAsync();
         var trust = new TestTrustDomain("load.example");
@@ -41,8 +44,8 @@ internal sealed class BrokerUnderTest : IAsyncDisposable
             environment[name] = value;
         }
 
-        var (broker, startToReady) = await StartProcessAsync(environment, url);
-        return new BrokerUnderTest(redis, trust, broker, url, environment, startToReady);
+        var (broker, startToReady) = await StartProcessAsync(environment, url, assembly);
+        return new BrokerUnderTest(redis, trust, broker, url, environment, startToReady, assembly);
     }
 
     /// <summary>The production-mode settings of a broker on <paramref name="redis"/> whose issuer is <paramref name="issuer"/>.</summary>
@@ -84,7 +87,7 @@ internal sealed class BrokerUnderTest : IAsyncDisposable
     public async Task<TimeSpan> MeasureReplicaStartAsync()
     {
         var url = $"http://127.0.0.1:{BrokerProcess.FreePort()}";
-        var (replica, startToReady) = await StartProcessAsync(new Dictionary<string, string>(_environment) { ["CredentialBroker__Issuer"] = Url }, url);
+        var (replica, startToReady) = await StartProcessAsync(new Dictionary<string, string>(_environment) { ["CredentialBroker__Issuer"] = Url }, url, _assembly);
         await replica.DisposeAsync();
         return startToReady;
     }
@@ -97,10 +100,10 @@ internal sealed class BrokerUnderTest : IAsyncDisposable
     public string Svid(string path) => Trust.Minter.Mint(path, Url, TimeProvider.System.GetUtcNow(), TimeSpan.FromHours(1));
 
     // Readiness is polled: the harness measures, it asserts nothing.
-    internal static async Task<(BrokerProcess Broker, TimeSpan StartToReady)> StartProcessAsync(Dictionary<string, string> environment, string url)
+    internal static async Task<(BrokerProcess Broker, TimeSpan StartToReady)> StartProcessAsync(Dictionary<string, string> environment, string url, string assembly = "CredentialBroker.Server.dll")
     {
         var started = Stopwatch.GetTimestamp();
-        var broker = await BrokerProcess.StartListeningAsync(environment, "--urls", url);
+        var broker = await BrokerProcess.StartAppListeningAsync(assembly, environment, "--urls", url);
         using var probe = new HttpClient { BaseAddress = new Uri(url) };
         while (true)
         {

@@ -3,11 +3,12 @@
 // 'cluster' instead measures issuance on a real Redis Cluster through one and three broker processes (ClusterIssuance).
 // --smoke runs every scenario with a handful of iterations (seconds), for CI: it proves the harness works,
 // and asserts nothing about speed. --only runs the named scenarios (issuance, exchange — with and without DPoP —,
-// completion, rejection, expiry, bulk, start, secrets-postgresql, secrets-redis, bulk-postgresql), to profile one at a
+// completion, rejection, audit, expiry, bulk, start, secrets-postgresql, secrets-redis, bulk-postgresql), to profile one at a
 // time. Extra broker settings can be passed as environment variables, e.g. CredentialBroker__Revoker__Concurrency=32.
 // The downstream-secret scenarios start their own PostgreSQL cluster and a second redis-server; --pg-pool N sets the
 // Maximum Pool Size of the broker's PostgreSQL admin connection string (default 100, Npgsql's; 0 turns pooling off) and
-// --bulk-per-task N how many of bulk-postgresql's secrets each task holds (default 10).
+// --bulk-per-task N how many of bulk-postgresql's secrets each task holds (default 10). --baseline PATH gives 'audit' the
+// CredentialBroker.Server.dll of a build without the boundary log, to measure the log's cost against in the same run.
 using System.Diagnostics;
 using System.Globalization;
 using CredentialBroker.LoadHarness;
@@ -143,6 +144,42 @@ if (Runs("issuance") || Runs("exchange"))
             var dpopExchanges = await Scenarios.DpopExchangeThroughputAsync(broker, agent, dpopKey, taskTokens, requests, Concurrency);
             rows.Add($"| token exchange with a DPoP proof → DPoP-bound access token ({requests:N0} requests, {Concurrency} in flight) | {dpopExchanges.Describe()}; {dpopExchanges.PerSecond / exchanges.PerSecond:0.00}× the exchange without DPoP |");
         }
+    }
+}
+
+if (Runs("audit"))
+{
+    // The boundary log's cost per issued task: this build against --baseline, the CredentialBroker.Server.dll of a build
+    // without the log, each on its own redis-server, rounds alternated so both see the same machine.
+    var tasks = smoke ? 200 : 20_000;
+    var rounds = smoke ? 1 : 3;
+    var baselinePath = args.SkipWhile(a => a != "--baseline").Skip(1).FirstOrDefault();
+    await using var baseline = baselinePath is null ? null : await BrokerUnderTest.StartAsync([], Path.GetFullPath(baselinePath));
+    var withLog = new List<Scenarios.Weighed>();
+    var withoutLog = new List<Scenarios.Weighed>();
+    for (var round = 0; round <= rounds; round++)
+    {
+        // Round 0 warms both up (JIT, pools, script cache) and is not counted.
+        var measured = await Scenarios.IssueAndWeighAsync(broker, round == 0 ? tasks / 10 : tasks, Concurrency);
+        var measuredBaseline = baseline is null ? null : await Scenarios.IssueAndWeighAsync(baseline, round == 0 ? tasks / 10 : tasks, Concurrency);
+        if (round > 0)
+        {
+            withLog.Add(measured);
+            if (measuredBaseline is not null)
+            {
+                withoutLog.Add(measuredBaseline);
+            }
+        }
+    }
+
+    var median = withLog.OrderBy(w => w.Issuance.PerSecond).ElementAt(withLog.Count / 2);
+    rows.Add($"| boundary log: task issuance with the log, POST /v1/tasks ({tasks:N0} requests × {rounds}, {Concurrency} in flight; median round) | {median.Issuance.Describe()} |");
+    rows.Add($"| … Redis memory per task with the log (over {tasks * rounds:N0}) | {withLog.Average(w => w.UsedPerTask):N0} bytes, of which the log (its task.created event in the chain and the task's event index) {withLog.Average(w => w.LogPerTask):N0} bytes |");
+    if (withoutLog.Count > 0)
+    {
+        var medianBaseline = withoutLog.OrderBy(w => w.Issuance.PerSecond).ElementAt(withoutLog.Count / 2);
+        rows.Add($"| … the same without the log ({baselinePath}, same run, rounds alternated) | {medianBaseline.Issuance.Describe()}; with the log {median.Issuance.PerSecond / medianBaseline.Issuance.PerSecond:0.00}× the throughput without |");
+        rows.Add($"| … Redis memory per task without the log | {withoutLog.Average(w => w.UsedPerTask):N0} bytes; with the log {withLog.Average(w => w.UsedPerTask) / withoutLog.Average(w => w.UsedPerTask):0.00}× |");
     }
 }
 

@@ -116,6 +116,23 @@ internal static class Scenarios
         public string Describe() => $"{PerSecond:N0}/s; {Latency.Describe()}";
     }
 
+    /// <summary>One round of issuance and what it cost Redis, per task.</summary>
+    /// <param name="Issuance">The round's throughput and latency.</param>
+    /// <param name="UsedPerTask"><c>used_memory</c> grown per task.</param>
+    /// <param name="LogPerTask">The boundary log's keys grown per task (0 for a build without the log).</param>
+    public sealed record Weighed(Throughput Issuance, double UsedPerTask, double LogPerTask);
+
+    /// <summary>Issues <paramref name="tasks"/> tasks over HTTP and weighs what they added to Redis.</summary>
+    public static async Task<Weighed> IssueAndWeighAsync(BrokerUnderTest broker, int tasks, int concurrency)
+    {
+        using var orchestrator = broker.ClientAs("/orchestrator");
+        await using var writer = await StoreWriter.OpenAsync(broker);
+        var (usedBefore, logBefore) = (await writer.UsedMemoryAsync(), await writer.AuditMemoryAsync());
+        var issuance = await IssuanceAsync(orchestrator, tasks, concurrency);
+        var (used, log) = (await writer.UsedMemoryAsync() - usedBefore, await writer.AuditMemoryAsync() - logBefore);
+        return new Weighed(issuance, used / (double)tasks, log / (double)tasks);
+    }
+
     public static async Task<string> ExchangeAsync(HttpClient agent, string taskToken)
     {
         using var response = await agent.PostAsync("/oauth2/token", new FormUrlEncodedContent(new Dictionary<string, string>

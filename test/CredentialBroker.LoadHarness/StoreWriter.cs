@@ -71,6 +71,20 @@ internal sealed class StoreWriter : IAsyncDisposable
         return counts.Sum();
     }
 
+    /// <summary>What the boundary log takes in Redis: <c>MEMORY USAGE</c> summed over every chain, head, task index and checkpoint key.</summary>
+    public async Task<long> AuditMemoryAsync()
+    {
+        var server = _connection.GetServers()[0];
+        var database = _connection.GetDatabase();
+        long total = 0;
+        await foreach (var key in server.KeysAsync(pattern: "*:audit*", pageSize: 1000))
+        {
+            total += (long)await database.ExecuteAsync("MEMORY", "USAGE", key, "SAMPLES", "0");
+        }
+
+        return total;
+    }
+
     /// <summary>Redis's <c>used_memory</c>.</summary>
     public async Task<long> UsedMemoryAsync()
     {
