@@ -1,4 +1,5 @@
 using CredentialBroker.Abstractions;
+using CredentialBroker.Abstractions.Audit;
 using CredentialBroker.Abstractions.Soc;
 using CredentialBroker.Abstractions.Storage;
 using CredentialBroker.Core;
@@ -40,6 +41,9 @@ internal sealed class StoreFactory : IAsyncDisposable
     /// <summary>The DPoP replay store beside the last store created.</summary>
     public IProofReplayStore Proofs { get; private set; } = null!;
 
+    /// <summary>The boundary log beside the last store created.</summary>
+    public IAuditLog Audit { get; private set; } = null!;
+
     public IRevocationFeed CreateFeed(StoreKind kind, FakeTimeProvider time) => kind == StoreKind.Embedded
         ? new InMemoryRevocationFeed(time)
         : new RedisRevocationFeed(Context);
@@ -65,7 +69,7 @@ internal sealed class StoreFactory : IAsyncDisposable
     private InMemoryCredentialStore CreateEmbedded(FakeTimeProvider time)
     {
         var embedded = new InMemoryCredentialStore(time);
-        (Revoker, Soc, Proofs) = (embedded, embedded, embedded);
+        (Revoker, Soc, Proofs, Audit) = (embedded, embedded, embedded, embedded);
         return embedded;
     }
 
@@ -83,7 +87,7 @@ internal sealed class StoreFactory : IAsyncDisposable
         _connection = RedisStoreBuilderExtensions.Connect(Options);
         Context = RedisContext.Create(_connection, Options, BrokerOptions.Value, time);
         _opened.Add((Context, _connection));
-        (Revoker, Soc, Proofs) = (new RedisRevokerStore(Context), new RedisSocStore(Context), new RedisProofReplayStore(Context));
+        (Revoker, Soc, Proofs, Audit) = (new RedisRevokerStore(Context), new RedisSocStore(Context), new RedisProofReplayStore(Context), new RedisAuditLog(Context));
         return new RedisCredentialStore(Context);
     }
 
