@@ -62,7 +62,7 @@ public static class ProtectedResourceMetadata
             return Results.Json(new Dictionary<string, object>
             {
                 ["resource"] = current.Audience!,
-                ["authorization_servers"] = new[] { current.Issuer!.TrimEnd('/') },
+                ["authorization_servers"] = new[] { current.Issuer! }, // exactly the tokens' iss and the broker's issuer (RFC 8414 §3.3)
                 ["bearer_methods_supported"] = BearerMethods,
                 ["tls_client_certificate_bound_access_tokens"] = true,
                 ["dpop_signing_alg_values_supported"] = current.DpopAlgorithms.ToArray(),
