@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using CredentialBroker.Client.ResourceServers;
 using CredentialBroker.Testing;
 using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
 namespace CredentialBroker.Server.Tests.ResourceServers;
@@ -168,6 +169,34 @@ public sealed class ProtectedResourceMetadataTests : IDisposable
             Assert.That(before.Status, Is.EqualTo(StatusCodes.Status200OK), before.Challenge);
             Assert.That(after.Status, Is.EqualTo(StatusCodes.Status401Unauthorized));
             Assert.That(after.Challenge, Is.EqualTo($"Bearer resource_metadata=\"{Metadata}\", error=\"invalid_token\", error_description=\"The token is revoked.\""));
+        });
+    }
+
+    [Test]
+    public async Task A_dpop_request_whose_proof_is_refused_is_challenged_with_the_metadata_named_and_one_with_a_valid_proof_is_served()
+    {
+        using var key = new DpopKey();
+        // The resource server reads the broker's (fake) clock, so proofs made "now" are fresh for both.
+        await using var server = await ResourceServer.StartAsync(_broker, options =>
+        {
+            options.Audience = Resource;
+            options.AdvertiseResourceMetadata = true;
+        }, services: s => s.AddSingleton<TimeProvider>(_broker.Time));
+        await server.Feed.WhenCurrentAsync(CancellationToken.None).WaitAsync(Patience);
+        var (_, taskToken, _) = await _broker.As(BrokerApp.Orchestrator).CreateTaskOkAsync(_broker.AgentId, destination: Resource);
+        var exchanged = await _broker.As(BrokerApp.Agent).TokenWithProofAsync(key.Proof("POST", BrokerApp.TestIssuer + "/oauth2/token", _broker.Time.GetUtcNow()),
+            ("grant_type", Api.TokenExchange), ("subject_token", taskToken), ("subject_token_type", Api.JwtType), ("resource", Resource));
+        exchanged.EnsureSuccessStatusCode();
+        var token = (string)(await exchanged.JsonAsync())["access_token"]!;
+
+        var valid = await server.GetWithProofAsync(token, key.Proof("GET", ResourceServer.RowsUri, _broker.Time.GetUtcNow(), accessToken: token), _agentCertificate);
+        var noProof = await server.GetWithProofAsync(token, proof: null, _agentCertificate);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(valid.Status, Is.EqualTo(StatusCodes.Status200OK), valid.Challenge);
+            Assert.That(noProof.Status, Is.EqualTo(StatusCodes.Status401Unauthorized));
+            Assert.That(noProof.Challenge, Does.StartWith($"DPoP resource_metadata=\"{Metadata}\", error=\"invalid_dpop_proof\""));
         });
     }
 
