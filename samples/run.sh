@@ -6,7 +6,7 @@
 #   CREDENTIALS=/tmp/credentialbroker                          credentials directory is CREDENTIALS (this default)
 # Other settings: CONFIGURATION (Debug); NO_BUILD=1 runs what is already built; SAMPLES_BIN=DIR runs the samples' and
 # the broker's assemblies from DIR (Orchestrator.dll, ..., CredentialBroker.Server.dll) instead (the test of this script does).
-# Needs: the .NET SDK of global.json. The resource server sample listens on a free port for the length of the run.
+# Needs: the .NET SDK of global.json. The resource server and MCP server samples listen on free ports for the length of the run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -66,7 +66,7 @@ run() {
 }
 
 if [ "${NO_BUILD:-}" != 1 ] && [ -z "${SAMPLES_BIN:-}" ]; then
-  PROJECTS=(samples/Orchestrator samples/Agent samples/ResourceServer samples/Soc)
+  PROJECTS=(samples/Orchestrator samples/Agent samples/ResourceServer samples/McpServer samples/McpAgent samples/Soc)
   [ -n "${BROKER:-}" ] || PROJECTS+=(src/CredentialBroker.Server)
   say "building ${PROJECTS[*]} ($CONFIGURATION)"
   for project in "${PROJECTS[@]}"; do
@@ -74,12 +74,20 @@ if [ "${NO_BUILD:-}" != 1 ] && [ -z "${SAMPLES_BIN:-}" ]; then
   done
 fi
 
+# The MCP server's resource identifier is its URL: the destination the task grants, the aud of its tokens.
+MCP_SERVER="https://127.0.0.1:$(free_port)"
+MCP_RESOURCE="$MCP_SERVER/mcp"
+
 if [ -z "${BROKER:-}" ]; then
   BROKER="http://127.0.0.1:$(free_port)"
   CREDENTIALS="$WORK/credentials"
   say "starting a development-mode broker at $BROKER"
   export ASPNETCORE_ENVIRONMENT=Development
-  start broker "Now listening on:" src/CredentialBroker.Server -- --urls "$BROKER" --dev-credentials-file "$CREDENTIALS/dev-credentials.json"
+  # The dev resource server identity serves both sample servers: introspection answers it about tokens for either.
+  RESOURCE_SERVERS=CredentialBroker:ResourceServers:dev-resource-server
+  start broker "Now listening on:" src/CredentialBroker.Server -- --urls "$BROKER" --dev-credentials-file "$CREDENTIALS/dev-credentials.json" \
+    --$RESOURCE_SERVERS:Id spiffe://dev.local/resource-server \
+    --$RESOURCE_SERVERS:Resources:0 https://invoices.dev.local --$RESOURCE_SERVERS:Resources:1 "$MCP_RESOURCE"
   unset ASPNETCORE_ENVIRONMENT
 fi
 CREDENTIALS=${CREDENTIALS:-${TMPDIR:-/tmp}/credentialbroker}
@@ -89,14 +97,20 @@ RESOURCE_SERVER="https://127.0.0.1:$(free_port)"
 say "ResourceServer: accepts broker tokens for https://invoices.dev.local at $RESOURCE_SERVER"
 start resource-server "Following the broker's revocation feed" samples/ResourceServer -- --urls "$RESOURCE_SERVER" "${COMMON[@]}"
 
+say "McpServer: an MCP server behind the broker at $MCP_RESOURCE"
+start mcp-server "Following the broker's revocation feed" samples/McpServer -- --urls "$MCP_SERVER" "${COMMON[@]}"
+
 say "Orchestrator: creates a task, sees its token active, completes it, sees it dead"
 run samples/Orchestrator -- demo "${COMMON[@]}"
 
-say "Orchestrator: creates a task for the agent and hands its token over"
-run samples/Orchestrator -- create --task-file "$WORK/task.json" "${COMMON[@]}"
+say "Orchestrator: creates a task for the agent (the MCP server's tools included) and hands its token over"
+run samples/Orchestrator -- create --task-file "$WORK/task.json" --mcp-server "$MCP_RESOURCE" "${COMMON[@]}"
 
 say "Agent: a PostgreSQL login, an access token, the resource server, a sub-agent, revocation"
 run samples/Agent -- --task-file "$WORK/task.json" --resource-server "$RESOURCE_SERVER" "${COMMON[@]}"
+
+say "McpAgent: discovers the MCP server's broker, exchanges its task token for that server, calls lookup_invoice"
+run samples/McpAgent -- --task-file "$WORK/task.json" --mcp-server "$MCP_RESOURCE" "${COMMON[@]}"
 
 say "Soc: declares an incident about the agent, watches the bulk revocation, writes the exposure report"
 run samples/Soc -- --workload spiffe://dev.local/agent --report "$WORK/exposure.html" "${COMMON[@]}"

@@ -3,7 +3,8 @@
 //   dotnet run --project samples/Orchestrator                              create a task, see its token active, complete it, see it dead
 //   dotnet run --project samples/Orchestrator -- create --task-file FILE   create a task for the agent and hand its token over in FILE
 //   dotnet run --project samples/Orchestrator -- complete --task-file FILE complete that task: every credential of it is revoked
-// Options: --broker URL, --credentials DIR (or BROKER, CREDENTIALS). Exits non-zero when the broker does not behave so.
+// Options: --broker URL, --credentials DIR (or BROKER, CREDENTIALS); --mcp-server URL also grants the agent the tools of
+// the MCP server at URL (samples/McpServer), the resource its access tokens for that server are for. Exits non-zero when the broker does not behave so.
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using CredentialBroker.Client.Orchestrators;
@@ -13,11 +14,12 @@ using Microsoft.Extensions.DependencyInjection;
 var settings = SampleSettings.Load("orchestrator", args);
 var command = args.FirstOrDefault(a => !a.StartsWith("--", StringComparison.Ordinal) && Array.IndexOf(args, a) is 0) ?? "demo";
 var taskFile = settings.Configuration["task-file"];
+var mcpServer = settings.Configuration["mcp-server"];
 return await settings.RunAsync(async () =>
 {
     if (command is not ("demo" or "create" or "complete") || (command != "demo" && taskFile is null))
     {
-        return settings.Fail("usage: Orchestrator [demo | create --task-file FILE | complete --task-file FILE] [--broker URL] [--credentials DIR]");
+        return settings.Fail("usage: Orchestrator [demo | create --task-file FILE [--mcp-server URL] | complete --task-file FILE] [--broker URL] [--credentials DIR]");
     }
 
     await using var services = settings.Clients("orchestrator");
@@ -54,18 +56,25 @@ return await settings.RunAsync(async () =>
     }
 });
 
-// The agent may read the payments database and the invoices API, and delegate once, to the dev sub-agent.
+// The agent may read the payments database and the invoices API (and, with --mcp-server, call the MCP server's
+// lookup_invoice tool), and delegate once, to the dev sub-agent.
 async Task<IssuedTask?> CreateAsync(OrchestratorClient orchestrator)
 {
+    List<TaskGrant> grants =
+    [
+        new TaskGrant { Tool = "sql.query", Destination = "postgres://payments", Actions = ["read"], DataClass = "confidential" },
+        new TaskGrant { Tool = "invoices.api", Destination = "https://invoices.dev.local", Actions = ["read"] },
+    ];
+    if (mcpServer is not null)
+    {
+        grants.Add(new TaskGrant { Tool = "mcp.lookup_invoice", Destination = mcpServer, Actions = ["read"] });
+    }
+
     var task = settings.Expect(await orchestrator.CreateTaskAsync(new TaskRequest
     {
         Agent = "spiffe://dev.local/agent",
         Workflow = new WorkflowReference { Id = "wf-invoices", Designer = "team-payments", Version = "3" },
-        Authorization =
-        [
-            new TaskGrant { Tool = "sql.query", Destination = "postgres://payments", Actions = ["read"], DataClass = "confidential" },
-            new TaskGrant { Tool = "invoices.api", Destination = "https://invoices.dev.local", Actions = ["read"] },
-        ],
+        Authorization = grants,
         Ttl = TimeSpan.FromMinutes(10),
         Approval = new TaskApproval { Id = "CHG-1042", Approver = "alice@corp.example", ApprovedAt = DateTimeOffset.Parse("2026-11-28T09:00:00Z", System.Globalization.CultureInfo.InvariantCulture) },
         Origin = new TaskOrigin { PromptId = "p-77", RequestedBy = "user:bob@corp.example" },

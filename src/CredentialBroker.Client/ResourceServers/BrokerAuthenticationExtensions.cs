@@ -71,6 +71,10 @@ public static class BrokerAuthenticationExtensions
         return builder.AddJwtBearer(scheme, _ => { });
     }
 
+    /// <summary>The <c>resource_metadata</c> challenge parameter of RFC 9728 §5.1 for these options' resource.</summary>
+    internal static string ResourceMetadataParameter(BrokerTokenOptions options) =>
+        $"resource_metadata=\"{ProtectedResourceMetadata.LocationFor(options.Audience!).AbsoluteUri}\"";
+
     private static void Configure(JwtBearerOptions jwt, BrokerTokenOptions options, IHttpClientFactory http, BrokerTokenChecks checks)
     {
         var issuer = options.Issuer?.TrimEnd('/') ?? string.Empty;
@@ -82,6 +86,12 @@ public static class BrokerAuthenticationExtensions
         jwt.MapInboundClaims = false;
         jwt.IncludeErrorDetails = true;
         jwt.SaveToken = false;
+        if (options.AdvertiseResourceMetadata && ProtectedResourceMetadata.Problem(options.Audience, requireHttps: false) is null)
+        {
+            // JwtBearer writes the challenge's parameters after these (RFC 6750 §3), so every 401 names the metadata (RFC 9728 §5.1).
+            jwt.Challenge = $"{JwtBearerDefaults.AuthenticationScheme} {ResourceMetadataParameter(options)}";
+        }
+
         jwt.TokenHandlers.Clear();
         jwt.TokenHandlers.Add(new JsonWebTokenHandler { MapInboundClaims = false, MaximumTokenSizeInBytes = 16 * 1024 });
         jwt.TokenValidationParameters = new TokenValidationParameters
@@ -101,7 +111,7 @@ public static class BrokerAuthenticationExtensions
         {
             OnMessageReceived = BrokerTokenChecks.OnMessageReceivedAsync,
             OnTokenValidated = checks.OnTokenValidatedAsync,
-            OnChallenge = BrokerTokenChecks.OnChallengeAsync,
+            OnChallenge = checks.OnChallengeAsync,
         };
     }
 }

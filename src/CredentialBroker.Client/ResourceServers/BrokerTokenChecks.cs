@@ -190,9 +190,10 @@ internal sealed partial class BrokerTokenChecks(
     /// <summary>
     /// Puts the reason a token was refused into the RFC 6750 challenge (JwtBearer describes only its own failures); a
     /// request that presented a DPoP token is answered with a DPoP challenge (RFC 9449 §7.1): <c>invalid_dpop_proof</c>
-    /// when its proof was refused, <c>invalid_token</c> otherwise.
+    /// when its proof was refused, <c>invalid_token</c> otherwise. With <see cref="BrokerTokenOptions.AdvertiseResourceMetadata"/>,
+    /// that challenge names the resource's metadata too, as the Bearer one does (RFC 9728 §5.1).
     /// </summary>
-    public static Task OnChallengeAsync(JwtBearerChallengeContext context)
+    public Task OnChallengeAsync(JwtBearerChallengeContext context)
     {
         if (context.AuthenticateFailure is BrokerTokenRefusedException refused)
         {
@@ -207,7 +208,9 @@ internal sealed partial class BrokerTokenChecks(
             var description = (context.ErrorDescription ?? "The token is not valid.").Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal);
             context.HandleResponse();
             context.Response.StatusCode = StatusCodes.Status401Unauthorized;
-            context.Response.Headers.WWWAuthenticate = $"DPoP error=\"{error}\", error_description=\"{description}\"";
+            var settings = options.Get(scheme);
+            var metadata = settings.AdvertiseResourceMetadata ? BrokerAuthenticationExtensions.ResourceMetadataParameter(settings) + ", " : string.Empty;
+            context.Response.Headers.WWWAuthenticate = $"DPoP {metadata}error=\"{error}\", error_description=\"{description}\"";
         }
 
         return Task.CompletedTask;

@@ -75,6 +75,15 @@ public sealed class BrokerTokenOptions
     /// </summary>
     public bool RequireDpopNonce { get; set; }
 
+    /// <summary>
+    /// Whether this resource publishes OAuth 2.0 Protected Resource Metadata (RFC 9728), as an MCP server must: every 401
+    /// challenge names the document in <c>resource_metadata</c> (RFC 9728 §5.1), which
+    /// <see cref="ProtectedResourceMetadata.MapBrokerResourceMetadata"/> serves. <see cref="Audience"/> must then be this
+    /// resource's URL (HTTPS while <see cref="RequireHttps"/> is on; no query or fragment): the document's <c>resource</c>,
+    /// the <c>resource</c> an agent asks the broker for (RFC 8707) and the tokens' <c>aud</c>. Default <see langword="false"/>.
+    /// </summary>
+    public bool AdvertiseResourceMetadata { get; set; }
+
     /// <summary>Called for each revocation the feed delivers, after the deny list has it (close sessions opened with the credential, say). Default none.</summary>
     public Action<RevokedCredential>? OnRevoked { get; set; }
 }

@@ -25,6 +25,11 @@ internal sealed class BrokerTokenOptionsValidator : IValidateOptions<BrokerToken
             failures.Add($"{prefix} Audience is required: this resource server's identifier, as the broker puts it in aud.");
         }
 
+        else if (options.AdvertiseResourceMetadata && ProtectedResourceMetadata.Problem(options.Audience, options.RequireHttps) is { } problem)
+        {
+            failures.Add($"{prefix} Audience {problem}: with AdvertiseResourceMetadata it must be this resource's URL (RFC 9728), without query or fragment.");
+        }
+
         if (options.CallerToken is null)
         {
             failures.Add($"{prefix} CallerToken is required: this resource server's JWT-SVID for the feed and introspection.");

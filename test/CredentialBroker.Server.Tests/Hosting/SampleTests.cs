@@ -48,6 +48,9 @@ public sealed class SampleTests
                 .And.Contain("[agent] resource server: 401 for the agent's token on the sub-agent's connection")
                 .And.Contain("[agent] sub-agent: resource server 200")
                 .And.Contain("[agent] revoked the access token; resource server: 401")
+                .And.Contain("[mcp-agent] MCP server without a token: 401 (Bearer resource_metadata=")
+                .And.Contain("[mcp-agent] lookup_invoice: INV-1001: ACME Corp")
+                .And.Contain("[mcp-agent] revoked the MCP access token; MCP server: 401")
                 .And.Contain("[soc] revocation completed")
                 .And.Contain("[soc] wrote the exposure-window report"));
             Assert.That(run.StandardOutput.TrimEnd(), Does.EndWith("==> every sample passed"));
@@ -60,6 +63,8 @@ public sealed class SampleTests
     [TestCase("Agent.dll", 1, "FAILED: no dev credentials at")]
     [TestCase("Soc.dll", 1, "FAILED: no dev credentials at")]
     [TestCase("ResourceServer.dll", 2, "does not exist: start a development-mode broker")]
+    [TestCase("McpAgent.dll", 1, "FAILED: no dev credentials at")]
+    [TestCase("McpServer.dll", 2, "does not exist: start a development-mode broker")]
     public async Task A_sample_without_its_credentials_says_so_in_one_line(string sample, int exitCode, string message)
     {
         var scratch = Directory.CreateTempSubdirectory("cb-sample-").FullName;

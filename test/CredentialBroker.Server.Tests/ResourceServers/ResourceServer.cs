@@ -32,7 +32,7 @@ internal sealed class ResourceServer : IAsyncDisposable
         set => _outage.FeedBlocked = value;
     }
 
-    public static async Task<ResourceServer> StartAsync(BrokerApp broker, Action<BrokerTokenOptions>? configure = null, Action<IServiceCollection>? services = null, bool feedBlocked = false)
+    public static async Task<ResourceServer> StartAsync(BrokerApp broker, Action<BrokerTokenOptions>? configure = null, Action<IServiceCollection>? services = null, bool feedBlocked = false, Action<WebApplication>? endpoints = null)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.WebHost.UseTestServer();
@@ -53,6 +53,7 @@ internal sealed class ResourceServer : IAsyncDisposable
         app.UseAuthentication();
         app.UseAuthorization();
         app.MapGet("/rows", (HttpContext http) => http.User.FindFirst("sub")?.Value).RequireAuthorization();
+        endpoints?.Invoke(app);
         await app.StartAsync();
         return new ResourceServer(app, outage);
     }
@@ -72,6 +73,23 @@ internal sealed class ResourceServer : IAsyncDisposable
             http.Connection.ClientCertificate = clientCertificate;
         });
         return (context.Response.StatusCode, context.Response.Headers.WWWAuthenticate.ToString());
+    }
+
+    /// <summary>GET <paramref name="path"/> with <paramref name="token"/> (if any) as a bearer token: the status, the challenge and the body.</summary>
+    public async Task<(int Status, string Challenge, string Body)> GetPathAsync(string path, string? token, X509Certificate2? clientCertificate)
+    {
+        var context = await _app.GetTestServer().SendAsync(http =>
+        {
+            http.Request.Method = HttpMethods.Get;
+            http.Request.Path = path;
+            if (token is not null)
+            {
+                http.Request.Headers.Authorization = "Bearer " + token;
+            }
+
+            http.Connection.ClientCertificate = clientCertificate;
+        });
+        return (context.Response.StatusCode, context.Response.Headers.WWWAuthenticate.ToString(), await new StreamReader(context.Response.Body).ReadToEndAsync());
     }
 
     /// <summary>The URI a DPoP proof for <c>GET /rows</c> names (<c>htu</c>): the test server's scheme and host.</summary>
