@@ -46,6 +46,9 @@ public sealed partial class TokenExchangeService
     private static readonly string[] SubjectTypes = [TokenTypes.Task];
     private static readonly string[] TransactionSubjectTypes = [TokenTypes.TxnToken];
 
+    /// <summary>The most workloads a transaction token's <c>req_wl</c> names: the first requester and its replacements' requesters.</summary>
+    public const int MaxTransactionRequesters = 16;
+
     private readonly BrokerTokenValidator _tokens;
     private readonly JwtSvidValidator _svids;
     private readonly RoleMap _roles;
@@ -420,6 +423,13 @@ public sealed partial class TokenExchangeService
         if (narrowed is null || narrowed.Count == 0)
         {
             return Fail(ExchangeError.InvalidScope, ErrorCodes.ScopeInvalid, "The requested scope is wider than what the subject_token grants.", caller, subject.Jti);
+        }
+
+        // req_wl grows with every replacement; a bounded chain keeps the token within what every reader accepts (draft §12.15
+        // asks for a limit on replacements).
+        if (chain?.Requesters.Count >= MaxTransactionRequesters)
+        {
+            return Fail(ExchangeError.InvalidGrant, ErrorCodes.DepthExceeded, $"A transaction token names at most {MaxTransactionRequesters} requesting workloads: ask for a new one from a task token.", caller, subject.Jti);
         }
 
         var lifetime = Min(subject.ExpiresAt - now, _options.TransactionTokens.MaxTtl);

@@ -137,6 +137,28 @@ public sealed class TransactionTokenTests
     }
 
     [Test]
+    public async Task A_transaction_token_is_replaced_until_req_wl_names_the_most_requesters_it_may()
+    {
+        var (_, token, _) = await NewTaskAsync();
+        var txn = (await TransactionAsync(CoreHarness.Agent, token, Scope("sql.query:read"))).Token!;
+        for (var requesters = 1; requesters < TokenExchangeService.MaxTransactionRequesters; requesters++)
+        {
+            var replaced = await TransactionAsync(CoreHarness.Agent, txn, Scope("sql.query:read"), replacing: true);
+            Assert.That(replaced.Succeeded, Is.True, $"replacement {requesters}: {replaced.Description}");
+            txn = replaced.Token!;
+        }
+
+        var full = await TransactionAsync(CoreHarness.Agent, txn, Scope("sql.query:read"), replacing: true);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(((string)JwtParts.Payload(txn)["req_wl"]!).Split(", "), Has.Length.EqualTo(TokenExchangeService.MaxTransactionRequesters));
+            Assert.That(full.Error, Is.EqualTo(ExchangeError.InvalidGrant));
+            Assert.That(full.Code, Is.EqualTo("depth-exceeded"));
+        });
+    }
+
+    [Test]
     public async Task A_scope_wider_than_the_subject_or_none_at_all_is_refused()
     {
         var (_, token, _) = await NewTaskAsync();
