@@ -70,6 +70,12 @@ public sealed class CredentialBrokerOptions
     /// <summary>DPoP proofs (RFC 9449): algorithms, freshness, replay window and server nonces.</summary>
     public DpopOptions Dpop { get; set; } = new();
 
+    /// <summary>Transaction Tokens: their trust domain and longest lifetime (<c>CredentialBroker:TransactionTokens</c>).</summary>
+    public TransactionTokenOptions TransactionTokens { get; set; } = new();
+
+    /// <summary>The trust domain transaction tokens are valid in: <see cref="TransactionTokenOptions.TrustDomain"/>, else <see cref="Issuer"/>.</summary>
+    public string? EffectiveTrustDomain => TransactionTokens.TrustDomain ?? Issuer;
+
     /// <summary>Role bindings: which SPIFFE IDs hold which role.</summary>
     public RoleOptions Roles { get; set; } = new();
 

@@ -115,6 +115,7 @@ internal sealed class CredentialBrokerOptionsValidator : IValidateOptions<Creden
         }
 
         ValidateDpop(failures, options.Dpop);
+        ValidateTransactionTokens(failures, options.TransactionTokens);
         ValidateAudit(failures, options.Audit);
         ValidatePatterns(failures, "Orchestrator", options.Roles.Orchestrator);
         ValidatePatterns(failures, "Agent", options.Roles.Agent);
@@ -183,6 +184,20 @@ internal sealed class CredentialBrokerOptionsValidator : IValidateOptions<Creden
         if (dpop.NonceLifetime < TimeSpan.FromSeconds(10) || dpop.NonceLifetime > TimeSpan.FromHours(1))
         {
             failures.Add($"{s}:NonceLifetime is {dpop.NonceLifetime}; it must lie between 10 seconds and 1 hour.");
+        }
+    }
+
+    private static void ValidateTransactionTokens(List<string> failures, TransactionTokenOptions transactionTokens)
+    {
+        const string s = CredentialBrokerOptions.SectionName + ":TransactionTokens";
+        if (transactionTokens.TrustDomain is { } trustDomain && (trustDomain.Length == 0 || trustDomain.Any(c => char.IsWhiteSpace(c) || char.IsControl(c))))
+        {
+            failures.Add($"{s}:TrustDomain must be a trust domain name without spaces or control characters (or unset, for the issuer).");
+        }
+
+        if (transactionTokens.MaxTtl <= TimeSpan.Zero || transactionTokens.MaxTtl > TransactionTokenOptions.MaxTtlLimit)
+        {
+            failures.Add($"{s}:MaxTtl is {transactionTokens.MaxTtl}; it must be positive and at most {TransactionTokenOptions.MaxTtlLimit.TotalMinutes} minutes (transaction tokens are short-lived).");
         }
     }
 

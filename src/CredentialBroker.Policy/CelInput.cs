@@ -65,6 +65,7 @@ internal static class CelInput
                 ["audience"] = request.Audience,
                 ["actor"] = request.Actor,
                 ["depth"] = (long)request.Depth,
+                ["tokenType"] = request.TokenType,
             },
             ["facts"] = new Dictionary<string, object?>(StringComparer.Ordinal)
             {

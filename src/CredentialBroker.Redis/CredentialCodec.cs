@@ -82,6 +82,7 @@ internal static class CredentialCodec
         CredentialKind.Delegated => "d",
         CredentialKind.AccessToken => "a",
         CredentialKind.Secret => "s",
+        CredentialKind.TxnToken => "x",
         _ => throw new ArgumentOutOfRangeException(nameof(kind)),
     };
 
@@ -91,6 +92,7 @@ internal static class CredentialCodec
         "d" => CredentialKind.Delegated,
         "a" => CredentialKind.AccessToken,
         "s" => CredentialKind.Secret,
+        "x" => CredentialKind.TxnToken,
         _ => throw new InvalidDataException($"Credential {jti} has the unknown kind code '{code}'."),
     };
 

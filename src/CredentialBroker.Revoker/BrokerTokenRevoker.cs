@@ -6,7 +6,7 @@ using Microsoft.Extensions.DependencyInjection;
 namespace CredentialBroker.Revoker;
 
 /// <summary>
-/// The broker's own tokens (task, delegated, access). Nothing outside the broker holds state for them: their
+/// The broker's own tokens (task, delegated, access, transaction). Nothing outside the broker holds state for them: their
 /// downstream revocation is the revocation feed entry, written just before this runs, and the proof that one
 /// is dead is what introspection answers — the store's status of its credential.
 /// </summary>
@@ -16,7 +16,7 @@ public sealed class BrokerTokenRevoker(ICredentialStore store, [FromKeyedService
     public bool IsResponsibleFor(CredentialRecord credential)
     {
         ArgumentNullException.ThrowIfNull(credential);
-        return credential.Kind is CredentialKind.Task or CredentialKind.Delegated or CredentialKind.AccessToken;
+        return credential.Kind is CredentialKind.Task or CredentialKind.Delegated or CredentialKind.AccessToken or CredentialKind.TxnToken;
     }
 
     /// <inheritdoc />

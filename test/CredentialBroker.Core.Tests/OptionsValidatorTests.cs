@@ -10,6 +10,35 @@ public sealed class OptionsValidatorTests
     [Test]
     public void Defaults_with_an_issuer_are_valid() => Assert.That(Validate(new CredentialBrokerOptions { Issuer = "https://broker.example" }).Succeeded, Is.True);
 
+    [TestCase(0, false)]
+    [TestCase(11, false)]
+    [TestCase(2, true)]
+    [TestCase(10, true)]
+    public void Transaction_tokens_live_minutes_at_most(int minutes, bool valid)
+    {
+        var options = new CredentialBrokerOptions { Issuer = "https://broker.example" };
+        options.TransactionTokens.MaxTtl = TimeSpan.FromMinutes(minutes);
+
+        var result = Validate(options);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(result.Succeeded, Is.EqualTo(valid));
+            Assert.That(result.Failures ?? [], valid ? Is.Empty : Has.Some.Contains("TransactionTokens:MaxTtl"));
+        });
+    }
+
+    [TestCase("corp example", false)]
+    [TestCase("", false)]
+    [TestCase("corp.example", true)]
+    public void A_transaction_token_trust_domain_is_one_name(string trustDomain, bool valid)
+    {
+        var options = new CredentialBrokerOptions { Issuer = "https://broker.example" };
+        options.TransactionTokens.TrustDomain = trustDomain;
+
+        Assert.That(Validate(options).Succeeded, Is.EqualTo(valid));
+    }
+
     [Test]
     public void Every_problem_is_reported_at_once()
     {

@@ -142,8 +142,8 @@ public sealed class PolicyLoaderTests
 
         Assert.Multiple(() =>
         {
-            Assert.That(policy.RevokedOnEntering("wf", TaskState.Paused), Is.EquivalentTo(new[] { CredentialKind.AccessToken, CredentialKind.Secret }));
-            Assert.That(policy.RevokedOnEntering("wf", TaskState.AwaitingApproval), Is.EquivalentTo(new[] { CredentialKind.AccessToken, CredentialKind.Secret }));
+            Assert.That(policy.RevokedOnEntering("wf", TaskState.Paused), Is.EquivalentTo(new[] { CredentialKind.AccessToken, CredentialKind.Secret, CredentialKind.TxnToken }));
+            Assert.That(policy.RevokedOnEntering("wf", TaskState.AwaitingApproval), Is.EquivalentTo(new[] { CredentialKind.AccessToken, CredentialKind.Secret, CredentialKind.TxnToken }));
             Assert.That(policy.RevokedOnEntering("wf", TaskState.Running), Is.Empty);
             Assert.That(policy.RevokedOnEntering("wf", TaskState.Cancelled), Is.EquivalentTo(Enum.GetValues<CredentialKind>()));
         });

@@ -321,6 +321,29 @@ public sealed class StoreContractTests(StoreKind kind) : IAsyncDisposable
     }
 
     [Test]
+    public async Task A_transaction_token_and_its_replacement_read_back_as_such_and_a_pause_revokes_them_but_not_the_task_token()
+    {
+        var taskId = await CreateAsync();
+        await MoveAsync(taskId, TaskState.Running);
+        var txn = Child(taskId, "jti-2", "jti-1", CredentialKind.TxnToken, depth: 0) with { Audience = "corp.example" };
+        var replacement = Child(taskId, "jti-3", "jti-2", CredentialKind.TxnToken, depth: 0) with { Audience = "corp.example", Holder = "spiffe://a.example/agents/other" };
+
+        var added = (await AddAsync(txn), await AddAsync(replacement));
+        var lookup = await _store.GetCredentialAsync(taskId, "jti-3", CancellationToken.None);
+        var change = await MoveAsync(taskId, TaskState.Paused, StateRevocation.Default.RevokedOnEntering("wf-invoices", TaskState.Paused));
+        var view = await _store.GetTaskAsync(taskId, CancellationToken.None);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(added, Is.EqualTo((CredentialAddition.Added, CredentialAddition.Added)));
+            Assert.That(Json(lookup!.Credential), Is.EqualTo(Json(replacement)));
+            Assert.That(lookup.Ancestors.Select(a => a.Jti), Is.EqualTo(new[] { "jti-1", "jti-2" }));
+            Assert.That(change.Revoked, Is.EqualTo(2));
+            Assert.That(view!.Credentials.Where(c => c.RevokedAt is not null).Select(c => c.Jti), Is.EquivalentTo(new[] { "jti-2", "jti-3" }));
+        });
+    }
+
+    [Test]
     public async Task A_child_of_a_revoked_or_expired_parent_or_of_a_closed_task_is_refused_and_not_recorded()
     {
         var revokedParent = await CreateAsync();

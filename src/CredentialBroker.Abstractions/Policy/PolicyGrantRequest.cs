@@ -19,4 +19,11 @@ public sealed record PolicyGrantRequest(
     string? Audience,
     string? Actor,
     int Depth,
-    string? SecretKind = null);
+    string? SecretKind = null)
+{
+    /// <summary>
+    /// On an exchange or a delegation, the <c>requested_token_type</c> the decision is for (an access token, a delegated task
+    /// token, a secret or a transaction token URI); <see langword="null"/> for task creation and continuation.
+    /// </summary>
+    public string? TokenType { get; init; }
+}

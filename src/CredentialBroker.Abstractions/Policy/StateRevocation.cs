@@ -5,8 +5,8 @@ namespace CredentialBroker.Abstractions.Policy;
 
 /// <summary>
 /// Which credential kinds a non-terminal state change revokes, by default and per workflow. The default:
-/// pausing a task or sending it to await an approval revokes its downstream credentials (access tokens and
-/// secrets) but keeps its task tokens, so the agent exchanges again when it resumes. Terminal states revoke
+/// pausing a task or sending it to await an approval revokes its downstream credentials (access tokens,
+/// secrets and transaction tokens) but keeps its task tokens, so the agent exchanges again when it resumes. Terminal states revoke
 /// everything and are not configurable.
 /// </summary>
 public sealed class StateRevocation
@@ -14,8 +14,8 @@ public sealed class StateRevocation
     /// <summary>The built-in table.</summary>
     public static readonly StateRevocation Default = new(new Dictionary<TaskState, IReadOnlyCollection<CredentialKind>>
     {
-        [TaskState.Paused] = [CredentialKind.AccessToken, CredentialKind.Secret],
-        [TaskState.AwaitingApproval] = [CredentialKind.AccessToken, CredentialKind.Secret],
+        [TaskState.Paused] = [CredentialKind.AccessToken, CredentialKind.Secret, CredentialKind.TxnToken],
+        [TaskState.AwaitingApproval] = [CredentialKind.AccessToken, CredentialKind.Secret, CredentialKind.TxnToken],
     }, new Dictionary<string, IReadOnlyDictionary<TaskState, IReadOnlyCollection<CredentialKind>>>(StringComparer.Ordinal));
 
     private readonly IReadOnlyDictionary<TaskState, IReadOnlyCollection<CredentialKind>> _default;

@@ -5,13 +5,14 @@ namespace CredentialBroker.Abstractions.Storage;
 /// <summary>Wire names of <see cref="CredentialKind"/> and <see cref="CredentialStatus"/>, as the API and the stores spell them.</summary>
 public static class CredentialKinds
 {
-    /// <summary>The wire name of a kind: <c>task</c>, <c>delegated</c>, <c>access_token</c> or <c>secret</c>.</summary>
+    /// <summary>The wire name of a kind: <c>task</c>, <c>delegated</c>, <c>access_token</c>, <c>secret</c> or <c>txn_token</c>.</summary>
     public static string ToWireName(CredentialKind kind) => kind switch
     {
         CredentialKind.Task => "task",
         CredentialKind.Delegated => "delegated",
         CredentialKind.AccessToken => "access_token",
         CredentialKind.Secret => "secret",
+        CredentialKind.TxnToken => "txn_token",
         _ => throw new ArgumentOutOfRangeException(nameof(kind)),
     };
 

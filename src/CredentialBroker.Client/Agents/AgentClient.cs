@@ -5,7 +5,7 @@ namespace CredentialBroker.Client.Agents;
 
 /// <summary>
 /// The agent's calls: exchange a task token (RFC 8693) for an access token to one resource, a delegated task token for a
-/// sub-agent, or a downstream secret. Needs the broker's <c>agent</c> role, and the subject token must be bound to this
+/// sub-agent, a downstream secret, or a transaction token (and its replacement). Needs the broker's <c>agent</c> role, and the subject token must be bound to this
 /// workload. <see cref="GetAccessTokenAsync"/> keeps access tokens and exchanges again shortly before they expire.
 /// </summary>
 public sealed class AgentClient : BrokerClient
@@ -100,6 +100,33 @@ public sealed class AgentClient : BrokerClient
         }, cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// Exchanges a task or delegated task token for a transaction token (draft-ietf-oauth-transaction-tokens-10) valid in
+    /// <paramref name="trustDomain"/> (the broker's discovery <c>transaction_token_audience</c>) for the purpose
+    /// <paramref name="scope"/> (<c>tool:action</c> tokens within the subject's). Send it to the workloads of the call chain in
+    /// the <c>Txn-Token</c> header.
+    /// </summary>
+    public Task<BrokerResult<IssuedToken>> TransactionTokenAsync(string subjectToken, string trustDomain, string scope, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(subjectToken);
+        ArgumentException.ThrowIfNullOrEmpty(trustDomain);
+        ArgumentException.ThrowIfNullOrEmpty(scope);
+        return Exchange(subjectToken, TokenTypes.TxnToken, cancellationToken, ("audience", trustDomain), ("scope", scope));
+    }
+
+    /// <summary>
+    /// Replaces the transaction token <paramref name="transactionToken"/>: the same transaction (<c>txn</c>, <c>sub</c>,
+    /// <c>aud</c>), this workload appended to <c>req_wl</c>, a <paramref name="scope"/> within the replaced token's, and no
+    /// later expiry than it.
+    /// </summary>
+    public Task<BrokerResult<IssuedToken>> ReplaceTransactionTokenAsync(string transactionToken, string trustDomain, string scope, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(transactionToken);
+        ArgumentException.ThrowIfNullOrEmpty(trustDomain);
+        ArgumentException.ThrowIfNullOrEmpty(scope);
+        return Exchange(transactionToken, TokenTypes.TxnToken, cancellationToken, ("subject_token_type", TokenTypes.TxnToken), ("audience", trustDomain), ("scope", scope));
+    }
+
     private Task<BrokerResult<IssuedToken>> Exchange(string subjectToken, string requestedType, CancellationToken cancellationToken, params (string Name, string? Value)[] parameters)
     {
         var request = TokenRequest(subjectToken, requestedType, parameters);
@@ -117,16 +144,20 @@ public sealed class AgentClient : BrokerClient
         }, cancellationToken);
     }
 
-    private static HttpRequestMessage TokenRequest(string subjectToken, string requestedType, params (string Name, string? Value)[] parameters) =>
-        new(HttpMethod.Post, new Uri("oauth2/token", UriKind.Relative))
+    // subject_token_type is a task token's (jwt) unless the parameters name another.
+    private static HttpRequestMessage TokenRequest(string subjectToken, string requestedType, params (string Name, string? Value)[] parameters)
+    {
+        var subjectType = parameters.FirstOrDefault(p => p.Name == "subject_token_type").Value ?? TokenTypes.Jwt;
+        return new(HttpMethod.Post, new Uri("oauth2/token", UriKind.Relative))
         {
             Content = BrokerChannel.Form([
                 ("grant_type", TokenTypes.TokenExchangeGrant),
                 ("subject_token", subjectToken),
-                ("subject_token_type", TokenTypes.Jwt),
+                ("subject_token_type", subjectType),
                 ("requested_token_type", requestedType),
-                .. parameters]),
+                .. parameters.Where(p => p.Name != "subject_token_type")]),
         };
+    }
 
     // Entries of ended tasks are dropped once their token has expired, so a long-lived agent does not accumulate them.
     private void Prune()

@@ -18,5 +18,8 @@ public static class TokenTypes
     /// <summary>A downstream secret: a PostgreSQL login, a Redis ACL user or a Vault lease.</summary>
     public const string Secret = "urn:credentialbroker:token-type:secret";
 
+    /// <summary>A Transaction Token (draft-ietf-oauth-transaction-tokens-10): requested, or as the subject of its replacement.</summary>
+    public const string TxnToken = "urn:ietf:params:oauth:token-type:txn_token";
+
     internal const string TokenExchangeGrant = "urn:ietf:params:oauth:grant-type:token-exchange";
 }

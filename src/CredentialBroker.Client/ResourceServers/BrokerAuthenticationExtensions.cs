@@ -25,6 +25,15 @@ public static class BrokerAuthenticationExtensions
     /// <summary>The only token type accepted (RFC 9068).</summary>
     public const string AccessTokenType = "at+jwt";
 
+    /// <summary>The default name of the transaction-token scheme (<see cref="AddCredentialBrokerTransactionTokens(AuthenticationBuilder, string, Action{BrokerTokenOptions})"/>).</summary>
+    public const string TransactionTokenScheme = "CredentialBroker.TxnToken";
+
+    /// <summary>The only token type the transaction-token scheme accepts (draft-ietf-oauth-transaction-tokens-10 §7.1).</summary>
+    public const string TransactionTokenType = "txntoken+jwt";
+
+    /// <summary>The HTTP header a transaction token travels in (draft-ietf-oauth-transaction-tokens-10 §10.1).</summary>
+    public const string TransactionTokenHeader = "Txn-Token";
+
     /// <summary>Adds the scheme <see cref="DefaultScheme"/>; see <see cref="AddCredentialBroker(AuthenticationBuilder, string, Action{BrokerTokenOptions})"/>.</summary>
     public static AuthenticationBuilder AddCredentialBroker(this AuthenticationBuilder builder, Action<BrokerTokenOptions> configure) =>
         builder.AddCredentialBroker(DefaultScheme, configure);
@@ -36,7 +45,26 @@ public static class BrokerAuthenticationExtensions
     /// <c>Authorization: DPoP</c> with a valid DPoP proof — to its DPoP key, when the token names one), and not revoked. Revocations arrive through the broker's
     /// revocation feed, followed in the background; while the feed is not current, each token is introspected.
     /// </summary>
-    public static AuthenticationBuilder AddCredentialBroker(this AuthenticationBuilder builder, string scheme, Action<BrokerTokenOptions> configure)
+    public static AuthenticationBuilder AddCredentialBroker(this AuthenticationBuilder builder, string scheme, Action<BrokerTokenOptions> configure) =>
+        Add(builder, scheme, configure, transaction: false);
+
+    /// <summary>Adds the scheme <see cref="TransactionTokenScheme"/>; see <see cref="AddCredentialBrokerTransactionTokens(AuthenticationBuilder, string, Action{BrokerTokenOptions})"/>.</summary>
+    public static AuthenticationBuilder AddCredentialBrokerTransactionTokens(this AuthenticationBuilder builder, Action<BrokerTokenOptions> configure) =>
+        builder.AddCredentialBrokerTransactionTokens(TransactionTokenScheme, configure);
+
+    /// <summary>
+    /// Adds a JwtBearer scheme that reads a broker transaction token (draft-ietf-oauth-transaction-tokens-10) from the
+    /// <c>Txn-Token</c> header, never from <c>Authorization</c>, and accepts it only if it is signed ES256 with a key from the
+    /// broker's JWKS, has <c>typ</c> <c>txntoken+jwt</c>, exactly the configured <c>iss</c>, an <c>aud</c> that is exactly
+    /// <see cref="BrokerTokenOptions.Audience"/> (here: the trust domain), is current, and is not revoked (the revocation
+    /// feed, else introspection, as for access tokens). A transaction token is bound to no workload: it travels down its call
+    /// chain. Its claims (<c>txn</c>, <c>sub</c>, <c>scope</c>, <c>req_wl</c>, and <c>tctx</c> and <c>rctx</c> as JSON) are
+    /// the principal's claims; authenticate with this scheme beside the access-token scheme, which says who calls.
+    /// </summary>
+    public static AuthenticationBuilder AddCredentialBrokerTransactionTokens(this AuthenticationBuilder builder, string scheme, Action<BrokerTokenOptions> configure) =>
+        Add(builder, scheme, configure, transaction: true);
+
+    private static AuthenticationBuilder Add(AuthenticationBuilder builder, string scheme, Action<BrokerTokenOptions> configure, bool transaction)
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentException.ThrowIfNullOrEmpty(scheme);
@@ -65,9 +93,10 @@ public static class BrokerAuthenticationExtensions
             sp.GetRequiredService<IHttpClientFactory>(),
             sp.GetRequiredService<ClientMetrics>(),
             new DpopProofCheck(sp.GetRequiredService<TimeProvider>()),
-            sp.GetRequiredService<ILogger<BrokerTokenChecks>>()));
+            sp.GetRequiredService<ILogger<BrokerTokenChecks>>(),
+            transaction));
         services.AddOptions<JwtBearerOptions>(scheme).Configure<IOptionsMonitor<BrokerTokenOptions>, IHttpClientFactory, IServiceProvider>((jwt, options, http, sp) =>
-            Configure(jwt, options.Get(scheme), http, sp.GetRequiredKeyedService<BrokerTokenChecks>(scheme)));
+            Configure(jwt, options.Get(scheme), http, sp.GetRequiredKeyedService<BrokerTokenChecks>(scheme), transaction));
         return builder.AddJwtBearer(scheme, _ => { });
     }
 
@@ -75,7 +104,7 @@ public static class BrokerAuthenticationExtensions
     internal static string ResourceMetadataParameter(BrokerTokenOptions options) =>
         $"resource_metadata=\"{ProtectedResourceMetadata.LocationFor(options.Audience!).AbsoluteUri}\"";
 
-    private static void Configure(JwtBearerOptions jwt, BrokerTokenOptions options, IHttpClientFactory http, BrokerTokenChecks checks)
+    private static void Configure(JwtBearerOptions jwt, BrokerTokenOptions options, IHttpClientFactory http, BrokerTokenChecks checks, bool transaction)
     {
         var issuer = options.Issuer?.TrimEnd('/') ?? string.Empty;
         jwt.MetadataAddress = options.MetadataAddress?.AbsoluteUri ?? issuer + "/.well-known/oauth-authorization-server";
@@ -98,7 +127,7 @@ public static class BrokerAuthenticationExtensions
         {
             ValidIssuer = options.Issuer,
             ValidAudience = options.Audience,
-            ValidTypes = [AccessTokenType],
+            ValidTypes = [transaction ? TransactionTokenType : AccessTokenType],
             ValidAlgorithms = [SecurityAlgorithms.EcdsaSha256],
             ClockSkew = options.ClockSkew,
             RequireExpirationTime = true,
@@ -109,7 +138,7 @@ public static class BrokerAuthenticationExtensions
         };
         jwt.Events = new JwtBearerEvents
         {
-            OnMessageReceived = BrokerTokenChecks.OnMessageReceivedAsync,
+            OnMessageReceived = transaction ? BrokerTokenChecks.OnTransactionTokenReceivedAsync : BrokerTokenChecks.OnMessageReceivedAsync,
             OnTokenValidated = checks.OnTokenValidatedAsync,
             OnChallenge = checks.OnChallengeAsync,
         };

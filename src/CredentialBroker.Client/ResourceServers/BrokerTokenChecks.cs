@@ -23,7 +23,8 @@ internal sealed partial class BrokerTokenChecks(
     IHttpClientFactory http,
     ClientMetrics metrics,
     DpopProofCheck dpop,
-    ILogger<BrokerTokenChecks> logger)
+    ILogger<BrokerTokenChecks> logger,
+    bool transaction)
 {
     /// <summary>The <c>Authorization</c> scheme of a DPoP-bound token (RFC 9449 §7.1).</summary>
     public const string DpopScheme = "DPoP";
@@ -47,16 +48,42 @@ internal sealed partial class BrokerTokenChecks(
         return Task.CompletedTask;
     }
 
+    /// <summary>
+    /// Reads a transaction token from the <c>Txn-Token</c> header, which must hold exactly one (draft-ietf-oauth-transaction-tokens-10
+    /// §10.1); without the header the scheme has no result, and it never looks at <c>Authorization</c>.
+    /// </summary>
+    public static Task OnTransactionTokenReceivedAsync(MessageReceivedContext context)
+    {
+        var values = context.Request.Headers[BrokerAuthenticationExtensions.TransactionTokenHeader];
+        if (values.Count == 0)
+        {
+            context.NoResult();
+        }
+        else if (values.Count > 1 || string.IsNullOrWhiteSpace(values[0]) || values[0]!.Contains(',', StringComparison.Ordinal))
+        {
+            context.Fail(new BrokerTokenRefusedException("The Txn-Token header must hold exactly one transaction token."));
+        }
+        else
+        {
+            context.Token = values[0]!.Trim();
+        }
+
+        return Task.CompletedTask;
+    }
+
     public async Task OnTokenValidatedAsync(TokenValidatedContext context)
     {
         var settings = options.Get(scheme);
         if (context.SecurityToken is not JsonWebToken token || string.IsNullOrEmpty(token.Id) || !string.Equals(token.Issuer, settings.Issuer, StringComparison.Ordinal))
         {
-            Refuse(context, "unbound", "none", null, "The token is not a broker access token of the configured issuer.");
+            Refuse(context, "unbound", "none", null, transaction
+                ? "The token is not a broker transaction token of the configured issuer."
+                : "The token is not a broker access token of the configured issuer.");
             return;
         }
 
-        if (await UnboundAsync(token, context, settings).ConfigureAwait(false) is { } binding)
+        // A transaction token names no holder (it travels down its call chain); an access token is checked against its presenter.
+        if (!transaction && await UnboundAsync(token, context, settings).ConfigureAwait(false) is { } binding)
         {
             Refuse(context, "unbound", "none", token.Id, binding);
             return;
@@ -159,7 +186,8 @@ internal sealed partial class BrokerTokenChecks(
             var metadata = await jwtOptions.Get(scheme).ConfigurationManager!.GetConfigurationAsync(cancellationToken).ConfigureAwait(false);
             using var request = new HttpRequestMessage(HttpMethod.Post, BrokerMetadata.Endpoint(metadata, BrokerMetadata.IntrospectionEndpoint, settings.RequireHttps))
             {
-                Content = new FormUrlEncodedContent([new("token", token), new("token_type_hint", "access_token")]),
+                // token_type_hint has no registered value for transaction tokens (RFC 7662 §2.1: it is only a hint), so none is sent.
+                Content = new FormUrlEncodedContent(transaction ? [new("token", token)] : [new("token", token), new("token_type_hint", "access_token")]),
             };
             request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", await settings.CallerToken!(cancellationToken).ConfigureAwait(false));
             using var client = http.CreateClient(BrokerAuthenticationExtensions.HttpClientName);

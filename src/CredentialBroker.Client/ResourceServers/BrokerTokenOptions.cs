@@ -17,7 +17,10 @@ public sealed class BrokerTokenOptions
     /// </summary>
     public Uri? MetadataAddress { get; set; }
 
-    /// <summary>This resource server's identifier: an access token is accepted only if its <c>aud</c> is exactly this. Required.</summary>
+    /// <summary>
+    /// This resource server's identifier: an access token is accepted only if its <c>aud</c> is exactly this. For the
+    /// transaction-token scheme, the trust domain instead (the broker's discovery <c>transaction_token_audience</c>). Required.
+    /// </summary>
     public string? Audience { get; set; }
 
     /// <summary>

@@ -16,4 +16,10 @@ public sealed record ExchangeRequest(string SubjectToken, RequestedToken Request
     /// an issued access token is bound to (<c>cnf.jkt</c>, <c>token_type</c> DPoP).
     /// </summary>
     public ProofOfPossession.DpopProof? Dpop { get; init; }
+
+    /// <summary>
+    /// Whether <see cref="SubjectToken"/> is a transaction token (<c>subject_token_type</c>
+    /// <c>urn:ietf:params:oauth:token-type:txn_token</c>): a request for its replacement. Otherwise it is a (delegated) task token.
+    /// </summary>
+    public bool SubjectIsTransactionToken { get; init; }
 }

@@ -11,4 +11,7 @@ public enum RequestedToken
 
     /// <summary>A downstream secret (a PostgreSQL role, a Redis ACL user, a Vault lease) for one resource.</summary>
     Secret,
+
+    /// <summary>A Transaction Token (draft-ietf-oauth-transaction-tokens-10) for one call chain within the trust domain.</summary>
+    TransactionToken,
 }

@@ -44,6 +44,10 @@ public sealed partial class TokenExchangeService
     public static readonly IReadOnlyList<TaskState> OpenStates = [TaskState.Created, TaskState.Running];
 
     private static readonly string[] SubjectTypes = [TokenTypes.Task];
+    private static readonly string[] TransactionSubjectTypes = [TokenTypes.TxnToken];
+
+    /// <summary>The most workloads a transaction token's <c>req_wl</c> names: the first requester and its replacements' requesters.</summary>
+    public const int MaxTransactionRequesters = 16;
 
     private readonly BrokerTokenValidator _tokens;
     private readonly JwtSvidValidator _svids;
@@ -111,6 +115,7 @@ public sealed partial class TokenExchangeService
         {
             RequestedToken.DelegatedTask => CredentialKinds.ToWireName(CredentialKind.Delegated),
             RequestedToken.Secret => CredentialKinds.ToWireName(CredentialKind.Secret),
+            RequestedToken.TransactionToken => CredentialKinds.ToWireName(CredentialKind.TxnToken),
             _ => CredentialKinds.ToWireName(CredentialKind.AccessToken),
         });
         try
@@ -169,10 +174,22 @@ public sealed partial class TokenExchangeService
             return Fail(ExchangeError.UnauthorizedClient, ErrorCodes.Forbidden, "Only agents may exchange task tokens.", caller, null);
         }
 
-        var validation = await _tokens.ValidateAsync(request.SubjectToken, SubjectTypes);
+        // A transaction token is exchanged only for its replacement (draft-ietf-oauth-transaction-tokens-10 §12.11), and only
+        // within its trust domain.
+        var replacing = request.SubjectIsTransactionToken;
+        if (replacing && request.Requested != RequestedToken.TransactionToken)
+        {
+            return Fail(ExchangeError.InvalidRequest, ErrorCodes.TokenTypeUnsupported, $"A transaction token is exchanged only for its replacement (requested_token_type {TokenTypeUris.TxnToken}).", caller, null);
+        }
+
+        var validation = replacing
+            ? await _tokens.ValidateAsync(request.SubjectToken, TransactionSubjectTypes, _options.EffectiveTrustDomain)
+            : await _tokens.ValidateAsync(request.SubjectToken, SubjectTypes);
         if (!validation.IsValid || !validation.Token.TryGetPayloadValue<string>("task_id", out var taskId))
         {
-            return Fail(ExchangeError.InvalidGrant, ErrorCodes.SubjectInvalid, "The subject_token is not a valid, current task token of this broker.", caller, null);
+            return Fail(ExchangeError.InvalidGrant, ErrorCodes.SubjectInvalid, replacing
+                ? "The subject_token is not a valid, current transaction token of this broker for its trust domain."
+                : "The subject_token is not a valid, current task token of this broker.", caller, null);
         }
 
         var subjectJti = validation.Token.Id;
@@ -209,7 +226,9 @@ public sealed partial class TokenExchangeService
         }
 
         // Proof of possession: only the workload the subject token is bound to may exchange it, with proof of its key if it names one.
-        if (!string.Equals(subject.Holder, caller.Id.Value, StringComparison.Ordinal))
+        // A transaction token is bound to no workload: it travels down its call chain (draft §10), and any agent of the chain
+        // may ask for its replacement, which names that agent last in req_wl.
+        if (!replacing && !string.Equals(subject.Holder, caller.Id.Value, StringComparison.Ordinal))
         {
             return Fail(ExchangeError.InvalidGrant, ErrorCodes.SubjectNotBound, "The subject_token is not bound to the calling workload.", caller, subjectJti);
         }
@@ -236,6 +255,12 @@ public sealed partial class TokenExchangeService
         }
 
         var grants = BrokerTokenClaims.Grants(validation.Token);
+        var actors = BrokerTokenClaims.Actors(validation.Token);
+        if (request.Requested == RequestedToken.TransactionToken)
+        {
+            return await IssueTransactionTokenAsync(caller, request, task, subject, grants, actors, now, replacing ? BrokerTokenClaims.TransactionChain(validation.Token) : null, cancellationToken);
+        }
+
         if (request.Audience is not null)
         {
             grants = [.. grants.Where(g => string.Equals(g.Destination, request.Audience, StringComparison.Ordinal))];
@@ -256,7 +281,6 @@ public sealed partial class TokenExchangeService
             grants = narrowed;
         }
 
-        var actors = BrokerTokenClaims.Actors(validation.Token);
         return request.Requested switch
         {
             RequestedToken.DelegatedTask => await DelegateAsync(caller, request, task, subject, grants, actors, now, cancellationToken),
@@ -286,7 +310,7 @@ public sealed partial class TokenExchangeService
         }
 
         var lifetime = Min(subject.ExpiresAt - now, target.MaxTtl);
-        var decision = await DecideAsync(PolicyOperation.Exchange, caller, task, grants, lifetime, request.Audience, actor: null, subject.Depth, now, cancellationToken, target.Kind);
+        var decision = await DecideAsync(PolicyOperation.Exchange, caller, task, grants, lifetime, request.Audience, actor: null, subject.Depth, now, TokenTypeUris.Secret, target.Kind, cancellationToken);
         if (!decision.Allowed)
         {
             return Fail(ExchangeError.InvalidTarget, ErrorCodes.PolicyDenied, $"Denied by policy rule '{decision.RuleId}': {decision.Reason}", caller, subject.Jti);
@@ -373,6 +397,68 @@ public sealed partial class TokenExchangeService
         return ExchangeResult.IssuedSecret(issued.Secret, (long)(expiresAt - now).TotalSeconds, Scopes.Format(grants), description);
     }
 
+    /// <summary>
+    /// A transaction token (draft-ietf-oauth-transaction-tokens-10) from a task or delegated token, or the replacement of one:
+    /// for the trust domain the request names, narrowed to the scope it asks for (required: the purpose of the transaction),
+    /// decided by policy, recorded under its subject and only then signed. A replacement keeps <c>txn</c>, <c>sub</c>,
+    /// <c>aud</c> and <c>rctx</c>, can only narrow its scope, never outlives the token it replaces (its parent), and appends
+    /// the caller to <c>req_wl</c>.
+    /// </summary>
+    private async ValueTask<ExchangeResult> IssueTransactionTokenAsync(
+        CallerIdentity caller, ExchangeRequest request, TaskRecord task, CredentialRecord subject, IReadOnlyList<AuthorizationGrant> grants,
+        IReadOnlyList<string> actors, DateTimeOffset now, (IReadOnlyList<string> Requesters, string Authn)? chain, CancellationToken cancellationToken)
+    {
+        var trustDomain = _options.EffectiveTrustDomain!;
+        if (!string.Equals(request.Audience, trustDomain, StringComparison.Ordinal))
+        {
+            return Fail(ExchangeError.InvalidTarget, ErrorCodes.TargetInvalid, $"A transaction token's audience is the trust domain: ask for audience={trustDomain}.", caller, subject.Jti);
+        }
+
+        if (request.Scopes is null)
+        {
+            return Fail(ExchangeError.InvalidRequest, ErrorCodes.ParameterMissing, "A transaction token needs a 'scope': the purpose of the transaction, within the subject_token's scope.", caller, subject.Jti);
+        }
+
+        var narrowed = Scopes.Narrow(grants, request.Scopes);
+        if (narrowed is null || narrowed.Count == 0)
+        {
+            return Fail(ExchangeError.InvalidScope, ErrorCodes.ScopeInvalid, "The requested scope is wider than what the subject_token grants.", caller, subject.Jti);
+        }
+
+        // req_wl grows with every replacement; a bounded chain keeps the token within what every reader accepts (draft §12.15
+        // asks for a limit on replacements).
+        if (chain?.Requesters.Count >= MaxTransactionRequesters)
+        {
+            return Fail(ExchangeError.InvalidGrant, ErrorCodes.DepthExceeded, $"A transaction token names at most {MaxTransactionRequesters} requesting workloads: ask for a new one from a task token.", caller, subject.Jti);
+        }
+
+        var lifetime = Min(subject.ExpiresAt - now, _options.TransactionTokens.MaxTtl);
+        var decision = await DecideAsync(PolicyOperation.Exchange, caller, task, narrowed, lifetime, trustDomain, actor: null, subject.Depth, now, TokenTypeUris.TxnToken, secretKind: null, cancellationToken);
+        if (!decision.Allowed)
+        {
+            return Fail(ExchangeError.InvalidTarget, ErrorCodes.PolicyDenied, $"Denied by policy rule '{decision.RuleId}': {decision.Reason}", caller, subject.Jti);
+        }
+
+        var credential = new CredentialRecord(Identifiers.NewJti(), task.TaskId, CredentialKind.TxnToken, subject.Jti, caller.Id.Value,
+            now, now + Min(lifetime, decision.MaxTtl), Audience: trustDomain, Depth: subject.Depth,
+            Policy: new PolicyReference(decision.RuleId, decision.PolicyVersion));
+        if (await RecordAsync(credential, caller, task, actors, cancellationToken) is { } failure)
+        {
+            return failure;
+        }
+
+        var (requesters, authn) = chain is { } kept
+            ? ((IReadOnlyList<string>)[.. kept.Requesters, caller.Id.Value], kept.Authn)
+            : ([caller.Id.Value], AuthnOf(caller));
+        var scope = Scopes.Format(narrowed);
+        var token = _factory.SignTransactionToken(task, credential, narrowed, actors, requesters, authn, scope);
+        LogIssued(_logger, credential.Jti, "txn_token", subject.Jti, task.TaskId, caller.Id.Value, decision.RuleId);
+        return ExchangeResult.Issued(token, TokenTypeUris.TxnToken, "N_A", (long)(credential.ExpiresAt - now).TotalSeconds, scope);
+    }
+
+    // rctx.authn: how the requesting workload proved who it is.
+    private static string AuthnOf(CallerIdentity caller) => caller.Method == CallerAuthenticationMethod.X509Svid ? "x509_svid" : "jwt_svid";
+
     private async ValueTask<ExchangeResult> IssueAccessTokenAsync(
         CallerIdentity caller, ExchangeRequest request, TaskRecord task, CredentialRecord subject,
         IReadOnlyList<AuthorizationGrant> grants, IReadOnlyList<string> actors, DateTimeOffset now, CancellationToken cancellationToken)
@@ -383,7 +469,7 @@ public sealed partial class TokenExchangeService
         }
 
         var lifetime = Min(subject.ExpiresAt - now, _options.MaxAccessTokenTtl);
-        var decision = await DecideAsync(PolicyOperation.Exchange, caller, task, grants, lifetime, request.Audience, actor: null, subject.Depth, now, cancellationToken);
+        var decision = await DecideAsync(PolicyOperation.Exchange, caller, task, grants, lifetime, request.Audience, actor: null, subject.Depth, now, TokenTypeUris.AccessToken, secretKind: null, cancellationToken);
         if (!decision.Allowed)
         {
             return Fail(ExchangeError.InvalidTarget, ErrorCodes.PolicyDenied, $"Denied by policy rule '{decision.RuleId}': {decision.Reason}", caller, subject.Jti);
@@ -451,7 +537,7 @@ public sealed partial class TokenExchangeService
         }
 
         var lifetime = subject.ExpiresAt - now;
-        var decision = await DecideAsync(PolicyOperation.Delegate, caller, task, grants, lifetime, request.Audience, actor.Value, depth, now, cancellationToken);
+        var decision = await DecideAsync(PolicyOperation.Delegate, caller, task, grants, lifetime, request.Audience, actor.Value, depth, now, TokenTypeUris.Task, secretKind: null, cancellationToken);
         if (!decision.Allowed)
         {
             return Fail(ExchangeError.InvalidTarget, ErrorCodes.PolicyDenied, $"Denied by policy rule '{decision.RuleId}': {decision.Reason}", caller, subject.Jti);
@@ -517,13 +603,13 @@ public sealed partial class TokenExchangeService
 
     private async ValueTask<PolicyDecision> DecideAsync(
         PolicyOperation operation, CallerIdentity caller, TaskRecord task, IReadOnlyList<AuthorizationGrant> grants,
-        TimeSpan lifetime, string? audience, string? actor, int depth, DateTimeOffset now, CancellationToken cancellationToken, string? secretKind = null)
+        TimeSpan lifetime, string? audience, string? actor, int depth, DateTimeOffset now, string tokenType, string? secretKind, CancellationToken cancellationToken)
     {
         var policy = _policy.Current;
         IReadOnlyList<string> workloads = actor is null ? [task.Agent, caller.Id.Value] : [task.Agent, caller.Id.Value, actor];
         var risk = await _risk.GetAsync(workloads, task.Workflow.Id, cancellationToken);
         var decision = PolicyDecision.Combine([.. grants.Select(g => policy.Evaluate(new PolicyInput(
-            operation, caller, task, new PolicyGrantRequest(g.Tool, g.Destination, g.Actions, g.DataClass, lifetime, audience, actor, depth, secretKind), risk, now)))]);
+            operation, caller, task, new PolicyGrantRequest(g.Tool, g.Destination, g.Actions, g.DataClass, lifetime, audience, actor, depth, secretKind) { TokenType = tokenType }, risk, now)))]);
         if (Current.Value is { } trail)
         {
             trail.Decision = decision;

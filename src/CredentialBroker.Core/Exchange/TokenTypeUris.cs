@@ -21,6 +21,9 @@ public static class TokenTypeUris
     /// <summary>A SAML 2.0 assertion (not supported).</summary>
     public const string Saml2 = "urn:ietf:params:oauth:token-type:saml2";
 
+    /// <summary>A Transaction Token (draft-ietf-oauth-transaction-tokens-10 §9.1).</summary>
+    public const string TxnToken = "urn:ietf:params:oauth:token-type:txn_token";
+
     /// <summary>A CredentialBroker (delegated) task token.</summary>
     public const string Task = "urn:credentialbroker:token-type:task";
 

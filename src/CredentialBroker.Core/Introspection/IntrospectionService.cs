@@ -15,12 +15,12 @@ namespace CredentialBroker.Core.Introspection;
 /// RFC 7662 introspection. A token is active only if the broker signed it, it is current, the store holds
 /// its credential, the store says that credential is neither revoked nor expired, and no SOC bulk revocation in
 /// force selects it (or an ancestor). What a caller may learn is scoped (RFC 7662 §4): the SOC any token; a resource
-/// server access tokens for the resources configured for it (never task or delegated tokens); anyone else tokens it
+/// server access tokens for the resources configured for it and transaction tokens (never task or delegated tokens); anyone else tokens it
 /// holds or whose task it created. For every other token the answer is simply inactive (§2.2).
 /// </summary>
 public sealed partial class IntrospectionService
 {
-    private static readonly string[] IntrospectableTypes = [TokenTypes.Task, TokenTypes.AccessToken];
+    private static readonly string[] IntrospectableTypes = [TokenTypes.Task, TokenTypes.AccessToken, TokenTypes.TxnToken];
 
     private readonly BrokerTokenValidator _validator;
     private readonly ICredentialStore _store;
@@ -94,9 +94,12 @@ public sealed partial class IntrospectionService
         return jwt;
     }
 
+    // A transaction token is for its whole trust domain (draft-ietf-oauth-transaction-tokens-10 §7.2): every resource server
+    // it may reach learns its status.
     private bool ServesResourceOf(CallerIdentity caller, CredentialRecord credential) =>
-        credential is { Kind: CredentialKind.AccessToken, Audience: { } audience }
-        && _resourceServers.Any(r => r.Resources.Contains(audience) && SpiffeIdPattern.Matches(r.Pattern, caller.Id.Value));
+        credential.Kind == CredentialKind.TxnToken
+        || (credential is { Kind: CredentialKind.AccessToken, Audience: { } audience }
+            && _resourceServers.Any(r => r.Resources.Contains(audience) && SpiffeIdPattern.Matches(r.Pattern, caller.Id.Value)));
 
     [LoggerMessage(EventId = 1201, EventName = "IntrospectedInvalid", Level = LogLevel.Debug,
         Message = "Introspection answered inactive: the token failed validation ({Failure})")]

@@ -14,7 +14,8 @@ namespace CredentialBroker.Core.Issuance;
 
 /// <summary>
 /// Signs every token the broker issues, ES256 with the active key: task tokens and delegated task tokens
-/// (<c>typ: task+jwt</c>) and downstream access tokens (<c>typ: at+jwt</c>, RFC 9068). A token is a pure
+/// (<c>typ: task+jwt</c>), downstream access tokens (<c>typ: at+jwt</c>, RFC 9068) and transaction tokens
+/// (<c>typ: txntoken+jwt</c>, draft-ietf-oauth-transaction-tokens-10). A token is a pure
 /// function of the stored records and the grants it carries, so signing the same records again yields the
 /// same claims (an idempotent retry re-signs the recorded credential rather than minting a new one).
 /// </summary>
@@ -26,6 +27,7 @@ public sealed class TokenFactory
     private static readonly JsonWebTokenHandler Handler = new();
     private static readonly Dictionary<string, object> TaskHeader = new(StringComparer.Ordinal) { ["typ"] = TokenTypes.Task };
     private static readonly Dictionary<string, object> AccessHeader = new(StringComparer.Ordinal) { ["typ"] = TokenTypes.AccessToken };
+    private static readonly Dictionary<string, object> TxnHeader = new(StringComparer.Ordinal) { ["typ"] = TokenTypes.TxnToken };
 
     private readonly SigningKeyRing _keys;
     private readonly TimeProvider _time;
@@ -66,6 +68,83 @@ public sealed class TokenFactory
         ArgumentNullException.ThrowIfNull(credential);
         var audience = credential.Audience ?? throw new ArgumentException("An access token needs an audience.", nameof(credential));
         return Handler.CreateToken(Payload(task, credential, audience, grants, actors, clientId, scope), Credentials, AccessHeader);
+    }
+
+    /// <summary>
+    /// Signs a transaction token (draft-ietf-oauth-transaction-tokens-10 §7): <c>aud</c> the trust domain, <c>txn</c> the
+    /// task id, <c>sub</c> the task's agent, <c>scope</c>, <c>tctx</c> (the task's fixed context: workflow, approval and the
+    /// grants as RFC 9396 authorization details), <c>rctx</c> (who asked for the task and how the first requesting workload
+    /// authenticated) and <c>req_wl</c> (the requesting workloads, first to last, comma-separated). The task's actors, if
+    /// it was delegated, nest in <c>act</c> as in the broker's other tokens; <c>jti</c> and <c>task_id</c> name its record.
+    /// </summary>
+    /// <param name="task">The task.</param>
+    /// <param name="credential">The token's record; its <see cref="CredentialRecord.Audience"/> is the trust domain.</param>
+    /// <param name="grants">The grants it carries (already narrowed to <paramref name="scope"/>).</param>
+    /// <param name="actors">The delegation chain, current actor first.</param>
+    /// <param name="requesters">The workloads that requested it and the tokens it replaces, first to last.</param>
+    /// <param name="authn">How the first requesting workload authenticated to the broker.</param>
+    /// <param name="scope">The space-separated scope.</param>
+    public string SignTransactionToken(
+        TaskRecord task, CredentialRecord credential, IReadOnlyList<AuthorizationGrant> grants, IReadOnlyList<string> actors,
+        IReadOnlyList<string> requesters, string authn, string scope)
+    {
+        ArgumentNullException.ThrowIfNull(task);
+        ArgumentNullException.ThrowIfNull(credential);
+        ArgumentNullException.ThrowIfNull(requesters);
+        var trustDomain = credential.Audience ?? throw new ArgumentException("A transaction token needs its trust domain as audience.", nameof(credential));
+        var buffer = new ArrayBufferWriter<byte>(1024);
+        using (var json = new Utf8JsonWriter(buffer))
+        {
+            json.WriteStartObject();
+            json.WriteString("iss", _issuer);
+            json.WriteString("aud", trustDomain);
+            json.WriteString("sub", task.Agent);
+            json.WriteString("txn", task.TaskId);
+            json.WriteNumber("iat", credential.IssuedAt.ToUnixTimeSeconds());
+            json.WriteNumber("nbf", credential.IssuedAt.ToUnixTimeSeconds());
+            json.WriteNumber("exp", credential.ExpiresAt.ToUnixTimeSeconds());
+            json.WriteString("jti", credential.Jti);
+            json.WriteString("task_id", task.TaskId);
+            json.WriteString("scope", scope);
+            json.WriteString("req_wl", string.Join(", ", requesters));
+            json.WriteStartObject("tctx");
+            json.WriteStartObject("workflow");
+            json.WriteString("id", task.Workflow.Id);
+            json.WriteString("designer", task.Workflow.Designer);
+            json.WriteString("version", task.Workflow.Version);
+            json.WriteEndObject();
+            if (task.Approval is { } approval)
+            {
+                json.WriteStartObject("approval");
+                json.WriteString("id", approval.Id);
+                json.WriteString("approver", approval.Approver);
+                json.WriteNumber("approved_at", approval.ApprovedAt.ToUnixTimeSeconds());
+                json.WriteEndObject();
+            }
+
+            WriteAuthorizationDetails(json, grants);
+            json.WriteEndObject();
+            json.WriteStartObject("rctx");
+            json.WriteString("authn", authn);
+            if (task.Origin is { } origin)
+            {
+                if (origin.RequestedBy is not null)
+                {
+                    json.WriteString("requested_by", origin.RequestedBy);
+                }
+
+                if (origin.PromptId is not null)
+                {
+                    json.WriteString("prompt_id", origin.PromptId);
+                }
+            }
+
+            json.WriteEndObject();
+            WriteActors(json, actors);
+            json.WriteEndObject();
+        }
+
+        return Handler.CreateToken(Encoding.UTF8.GetString(buffer.WrittenSpan), Credentials, TxnHeader);
     }
 
     // The key that signs now: a scheduled rotation switches keys without a restart.

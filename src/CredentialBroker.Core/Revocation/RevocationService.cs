@@ -21,7 +21,7 @@ namespace CredentialBroker.Core.Revocation;
 /// </summary>
 public sealed partial class RevocationService
 {
-    private static readonly string[] RevocableTypes = [TokenTypes.Task, TokenTypes.AccessToken];
+    private static readonly string[] RevocableTypes = [TokenTypes.Task, TokenTypes.AccessToken, TokenTypes.TxnToken];
 
     private readonly BrokerTokenValidator _validator;
     private readonly ICredentialStore _store;

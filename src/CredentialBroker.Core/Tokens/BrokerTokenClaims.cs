@@ -17,12 +17,19 @@ public static class BrokerTokenClaims
     /// <summary>The deepest actor chain the broker reads; its own tokens never come near it.</summary>
     public const int MaxActors = 32;
 
-    /// <summary>The grants in the token's <c>authorization_details</c>.</summary>
+    /// <summary>The grants in the token's <c>authorization_details</c> (a transaction token's <c>tctx.authorization_details</c>).</summary>
     public static IReadOnlyList<AuthorizationGrant> Grants(JsonWebToken token)
     {
         ArgumentNullException.ThrowIfNull(token);
         using var payload = Payload(token);
-        if (!payload.RootElement.TryGetProperty("authorization_details", out var details) || details.ValueKind != JsonValueKind.Array)
+        var holder = payload.RootElement;
+        if (string.Equals(token.Typ, TokenTypes.TxnToken, StringComparison.OrdinalIgnoreCase)
+            && (!holder.TryGetProperty("tctx", out holder) || holder.ValueKind != JsonValueKind.Object))
+        {
+            return [];
+        }
+
+        if (!holder.TryGetProperty("authorization_details", out var details) || details.ValueKind != JsonValueKind.Array)
         {
             return [];
         }
@@ -59,6 +66,18 @@ public static class BrokerTokenClaims
         }
 
         return actors;
+    }
+
+    /// <summary>
+    /// What a transaction token says of the workloads that requested it (<c>req_wl</c>, first to last) and of how the first
+    /// of them authenticated (<c>rctx.authn</c>): the call chain a replacement keeps.
+    /// </summary>
+    internal static (IReadOnlyList<string> Requesters, string Authn) TransactionChain(JsonWebToken token)
+    {
+        using var payload = Payload(token);
+        var root = payload.RootElement;
+        var requesters = root.GetProperty("req_wl").GetString()!.Split(", ");
+        return (requesters, root.GetProperty("rctx").GetProperty("authn").GetString()!);
     }
 
     /// <summary>The decoded payload of a token, to copy its claims (introspection).</summary>

@@ -8,4 +8,7 @@ public static class TokenTypes
 
     /// <summary>A downstream access token (RFC 9068).</summary>
     public const string AccessToken = "at+jwt";
+
+    /// <summary>A Transaction Token (draft-ietf-oauth-transaction-tokens-10 §7.1).</summary>
+    public const string TxnToken = "txntoken+jwt";
 }

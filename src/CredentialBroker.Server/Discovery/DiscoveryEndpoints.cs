@@ -39,6 +39,11 @@ internal static class DiscoveryEndpoints
         // Proof of possession: DPoP (RFC 9449 §5.1) always; certificate-bound access tokens (RFC 8705 §3.3) where callers can use mutual TLS.
         WriteArray(json, "dpop_signing_alg_values_supported", options.Value.Dpop.EffectiveAlgorithms);
         json.WriteBoolean("tls_client_certificate_bound_access_tokens", options.Value.X509Bundles.Count > 0);
+
+        // Extensions: what requested_token_type may ask for, and the trust domain (the audience) of transaction tokens
+        // (draft-ietf-oauth-transaction-tokens-10), so a workload learns both from the one trusted document.
+        WriteArray(json, "requested_token_types_supported", [TokenTypeUris.AccessToken, TokenTypeUris.Task, TokenTypeUris.Secret, TokenTypeUris.TxnToken]);
+        json.WriteString("transaction_token_audience", options.Value.EffectiveTrustDomain);
     }, cacheControl: "public, max-age=300");
 
     private static JsonWriterResult Jwks(SigningKeyRing keys, [FromKeyedServices(BrokerTime.ServiceKey)] TimeProvider time) => new JsonWriterResult(json =>

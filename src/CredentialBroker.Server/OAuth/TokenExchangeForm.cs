@@ -7,7 +7,7 @@ namespace CredentialBroker.Server.OAuth;
 internal static class TokenExchangeForm
 {
     private static readonly string[] KnownTokenTypes =
-        [TokenTypeUris.AccessToken, TokenTypeUris.Jwt, TokenTypeUris.RefreshToken, TokenTypeUris.IdToken, TokenTypeUris.Saml1, TokenTypeUris.Saml2, TokenTypeUris.Task, TokenTypeUris.Secret, TokenTypeUris.SpiffeId];
+        [TokenTypeUris.AccessToken, TokenTypeUris.Jwt, TokenTypeUris.RefreshToken, TokenTypeUris.IdToken, TokenTypeUris.Saml1, TokenTypeUris.Saml2, TokenTypeUris.Task, TokenTypeUris.Secret, TokenTypeUris.SpiffeId, TokenTypeUris.TxnToken];
 
     public static (ExchangeRequest? Request, IResult? Error) Parse(IFormCollection form)
     {
@@ -20,19 +20,26 @@ internal static class TokenExchangeForm
             return Invalid(ErrorCodes.ParameterMissing, "'subject_token' and 'subject_token_type' are required.");
         }
 
-        if (subjectType is not (TokenTypeUris.Jwt or TokenTypeUris.AccessToken))
+        if (subjectType is not (TokenTypeUris.Jwt or TokenTypeUris.AccessToken or TokenTypeUris.TxnToken))
         {
             return Invalid(ErrorCodes.TokenTypeUnsupported, KnownTokenTypes.Contains(subjectType)
-                ? $"subject_token_type {subjectType} is not supported: a task token is {TokenTypeUris.Jwt}."
+                ? $"subject_token_type {subjectType} is not supported: a task token is {TokenTypeUris.Jwt}, a transaction token {TokenTypeUris.TxnToken}."
                 : "subject_token_type is not a known token type identifier.");
         }
 
         var requested = Value("requested_token_type") ?? TokenTypeUris.AccessToken;
-        if (requested is not (TokenTypeUris.AccessToken or TokenTypeUris.Task or TokenTypeUris.Secret))
+        if (requested is not (TokenTypeUris.AccessToken or TokenTypeUris.Task or TokenTypeUris.Secret or TokenTypeUris.TxnToken))
         {
             return Invalid(ErrorCodes.TokenTypeUnsupported, KnownTokenTypes.Contains(requested)
-                ? $"requested_token_type {requested} is not issued here: ask for {TokenTypeUris.AccessToken}, {TokenTypeUris.Task} or {TokenTypeUris.Secret}."
+                ? $"requested_token_type {requested} is not issued here: ask for {TokenTypeUris.AccessToken}, {TokenTypeUris.Task}, {TokenTypeUris.Secret} or {TokenTypeUris.TxnToken}."
                 : "requested_token_type is not a known token type identifier.");
+        }
+
+        // A transaction token is the subject only of a request for its replacement (draft-ietf-oauth-transaction-tokens-10 §12.11).
+        var transaction = requested == TokenTypeUris.TxnToken;
+        if (subjectType == TokenTypeUris.TxnToken && !transaction)
+        {
+            return Invalid(ErrorCodes.TokenTypeUnsupported, $"A transaction token is exchanged only for its replacement: requested_token_type {TokenTypeUris.TxnToken}.");
         }
 
         var actorToken = Value("actor_token");
@@ -62,6 +69,11 @@ internal static class TokenExchangeForm
 
         var resource = Value("resource");
         var audience = Value("audience");
+        if (transaction && (resource is not null || audience is null))
+        {
+            return (null, OAuthErrors.Error(StatusCodes.Status400BadRequest, "invalid_target", ErrorCodes.TargetInvalid, "A transaction token names its trust domain in 'audience' (not 'resource')."));
+        }
+
         if (resource is not null && (!Uri.TryCreate(resource, UriKind.Absolute, out var uri) || !string.IsNullOrEmpty(uri.Fragment)))
         {
             return (null, OAuthErrors.Error(StatusCodes.Status400BadRequest, "invalid_target", ErrorCodes.TargetInvalid, "'resource' must be an absolute URI without a fragment (RFC 8707)."));
@@ -78,10 +90,14 @@ internal static class TokenExchangeForm
             return (null, OAuthErrors.Error(StatusCodes.Status400BadRequest, "invalid_scope", ErrorCodes.ScopeInvalid, "'scope' must be scope tokens separated by single spaces."));
         }
 
-        var kind = delegate_ ? RequestedToken.DelegatedTask : requested == TokenTypeUris.Secret ? RequestedToken.Secret : RequestedToken.AccessToken;
+        var kind = delegate_ ? RequestedToken.DelegatedTask
+            : transaction ? RequestedToken.TransactionToken
+            : requested == TokenTypeUris.Secret ? RequestedToken.Secret
+            : RequestedToken.AccessToken;
         return (new ExchangeRequest(subjectToken, kind, resource ?? audience, scopes, actorToken)
         {
             ActorKind = actorType == TokenTypeUris.SpiffeId ? ActorTokenKind.SpiffeId : ActorTokenKind.JwtSvid,
+            SubjectIsTransactionToken = subjectType == TokenTypeUris.TxnToken,
         }, null);
     }
 

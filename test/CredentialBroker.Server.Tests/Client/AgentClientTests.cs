@@ -105,6 +105,27 @@ public sealed class AgentClientTests : IAsyncDisposable
     }
 
     [Test]
+    public async Task TransactionTokenAsync_and_its_replacement_by_another_agent_keep_the_transaction_and_never_widen()
+    {
+        var task = await NewTaskAsync();
+
+        var txn = (await Clients.Agent().TransactionTokenAsync(task.Token, BrokerApp.TestIssuer, "sql.query:read")).Value;
+        var replaced = await Clients.Agent(BrokerApp.OtherAgent).ReplaceTransactionTokenAsync(txn.Token, BrokerApp.TestIssuer, "sql.query:read");
+        var widened = await Clients.Agent(BrokerApp.OtherAgent).ReplaceTransactionTokenAsync(txn.Token, BrokerApp.TestIssuer, "sql.query:read sql.query:write");
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(txn.IssuedTokenType, Is.EqualTo(TokenTypes.TxnToken));
+            Assert.That(txn.TokenType, Is.EqualTo("N_A"));
+            Assert.That((string?)JwtParts.Payload(txn.Token)["txn"], Is.EqualTo(task.TaskId));
+            Assert.That(replaced.IsSuccess, Is.True, replaced.ToString());
+            Assert.That((string?)JwtParts.Payload(replaced.Value.Token)["txn"], Is.EqualTo(task.TaskId));
+            Assert.That((string?)JwtParts.Payload(replaced.Value.Token)["req_wl"], Is.EqualTo($"{_app.AgentId}, {_app.Trust.Id(BrokerApp.OtherAgent)}"));
+            Assert.That(widened.Error?.Error, Is.EqualTo("invalid_scope"));
+        });
+    }
+
+    [Test]
     public async Task DelegateAsync_binds_a_task_token_to_the_sub_agent_which_exchanges_it()
     {
         var task = await NewTaskAsync();

@@ -30,6 +30,22 @@ public sealed class DiscoveryTests : IDisposable
     }
 
     [Test]
+    public async Task Metadata_advertises_transaction_tokens_and_their_trust_domain()
+    {
+        var defaults = await (await _app.CreateClient().GetAsync("/.well-known/oauth-authorization-server")).JsonAsync();
+        using var configured = BrokerApp.Redis();
+        configured.Settings["CredentialBroker:TransactionTokens:TrustDomain"] = "test.example";
+        var metadata = await (await configured.CreateClient().GetAsync("/.well-known/oauth-authorization-server")).JsonAsync();
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(metadata["requested_token_types_supported"]!.AsArray().Select(n => (string?)n), Does.Contain("urn:ietf:params:oauth:token-type:txn_token"));
+            Assert.That((string?)metadata["transaction_token_audience"], Is.EqualTo("test.example"));
+            Assert.That((string?)defaults["transaction_token_audience"], Is.EqualTo(BrokerApp.TestIssuer), "unset, the trust domain is the issuer");
+        });
+    }
+
+    [Test]
     public async Task The_jwks_publishes_public_keys_only_with_kid_alg_and_use()
     {
         var jwks = await (await _app.CreateClient().GetAsync("/.well-known/jwks.json")).JsonAsync();
