@@ -37,6 +37,9 @@ internal sealed class StoreFactory : IAsyncDisposable
     /// <summary>The SOC's store beside the last store created.</summary>
     public ISocStore Soc { get; private set; } = null!;
 
+    /// <summary>The Token Status Lists beside the last store created.</summary>
+    public IStatusListStore StatusLists { get; private set; } = null!;
+
     /// <summary>The DPoP replay store beside the last store created.</summary>
     public IProofReplayStore Proofs { get; private set; } = null!;
 
@@ -65,7 +68,7 @@ internal sealed class StoreFactory : IAsyncDisposable
     private InMemoryCredentialStore CreateEmbedded(FakeTimeProvider time)
     {
         var embedded = new InMemoryCredentialStore(time);
-        (Revoker, Soc, Proofs) = (embedded, embedded, embedded);
+        (Revoker, Soc, Proofs, StatusLists) = (embedded, embedded, embedded, embedded);
         return embedded;
     }
 
@@ -83,7 +86,7 @@ internal sealed class StoreFactory : IAsyncDisposable
         _connection = RedisStoreBuilderExtensions.Connect(Options);
         Context = RedisContext.Create(_connection, Options, BrokerOptions.Value, time);
         _opened.Add((Context, _connection));
-        (Revoker, Soc, Proofs) = (new RedisRevokerStore(Context), new RedisSocStore(Context), new RedisProofReplayStore(Context));
+        (Revoker, Soc, Proofs, StatusLists) = (new RedisRevokerStore(Context), new RedisSocStore(Context), new RedisProofReplayStore(Context), new RedisStatusListStore(Context));
         return new RedisCredentialStore(Context);
     }
 
