@@ -2,13 +2,13 @@ using CredentialBroker.Abstractions;
 
 namespace CredentialBroker.Core.Tests.Revocation;
 
-/// <summary>The Token Status List encoding against the test vectors of draft-ietf-oauth-status-list-20 (§4.1 example, Appendix A.1).</summary>
+/// <summary>The Token Status List encoding against the test vectors of draft-ietf-oauth-status-list-20 (§4.1 example, Appendix C.1).</summary>
 public sealed class StatusListEncodingTests
 {
     // §4.1: status[0]=1, [1]=0, [2]=0, [3]=1, [4]=1, [5]=1, [6]=0, [7]=1, [8]=1, [9]=1, [10]=0, [11]=0, [12]=0, [13]=1, [14]=0, [15]=1.
     private const string ShortVector = "eNrbuRgAAhcBXQ";
 
-    // Appendix A.1, the 1-bit list of 2^20 entries.
+    // Appendix C.1, the 1-bit list of 2^20 entries.
     private const string LongVector =
         "eNrt3AENwCAMAEGogklACtKQPg9LugC9k_ACvreiogE" +
         "AAKkeCQAAAAAAAAAAAAAAAAAAAIBylgQAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA" +
