@@ -64,6 +64,18 @@ public sealed class CredentialBrokerOptions
     /// <summary>How long task and credential records are kept after the task's deadline, for audit and reports. Default 30 days.</summary>
     public TimeSpan RecordRetention { get; set; } = TimeSpan.FromDays(30);
 
+    /// <summary>
+    /// How long a Token Status List may be cached (its <c>ttl</c> claim, and how long the broker serves one signed list before
+    /// signing a fresh one): a revocation reaches a resource server that checks lists within this long. Default 30 s; 1 s to 1 h.
+    /// </summary>
+    public TimeSpan StatusListTimeToLive { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// How long a signed Token Status List is valid (<c>exp</c> − <c>iat</c>): past it a resource server that cannot fetch a
+    /// fresh list refuses tokens (fail closed). Default 5 min; at least <see cref="StatusListTimeToLive"/>, at most 24 h.
+    /// </summary>
+    public TimeSpan StatusListLifetime { get; set; } = TimeSpan.FromMinutes(5);
+
     /// <summary>The boundary log: checkpoints and retention (<c>CredentialBroker:Audit</c>).</summary>
     public Audit.AuditOptions Audit { get; set; } = new();
 

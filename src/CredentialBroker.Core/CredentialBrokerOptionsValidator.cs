@@ -106,6 +106,16 @@ internal sealed class CredentialBrokerOptionsValidator : IValidateOptions<Creden
             failures.Add($"{s}:RecordRetention must not be negative.");
         }
 
+        if (options.StatusListTimeToLive < TimeSpan.FromSeconds(1) || options.StatusListTimeToLive > TimeSpan.FromHours(1))
+        {
+            failures.Add($"{s}:StatusListTimeToLive is {options.StatusListTimeToLive}; it must lie between 1 second and 1 hour.");
+        }
+
+        if (options.StatusListLifetime < options.StatusListTimeToLive || options.StatusListLifetime > TimeSpan.FromHours(24))
+        {
+            failures.Add($"{s}:StatusListLifetime is {options.StatusListLifetime}; it must lie between StatusListTimeToLive and 24 hours.");
+        }
+
         foreach (var algorithm in options.AllowedAlgorithms)
         {
             if (!KeyAlgorithms.Supported.Contains(algorithm))

@@ -34,6 +34,7 @@ public static class CredentialBrokerServiceCollectionExtensions
         services.TryAddSingleton<JwtSvidValidator>();
         services.TryAddSingleton<BrokerTokenValidator>();
         services.TryAddSingleton<TokenFactory>();
+        services.TryAddSingleton<StatusListPublisher>();
         services.TryAddSingleton<TaskRules>();
         services.TryAddSingleton<TaskIssuanceService>();
         services.TryAddSingleton<TaskService>();

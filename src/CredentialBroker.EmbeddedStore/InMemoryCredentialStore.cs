@@ -72,9 +72,10 @@ public sealed partial class InMemoryCredentialStore : ICredentialStore, IRevoker
             {
                 entry.Audited = true;
                 Append(audit, task.TaskId);
+                entry.Credentials[0] = stored = stored with { Status = AllocateStatus() };
             }
 
-            return ValueTask.FromResult(new TaskCreation(ReferenceEquals(stored, taskToken), entry.Task, stored));
+            return ValueTask.FromResult(new TaskCreation(created, entry.Task, stored));
         }
     }
 
@@ -125,13 +126,13 @@ public sealed partial class InMemoryCredentialStore : ICredentialStore, IRevoker
     }
 
     /// <inheritdoc />
-    public ValueTask<CredentialAddition> AddCredentialAsync(CredentialRecord credential, IReadOnlyCollection<TaskState> openStates, DateTimeOffset now, int maxPerTask, AuditEvent audit, CancellationToken cancellationToken)
+    public ValueTask<CredentialAdditionResult> AddCredentialAsync(CredentialRecord credential, IReadOnlyCollection<TaskState> openStates, DateTimeOffset now, int maxPerTask, AuditEvent audit, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(credential);
         ArgumentNullException.ThrowIfNull(openStates);
         if (!_tasks.TryGetValue(credential.TaskId, out var entry))
         {
-            return ValueTask.FromResult(CredentialAddition.TaskNotFound);
+            return ValueTask.FromResult(new CredentialAdditionResult(CredentialAddition.TaskNotFound));
         }
 
         lock (_queues)
@@ -143,27 +144,29 @@ public sealed partial class InMemoryCredentialStore : ICredentialStore, IRevoker
         {
             if (!openStates.Contains(entry.Task.State))
             {
-                return ValueTask.FromResult(CredentialAddition.TaskClosed);
+                return ValueTask.FromResult(new CredentialAdditionResult(CredentialAddition.TaskClosed));
             }
 
             var parent = credential.ParentJti is null ? null : entry.Find(credential.ParentJti);
             if (parent is null || parent.RevokedAt is not null || parent.ExpiresAt <= now)
             {
-                return ValueTask.FromResult(CredentialAddition.ParentInactive);
+                return ValueTask.FromResult(new CredentialAdditionResult(CredentialAddition.ParentInactive));
             }
 
-            if (entry.Find(credential.Jti) is null)
+            if (entry.Find(credential.Jti) is not { } stored)
             {
                 if (entry.Credentials.Count >= maxPerTask)
                 {
-                    return ValueTask.FromResult(CredentialAddition.TaskFull);
+                    return ValueTask.FromResult(new CredentialAdditionResult(CredentialAddition.TaskFull));
                 }
 
-                entry.Credentials.Add(credential);
+                // Downstream secrets are not tokens: no status list entry.
+                stored = credential.Kind == CredentialKind.Secret ? credential : credential with { Status = AllocateStatus() };
+                entry.Credentials.Add(stored);
                 Append(audit, credential.TaskId);
             }
 
-            return ValueTask.FromResult(CredentialAddition.Added);
+            return ValueTask.FromResult(new CredentialAdditionResult(CredentialAddition.Added, stored.Status));
         }
     }
 
@@ -198,6 +201,7 @@ public sealed partial class InMemoryCredentialStore : ICredentialStore, IRevoker
                 if (credential.RevokedAt is null && request.RevokeKinds.Contains(credential.Kind))
                 {
                     entry.Credentials[i] = credential with { RevokedAt = request.At, RevocationReason = request.RevocationReason };
+                    MarkRevoked(credential.Status);
                     entry.Pending.Add(credential.Jti);
                     revoked++;
                 }
@@ -237,9 +241,9 @@ public sealed partial class InMemoryCredentialStore : ICredentialStore, IRevoker
             entry.Task = current == TaskState.AwaitingApproval
                 ? entry.Task with { ExpiresAt = taskToken.ExpiresAt, State = TaskState.Running, StateChangedAt = at, StateReason = "continuation approved" }
                 : entry.Task with { ExpiresAt = taskToken.ExpiresAt };
-            if (entry.Find(taskToken.Jti) is null)
+            if (entry.Find(taskToken.Jti) is not { } stored)
             {
-                entry.Credentials.Add(taskToken);
+                entry.Credentials.Add(stored = taskToken with { Status = AllocateStatus() });
             }
 
             Append(audit, taskId);
@@ -249,7 +253,7 @@ public sealed partial class InMemoryCredentialStore : ICredentialStore, IRevoker
                 _retention.Add((taskToken.ExpiresAt + _recordRetention, taskId));
             }
 
-            return ValueTask.FromResult(new StateChange(StateChangeOutcome.Changed, current, 0));
+            return ValueTask.FromResult(new StateChange(StateChangeOutcome.Changed, current, 0) { Recorded = stored });
         }
     }
 
@@ -291,6 +295,7 @@ public sealed partial class InMemoryCredentialStore : ICredentialStore, IRevoker
                     if (credential.RevokedAt is null)
                     {
                         entry.Credentials[i] = credential with { RevokedAt = at, RevocationReason = isRoot ? reason : RevocationReasons.Cascade };
+                        MarkRevoked(credential.Status);
                         entry.Pending.Add(credential.Jti);
                         revoked++;
                     }

@@ -8,7 +8,8 @@ namespace CredentialBroker.Redis;
 /// order — kind code, parent, holder, iat, exp (unix s), audience, depth, policy rules, policy version, and for a
 /// downstream secret its provider, the provider's kind and the login (never the secret; a Vault lease id, known only
 /// after issue, is a mark of its own), and last, only for a key-bound credential, its binding (<c>j:</c> or <c>x:</c> and
-/// the thumbprint). Scripts read
+/// the thumbprint; empty when unbound), and for a token the status list entry the recording script appends
+/// (<c>&lt;list&gt;:&lt;index&gt;</c>, status.lua). Scripts read
 /// the leading fields with one pattern match (no JSON decoding per credential), and the record is a third of its JSON
 /// size. No field may contain the separator: every value comes from validated input (SPIFFE IDs, destinations,
 /// rule ids), and the encoder refuses one that does rather than corrupt a record.
@@ -34,7 +35,7 @@ internal static class CredentialCodec
             credential.Secret?.Provider ?? string.Empty,
             credential.Secret?.ProviderKind ?? string.Empty,
             credential.Secret?.Username ?? string.Empty,
-            .. credential.Binding is { } binding ? [(binding.Kind == KeyBindingKind.Jkt ? "j:" : "x:") + binding.Thumbprint] : Array.Empty<string>(),
+            credential.Binding is { } binding ? (binding.Kind == KeyBindingKind.Jkt ? "j:" : "x:") + binding.Thumbprint : string.Empty,
         ];
         foreach (var field in fields)
         {
@@ -68,7 +69,24 @@ internal static class CredentialCodec
             Depth: int.Parse(fields[6], CultureInfo.InvariantCulture),
             Policy: fields[7].Length == 0 ? null : new PolicyReference(fields[7], fields[8]),
             Secret: fields.Length >= 12 && fields[9].Length > 0 ? new SecretReference(fields[9], fields[10], Optional(fields[11]), leaseId) : null,
-            Binding: fields.Length >= 13 ? BindingOf(fields[12], jti) : null);
+            Binding: fields.Length >= 13 && fields[12].Length > 0 ? BindingOf(fields[12], jti) : null)
+        {
+            Status = fields.Length >= 14 ? StatusOf(fields[13], jti) : null,
+        };
+    }
+
+    /// <summary>A status list entry as the recording scripts write it: <c>&lt;list&gt;:&lt;index&gt;</c>; <see langword="null"/> for an empty one.</summary>
+    public static StatusListEntry? StatusOf(string field, string jti)
+    {
+        if (field.Length == 0)
+        {
+            return null;
+        }
+
+        var colon = field.LastIndexOf(':');
+        return colon > 0 && int.TryParse(field.AsSpan(colon + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var index)
+            ? new StatusListEntry(field[..colon], index)
+            : throw new InvalidDataException($"Credential {jti} has the unknown status list entry '{field}'.");
     }
 
     private static KeyBinding BindingOf(string field, string jti) => field.Length > 2 && field[1] == ':' && field[0] is 'j' or 'x'

@@ -48,14 +48,16 @@ public sealed class RedisCredentialStore : ICredentialStore
             var index = db.SortedSetAddAsync(_redis.Keys.ExpiryShardOf(task.TaskId), RedisKeys.ExpiryMember(task.TaskId, taskToken.Jti), taskToken.ExpiresAt.ToUnixTimeSeconds());
             var created = db.ScriptEvaluateAsync(
                 RedisScripts.CreateTask,
-                [_redis.Keys.Task(task.TaskId), _redis.Keys.Credentials(task.TaskId), .. auditKeys],
+                [_redis.Keys.Task(task.TaskId), _redis.Keys.Credentials(task.TaskId), .. auditKeys, StatusCounterOf(task.TaskId)],
                 [spec, TaskStateMachine.ToWireName(task.State), task.StateChangedAt.ToUnixTimeMilliseconds(), task.CreatedBy,
-                 task.CreatedAt.ToUnixTimeMilliseconds(), task.ExpiresAt.ToUnixTimeMilliseconds(), taskToken.Jti, credential, retainUntil, .. auditArgs]);
+                 task.CreatedAt.ToUnixTimeMilliseconds(), task.ExpiresAt.ToUnixTimeMilliseconds(), taskToken.Jti, credential, retainUntil, .. auditArgs,
+                 StatusLists.Size]);
             var soc = RedisSocStore.IndexAsync(_redis, db, taskToken, task);
             await Task.WhenAll(index, created, soc);
-            if ((int)await created == 1)
+            var status = await created;
+            if (status.Resp2Type == ResultType.BulkString)
             {
-                return new TaskCreation(true, task, taskToken);
+                return new TaskCreation(true, task, taskToken with { Status = CredentialCodec.StatusOf((string)status!, taskToken.Jti) });
             }
 
             var existing = await ReadTaskAsync(db, task.TaskId)
@@ -106,6 +108,10 @@ public sealed class RedisCredentialStore : ICredentialStore
             return claim;
         }, cancellationToken);
 
+    private RedisKey StatusCounterOf(string taskId) => _redis.Keys.StatusCounter(_redis.Keys.ChainOf(taskId));
+
+    private RedisValue StatusListPrefixOf(string taskId) => _redis.Keys.StatusListPrefix(_redis.Keys.ChainOf(taskId));
+
     // One key in each slot a task's creation writes: its records, its expiry shard, its SOC index shard.
     private RedisKey[] TaskKeys(string taskId) => [_redis.Keys.Task(taskId), _redis.Keys.ExpiryShardOf(taskId), _redis.Keys.TasksIndex(_redis.Keys.IndexShardOf(taskId))];
 
@@ -142,7 +148,7 @@ public sealed class RedisCredentialStore : ICredentialStore
         }, cancellationToken);
 
     /// <inheritdoc />
-    public ValueTask<CredentialAddition> AddCredentialAsync(CredentialRecord credential, IReadOnlyCollection<TaskState> openStates, DateTimeOffset now, int maxPerTask, AuditEvent audit, CancellationToken cancellationToken)
+    public ValueTask<CredentialAdditionResult> AddCredentialAsync(CredentialRecord credential, IReadOnlyCollection<TaskState> openStates, DateTimeOffset now, int maxPerTask, AuditEvent audit, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(credential);
         ArgumentNullException.ThrowIfNull(openStates);
@@ -156,11 +162,13 @@ public sealed class RedisCredentialStore : ICredentialStore
             var index = db.SortedSetAddAsync(_redis.Keys.ExpiryShardOf(credential.TaskId), RedisKeys.ExpiryMember(credential.TaskId, credential.Jti), credential.ExpiresAt.ToUnixTimeSeconds());
             var added = db.ScriptEvaluateAsync(
                 RedisScripts.AddCredential,
-                [_redis.Keys.Task(credential.TaskId), _redis.Keys.Credentials(credential.TaskId), .. auditKeys],
-                [credential.ParentJti ?? string.Empty, credential.Jti, json, now.ToUnixTimeMilliseconds(), string.Join(',', openStates.Select(TaskStateMachine.ToWireName)), maxPerTask, .. auditArgs]);
+                [_redis.Keys.Task(credential.TaskId), _redis.Keys.Credentials(credential.TaskId), .. auditKeys, StatusCounterOf(credential.TaskId)],
+                [credential.ParentJti ?? string.Empty, credential.Jti, json, now.ToUnixTimeMilliseconds(), string.Join(',', openStates.Select(TaskStateMachine.ToWireName)), maxPerTask, .. auditArgs,
+                 StatusLists.Size]);
             var soc = RedisSocStore.IndexAsync(_redis, db, credential, null);
             await Task.WhenAll(index, added, soc);
-            return (string?)await added switch
+            var result = (RedisResult[])(await added)!;
+            var outcome = (string?)result[0] switch
             {
                 "added" => CredentialAddition.Added,
                 "task_not_found" => CredentialAddition.TaskNotFound,
@@ -168,6 +176,7 @@ public sealed class RedisCredentialStore : ICredentialStore
                 "task_full" => CredentialAddition.TaskFull,
                 _ => CredentialAddition.ParentInactive,
             };
+            return new CredentialAdditionResult(outcome, CredentialCodec.StatusOf((string)result[1]!, credential.Jti));
         }, cancellationToken);
     }
 
@@ -198,7 +207,8 @@ public sealed class RedisCredentialStore : ICredentialStore
                  string.Join(',', request.RevokeKinds.Select(CredentialCodec.KindCode)),
                  request.RevocationReason,
                  entry,
-                 .. auditArgs]))!;
+                 .. auditArgs,
+                 StatusListPrefixOf(request.TaskId)]))!;
             var outcome = (string)result[0]! switch
             {
                 "ok" => StateChangeOutcome.Changed,
@@ -227,9 +237,9 @@ public sealed class RedisCredentialStore : ICredentialStore
             var index = db.SortedSetAddAsync(_redis.Keys.ExpiryShardOf(taskId), RedisKeys.ExpiryMember(taskId, taskToken.Jti), taskToken.ExpiresAt.ToUnixTimeSeconds());
             var continued = db.ScriptEvaluateAsync(
                 RedisScripts.ContinueTask,
-                [_redis.Keys.Task(taskId), _redis.Keys.Credentials(taskId), .. auditKeys],
+                [_redis.Keys.Task(taskId), _redis.Keys.Credentials(taskId), .. auditKeys, StatusCounterOf(taskId)],
                 [string.Join(',', fromStates.Select(TaskStateMachine.ToWireName)), taskToken.ExpiresAt.ToUnixTimeMilliseconds(), at.ToUnixTimeMilliseconds(),
-                 taskToken.Jti, credential, retainUntil, .. auditArgs]);
+                 taskToken.Jti, credential, retainUntil, .. auditArgs, StatusLists.Size]);
             await Task.WhenAll(index, continued);
             var result = (RedisResult[])(await continued)!;
             var outcome = (string)result[0]! switch
@@ -244,7 +254,10 @@ public sealed class RedisCredentialStore : ICredentialStore
                 await RedisSocStore.IndexAsync(_redis, db, taskToken, view.Task);
             }
 
-            return new StateChange(outcome, outcome == StateChangeOutcome.NotFound ? default : RedisRecords.ParseState((string?)result[1]), 0);
+            return new StateChange(outcome, outcome == StateChangeOutcome.NotFound ? default : RedisRecords.ParseState((string?)result[1]), 0)
+            {
+                Recorded = outcome == StateChangeOutcome.Changed ? taskToken with { Status = CredentialCodec.StatusOf((string)result[2]!, taskToken.Jti) } : null,
+            };
         }, cancellationToken);
     }
 
@@ -260,7 +273,7 @@ public sealed class RedisCredentialStore : ICredentialStore
             return (int)await _redis.Db.ScriptEvaluateAsync(
                 RedisScripts.RevokeSubtree,
                 [_redis.Keys.Credentials(taskId), _redis.Keys.Pending(taskId), .. auditKeys],
-                [jti, at.ToUnixTimeMilliseconds(), reason, entry, .. auditArgs]);
+                [jti, at.ToUnixTimeMilliseconds(), reason, entry, .. auditArgs, StatusListPrefixOf(taskId)]);
         }, cancellationToken);
     }
 

@@ -61,6 +61,12 @@ internal sealed class RedisKeys
     /// <summary>The positions, in its chain, of one task's events.</summary>
     public RedisKey AuditTask(string taskId) => $"{_prefix}:{{t:{ChainOf(taskId)}}}:audit:task:{taskId}";
 
+    /// <summary>A chain's Token Status List counter: how many entries its lists have given out (status.lua).</summary>
+    public RedisKey StatusCounter(int chain) => $"{_prefix}:{{t:{chain}}}:sl:n";
+
+    /// <summary>The prefix of a chain's status list bitmaps; a list's key is the prefix and the list's id (<c>&lt;chain&gt;-&lt;generation&gt;</c>).</summary>
+    public string StatusListPrefix(int chain) => $"{_prefix}:{{t:{chain}}}:sl:";
+
     /// <summary>The signed checkpoints, oldest first.</summary>
     public RedisKey AuditCheckpoints => $"{_prefix}:{{t:0}}:audit:checkpoints";
 

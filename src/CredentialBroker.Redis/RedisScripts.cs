@@ -4,11 +4,12 @@ namespace CredentialBroker.Redis;
 internal static class RedisScripts
 {
     // Scripts that record an action append its boundary-log event in the same step: audit.lua goes in front of them.
-    public static readonly string CreateTask = Audited("create_task");
-    public static readonly string ChangeState = Audited("change_state");
-    public static readonly string RevokeSubtree = Audited("revoke_subtree");
-    public static readonly string AddCredential = Audited("add_credential");
-    public static readonly string ContinueTask = Audited("continue_task");
+    // Scripts that record or revoke tokens keep their status lists in the same step: status.lua goes in front of them too.
+    public static readonly string CreateTask = Audited("create_task", "status");
+    public static readonly string ChangeState = Audited("change_state", "status");
+    public static readonly string RevokeSubtree = Audited("revoke_subtree", "status");
+    public static readonly string AddCredential = Audited("add_credential", "status");
+    public static readonly string ContinueTask = Audited("continue_task", "status");
     public static readonly string AuditAppend = Audited("audit_append");
     public static readonly string AuditTrim = Load("audit_trim");
     public static readonly string ClaimDue = Load("claim_due");
@@ -20,7 +21,8 @@ internal static class RedisScripts
     public static readonly string Time = Load("time");
     public static readonly string TokenBucket = Load("token_bucket");
 
-    private static string Audited(string name) => Load("audit") + "\n" + Load(name);
+    private static string Audited(string name, params string[] helpers) =>
+        string.Join("\n", [Load("audit"), .. helpers.Select(Load), Load(name)]);
 
     private static string Load(string name)
     {

@@ -41,6 +41,7 @@ public static class RedisStoreBuilderExtensions
             sp.GetRequiredService<ResiliencePipelineProvider<string>>().GetPipeline(RedisResilience.PipelineKey),
             sp.GetRequiredKeyedService<TimeProvider>(BrokerTime.ServiceKey)));
         builder.Services.TryAddSingleton<ICredentialStore, RedisCredentialStore>();
+        builder.Services.TryAddSingleton<IStatusListStore, RedisStatusListStore>();
         builder.Services.TryAddSingleton<IRevokerStore, RedisRevokerStore>();
         builder.Services.TryAddSingleton<IAuditLog, RedisAuditLog>();
         builder.Services.TryAddSingleton<ISocStore, RedisSocStore>();

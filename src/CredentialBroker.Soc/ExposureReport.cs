@@ -77,14 +77,23 @@ public sealed record ExposureReport(
     public static readonly TimeSpan Horizon = TimeSpan.FromDays(5);
 
     /// <summary>
+    /// How long after it is verified dead a token with a status list entry may still be accepted by a resource server that
+    /// reads Token Status Lists: the broker serves one signed list for its ttl, and a resource server keeps its copy as long
+    /// again. Counted in every such token's window (<see cref="Build"/>).
+    /// </summary>
+    public double StatusListLagSeconds { get; init; }
+
+    /// <summary>
     /// Builds the report from the affected credentials' records. The window of a credential is
     /// min(verified dead, natural expiry) − notified, floored at zero: a credential nobody proved dead still stops
-    /// working when it expires.
+    /// working when it expires. A token that names a Token Status List is dead to every resource server only
+    /// <paramref name="statusListLag"/> after it is verified dead, so its window ends that much later (still at its expiry at the latest).
     /// </summary>
     /// <param name="incident">The incident.</param>
     /// <param name="credentials">The affected credentials, each with the request time of the revocation that covered it, if any.</param>
     /// <param name="now">When the report is made.</param>
-    public static ExposureReport Build(Incident incident, IEnumerable<(CredentialRecord Credential, DateTimeOffset? RevocationRequestedAt)> credentials, DateTimeOffset now)
+    /// <param name="statusListLag">Twice the broker's <c>StatusListTimeToLive</c>: the longest a status list reader can lag.</param>
+    public static ExposureReport Build(Incident incident, IEnumerable<(CredentialRecord Credential, DateTimeOffset? RevocationRequestedAt)> credentials, DateTimeOffset now, TimeSpan statusListLag)
     {
         ArgumentNullException.ThrowIfNull(incident);
         ArgumentNullException.ThrowIfNull(credentials);
@@ -94,7 +103,8 @@ public sealed record ExposureReport(
             {
                 var c = affected.Credential;
                 var verified = c.Downstream?.VerifiedAt;
-                var end = verified is { } v && v < c.ExpiresAt ? v : c.ExpiresAt;
+                var deadEverywhere = c.Status is null ? verified : verified + statusListLag;
+                var end = deadEverywhere is { } v && v < c.ExpiresAt ? v : c.ExpiresAt;
                 var status = verified is not null && verified < c.ExpiresAt ? "verified_dead"
                     : c.Downstream is { Irrevocable: true } ? "irrevocable"
                     : c.ExpiresAt <= now ? "expired"
@@ -145,6 +155,9 @@ public sealed record ExposureReport(
             [.. timelines.Where(t => t.Status == "unverified").Select(t => t.Jti)],
             [.. timelines.Where(t => t.Status == "irrevocable").Select(t => t.Jti)],
             timelines,
-            curve);
+            curve)
+        {
+            StatusListLagSeconds = statusListLag.TotalSeconds,
+        };
     }
 }

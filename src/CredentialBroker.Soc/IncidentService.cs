@@ -33,6 +33,7 @@ public sealed partial class IncidentService
     private readonly IRevocationFeed _feed;
     private readonly BulkRevocationService _bulk;
     private readonly TimeSpan _clockSkew;
+    private readonly TimeSpan _statusListLag;
     private readonly TimeProvider _time;
     private readonly ILogger<IncidentService> _logger;
 
@@ -41,6 +42,7 @@ public sealed partial class IncidentService
     {
         ArgumentNullException.ThrowIfNull(options);
         _clockSkew = options.Value.ClockSkew;
+        _statusListLag = 2 * options.Value.StatusListTimeToLive;
         _soc = soc;
         _audit = audit;
         _store = store;
@@ -170,7 +172,7 @@ public sealed partial class IncidentService
             });
         }
 
-        return ExposureReport.Build(incident, affected.Values, _time.GetUtcNow());
+        return ExposureReport.Build(incident, affected.Values, _time.GetUtcNow(), _statusListLag);
     }
 
     /// <summary>

@@ -70,6 +70,6 @@ public class StoreBenchmarks
         var n = Interlocked.Increment(ref _counter);
         var i = n % Tasks;
         var child = new CredentialRecord($"at_{n}", $"tsk_{i}", CredentialKind.AccessToken, $"jti_{i}", BenchmarkData.Agent, _now, _now.AddMinutes(5), Audience: "postgres://payments", Depth: 1);
-        return await _store.AddCredentialAsync(child, Open, _now, 1000, TestAudit.For(child.TaskId), CancellationToken.None);
+        return (await _store.AddCredentialAsync(child, Open, _now, 1000, TestAudit.For(child.TaskId), CancellationToken.None)).Outcome;
     }
 }

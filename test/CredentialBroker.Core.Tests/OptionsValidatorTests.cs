@@ -39,6 +39,28 @@ public sealed class OptionsValidatorTests
         Assert.That(Validate(options).Succeeded, Is.EqualTo(valid));
     }
 
+    [TestCase(0.5, 300, "StatusListTimeToLive")]
+    [TestCase(7200, 7200, "StatusListTimeToLive")]
+    [TestCase(60, 30, "StatusListLifetime")]
+    [TestCase(30, 90000, "StatusListLifetime")]
+    public void Status_list_times_out_of_bounds_are_refused(double ttlSeconds, double lifetimeSeconds, string named)
+    {
+        var result = Validate(new CredentialBrokerOptions
+        {
+            Issuer = "https://broker.example", StatusListTimeToLive = TimeSpan.FromSeconds(ttlSeconds), StatusListLifetime = TimeSpan.FromSeconds(lifetimeSeconds),
+        });
+
+        Assert.That(result.Failures, Has.Some.Contains(named));
+    }
+
+    [TestCase(1, 1)]
+    [TestCase(3600, 86400)]
+    public void Status_list_times_within_bounds_are_valid(double ttlSeconds, double lifetimeSeconds) =>
+        Assert.That(Validate(new CredentialBrokerOptions
+        {
+            Issuer = "https://broker.example", StatusListTimeToLive = TimeSpan.FromSeconds(ttlSeconds), StatusListLifetime = TimeSpan.FromSeconds(lifetimeSeconds),
+        }).Succeeded, Is.True);
+
     [Test]
     public void Every_problem_is_reported_at_once()
     {

@@ -100,7 +100,8 @@ public sealed class RedisStoreTests : IAsyncDisposable
             Assert.That(written, Is.EquivalentTo(new RedisKey[]
             {
                 keys.Task(taskId), keys.Credentials(taskId), keys.ExpiryShardOf(taskId), keys.AuditHead(0), keys.AuditLog(0), keys.AuditTask(taskId),
-            }), "the records, the expiry entry and the task's audit event");
+                keys.StatusCounter(0),
+            }), "the records, the expiry entry, the task's audit event and its chain's status list counter");
             Assert.That(indexes, Is.EquivalentTo(new RedisKey[]
             {
                 keys.HoldersIndex(shard), keys.HoldersKeepUntil(shard), keys.HolderIndex(shard, "spiffe://a.example/agent"), keys.TasksIndex(shard), keys.WorkflowIndex(shard, "wf"), keys.CredentialTask(shard, "jti-1"),
@@ -108,7 +109,7 @@ public sealed class RedisStoreTests : IAsyncDisposable
             Assert.That(indexes.Select(k => redis.HashSlot(k)).Distinct().Count(), Is.EqualTo(1), "one slot: one script call writes them");
             Assert.That(indexExpiries, Is.All.EqualTo(keepUntil), "kept as long as the records they point to");
             Assert.That(redis.HashSlot(keys.Task(taskId)), Is.EqualTo(redis.HashSlot(keys.Credentials(taskId))));
-            Assert.That(new[] { keys.Credentials(taskId), keys.AuditLog(0), keys.AuditHead(0), keys.AuditTask(taskId) }.Select(k => redis.HashSlot(k)),
+            Assert.That(new[] { keys.Credentials(taskId), keys.AuditLog(0), keys.AuditHead(0), keys.AuditTask(taskId), keys.StatusCounter(0) }.Select(k => redis.HashSlot(k)),
                 Is.All.EqualTo(redis.HashSlot(keys.Task(taskId))), "the records and their chain: one script appends the event with the record");
             Assert.That(expiryShard, Is.EqualTo(keys.ExpiryShardOf(taskId)));
             Assert.That(score, Is.EqualTo(Start.AddMinutes(10).ToUnixTimeSeconds()));

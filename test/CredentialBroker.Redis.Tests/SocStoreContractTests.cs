@@ -47,7 +47,7 @@ public sealed class SocStoreContractTests(StoreKind kind) : IAsyncDisposable
         var added = await _store.AddCredentialAsync(
             new CredentialRecord(jti, taskId, CredentialKind.AccessToken, parent, holder, Start, Start.AddMinutes(5), Audience: resource),
             [TaskState.Created], Start, 1000, TestAudit.For(null), CancellationToken.None);
-        Assert.That(added, Is.EqualTo(CredentialAddition.Added));
+        Assert.That(added.Outcome, Is.EqualTo(CredentialAddition.Added));
         return jti;
     }
 

@@ -74,7 +74,8 @@ public sealed class StoreContractTests(StoreKind kind) : IAsyncDisposable
             Assert.That(created.Created, Is.True);
             Assert.That(Json(view!.Task), Is.EqualTo(Json(Task(taskId))));
             Assert.That(view.Credentials, Has.Count.EqualTo(1));
-            Assert.That(Json(view.Credentials[0]), Is.EqualTo(Json(Token(taskId))));
+            Assert.That(Json(view.Credentials[0]), Is.EqualTo(Json(Token(taskId) with { Status = created.TaskToken.Status })));
+            Assert.That(created.TaskToken.Status, Is.Not.Null, "the store allocates the token's status list entry");
         });
     }
 
@@ -116,7 +117,8 @@ public sealed class StoreContractTests(StoreKind kind) : IAsyncDisposable
 
         Assert.Multiple(() =>
         {
-            Assert.That(Json(lookup!.Credential), Is.EqualTo(Json(Token(taskId))));
+            Assert.That(Json(lookup!.Credential), Is.EqualTo(Json(Token(taskId) with { Status = lookup.Credential.Status })));
+            Assert.That(lookup.Credential.Status, Is.Not.Null);
             Assert.That(lookup.Task.State, Is.EqualTo(TaskState.Running));
             Assert.That(lookup.Task.CreatedBy, Is.EqualTo("spiffe://a.example/orchestrator"));
             Assert.That(lookup.Task.MayAct, Is.EqualTo(new[] { "spiffe://a.example/agents/sub/" }));
@@ -299,8 +301,8 @@ public sealed class StoreContractTests(StoreKind kind) : IAsyncDisposable
 
     private static readonly TaskState[] Open = [TaskState.Created, TaskState.Running];
 
-    private ValueTask<CredentialAddition> AddAsync(CredentialRecord credential, DateTimeOffset? now = null) =>
-        _store.AddCredentialAsync(credential, Open, now ?? Start.AddSeconds(1), 1000, TestAudit.For(credential.TaskId), CancellationToken.None);
+    private async ValueTask<CredentialAddition> AddAsync(CredentialRecord credential, DateTimeOffset? now = null) =>
+        (await _store.AddCredentialAsync(credential, Open, now ?? Start.AddSeconds(1), 1000, TestAudit.For(credential.TaskId), CancellationToken.None)).Outcome;
 
     [Test]
     public async Task A_derived_credential_is_recorded_under_its_parent_with_everything_it_carries()
@@ -316,7 +318,8 @@ public sealed class StoreContractTests(StoreKind kind) : IAsyncDisposable
         {
             Assert.That(added, Is.EqualTo(CredentialAddition.Added));
             Assert.That(view!.Credentials.Select(c => c.Jti), Is.EqualTo(new[] { "jti-1", "jti-2" }));
-            Assert.That(Json(lookup!.Credential), Is.EqualTo(Json(child)));
+            Assert.That(Json(lookup!.Credential), Is.EqualTo(Json(child with { Status = lookup.Credential.Status })));
+            Assert.That(lookup.Credential.Status, Is.Not.Null);
         });
     }
 
@@ -392,9 +395,11 @@ public sealed class StoreContractTests(StoreKind kind) : IAsyncDisposable
 
         Assert.Multiple(async () =>
         {
-            Assert.That(new[] { first, retried, second }, Is.All.EqualTo(CredentialAddition.Added));
-            Assert.That(third, Is.EqualTo(CredentialAddition.TaskFull));
-            Assert.That(elsewhere, Is.EqualTo(CredentialAddition.Added), "the cap is per task");
+            Assert.That(new[] { first, retried, second }.Select(a => a.Outcome), Is.All.EqualTo(CredentialAddition.Added));
+            Assert.That(retried.Status, Is.EqualTo(first.Status).And.Not.Null, "a retried addition keeps its status list entry");
+            Assert.That(second.Status, Is.Not.EqualTo(first.Status));
+            Assert.That(third.Outcome, Is.EqualTo(CredentialAddition.TaskFull));
+            Assert.That(elsewhere.Outcome, Is.EqualTo(CredentialAddition.Added), "the cap is per task");
             Assert.That((await _store.GetTaskAsync(full, CancellationToken.None))!.Credentials.Select(c => c.Jti), Is.EqualTo(new[] { "jti-1", "a", "b" }));
         });
     }
@@ -440,7 +445,7 @@ public sealed class StoreContractTests(StoreKind kind) : IAsyncDisposable
         {
             Assert.That(leaf!.Ancestors.Select(c => c.Jti), Is.EqualTo(new[] { "jti-1", "a", "b" }));
             Assert.That(leaf.Chain.Select(c => c.Jti), Is.EqualTo(new[] { "jti-1", "a", "b", "c" }));
-            Assert.That(Json(leaf.Ancestors[1]), Is.EqualTo(Json(Child(taskId, "a", "jti-1"))));
+            Assert.That(Json(leaf.Ancestors[1]), Is.EqualTo(Json(Child(taskId, "a", "jti-1") with { Status = leaf.Ancestors[1].Status })));
             Assert.That(root!.Ancestors, Is.Empty);
         });
     }

@@ -38,6 +38,9 @@ internal sealed class StoreFactory : IAsyncDisposable
     /// <summary>The SOC's store beside the last store created.</summary>
     public ISocStore Soc { get; private set; } = null!;
 
+    /// <summary>The Token Status Lists beside the last store created.</summary>
+    public IStatusListStore StatusLists { get; private set; } = null!;
+
     /// <summary>The DPoP replay store beside the last store created.</summary>
     public IProofReplayStore Proofs { get; private set; } = null!;
 
@@ -69,7 +72,7 @@ internal sealed class StoreFactory : IAsyncDisposable
     private InMemoryCredentialStore CreateEmbedded(FakeTimeProvider time)
     {
         var embedded = new InMemoryCredentialStore(time);
-        (Revoker, Soc, Proofs, Audit) = (embedded, embedded, embedded, embedded);
+        (Revoker, Soc, Proofs, Audit, StatusLists) = (embedded, embedded, embedded, embedded, embedded);
         return embedded;
     }
 
@@ -87,7 +90,7 @@ internal sealed class StoreFactory : IAsyncDisposable
         _connection = RedisStoreBuilderExtensions.Connect(Options);
         Context = RedisContext.Create(_connection, Options, BrokerOptions.Value, time);
         _opened.Add((Context, _connection));
-        (Revoker, Soc, Proofs, Audit) = (new RedisRevokerStore(Context), new RedisSocStore(Context), new RedisProofReplayStore(Context), new RedisAuditLog(Context));
+        (Revoker, Soc, Proofs, Audit, StatusLists) = (new RedisRevokerStore(Context), new RedisSocStore(Context), new RedisProofReplayStore(Context), new RedisAuditLog(Context), new RedisStatusListStore(Context));
         return new RedisCredentialStore(Context);
     }
 

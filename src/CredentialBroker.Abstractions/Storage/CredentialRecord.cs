@@ -35,6 +35,12 @@ public sealed record CredentialRecord(
     SecretReference? Secret = null,
     KeyBinding? Binding = null)
 {
+    /// <summary>
+    /// The credential's entry in a Token Status List, allocated by the store when it records a token; <see langword="null"/>
+    /// for a downstream secret (not a token) and for a record not yet stored.
+    /// </summary>
+    public StatusListEntry? Status { get; init; }
+
     /// <summary>The credential's status at <paramref name="now"/>.</summary>
     public CredentialStatus StatusAt(DateTimeOffset now) =>
         RevokedAt is not null ? CredentialStatus.Revoked

@@ -37,7 +37,7 @@ public interface ICredentialStore
     /// is either refused here or revoked with the subtree. Also enters the credential in the expiry index. A recorded
     /// credential's <paramref name="audit"/> event is appended in the same atomic step: no credential exists without it.
     /// </summary>
-    ValueTask<CredentialAddition> AddCredentialAsync(CredentialRecord credential, IReadOnlyCollection<Tasks.TaskState> openStates, DateTimeOffset now, int maxPerTask, Audit.AuditEvent audit, CancellationToken cancellationToken);
+    ValueTask<CredentialAdditionResult> AddCredentialAsync(CredentialRecord credential, IReadOnlyCollection<Tasks.TaskState> openStates, DateTimeOffset now, int maxPerTask, Audit.AuditEvent audit, CancellationToken cancellationToken);
 
     /// <summary>
     /// Moves a task to a new state if its current state allows it, revoking the requested credential kinds and appending

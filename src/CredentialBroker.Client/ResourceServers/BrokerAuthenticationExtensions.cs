@@ -43,7 +43,9 @@ public static class BrokerAuthenticationExtensions
     /// (found through its discovery document), <c>typ</c> <c>at+jwt</c>, exactly the configured <c>iss</c> and
     /// <c>aud</c>, bound to the workload presenting it (and to its client certificate, or — presented as
     /// <c>Authorization: DPoP</c> with a valid DPoP proof — to its DPoP key, when the token names one), and not revoked. Revocations arrive through the broker's
-    /// revocation feed, followed in the background; while the feed is not current, each token is introspected.
+    /// revocation feed, followed in the background; while the feed is not current, each token is introspected. With
+    /// <see cref="BrokerTokenOptions.RevocationCheck"/> set to <see cref="BrokerRevocationCheck.StatusList"/>, each token's
+    /// Token Status List is read instead.
     /// </summary>
     public static AuthenticationBuilder AddCredentialBroker(this AuthenticationBuilder builder, string scheme, Action<BrokerTokenOptions> configure) =>
         Add(builder, scheme, configure, transaction: false);
@@ -88,6 +90,13 @@ public static class BrokerAuthenticationExtensions
         services.TryAddKeyedSingleton(scheme, (sp, _) => new BrokerTokenChecks(
             scheme,
             sp.GetRequiredKeyedService<RevocationFeedFollower>(scheme),
+            new StatusListCache(
+                scheme,
+                sp.GetRequiredService<IOptionsMonitor<BrokerTokenOptions>>(),
+                sp.GetRequiredService<IOptionsMonitor<JwtBearerOptions>>(),
+                sp.GetRequiredService<IHttpClientFactory>(),
+                sp.GetRequiredService<TimeProvider>(),
+                sp.GetRequiredService<ILogger<StatusListCache>>()),
             sp.GetRequiredService<IOptionsMonitor<BrokerTokenOptions>>(),
             sp.GetRequiredService<IOptionsMonitor<JwtBearerOptions>>(),
             sp.GetRequiredService<IHttpClientFactory>(),

@@ -18,6 +18,7 @@ namespace CredentialBroker.Client.ResourceServers;
 internal sealed partial class BrokerTokenChecks(
     string scheme,
     RevocationFeedFollower feed,
+    StatusListCache statusLists,
     IOptionsMonitor<BrokerTokenOptions> options,
     IOptionsMonitor<JwtBearerOptions> jwtOptions,
     IHttpClientFactory http,
@@ -86,6 +87,12 @@ internal sealed partial class BrokerTokenChecks(
         if (!transaction && await UnboundAsync(token, context, settings).ConfigureAwait(false) is { } binding)
         {
             Refuse(context, "unbound", "none", token.Id, binding);
+            return;
+        }
+
+        if (settings.RevocationCheck == BrokerRevocationCheck.StatusList)
+        {
+            await CheckStatusListAsync(token, context).ConfigureAwait(false);
             return;
         }
 
@@ -176,6 +183,32 @@ internal sealed partial class BrokerTokenChecks(
         }
 
         return null;
+    }
+
+    // draft-ietf-oauth-status-list §8.3: the token's status_list names the list and its index there.
+    private async Task CheckStatusListAsync(JsonWebToken token, TokenValidatedContext context)
+    {
+        if (!token.TryGetPayloadValue<JsonElement>("status", out var status) || status.ValueKind != JsonValueKind.Object
+            || !status.TryGetProperty("status_list", out var list) || list.ValueKind != JsonValueKind.Object
+            || !list.TryGetProperty("idx", out var idx) || !idx.TryGetInt32(out var index)
+            || !list.TryGetProperty("uri", out var uri) || uri.ValueKind != JsonValueKind.String)
+        {
+            Refuse(context, "unverified", "status_list", token.Id, "The token names no status list.");
+            return;
+        }
+
+        switch (await statusLists.StatusAsync(uri.GetString()!, index, context.HttpContext.RequestAborted).ConfigureAwait(false))
+        {
+            case 0:
+                metrics.Checked("accepted", "status_list");
+                break;
+            case 1:
+                Refuse(context, "revoked", "status_list", token.Id, "The token is revoked.");
+                break;
+            default:
+                Refuse(context, "unverified", "status_list", token.Id, "The token's status list cannot be fetched or verified right now.");
+                break;
+        }
     }
 
     // true: active; false: not active; null: could not tell.

@@ -87,6 +87,13 @@ public sealed class BrokerTokenOptions
     /// </summary>
     public bool AdvertiseResourceMetadata { get; set; }
 
+    /// <summary>
+    /// How revocations are learnt: <see cref="BrokerRevocationCheck.Feed"/> (the revocation feed, with introspection while
+    /// it is behind) or <see cref="BrokerRevocationCheck.StatusList"/> (the Token Status List each token names; the feed is
+    /// not followed). Default <see cref="BrokerRevocationCheck.Feed"/>.
+    /// </summary>
+    public BrokerRevocationCheck RevocationCheck { get; set; } = BrokerRevocationCheck.Feed;
+
     /// <summary>Called for each revocation the feed delivers, after the deny list has it (close sessions opened with the credential, say). Default none.</summary>
     public Action<RevokedCredential>? OnRevoked { get; set; }
 }

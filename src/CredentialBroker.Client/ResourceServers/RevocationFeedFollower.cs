@@ -61,6 +61,12 @@ public sealed partial class RevocationFeedFollower : BackgroundService
     /// <inheritdoc />
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        // A resource server that reads status lists does not follow the feed.
+        if (_options.Get(_scheme).RevocationCheck == BrokerRevocationCheck.StatusList)
+        {
+            return;
+        }
+
         var delay = FirstReconnectDelay;
         while (!stoppingToken.IsCancellationRequested)
         {

@@ -322,7 +322,7 @@ public sealed partial class TokenExchangeService
         var credential = new CredentialRecord(jti, task.TaskId, CredentialKind.Secret, subject.Jti, caller.Id.Value, now, expiresAt,
             Audience: request.Audience, Depth: subject.Depth, Policy: new PolicyReference(decision.RuleId, decision.PolicyVersion),
             Secret: new SecretReference(target.Provider, target.Kind, plan.Username, LeaseId: null));
-        if (await RecordAsync(credential, caller, task, actors, cancellationToken) is { } failure)
+        if ((await RecordAsync(credential, caller, task, actors, cancellationToken)).Failure is { } failure)
         {
             return failure;
         }
@@ -442,7 +442,8 @@ public sealed partial class TokenExchangeService
         var credential = new CredentialRecord(Identifiers.NewJti(), task.TaskId, CredentialKind.TxnToken, subject.Jti, caller.Id.Value,
             now, now + Min(lifetime, decision.MaxTtl), Audience: trustDomain, Depth: subject.Depth,
             Policy: new PolicyReference(decision.RuleId, decision.PolicyVersion));
-        if (await RecordAsync(credential, caller, task, actors, cancellationToken) is { } failure)
+        var (failure, recorded) = await RecordAsync(credential, caller, task, actors, cancellationToken);
+        if (failure is not null)
         {
             return failure;
         }
@@ -451,7 +452,7 @@ public sealed partial class TokenExchangeService
             ? ((IReadOnlyList<string>)[.. kept.Requesters, caller.Id.Value], kept.Authn)
             : ([caller.Id.Value], AuthnOf(caller));
         var scope = Scopes.Format(narrowed);
-        var token = _factory.SignTransactionToken(task, credential, narrowed, actors, requesters, authn, scope);
+        var token = _factory.SignTransactionToken(task, recorded, narrowed, actors, requesters, authn, scope);
         LogIssued(_logger, credential.Jti, "txn_token", subject.Jti, task.TaskId, caller.Id.Value, decision.RuleId);
         return ExchangeResult.Issued(token, TokenTypeUris.TxnToken, "N_A", (long)(credential.ExpiresAt - now).TotalSeconds, scope);
     }
@@ -482,13 +483,14 @@ public sealed partial class TokenExchangeService
         var credential = new CredentialRecord(Identifiers.NewJti(), task.TaskId, CredentialKind.AccessToken, subject.Jti, caller.Id.Value,
             now, now + Min(lifetime, decision.MaxTtl), Audience: request.Audience, Depth: subject.Depth,
             Policy: new PolicyReference(decision.RuleId, decision.PolicyVersion), Binding: binding);
-        if (await RecordAsync(credential, caller, task, actors, cancellationToken) is { } failure)
+        var (failure, recorded) = await RecordAsync(credential, caller, task, actors, cancellationToken);
+        if (failure is not null)
         {
             return failure;
         }
 
         var scope = Scopes.Format(grants);
-        var token = _factory.SignAccessToken(task, credential, grants, actors, caller.Id.Value, scope);
+        var token = _factory.SignAccessToken(task, recorded, grants, actors, caller.Id.Value, scope);
         LogIssued(_logger, credential.Jti, "access_token", subject.Jti, task.TaskId, caller.Id.Value, decision.RuleId);
         return ExchangeResult.Issued(token, TokenTypeUris.AccessToken, binding?.Kind == KeyBindingKind.Jkt ? "DPoP" : "Bearer", (long)(credential.ExpiresAt - now).TotalSeconds, scope);
     }
@@ -545,12 +547,13 @@ public sealed partial class TokenExchangeService
 
         var credential = new CredentialRecord(Identifiers.NewJti(), task.TaskId, CredentialKind.Delegated, subject.Jti, actor.Value,
             now, now + Min(lifetime, decision.MaxTtl), Depth: depth, Policy: new PolicyReference(decision.RuleId, decision.PolicyVersion), Binding: actorBinding);
-        if (await RecordAsync(credential, caller, task, [actor.Value, .. actors], cancellationToken) is { } failure)
+        var (failure, recorded) = await RecordAsync(credential, caller, task, [actor.Value, .. actors], cancellationToken);
+        if (failure is not null)
         {
             return failure;
         }
 
-        var token = _factory.SignDelegatedToken(task, credential, grants, [actor.Value, .. actors]);
+        var token = _factory.SignDelegatedToken(task, recorded, grants, [actor.Value, .. actors]);
         LogIssued(_logger, credential.Jti, "delegated", subject.Jti, task.TaskId, caller.Id.Value, decision.RuleId);
         return ExchangeResult.Issued(token, TokenTypeUris.Task, "N_A", (long)(credential.ExpiresAt - now).TotalSeconds, Scopes.Format(grants));
     }
@@ -618,11 +621,12 @@ public sealed partial class TokenExchangeService
         return decision;
     }
 
-    private async ValueTask<ExchangeResult?> RecordAsync(CredentialRecord credential, CallerIdentity caller, TaskRecord task, IReadOnlyList<string> actors, CancellationToken cancellationToken)
+    // The failure to answer with, or the credential as recorded (with the status list entry its token carries).
+    private async ValueTask<(ExchangeResult? Failure, CredentialRecord Recorded)> RecordAsync(CredentialRecord credential, CallerIdentity caller, TaskRecord task, IReadOnlyList<string> actors, CancellationToken cancellationToken)
     {
         if (credential.ExpiresAt <= credential.IssuedAt)
         {
-            return Fail(ExchangeError.InvalidGrant, ErrorCodes.SubjectExpiring, "The subject_token expires too soon to derive anything from it.", caller, credential.ParentJti);
+            return (Fail(ExchangeError.InvalidGrant, ErrorCodes.SubjectExpiring, "The subject_token expires too soon to derive anything from it.", caller, credential.ParentJti), credential);
         }
 
         // The event goes in with the record: no credential exists without the decision that allowed it.
@@ -630,20 +634,20 @@ public sealed partial class TokenExchangeService
         details["actors"] = new JsonArray([.. actors.Select(a => (JsonNode)JsonValue.Create(a))]);
         var audit = AuditEvents.Create(AuditEventTypes.CredentialIssued, credential.IssuedAt, caller.Id.Value, task, details);
         var added = await _store.AddCredentialAsync(credential, OpenStates, credential.IssuedAt, _options.MaxCredentialsPerTask, audit, cancellationToken);
-        if (added == CredentialAddition.Added)
+        if (added.Outcome == CredentialAddition.Added)
         {
             BrokerTelemetry.TagCurrent(BrokerTelemetryTags.Jti, credential.Jti);
             BrokerTelemetry.TagCurrent(BrokerTelemetryTags.Resource, credential.Audience);
         }
 
-        return added switch
+        return (added.Outcome switch
         {
             CredentialAddition.Added => null,
             CredentialAddition.TaskClosed => Fail(ExchangeError.InvalidGrant, ErrorCodes.TaskClosed, "The task was closed while the exchange ran.", caller, credential.ParentJti),
             CredentialAddition.TaskFull => Fail(ExchangeError.InvalidGrant, ErrorCodes.TaskFull,
                 $"The task already holds {_options.MaxCredentialsPerTask} credentials, as many as a task may; finish it and start a new task.", caller, credential.ParentJti),
             _ => Fail(ExchangeError.InvalidGrant, ErrorCodes.SubjectInactive, "The subject_token was revoked while the exchange ran.", caller, credential.ParentJti),
-        };
+        }, credential with { Status = added.Status });
     }
 
     private async ValueTask RevokeIncompleteAsync(TaskRecord task, string jti)

@@ -28,6 +28,7 @@ public sealed class TokenFactory
     private static readonly Dictionary<string, object> TaskHeader = new(StringComparer.Ordinal) { ["typ"] = TokenTypes.Task };
     private static readonly Dictionary<string, object> AccessHeader = new(StringComparer.Ordinal) { ["typ"] = TokenTypes.AccessToken };
     private static readonly Dictionary<string, object> TxnHeader = new(StringComparer.Ordinal) { ["typ"] = TokenTypes.TxnToken };
+    private static readonly Dictionary<string, object> StatusListHeader = new(StringComparer.Ordinal) { ["typ"] = StatusLists.TokenType };
 
     private readonly SigningKeyRing _keys;
     private readonly TimeProvider _time;
@@ -44,6 +45,9 @@ public sealed class TokenFactory
 
     /// <summary>The broker's issuer identifier.</summary>
     public string Issuer => _issuer;
+
+    /// <summary>The URI of a Token Status List: the <c>uri</c> its tokens carry and the <c>sub</c> of the list itself.</summary>
+    public string StatusListUri(string list) => _issuer + StatusLists.Path + "/" + list;
 
     /// <summary>Signs the task token of <paramref name="task"/>: all of the task's grants, bound to its agent.</summary>
     public string SignTaskToken(TaskRecord task, CredentialRecord credential)
@@ -141,10 +145,52 @@ public sealed class TokenFactory
 
             json.WriteEndObject();
             WriteActors(json, actors);
+            WriteStatus(json, credential);
             json.WriteEndObject();
         }
 
         return Handler.CreateToken(Encoding.UTF8.GetString(buffer.WrittenSpan), Credentials, TxnHeader);
+    }
+
+    /// <summary>
+    /// Signs a Status List Token (draft-ietf-oauth-status-list §5.1, <c>typ: statuslist+jwt</c>) for <paramref name="list"/>:
+    /// <c>sub</c> its URI, <c>iat</c> <paramref name="issuedAt"/>, <c>exp</c> after <paramref name="lifetime"/>, <c>ttl</c>
+    /// <paramref name="timeToLive"/>, and <c>status_list</c> one bit per entry, compressed.
+    /// </summary>
+    public string SignStatusList(string list, ReadOnlySpan<byte> bits, DateTimeOffset issuedAt, TimeSpan timeToLive, TimeSpan lifetime)
+    {
+        ArgumentNullException.ThrowIfNull(list);
+        var buffer = new ArrayBufferWriter<byte>(1024);
+        using (var json = new Utf8JsonWriter(buffer))
+        {
+            json.WriteStartObject();
+            json.WriteString("iss", _issuer);
+            json.WriteString("sub", StatusListUri(list));
+            json.WriteNumber("iat", issuedAt.ToUnixTimeSeconds());
+            json.WriteNumber("exp", (issuedAt + lifetime).ToUnixTimeSeconds());
+            json.WriteNumber("ttl", (long)timeToLive.TotalSeconds);
+            json.WriteStartObject("status_list");
+            json.WriteNumber("bits", StatusLists.Bits);
+            json.WriteString("lst", StatusLists.Encode(bits));
+            json.WriteEndObject();
+            json.WriteEndObject();
+        }
+
+        return Handler.CreateToken(Encoding.UTF8.GetString(buffer.WrittenSpan), Credentials, StatusListHeader);
+    }
+
+    // draft-ietf-oauth-status-list §6.2: where a resource server reads whether the token was revoked.
+    private void WriteStatus(Utf8JsonWriter json, CredentialRecord credential)
+    {
+        if (credential.Status is { } status)
+        {
+            json.WriteStartObject("status");
+            json.WriteStartObject("status_list");
+            json.WriteNumber("idx", status.Index);
+            json.WriteString("uri", StatusListUri(status.List));
+            json.WriteEndObject();
+            json.WriteEndObject();
+        }
     }
 
     // The key that signs now: a scheduled rotation switches keys without a restart.
@@ -196,6 +242,8 @@ public sealed class TokenFactory
             }
 
             json.WriteNumber("max_delegation_depth", task.MaxDelegationDepth);
+            WriteStatus(json, credential);
+
             json.WriteEndObject();
         }
 

@@ -136,7 +136,8 @@ public sealed partial class ContinuationService
             State = task.State == TaskState.AwaitingApproval ? TaskState.Running : task.State,
         };
         LogContinued(_logger, taskId, caller.Id.Value, (long)extension.TotalSeconds, token.Jti);
-        return new Continuation(ContinuationOutcome.Continued, continued, token, _tokens.SignTaskToken(continued, token), decision, Operator: caller.Id.Value);
+        var recorded = change.Recorded ?? token;
+        return new Continuation(ContinuationOutcome.Continued, continued, recorded, _tokens.SignTaskToken(continued, recorded), decision, Operator: caller.Id.Value);
     }
 
     [LoggerMessage(EventId = 1110, EventName = "TaskContinued", Level = LogLevel.Information,

@@ -7,7 +7,9 @@
 -- KEYS[1] task hash, KEYS[2] credentials hash, KEYS[3] pending set, KEYS[4..6] the chain's head and list and the task's event index
 -- ARGV: target, allowed sources (comma separated), at (unix ms), reason, kind codes to revoke (comma separated; a record's
 --       first character, see CredentialCodec), revocation reason,
---       work entry id ('' when nothing is to be revoked), chain, event, event digest, event index keep-until (unix ms), indexed
+--       work entry id ('' when nothing is to be revoked), chain, event, event digest, event index keep-until (unix ms), indexed,
+--       the prefix of the chain's status list keys
+-- Each revoked token's status list bit is set in the same step (status.lua).
 local function recorded()
   if ARGV[7] ~= '' then
     redis.call('SADD', KEYS[3], '@' .. ARGV[7])
@@ -48,6 +50,7 @@ if ARGV[5] ~= '' then
     if not string.find(jti, ':', 1, true) and not marked[jti] and kinds[string.sub(fields[i + 1], 1, 1)] then
       redis.call('HSET', KEYS[2], jti .. ':r', mark)
       redis.call('SADD', KEYS[3], jti)
+      status_revoke(ARGV[13], fields[i + 1])
       revoked = revoked + 1
     end
   end

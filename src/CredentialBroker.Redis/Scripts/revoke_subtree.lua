@@ -3,8 +3,10 @@
 -- join the pending set.
 -- '@<work entry id>' in the pending set tells the revoker this script has run (see change_state.lua).
 -- A found credential's revocation.recorded event is appended in the same step (audit.lua).
+-- Each newly revoked token's status list bit is set in the same step (status.lua).
 -- KEYS[1] credentials hash, KEYS[2] pending set, KEYS[3..5] the chain's head and list and the task's event index
--- ARGV: root jti, at (unix ms), reason, work entry id, chain, event, event digest, event index keep-until (unix ms), indexed
+-- ARGV: root jti, at (unix ms), reason, work entry id, chain, event, event digest, event index keep-until (unix ms), indexed,
+--       the prefix of the chain's status list keys
 local function recorded()
   redis.call('SADD', KEYS[2], '@' .. ARGV[4])
   local ttl = redis.call('PTTL', KEYS[1])
@@ -13,6 +15,7 @@ end
 local fields = redis.call('HGETALL', KEYS[1])
 local marked = {}
 local children = {}
+local records = {}
 local found = false
 for i = 1, #fields, 2 do
   local jti = fields[i]
@@ -20,6 +23,7 @@ for i = 1, #fields, 2 do
     marked[string.sub(jti, 1, -3)] = true
   elseif not string.find(jti, ':', 1, true) then
     if jti == ARGV[1] then found = true end
+    records[jti] = fields[i + 1]
     local parent = string.match(fields[i + 1], '^[^\31]*\31([^\31]*)')
     if parent and parent ~= '' then
       children[parent] = children[parent] or {}
@@ -43,6 +47,7 @@ while head <= #queue do
     if jti == ARGV[1] then reason = ARGV[3] end
     redis.call('HSET', KEYS[1], jti .. ':r', ARGV[2] .. '|' .. reason)
     redis.call('SADD', KEYS[2], jti)
+    if records[jti] then status_revoke(ARGV[10], records[jti]) end
     revoked = revoked + 1
   end
   for _, child in ipairs(children[jti] or {}) do

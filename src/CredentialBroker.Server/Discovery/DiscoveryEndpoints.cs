@@ -27,6 +27,7 @@ internal static class DiscoveryEndpoints
         json.WriteString("introspection_endpoint", issuer + "/oauth2/introspect");
         json.WriteString("revocation_endpoint", issuer + "/oauth2/revoke");
         json.WriteString("revocation_feed_endpoint", issuer + "/v1/revocations/feed"); // extension: where resource servers follow revocations
+        json.WriteString("status_list_aggregation_endpoint", issuer + StatusLists.Path); // draft-ietf-oauth-status-list §9.1: every token carries status.status_list
         WriteArray(json, "grant_types_supported", [TokenTypeUris.TokenExchangeGrant]);
         WriteArray(json, "response_types_supported", []);
         WriteArray(json, "token_endpoint_auth_methods_supported", authMethods);

@@ -236,6 +236,7 @@ internal static class BrokerServer
         app.MapOAuthEndpoints();
         app.MapPolicyEndpoints();
         app.MapRevocationEndpoints();
+        app.MapStatusListEndpoints();
         app.MapSocEndpoints();
         app.MapSsfEndpoints();
         app.MapAuditEndpoints();

@@ -26,7 +26,8 @@ internal static class ReportRenderer
         md.Append(Invariant, $"# Exposure-window report: {M(report.Incident.Title)}\n\n");
         md.Append(Invariant, $"Incident {M(report.Incident.Id)} ({M(report.Incident.Severity)}), notified {Time(report.Incident.NotifiedAt)}, declared {Time(report.Incident.DeclaredAt)} by {M(report.Incident.DeclaredBy)}. ");
         md.Append(Invariant, $"Revocation: {(report.Incident.RevocationId is { } r ? M(r) : "none")}. Generated {Time(report.GeneratedAt)}.\n\n");
-        md.Append("Exposure window = min(verified dead, natural expiry) − notified.\n\n");
+        md.Append("Exposure window = min(verified dead, natural expiry) − notified.");
+        md.Append(Invariant, $" Tokens that name a Token Status List count {report.StatusListLagSeconds:0.#} s more after verified dead: the longest a resource server reading status lists can lag.\n\n");
         md.Append("## Summary\n\n| measure | value |\n|---|---|\n");
         md.Append(Invariant, $"| credentials | {s.Credentials:N0} |\n");
         md.Append(Invariant, $"| exposure p50 / p95 / p99 / max | {Duration(s.ExposureSeconds.P50)} / {Duration(s.ExposureSeconds.P95)} / {Duration(s.ExposureSeconds.P99)} / {Duration(s.ExposureSeconds.Max)} |\n");
@@ -75,7 +76,8 @@ internal static class ReportRenderer
             """);
         h.Append(Invariant, $"<h1>Exposure-window report: {E(report.Incident.Title)}</h1>");
         h.Append(Invariant, $"<p class=\"meta\">Incident <code>{E(report.Incident.Id)}</code> ({E(report.Incident.Severity)}) · notified {E(Time(report.Incident.NotifiedAt))} · declared {E(Time(report.Incident.DeclaredAt))} by <code>{E(report.Incident.DeclaredBy)}</code> · revocation {(report.Incident.RevocationId is { } r ? $"<code>{E(r)}</code>" : "none")} · generated {E(Time(report.GeneratedAt))}</p>");
-        h.Append("<p>Exposure window = min(verified dead, natural expiry) − notified: how long each credential stayed usable after the SOC knew.</p>");
+        h.Append("<p>Exposure window = min(verified dead, natural expiry) − notified: how long each credential stayed usable after the SOC knew.");
+        h.Append(Invariant, $" Tokens that name a Token Status List count {report.StatusListLagSeconds:0.#} s more after verified dead: the longest a resource server reading status lists can lag.</p>");
         h.Append("<div class=\"cards\" id=\"summary\">");
         Card(h, "credentials", s.Credentials.ToString("N0", Invariant), "credentials");
         Card(h, "p50 exposure", Duration(s.ExposureSeconds.P50), "p50");

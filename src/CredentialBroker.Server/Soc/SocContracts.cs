@@ -98,7 +98,7 @@ internal sealed record StillValidBody(
 
 internal sealed record BaselineBody(string Source, double StillValidShare5d);
 
-internal sealed record SummaryBody(int Credentials, WindowBody ExposureSeconds, StillValidBody StillValidShare, BaselineBody Baseline);
+internal sealed record SummaryBody(int Credentials, WindowBody ExposureSeconds, StillValidBody StillValidShare, BaselineBody Baseline, double StatusListLagSeconds);
 
 internal sealed record ResourceGroupBody(string Resource, int Credentials, WindowBody ExposureSeconds);
 
@@ -129,7 +129,8 @@ internal sealed record ReportResponse(
             r.Summary.Credentials,
             WindowBody.From(r.Summary.ExposureSeconds),
             new StillValidBody(r.Summary.StillValidAfterMinute, r.Summary.StillValidAfterHour, r.Summary.StillValidAfterFiveDays),
-            new BaselineBody(ExposureReport.BaselineSource, ExposureReport.BaselineStillValidAfterFiveDays)),
+            new BaselineBody(ExposureReport.BaselineSource, ExposureReport.BaselineStillValidAfterFiveDays),
+            r.StatusListLagSeconds),
         [.. r.ByResource.Select(g => new ResourceGroupBody(g.Name, g.Credentials, WindowBody.From(g.ExposureSeconds)))],
         [.. r.ByWorkload.Select(g => new WorkloadGroupBody(g.Name, g.Credentials, WindowBody.From(g.ExposureSeconds)))],
         r.Unverified,

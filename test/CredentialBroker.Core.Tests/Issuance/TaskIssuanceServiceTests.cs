@@ -258,7 +258,7 @@ public sealed class TaskIssuanceServiceTests
 
         public ValueTask<StateChange> ChangeStateAsync(StateChangeRequest request, CancellationToken cancellationToken) => throw new StoreUnavailableException();
 
-        public ValueTask<CredentialAddition> AddCredentialAsync(CredentialRecord credential, IReadOnlyCollection<TaskState> openStates, DateTimeOffset now, int maxPerTask, AuditEvent audit, CancellationToken cancellationToken) => throw new StoreUnavailableException();
+        public ValueTask<CredentialAdditionResult> AddCredentialAsync(CredentialRecord credential, IReadOnlyCollection<TaskState> openStates, DateTimeOffset now, int maxPerTask, AuditEvent audit, CancellationToken cancellationToken) => throw new StoreUnavailableException();
 
         public ValueTask<int> RevokeSubtreeAsync(string taskId, string jti, DateTimeOffset at, string reason, AuditEvent audit, CancellationToken cancellationToken) => throw new StoreUnavailableException();
 

@@ -10,6 +10,7 @@ namespace CredentialBroker.Core.Tests.Soc;
 public sealed class ExposureReportTests
 {
     private static readonly DateTimeOffset Notified = new(2026, 11, 28, 10, 0, 0, TimeSpan.Zero);
+    private static readonly TimeSpan StatusListLag = TimeSpan.FromMinutes(1);
     private readonly FakeTimeProvider _time = new(Notified);
 
     private static readonly Incident Incident = new("inc_1", "agent crossed a boundary", "high", Notified, Notified.AddSeconds(20), "spiffe://a.example/soc", new RevocationSelector(Workload: "spiffe://a.example/agents/"), ["rev_1"]);
@@ -35,7 +36,7 @@ public sealed class ExposureReportTests
             Credential("expired-first", "spiffe://a.example/agents/a", TimeSpan.FromSeconds(90), verifiedAfter: null),
             Credential("expired-before-notice", "spiffe://a.example/agents/b", TimeSpan.FromSeconds(-30), verifiedAfter: null),
             Credential("verified-after-expiry", "spiffe://a.example/agents/b", TimeSpan.FromSeconds(40), TimeSpan.FromSeconds(50)),
-        ]), _time.GetUtcNow());
+        ]), _time.GetUtcNow(), StatusListLag);
 
         var byJti = report.Credentials.ToDictionary(c => c.Jti);
         Assert.Multiple(() =>
@@ -61,7 +62,7 @@ public sealed class ExposureReportTests
             .Append(Credential("open", "spiffe://a.example/agents/odd", TimeSpan.FromDays(6), verifiedAfter: null))
             .ToList();
 
-        var report = ExposureReport.Build(Incident, Revoked(credentials), _time.GetUtcNow().AddMinutes(3));
+        var report = ExposureReport.Build(Incident, Revoked(credentials), _time.GetUtcNow().AddMinutes(3), StatusListLag);
 
         Assert.Multiple(() =>
         {
@@ -88,7 +89,7 @@ public sealed class ExposureReportTests
         var report = ExposureReport.Build(Incident, Revoked([
             Credential("a", "spiffe://a.example/agents/a", TimeSpan.FromHours(1), TimeSpan.FromSeconds(1)),
             Credential("b", "spiffe://a.example/agents/a", TimeSpan.FromHours(1), TimeSpan.FromSeconds(100)),
-        ]), _time.GetUtcNow());
+        ]), _time.GetUtcNow(), StatusListLag);
 
         Assert.Multiple(() =>
         {
@@ -101,9 +102,29 @@ public sealed class ExposureReportTests
     }
 
     [Test]
+    public void A_token_that_names_a_status_list_counts_the_lists_lag_after_verification_up_to_its_expiry()
+    {
+        var listed = new StatusListEntry("0-0", 7);
+        var report = ExposureReport.Build(Incident, Revoked([
+            Credential("listed", "spiffe://a.example/agents/a", TimeSpan.FromMinutes(10), TimeSpan.FromSeconds(21)) with { Status = listed },
+            Credential("unlisted", "spiffe://a.example/agents/a", TimeSpan.FromMinutes(10), TimeSpan.FromSeconds(21)),
+            Credential("listed-expiring", "spiffe://a.example/agents/a", TimeSpan.FromSeconds(50), TimeSpan.FromSeconds(21)) with { Status = listed },
+        ]), _time.GetUtcNow(), StatusListLag);
+
+        var byJti = report.Credentials.ToDictionary(c => c.Jti);
+        Assert.Multiple(() =>
+        {
+            Assert.That(byJti["listed"].ExposureSeconds, Is.EqualTo(81), "verified dead at 21 s, and a status list reader may lag 60 s more");
+            Assert.That(byJti["unlisted"].ExposureSeconds, Is.EqualTo(21));
+            Assert.That(byJti["listed-expiring"].ExposureSeconds, Is.EqualTo(50), "never past its expiry");
+            Assert.That(report.StatusListLagSeconds, Is.EqualTo(60));
+        });
+    }
+
+    [Test]
     public void An_incident_without_credentials_reports_zeros_and_no_curve()
     {
-        var report = ExposureReport.Build(Incident, [], _time.GetUtcNow());
+        var report = ExposureReport.Build(Incident, [], _time.GetUtcNow(), StatusListLag);
 
         Assert.Multiple(() =>
         {

@@ -17,6 +17,8 @@ public sealed class EndpointAuthorizationTests
         "GET /.well-known/oauth-authorization-server",
         "GET /.well-known/openid-configuration",
         "GET /.well-known/jwks.json",
+        "GET /v1/status-lists",         // Token Status Lists are public, like the JWKS (draft-ietf-oauth-status-list §8.1)
+        "GET /v1/status-lists/{list}",
         "GET /healthz",
         "GET /readyz",
         "GET /metrics",

@@ -32,6 +32,13 @@ internal sealed class ResourceServer : IAsyncDisposable
         set => _outage.FeedBlocked = value;
     }
 
+    /// <summary>While set, requests for the broker's status lists fail with 502.</summary>
+    public bool StatusListsBlocked
+    {
+        get => _outage.StatusListsBlocked;
+        set => _outage.StatusListsBlocked = value;
+    }
+
     public static async Task<ResourceServer> StartAsync(BrokerApp broker, Action<BrokerTokenOptions>? configure = null, Action<IServiceCollection>? services = null, bool feedBlocked = false, Action<WebApplication>? endpoints = null)
     {
         var builder = WebApplication.CreateSlimBuilder();
@@ -120,12 +127,14 @@ internal sealed class ResourceServer : IAsyncDisposable
     private sealed class Outage
     {
         public volatile bool FeedBlocked;
+        public volatile bool StatusListsBlocked;
     }
 
     private sealed class OutageHandler(Outage outage) : DelegatingHandler
     {
         protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken) =>
-            outage.FeedBlocked && request.RequestUri!.AbsolutePath == "/v1/revocations/feed"
+            (outage.FeedBlocked && request.RequestUri!.AbsolutePath == "/v1/revocations/feed")
+                || (outage.StatusListsBlocked && request.RequestUri!.AbsolutePath.StartsWith("/v1/status-lists/", StringComparison.Ordinal))
                 ? Task.FromResult(new HttpResponseMessage(System.Net.HttpStatusCode.BadGateway))
                 : base.SendAsync(request, cancellationToken);
     }

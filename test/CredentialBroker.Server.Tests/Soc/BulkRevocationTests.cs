@@ -72,7 +72,7 @@ public sealed class BulkRevocationTests(bool cluster)
             async Task AddAsync(CredentialRecord credential)
             {
                 var added = await store.AddCredentialAsync(credential, [TaskState.Running], now, 1000, TestAudit.For(credential.TaskId), ct);
-                if (added != CredentialAddition.Added)
+                if (added.Outcome != CredentialAddition.Added)
                 {
                     throw new InvalidOperationException($"Could not add {credential.Jti}: {added}");
                 }

@@ -19,7 +19,7 @@ public sealed class ReportRendererTests
             new("j1", "tsk_1", CredentialKind.AccessToken, "t1", "spiffe://corp.example/agents/bot", T.AddMinutes(-1), T.AddMinutes(4), Audience: resource),
             new("j2", "tsk_1", CredentialKind.AccessToken, "t1", "spiffe://corp.example/agents/bot", T.AddMinutes(-1), T.AddMinutes(4), Audience: "postgres://payments"),
         ];
-        return ReportRenderer.Markdown(ExposureReport.Build(incident, credentials.Select(c => (c, (DateTimeOffset?)null)), T.AddMinutes(10)));
+        return ReportRenderer.Markdown(ExposureReport.Build(incident, credentials.Select(c => (c, (DateTimeOffset?)null)), T.AddMinutes(10), TimeSpan.FromMinutes(1)));
     }
 
     private static readonly string Hostile =
