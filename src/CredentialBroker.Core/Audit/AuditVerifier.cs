@@ -29,6 +29,17 @@ public sealed class AuditVerifier(IAuditLog log, AuditCheckpointSigner signer)
 
         var heads = await log.HeadsAsync(cancellationToken);
         long events = 0;
+
+        // A chain a checkpoint signed must still have a head: deleting a chain's list and head together is not an empty chain.
+        foreach (var signedHead in checkpoints.SelectMany(cp => cp.Heads).Where(h => h.Seq > 0 && (chain is null || h.Chain == chain)))
+        {
+            if (!heads.Any(h => h.Chain == signedHead.Chain))
+            {
+                return new AuditVerification(false, 0, 1, signedHead.Chain, "missing",
+                    $"A checkpoint signed chain {signedHead.Chain} up to {signedHead.Seq}, but the chain has no head and no events.", checkpoints.Count);
+            }
+        }
+
         foreach (var head in heads.Where(h => chain is null || h.Chain == chain))
         {
             long? start = fromSeq is { } s && head.Chain == (chain ?? 0) ? s : null;

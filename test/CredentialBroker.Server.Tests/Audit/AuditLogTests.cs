@@ -206,6 +206,30 @@ public sealed class AuditLogTests : IDisposable
     }
 
     [Test]
+    public async Task Deleting_a_chain_with_its_head_behind_a_checkpoint_is_missing_and_the_untouched_log_verifies()
+    {
+        await _app.As(BrokerApp.Orchestrator).CreateTaskOkAsync(_app.AgentId);
+        await _app.Services.GetRequiredService<AuditCheckpointer>().TickAsync(CancellationToken.None);
+        using var soc = _app.As(BrokerApp.Soc);
+        var intact = await (await soc.GetAsync("/v1/audit/verify")).JsonAsync();
+
+        // The whole chain wiped, list and head together: no head left that would say the chain ends short.
+        await using var redis = await ConnectionMultiplexer.ConnectAsync(RedisFixture.Server.ConnectionString);
+        var db = redis.GetDatabase();
+        await db.KeyDeleteAsync([Log, $"{_app.KeyPrefix}:{{t:0}}:audit:head"]);
+        var wiped = await (await soc.GetAsync("/v1/audit/verify")).JsonAsync();
+
+        Assert.Multiple(() =>
+        {
+            Assert.That((bool?)intact["verified"], Is.True, intact.ToJsonString());
+            Assert.That((long?)intact["events"], Is.EqualTo(2));
+            Assert.That((bool?)wiped["verified"], Is.False, wiped.ToJsonString());
+            Assert.That((string?)wiped["reason"], Is.EqualTo("missing"));
+            Assert.That((int?)wiped["chain"], Is.Zero);
+        });
+    }
+
+    [Test]
     public async Task When_the_event_cannot_be_written_no_task_and_no_credential_is_recorded()
     {
         var orchestrator = _app.As(BrokerApp.Orchestrator);
