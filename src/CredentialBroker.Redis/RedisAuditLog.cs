@@ -62,10 +62,16 @@ public sealed class RedisAuditLog : IAuditLog
             foreach (var position in positions)
             {
                 var seq = (long)position;
-                if (first is { } f && seq >= f && await _redis.Db.ListGetByIndexAsync(_redis.Keys.AuditLog(chain), seq - f) is { IsNull: false } raw)
+                if (first is not { } f || seq < f)
                 {
-                    entries.Add(Parse(raw!));
+                    continue; // trimmed behind a checkpoint
                 }
+
+                // An event removed from the list (or one moved into its place) leaves the position without its event: an
+                // entry that does not verify stands in for it, so a trace resting on it is not verified.
+                var raw = await _redis.Db.ListGetByIndexAsync(_redis.Keys.AuditLog(chain), seq - f);
+                var entry = raw.IsNull ? null : Parse(raw!);
+                entries.Add(entry is not null && entry.Seq == seq && entry.Chain == chain ? entry : new AuditEntry(chain, seq, string.Empty, string.Empty, "{}"));
             }
 
             return (IReadOnlyList<AuditEntry>)entries;

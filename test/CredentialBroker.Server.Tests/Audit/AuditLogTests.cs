@@ -206,6 +206,31 @@ public sealed class AuditLogTests : IDisposable
     }
 
     [Test]
+    public async Task A_trace_whose_events_were_removed_through_redis_is_not_verified_and_the_untouched_one_is()
+    {
+        var orchestrator = _app.As(BrokerApp.Orchestrator);
+        var (_, token, _) = await orchestrator.CreateTaskOkAsync(_app.AgentId);
+        await orchestrator.CreateTaskOkAsync(_app.AgentId);
+        var access = (string)(await (await _app.As(BrokerApp.Agent).AccessTokenAsync(token)).JsonAsync())["access_token"]!;
+        using var soc = _app.As(BrokerApp.Soc);
+        var path = $"/v1/audit/trace?jti={new JsonWebToken(access).Id}";
+        var intact = await (await soc.GetAsync(path)).JsonAsync();
+
+        // The task's task.created (event 2) removed: its positions now hold the other task's event, and nothing.
+        await using var redis = await ConnectionMultiplexer.ConnectAsync(RedisFixture.Server.ConnectionString);
+        var db = redis.GetDatabase();
+        await db.ListRemoveAsync(Log, await db.ListGetByIndexAsync(Log, 1));
+        var tampered = await (await soc.GetAsync(path)).JsonAsync();
+
+        Assert.Multiple(() =>
+        {
+            Assert.That((bool?)intact["verified"], Is.True, intact.ToJsonString());
+            Assert.That(intact["decisions"]!.AsArray().Select(d => (string?)d!["type"]), Is.EqualTo(new[] { "task.created", "credential.issued" }));
+            Assert.That((bool?)tampered["verified"], Is.False, tampered.ToJsonString());
+        });
+    }
+
+    [Test]
     public async Task Deleting_a_chain_with_its_head_behind_a_checkpoint_is_missing_and_the_untouched_log_verifies()
     {
         await _app.As(BrokerApp.Orchestrator).CreateTaskOkAsync(_app.AgentId);
