@@ -85,8 +85,22 @@ public sealed class RedisAuditLog : IAuditLog
         await _redis.ExecuteDurableAsync(async (touched, ct) =>
         {
             touched.Add(_redis.Keys.AuditCheckpoints);
-            await _redis.Db.ListRightPushAsync(_redis.Keys.AuditCheckpoints, json);
-            await _redis.Db.ListTrimAsync(_redis.Keys.AuditCheckpoints, -_redis.Broker.Audit.MaxCheckpoints, -1);
+            var over = await _redis.Db.ListRightPushAsync(_redis.Keys.AuditCheckpoints, json) - _redis.Broker.Audit.MaxCheckpoints;
+            if (over > 0)
+            {
+                // The oldest go first, but never one a chain's first retained event sits right after: it anchors that chain
+                // (verification needs it to tell a trimmed chain from one whose oldest events were removed).
+                var firsts = await Task.WhenAll(Enumerable.Range(0, Chains).Select(FirstSeqAsync));
+                foreach (var old in await _redis.Db.ListRangeAsync(_redis.Keys.AuditCheckpoints, 0, over - 1))
+                {
+                    var heads = JsonSerializer.Deserialize((string)old!, StoreJsonContext.Default.AuditCheckpoint)?.Heads ?? [];
+                    if (!heads.Any(h => h.Chain < firsts.Length && firsts[h.Chain] == h.Seq + 1))
+                    {
+                        await _redis.Db.ListRemoveAsync(_redis.Keys.AuditCheckpoints, old, 1);
+                    }
+                }
+            }
+
             return true;
         }, cancellationToken);
     }

@@ -255,6 +255,44 @@ public sealed class AuditLogTests : IDisposable
     }
 
     [Test]
+    public async Task Removing_the_oldest_events_through_redis_is_missing_and_a_chain_trimmed_behind_a_kept_checkpoint_verifies()
+    {
+        _app.Settings["CredentialBroker:Audit:MaxCheckpoints"] = "2";
+        _app.Settings["CredentialBroker:Audit:CheckpointEvents"] = "1"; // a checkpoint per tick, without moving the clock
+        var orchestrator = _app.As(BrokerApp.Orchestrator);
+        var checkpointer = _app.Services.GetRequiredService<AuditCheckpointer>();
+        await orchestrator.CreateTaskOkAsync(_app.AgentId);
+        await checkpointer.TickAsync(CancellationToken.None); // signs events 1-2
+        await orchestrator.CreateTaskOkAsync(_app.AgentId);
+        await _app.Services.GetRequiredService<Abstractions.Audit.IAuditLog>().TrimAsync(0, 2, CancellationToken.None);
+        for (var i = 0; i < 2; i++)
+        {
+            // Two more checkpoints: the first one would be the oldest to go, but the chain starts right after it.
+            await orchestrator.CreateTaskOkAsync(_app.AgentId);
+            await checkpointer.TickAsync(CancellationToken.None);
+        }
+
+        using var soc = _app.As(BrokerApp.Soc);
+        var trimmed = await (await soc.GetAsync("/v1/audit/verify")).JsonAsync();
+        var checkpoints = JsonNode.Parse(await soc.GetStringAsync("/v1/audit/checkpoints"))!.AsArray();
+
+        // The oldest retained event removed, as trimming would, but with no checkpoint signing the one before it.
+        await using var redis = await ConnectionMultiplexer.ConnectAsync(RedisFixture.Server.ConnectionString);
+        await redis.GetDatabase().ListLeftPopAsync(Log);
+        var truncated = await (await soc.GetAsync("/v1/audit/verify")).JsonAsync();
+
+        Assert.Multiple(() =>
+        {
+            Assert.That((bool?)trimmed["verified"], Is.True, trimmed.ToJsonString());
+            Assert.That((long?)trimmed["events"], Is.EqualTo(3), "events 3-5, after the trim");
+            Assert.That(checkpoints.Select(c => (long?)c!["heads"]!["0"]!["seq"]), Is.EqualTo(new long?[] { 2, 4, 5 }), "the anchor is kept past MaxCheckpoints: " + checkpoints.ToJsonString());
+            Assert.That((bool?)truncated["verified"], Is.False, truncated.ToJsonString());
+            Assert.That((string?)truncated["reason"], Is.EqualTo("missing"));
+            Assert.That((long?)truncated["firstBadEvent"], Is.EqualTo(3));
+        });
+    }
+
+    [Test]
     public async Task When_the_event_cannot_be_written_no_task_and_no_credential_is_recorded()
     {
         var orchestrator = _app.As(BrokerApp.Orchestrator);
