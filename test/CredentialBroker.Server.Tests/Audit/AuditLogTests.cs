@@ -322,6 +322,25 @@ public sealed class AuditLogTests : IDisposable
         });
     }
 
+    [Test]
+    public async Task A_resource_too_long_for_an_audience_is_refused_before_the_log_and_an_ordinary_refused_one_is_recorded()
+    {
+        var (_, token, _) = await _app.As(BrokerApp.Orchestrator).CreateTaskOkAsync(_app.AgentId);
+        using var agent = _app.As(BrokerApp.Agent);
+        var ordinary = await agent.AccessTokenAsync(token, "postgres://elsewhere");
+        var huge = await agent.AccessTokenAsync(token, "postgres://elsewhere/" + new string('a', 60_000));
+        var page = await (await _app.As(BrokerApp.Soc).GetAsync("/v1/audit/events?after=0&limit=1000")).JsonAsync();
+        var bodies = page["events"]!.AsArray().Select(e => (string)e!["body"]!).ToList();
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(ordinary.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
+            Assert.That(huge.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
+            Assert.That(bodies.Count(b => b.Contains("\"exchange.denied\"", StringComparison.Ordinal)), Is.EqualTo(1), "the ordinary refusal only");
+            Assert.That(bodies.Max(b => b.Length), Is.LessThan(4096), "no event carries the 60 KB resource");
+        });
+    }
+
     [TestCase("p\"},{\"type\":\"forged\\u0022 \u202e\u00e9\\")]
     [TestCase("p\r\n\u001b[31mred\u001b[0m\u0007")]
     [TestCase("p-plain-77")]
