@@ -63,9 +63,9 @@ public sealed partial class InMemoryCredentialStore
             _checkpoints.Add(checkpoint);
             if (_checkpoints.Count > _maxCheckpoints)
             {
-                // The oldest go first, but never the one the first retained event sits right after (it anchors the chain).
+                // Never the one the first retained event sits right after (it anchors the chain).
                 var first = _auditEntries.Count > 0 ? _auditEntries[0].Seq : 0;
-                var dropped = _checkpoints.Take(_checkpoints.Count - _maxCheckpoints).Where(c => !c.Heads.Any(h => h.Chain == 0 && h.Seq + 1 == first)).ToList();
+                var dropped = AuditCheckpoints.Excess(_checkpoints, _maxCheckpoints, c => c.Heads.Any(h => h.Chain == 0 && h.Seq + 1 == first)).Select(i => _checkpoints[i]).ToList();
                 _checkpoints.RemoveAll(dropped.Contains);
             }
         }

@@ -88,16 +88,15 @@ public sealed class RedisAuditLog : IAuditLog
             var over = await _redis.Db.ListRightPushAsync(_redis.Keys.AuditCheckpoints, json) - _redis.Broker.Audit.MaxCheckpoints;
             if (over > 0)
             {
-                // The oldest go first, but never one a chain's first retained event sits right after: it anchors that chain
-                // (verification needs it to tell a trimmed chain from one whose oldest events were removed).
+                // Never one a chain's first retained event sits right after: it anchors that chain (verification needs it to
+                // tell a trimmed chain from one whose oldest events were removed).
                 var firsts = await Task.WhenAll(Enumerable.Range(0, Chains).Select(FirstSeqAsync));
-                foreach (var old in await _redis.Db.ListRangeAsync(_redis.Keys.AuditCheckpoints, 0, over - 1))
+                var stored = await _redis.Db.ListRangeAsync(_redis.Keys.AuditCheckpoints);
+                var kept = stored.Select(s => JsonSerializer.Deserialize((string)s!, StoreJsonContext.Default.AuditCheckpoint)!).ToList();
+                var dropped = AuditCheckpoints.Excess(kept, _redis.Broker.Audit.MaxCheckpoints, c => c.Heads.Any(h => h.Chain < firsts.Length && firsts[h.Chain] == h.Seq + 1));
+                foreach (var index in dropped)
                 {
-                    var heads = JsonSerializer.Deserialize((string)old!, StoreJsonContext.Default.AuditCheckpoint)?.Heads ?? [];
-                    if (!heads.Any(h => h.Chain < firsts.Length && firsts[h.Chain] == h.Seq + 1))
-                    {
-                        await _redis.Db.ListRemoveAsync(_redis.Keys.AuditCheckpoints, old, 1);
-                    }
+                    await _redis.Db.ListRemoveAsync(_redis.Keys.AuditCheckpoints, stored[index], 1);
                 }
             }
 

@@ -285,7 +285,7 @@ public sealed class AuditLogTests : IDisposable
         {
             Assert.That((bool?)trimmed["verified"], Is.True, trimmed.ToJsonString());
             Assert.That((long?)trimmed["events"], Is.EqualTo(3), "events 3-5, after the trim");
-            Assert.That(checkpoints.Select(c => (long?)c!["heads"]!["0"]!["seq"]), Is.EqualTo(new long?[] { 2, 4, 5 }), "the anchor is kept past MaxCheckpoints: " + checkpoints.ToJsonString());
+            Assert.That(checkpoints.Select(c => (long?)c!["heads"]!["0"]!["seq"]), Is.EqualTo(new long?[] { 2, 5 }), "the anchor and the newest are kept past MaxCheckpoints: " + checkpoints.ToJsonString());
             Assert.That((bool?)truncated["verified"], Is.False, truncated.ToJsonString());
             Assert.That((string?)truncated["reason"], Is.EqualTo("missing"));
             Assert.That((long?)truncated["firstBadEvent"], Is.EqualTo(3));
