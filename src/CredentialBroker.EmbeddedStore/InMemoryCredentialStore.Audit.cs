@@ -63,7 +63,10 @@ public sealed partial class InMemoryCredentialStore
             _checkpoints.Add(checkpoint);
             if (_checkpoints.Count > _maxCheckpoints)
             {
-                _checkpoints.RemoveRange(0, _checkpoints.Count - _maxCheckpoints);
+                // Never the one the first retained event sits right after (it anchors the chain).
+                var first = _auditEntries.Count > 0 ? _auditEntries[0].Seq : 0;
+                var dropped = AuditCheckpoints.Excess(_checkpoints, _maxCheckpoints, c => c.Heads.Any(h => h.Chain == 0 && h.Seq + 1 == first)).Select(i => _checkpoints[i]).ToList();
+                _checkpoints.RemoveAll(dropped.Contains);
             }
         }
 

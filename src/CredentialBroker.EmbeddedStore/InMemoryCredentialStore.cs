@@ -220,7 +220,7 @@ public sealed partial class InMemoryCredentialStore : ICredentialStore, IRevoker
     }
 
     /// <inheritdoc />
-    public ValueTask<StateChange> ContinueTaskAsync(string taskId, CredentialRecord taskToken, IReadOnlyCollection<TaskState> fromStates, DateTimeOffset at, AuditEvent audit, CancellationToken cancellationToken)
+    public ValueTask<StateChange> ContinueTaskAsync(string taskId, CredentialRecord taskToken, IReadOnlyCollection<TaskState> fromStates, DateTimeOffset expectedDeadline, DateTimeOffset at, AuditEvent audit, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(taskToken);
         ArgumentNullException.ThrowIfNull(fromStates);
@@ -236,6 +236,11 @@ public sealed partial class InMemoryCredentialStore : ICredentialStore, IRevoker
             if (!fromStates.Contains(current))
             {
                 return ValueTask.FromResult(new StateChange(StateChangeOutcome.Illegal, current, 0));
+            }
+
+            if (entry.Task.ExpiresAt != expectedDeadline)
+            {
+                return ValueTask.FromResult(new StateChange(StateChangeOutcome.Unchanged, current, 0));
             }
 
             entry.Task = current == TaskState.AwaitingApproval

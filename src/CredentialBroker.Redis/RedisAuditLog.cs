@@ -62,10 +62,16 @@ public sealed class RedisAuditLog : IAuditLog
             foreach (var position in positions)
             {
                 var seq = (long)position;
-                if (first is { } f && seq >= f && await _redis.Db.ListGetByIndexAsync(_redis.Keys.AuditLog(chain), seq - f) is { IsNull: false } raw)
+                if (first is not { } f || seq < f)
                 {
-                    entries.Add(Parse(raw!));
+                    continue; // trimmed behind a checkpoint
                 }
+
+                // An event removed from the list (or one moved into its place) leaves the position without its event: an
+                // entry that does not verify stands in for it, so a trace resting on it is not verified.
+                var raw = await _redis.Db.ListGetByIndexAsync(_redis.Keys.AuditLog(chain), seq - f);
+                var entry = raw.IsNull ? null : Parse(raw!);
+                entries.Add(entry is not null && entry.Seq == seq && entry.Chain == chain ? entry : new AuditEntry(chain, seq, string.Empty, string.Empty, "{}"));
             }
 
             return (IReadOnlyList<AuditEntry>)entries;
@@ -79,8 +85,21 @@ public sealed class RedisAuditLog : IAuditLog
         await _redis.ExecuteDurableAsync(async (touched, ct) =>
         {
             touched.Add(_redis.Keys.AuditCheckpoints);
-            await _redis.Db.ListRightPushAsync(_redis.Keys.AuditCheckpoints, json);
-            await _redis.Db.ListTrimAsync(_redis.Keys.AuditCheckpoints, -_redis.Broker.Audit.MaxCheckpoints, -1);
+            var over = await _redis.Db.ListRightPushAsync(_redis.Keys.AuditCheckpoints, json) - _redis.Broker.Audit.MaxCheckpoints;
+            if (over > 0)
+            {
+                // Never one a chain's first retained event sits right after: it anchors that chain (verification needs it to
+                // tell a trimmed chain from one whose oldest events were removed).
+                var firsts = await Task.WhenAll(Enumerable.Range(0, Chains).Select(FirstSeqAsync));
+                var stored = await _redis.Db.ListRangeAsync(_redis.Keys.AuditCheckpoints);
+                var kept = stored.Select(s => JsonSerializer.Deserialize((string)s!, StoreJsonContext.Default.AuditCheckpoint)!).ToList();
+                var dropped = AuditCheckpoints.Excess(kept, _redis.Broker.Audit.MaxCheckpoints, c => c.Heads.Any(h => h.Chain < firsts.Length && firsts[h.Chain] == h.Seq + 1));
+                foreach (var index in dropped)
+                {
+                    await _redis.Db.ListRemoveAsync(_redis.Keys.AuditCheckpoints, stored[index], 1);
+                }
+            }
+
             return true;
         }, cancellationToken);
     }

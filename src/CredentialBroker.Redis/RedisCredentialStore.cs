@@ -222,7 +222,7 @@ public sealed class RedisCredentialStore : ICredentialStore
     }
 
     /// <inheritdoc />
-    public ValueTask<StateChange> ContinueTaskAsync(string taskId, CredentialRecord taskToken, IReadOnlyCollection<TaskState> fromStates, DateTimeOffset at, AuditEvent audit, CancellationToken cancellationToken)
+    public ValueTask<StateChange> ContinueTaskAsync(string taskId, CredentialRecord taskToken, IReadOnlyCollection<TaskState> fromStates, DateTimeOffset expectedDeadline, DateTimeOffset at, AuditEvent audit, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(taskToken);
         ArgumentNullException.ThrowIfNull(fromStates);
@@ -239,12 +239,13 @@ public sealed class RedisCredentialStore : ICredentialStore
                 RedisScripts.ContinueTask,
                 [_redis.Keys.Task(taskId), _redis.Keys.Credentials(taskId), .. auditKeys, StatusCounterOf(taskId)],
                 [string.Join(',', fromStates.Select(TaskStateMachine.ToWireName)), taskToken.ExpiresAt.ToUnixTimeMilliseconds(), at.ToUnixTimeMilliseconds(),
-                 taskToken.Jti, credential, retainUntil, .. auditArgs, StatusLists.Size]);
+                 taskToken.Jti, credential, retainUntil, .. auditArgs, StatusLists.Size, expectedDeadline.ToUnixTimeMilliseconds()]);
             await Task.WhenAll(index, continued);
             var result = (RedisResult[])(await continued)!;
             var outcome = (string)result[0]! switch
             {
                 "ok" => StateChangeOutcome.Changed,
+                "moved" => StateChangeOutcome.Unchanged,
                 "illegal" => StateChangeOutcome.Illegal,
                 _ => StateChangeOutcome.NotFound,
             };

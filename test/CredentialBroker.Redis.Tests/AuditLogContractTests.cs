@@ -215,4 +215,27 @@ public sealed class AuditLogContractTests(StoreKind kind)
             Assert.That(last!.Seq, Is.EqualTo(2));
         });
     }
+
+    [Test]
+    public async Task Past_MaxCheckpoints_the_kept_checkpoints_still_reach_back_to_the_oldest_and_end_with_the_newest()
+    {
+        await _log.AppendAsync(Event("test.checkpoint", null, 1), CancellationToken.None);
+        var heads = await _log.HeadsAsync(CancellationToken.None);
+        var max = new AuditOptions().MaxCheckpoints;
+        for (var n = 1; n <= max + 2; n++)
+        {
+            await _log.AddCheckpointAsync(new AuditCheckpoint(n, heads, Start.AddMinutes(n), $"h.p.s{n}"), CancellationToken.None);
+        }
+
+        var kept = await _log.CheckpointsAsync(CancellationToken.None);
+
+        // Dropping the oldest would leave none older than Retention to trim behind (1000 a minute reach back 17 hours, not 30 days).
+        Assert.Multiple(() =>
+        {
+            Assert.That(kept, Has.Count.EqualTo(max));
+            Assert.That(kept[0].Seq, Is.EqualTo(1), "the oldest stays");
+            Assert.That(kept[^1].Seq, Is.EqualTo(max + 2), "the newest stays");
+            Assert.That(kept.Select(c => c.Seq), Is.Ordered.Ascending);
+        });
+    }
 }

@@ -21,6 +21,9 @@ public sealed class AuditOptions
     /// </summary>
     public TimeSpan Retention { get; set; } = TimeSpan.FromDays(30);
 
-    /// <summary>How many checkpoints are kept (the oldest go first, never the one events are trimmed behind). Default 1000; at least 1.</summary>
+    /// <summary>
+    /// How many checkpoints are kept. Past it they are thinned out (never the oldest, the newest or the one events are
+    /// trimmed behind), so the kept ones still reach back past <see cref="Retention"/> to trim behind. Default 1000; at least 1.
+    /// </summary>
     public int MaxCheckpoints { get; set; } = 1000;
 }

@@ -29,6 +29,17 @@ public sealed class AuditVerifier(IAuditLog log, AuditCheckpointSigner signer)
 
         var heads = await log.HeadsAsync(cancellationToken);
         long events = 0;
+
+        // A chain a checkpoint signed must still have a head: deleting a chain's list and head together is not an empty chain.
+        foreach (var signedHead in checkpoints.SelectMany(cp => cp.Heads).Where(h => h.Seq > 0 && (chain is null || h.Chain == chain)))
+        {
+            if (!heads.Any(h => h.Chain == signedHead.Chain))
+            {
+                return new AuditVerification(false, 0, 1, signedHead.Chain, "missing",
+                    $"A checkpoint signed chain {signedHead.Chain} up to {signedHead.Seq}, but the chain has no head and no events.", checkpoints.Count);
+            }
+        }
+
         foreach (var head in heads.Where(h => chain is null || h.Chain == chain))
         {
             long? start = fromSeq is { } s && head.Chain == (chain ?? 0) ? s : null;
@@ -77,9 +88,16 @@ public sealed class AuditVerifier(IAuditLog log, AuditCheckpointSigner signer)
             return Bad(c, Math.Max(1, start ?? 1), "missing", $"Chain {c}'s head is at {head.Seq}, but the log holds none of its events.");
         }
 
-        // The anchor: a checkpoint's head just before the first event, or else the first event's own link, taken as given.
+        // The anchor: the genesis link for event 1, a checkpoint's head just before the first event (events are trimmed only
+        // behind one, and it is kept), or else, from a position asked for, the first event's own link, taken as given.
         var expected = events[0].Seq;
-        var prev = bySeq.TryGetValue(expected - 1, out var anchor) ? anchor.Head.Hash : events[0].Prev;
+        if (start is null && expected > 1 && !bySeq.ContainsKey(expected - 1))
+        {
+            var gone = signed.Where(s => s.Head.Seq < expected).Select(s => s.Head.Seq + 1).DefaultIfEmpty(1).Max();
+            return Bad(c, gone, "missing", $"Chain {c} starts at event {expected}, but no checkpoint signed event {expected - 1}: the events before it are gone.");
+        }
+
+        var prev = expected == 1 && start is null ? AuditHash.Genesis : bySeq.TryGetValue(expected - 1, out var anchor) ? anchor.Head.Hash : events[0].Prev;
         for (var i = 0; i < events.Count; i++)
         {
             var e = events[i];

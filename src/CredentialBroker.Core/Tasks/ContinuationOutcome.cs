@@ -20,4 +20,7 @@ public enum ContinuationOutcome
 
     /// <summary>Policy does not allow the continuation (or not for that long).</summary>
     PolicyDenied,
+
+    /// <summary>Another continuation of the task came first (its deadline moved since it was read); nothing changed.</summary>
+    Superseded,
 }

@@ -109,7 +109,7 @@ public sealed partial class ContinuationService
         details["previousDeadline"] = task.ExpiresAt.ToUnixTimeSeconds();
         details["replaces"] = new JsonArray([.. previous.Select(c => (JsonNode)JsonValue.Create(c.Jti))]);
         details["resumed"] = task.State == TaskState.AwaitingApproval;
-        var change = await _store.ContinueTaskAsync(taskId, token, TaskStateMachine.SourcesOf(TaskState.Completed), now,
+        var change = await _store.ContinueTaskAsync(taskId, token, TaskStateMachine.SourcesOf(TaskState.Completed), task.ExpiresAt, now,
             AuditEvents.Create(AuditEventTypes.Continuation, now, caller.Id.Value, task, details), cancellationToken);
         if (change.Outcome == StateChangeOutcome.NotFound)
         {
@@ -119,6 +119,12 @@ public sealed partial class ContinuationService
         if (change.Outcome == StateChangeOutcome.Illegal)
         {
             return new Continuation(ContinuationOutcome.Ended, task with { State = change.PreviousState });
+        }
+
+        if (change.Outcome == StateChangeOutcome.Unchanged)
+        {
+            // Another continuation moved the deadline since this one read the task: it alone holds the live task token.
+            return new Continuation(ContinuationOutcome.Superseded, task);
         }
 
         // The fresh token replaces the old ones: they go with their subtrees (agents exchange the new one).

@@ -6,7 +6,8 @@
 -- KEYS[6] the chain's status list counter
 -- ARGV: states a continuation is allowed from (comma separated), new deadline (unix ms), at (unix ms), jti, credential
 --       record (CredentialCodec), retain-until (unix ms), chain, event, event digest, event index keep-until (unix ms), indexed,
---       status list size
+--       status list size, the deadline the caller read (unix ms): if another continuation moved it meanwhile, nothing
+--       changes ('moved')
 local state = redis.call('HGET', KEYS[1], 'state')
 if not state then
   return {'missing', '', ''}
@@ -17,6 +18,9 @@ for candidate in string.gmatch(ARGV[1], '[^,]+') do
 end
 if not open then
   return {'illegal', state, ''}
+end
+if tonumber(redis.call('HGET', KEYS[1], 'expiresAt')) ~= tonumber(ARGV[13]) then
+  return {'moved', state, ''}
 end
 audit(KEYS[3], KEYS[4], KEYS[5], ARGV[7], ARGV[8], ARGV[9], ARGV[10], ARGV[11])
 redis.call('HSET', KEYS[1], 'expiresAt', ARGV[2])

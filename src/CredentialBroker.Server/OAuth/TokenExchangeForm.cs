@@ -6,6 +6,9 @@ namespace CredentialBroker.Server.OAuth;
 /// <summary>The RFC 8693 §2.1 request parameters, checked to the letter before the exchange sees them.</summary>
 internal static class TokenExchangeForm
 {
+    // A resource names a downstream service; a longer one is no audience, and a refusal would carry it into the boundary log.
+    private const int MaxTargetLength = 2048;
+
     private static readonly string[] KnownTokenTypes =
         [TokenTypeUris.AccessToken, TokenTypeUris.Jwt, TokenTypeUris.RefreshToken, TokenTypeUris.IdToken, TokenTypeUris.Saml1, TokenTypeUris.Saml2, TokenTypeUris.Task, TokenTypeUris.Secret, TokenTypeUris.SpiffeId, TokenTypeUris.TxnToken];
 
@@ -69,6 +72,11 @@ internal static class TokenExchangeForm
 
         var resource = Value("resource");
         var audience = Value("audience");
+        if (resource is { Length: > MaxTargetLength } || audience is { Length: > MaxTargetLength })
+        {
+            return (null, OAuthErrors.Error(StatusCodes.Status400BadRequest, "invalid_target", ErrorCodes.TargetInvalid, $"'resource' and 'audience' are at most {MaxTargetLength} characters."));
+        }
+
         if (transaction && (resource is not null || audience is null))
         {
             return (null, OAuthErrors.Error(StatusCodes.Status400BadRequest, "invalid_target", ErrorCodes.TargetInvalid, "A transaction token names its trust domain in 'audience' (not 'resource')."));

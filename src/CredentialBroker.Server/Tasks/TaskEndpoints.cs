@@ -178,6 +178,9 @@ internal static class TaskEndpoints
             ContinuationOutcome.Quarantined => ProblemResults.Create(StatusCodes.Status403Forbidden, ErrorCodes.Quarantined, "Workload quarantined",
                 $"The SOC quarantined the task's agent or orchestrator (bulk revocation {result.Detail}); the task cannot continue.",
                 new Dictionary<string, object?> { ["revocationId"] = result.Detail }),
+            ContinuationOutcome.Superseded => ProblemResults.Conflict(
+                "Another continuation of this task came first; it holds the task's live token. Read the task and decide again.",
+                new Dictionary<string, object?> { ["currentState"] = TaskStateMachine.ToWireName(result.Task!.State) }),
             _ => ProblemResults.Create(StatusCodes.Status403Forbidden, ErrorCodes.PolicyDenied, "Denied by policy",
                 $"Policy rule '{result.Decision!.RuleId}' denied the continuation: {result.Decision.Reason}.",
                 new Dictionary<string, object?> { ["rule"] = result.Decision.RuleId, ["policyVersion"] = result.Decision.PolicyVersion }),

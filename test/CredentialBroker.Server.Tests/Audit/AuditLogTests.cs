@@ -206,6 +206,93 @@ public sealed class AuditLogTests : IDisposable
     }
 
     [Test]
+    public async Task A_trace_whose_events_were_removed_through_redis_is_not_verified_and_the_untouched_one_is()
+    {
+        var orchestrator = _app.As(BrokerApp.Orchestrator);
+        var (_, token, _) = await orchestrator.CreateTaskOkAsync(_app.AgentId);
+        await orchestrator.CreateTaskOkAsync(_app.AgentId);
+        var access = (string)(await (await _app.As(BrokerApp.Agent).AccessTokenAsync(token)).JsonAsync())["access_token"]!;
+        using var soc = _app.As(BrokerApp.Soc);
+        var path = $"/v1/audit/trace?jti={new JsonWebToken(access).Id}";
+        var intact = await (await soc.GetAsync(path)).JsonAsync();
+
+        // The task's task.created (event 2) removed: its positions now hold the other task's event, and nothing.
+        await using var redis = await ConnectionMultiplexer.ConnectAsync(RedisFixture.Server.ConnectionString);
+        var db = redis.GetDatabase();
+        await db.ListRemoveAsync(Log, await db.ListGetByIndexAsync(Log, 1));
+        var tampered = await (await soc.GetAsync(path)).JsonAsync();
+
+        Assert.Multiple(() =>
+        {
+            Assert.That((bool?)intact["verified"], Is.True, intact.ToJsonString());
+            Assert.That(intact["decisions"]!.AsArray().Select(d => (string?)d!["type"]), Is.EqualTo(new[] { "task.created", "credential.issued" }));
+            Assert.That((bool?)tampered["verified"], Is.False, tampered.ToJsonString());
+        });
+    }
+
+    [Test]
+    public async Task Deleting_a_chain_with_its_head_behind_a_checkpoint_is_missing_and_the_untouched_log_verifies()
+    {
+        await _app.As(BrokerApp.Orchestrator).CreateTaskOkAsync(_app.AgentId);
+        await _app.Services.GetRequiredService<AuditCheckpointer>().TickAsync(CancellationToken.None);
+        using var soc = _app.As(BrokerApp.Soc);
+        var intact = await (await soc.GetAsync("/v1/audit/verify")).JsonAsync();
+
+        // The whole chain wiped, list and head together: no head left that would say the chain ends short.
+        await using var redis = await ConnectionMultiplexer.ConnectAsync(RedisFixture.Server.ConnectionString);
+        var db = redis.GetDatabase();
+        await db.KeyDeleteAsync([Log, $"{_app.KeyPrefix}:{{t:0}}:audit:head"]);
+        var wiped = await (await soc.GetAsync("/v1/audit/verify")).JsonAsync();
+
+        Assert.Multiple(() =>
+        {
+            Assert.That((bool?)intact["verified"], Is.True, intact.ToJsonString());
+            Assert.That((long?)intact["events"], Is.EqualTo(2));
+            Assert.That((bool?)wiped["verified"], Is.False, wiped.ToJsonString());
+            Assert.That((string?)wiped["reason"], Is.EqualTo("missing"));
+            Assert.That((int?)wiped["chain"], Is.Zero);
+        });
+    }
+
+    [Test]
+    public async Task Removing_the_oldest_events_through_redis_is_missing_and_a_chain_trimmed_behind_a_kept_checkpoint_verifies()
+    {
+        _app.Settings["CredentialBroker:Audit:MaxCheckpoints"] = "2";
+        _app.Settings["CredentialBroker:Audit:CheckpointEvents"] = "1"; // a checkpoint per tick, without moving the clock
+        var orchestrator = _app.As(BrokerApp.Orchestrator);
+        var checkpointer = _app.Services.GetRequiredService<AuditCheckpointer>();
+        await orchestrator.CreateTaskOkAsync(_app.AgentId);
+        await checkpointer.TickAsync(CancellationToken.None); // signs events 1-2
+        await orchestrator.CreateTaskOkAsync(_app.AgentId);
+        await _app.Services.GetRequiredService<Abstractions.Audit.IAuditLog>().TrimAsync(0, 2, CancellationToken.None);
+        for (var i = 0; i < 2; i++)
+        {
+            // Two more checkpoints: the first one would be the oldest to go, but the chain starts right after it.
+            await orchestrator.CreateTaskOkAsync(_app.AgentId);
+            await checkpointer.TickAsync(CancellationToken.None);
+        }
+
+        using var soc = _app.As(BrokerApp.Soc);
+        var trimmed = await (await soc.GetAsync("/v1/audit/verify")).JsonAsync();
+        var checkpoints = JsonNode.Parse(await soc.GetStringAsync("/v1/audit/checkpoints"))!.AsArray();
+
+        // The oldest retained event removed, as trimming would, but with no checkpoint signing the one before it.
+        await using var redis = await ConnectionMultiplexer.ConnectAsync(RedisFixture.Server.ConnectionString);
+        await redis.GetDatabase().ListLeftPopAsync(Log);
+        var truncated = await (await soc.GetAsync("/v1/audit/verify")).JsonAsync();
+
+        Assert.Multiple(() =>
+        {
+            Assert.That((bool?)trimmed["verified"], Is.True, trimmed.ToJsonString());
+            Assert.That((long?)trimmed["events"], Is.EqualTo(3), "events 3-5, after the trim");
+            Assert.That(checkpoints.Select(c => (long?)c!["heads"]!["0"]!["seq"]), Is.EqualTo(new long?[] { 2, 5 }), "the anchor and the newest are kept past MaxCheckpoints: " + checkpoints.ToJsonString());
+            Assert.That((bool?)truncated["verified"], Is.False, truncated.ToJsonString());
+            Assert.That((string?)truncated["reason"], Is.EqualTo("missing"));
+            Assert.That((long?)truncated["firstBadEvent"], Is.EqualTo(3));
+        });
+    }
+
+    [Test]
     public async Task When_the_event_cannot_be_written_no_task_and_no_credential_is_recorded()
     {
         var orchestrator = _app.As(BrokerApp.Orchestrator);
@@ -232,6 +319,25 @@ public sealed class AuditLogTests : IDisposable
             Assert.That(tasksAfter, Is.EqualTo(tasksBefore));
             Assert.That((int)exchange.StatusCode, Is.GreaterThanOrEqualTo(500), "no credential without its event");
             Assert.That(task["credentials"]!.AsArray(), Has.Count.EqualTo(2), "the task token and the twin's access token only");
+        });
+    }
+
+    [Test]
+    public async Task A_resource_too_long_for_an_audience_is_refused_before_the_log_and_an_ordinary_refused_one_is_recorded()
+    {
+        var (_, token, _) = await _app.As(BrokerApp.Orchestrator).CreateTaskOkAsync(_app.AgentId);
+        using var agent = _app.As(BrokerApp.Agent);
+        var ordinary = await agent.AccessTokenAsync(token, "postgres://elsewhere");
+        var huge = await agent.AccessTokenAsync(token, "postgres://elsewhere/" + new string('a', 60_000));
+        var page = await (await _app.As(BrokerApp.Soc).GetAsync("/v1/audit/events?after=0&limit=1000")).JsonAsync();
+        var bodies = page["events"]!.AsArray().Select(e => (string)e!["body"]!).ToList();
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(ordinary.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
+            Assert.That(huge.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
+            Assert.That(bodies.Count(b => b.Contains("\"exchange.denied\"", StringComparison.Ordinal)), Is.EqualTo(1), "the ordinary refusal only");
+            Assert.That(bodies.Max(b => b.Length), Is.LessThan(4096), "no event carries the 60 KB resource");
         });
     }
 

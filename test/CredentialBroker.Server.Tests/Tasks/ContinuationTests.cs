@@ -61,6 +61,46 @@ public sealed class ContinuationTests : IDisposable
     }
 
     [Test]
+    public async Task Concurrent_continuations_of_one_task_leave_one_live_task_token_and_a_later_one_continues_it()
+    {
+        var (taskId, oldToken, _) = await _app.As(BrokerApp.Orchestrator).CreateTaskOkAsync(_app.AgentId, ttlSeconds: 60);
+        using var @operator = _app.As(BrokerApp.Operator);
+
+        // Operators racing on one task: each read the same deadline; only the first to move it may mint the task's token.
+        var raced = await Task.WhenAll(Enumerable.Range(0, 6).Select(i => @operator.ContinueAsync(taskId, 60 + i, $"race {i}")));
+        var racedTokens = new List<string>();
+        foreach (var response in raced.Where(r => r.StatusCode == HttpStatusCode.OK))
+        {
+            racedTokens.Add((string)(await response.JsonAsync())["token"]!);
+        }
+
+        var liveAfterRace = 0;
+        foreach (var token in racedTokens)
+        {
+            liveAfterRace += (await _app.As(BrokerApp.Agent).AccessTokenAsync(token)).StatusCode == HttpStatusCode.OK ? 1 : 0;
+        }
+
+        var later = await @operator.ContinueAsync(taskId, 90, "a later continuation, after reading the task");
+        var laterToken = (string)(await later.JsonAsync())["token"]!;
+        var withLater = await _app.As(BrokerApp.Agent).AccessTokenAsync(laterToken);
+        var stillLive = 0;
+        foreach (var token in racedTokens.Append(oldToken))
+        {
+            stillLive += (await _app.As(BrokerApp.Agent).AccessTokenAsync(token)).StatusCode == HttpStatusCode.OK ? 1 : 0;
+        }
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(raced.Select(r => r.StatusCode), Is.All.EqualTo(HttpStatusCode.OK).Or.EqualTo(HttpStatusCode.Conflict));
+            Assert.That(racedTokens, Is.Not.Empty, "one of them continued the task");
+            Assert.That(liveAfterRace, Is.EqualTo(1), "a continuation that lost the race minted no second live task token");
+            Assert.That(later.StatusCode, Is.EqualTo(HttpStatusCode.OK), "a continuation that read the current deadline");
+            Assert.That(withLater.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+            Assert.That(stillLive, Is.Zero, "every earlier task token died with the later continuation");
+        });
+    }
+
+    [Test]
     public async Task Beyond_the_policy_limit_by_a_non_operator_or_on_an_ended_task_a_continuation_is_refused_and_changes_nothing()
     {
         var orchestrator = _app.As(BrokerApp.Orchestrator);
