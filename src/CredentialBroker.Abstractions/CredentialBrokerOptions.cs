@@ -66,9 +66,9 @@ public sealed class CredentialBrokerOptions
 
     /// <summary>
     /// How long a Token Status List may be cached (its <c>ttl</c> claim, and how long the broker serves one signed list before
-    /// signing a fresh one): a revocation reaches a resource server that checks lists within this long. Default 30 s; 1 s to 1 h.
+    /// signing a fresh one): a revocation reaches a resource server that checks lists within this long (twice it, counting its own cache). Default 10 s, so the exposure report adds 20 s; 1 s to 1 h.
     /// </summary>
-    public TimeSpan StatusListTimeToLive { get; set; } = TimeSpan.FromSeconds(30);
+    public TimeSpan StatusListTimeToLive { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>
     /// How long a signed Token Status List is valid (<c>exp</c> − <c>iat</c>): past it a resource server that cannot fetch a

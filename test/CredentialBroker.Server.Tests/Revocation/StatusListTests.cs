@@ -62,10 +62,10 @@ public sealed class StatusListTests : IDisposable
             Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK));
             Assert.That(response.Content.Headers.ContentType?.MediaType, Is.EqualTo("application/statuslist+jwt"));
             Assert.That(response.Headers.CacheControl?.Public, Is.True);
-            Assert.That(response.Headers.CacheControl?.MaxAge, Is.LessThanOrEqualTo(TimeSpan.FromSeconds(30)));
+            Assert.That(response.Headers.CacheControl?.MaxAge, Is.LessThanOrEqualTo(TimeSpan.FromSeconds(10)));
             Assert.That(validation.IsValid, Is.True, validation.Exception?.Message);
             Assert.That((string?)payload["sub"], Is.EqualTo(taskUri), "sub is the list's URI (draft §5.1)");
-            Assert.That((long)payload["ttl"]!, Is.EqualTo(30));
+            Assert.That((long)payload["ttl"]!, Is.EqualTo(10));
             Assert.That((long)payload["exp"]! - (long)payload["iat"]!, Is.EqualTo(300));
             Assert.That((int)payload["status_list"]!["bits"]!, Is.EqualTo(1));
             Assert.That(StatusLists.StatusOf(StatusLists.Decode((string)payload["status_list"]!["lst"]!), taskIndex), Is.EqualTo(0), "a live token is VALID");
