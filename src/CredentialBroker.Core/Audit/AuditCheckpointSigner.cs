@@ -65,13 +65,13 @@ public sealed class AuditCheckpointSigner
     }
 
     /// <summary>
-    /// Whether <paramref name="checkpoint"/>'s JWS verifies with a key the broker publishes now and says exactly what the
-    /// checkpoint's fields say (its number and heads).
+    /// Whether <paramref name="checkpoint"/>'s JWS verifies with a key of the broker's ring — published now, or retired but
+    /// still configured, since checkpoints outlive the tokens a key signed — and says exactly what the checkpoint's fields
+    /// say (its number and heads).
     /// </summary>
     public async ValueTask<bool> VerifyAsync(AuditCheckpoint checkpoint)
     {
         ArgumentNullException.ThrowIfNull(checkpoint);
-        var now = _time.GetUtcNow();
         var result = await Handler.ValidateTokenAsync(checkpoint.Jws, new TokenValidationParameters
         {
             ValidIssuer = _issuer,
@@ -80,7 +80,7 @@ public sealed class AuditCheckpointSigner
             RequireExpirationTime = false,
             ValidTypes = [Type],
             ValidAlgorithms = [SecurityAlgorithms.EcdsaSha256],
-            IssuerSigningKeyResolver = (_, _, kid, _) => _keys.FindVerificationKey(kid, now) is { } key ? [key] : [],
+            IssuerSigningKeyResolver = (_, _, kid, _) => _keys.FindConfiguredKey(kid) is { } key ? [key] : [],
         });
         if (!result.IsValid || result.SecurityToken is not JsonWebToken token
             || !token.TryGetPayloadValue<long>("checkpoint", out var seq) || seq != checkpoint.Seq

@@ -79,6 +79,13 @@ public sealed class SigningKeyRing
     public SecurityKey? FindVerificationKey(string? keyId, DateTimeOffset now) =>
         keyId is not null && _byKeyId.TryGetValue(keyId, out var key) && IsPublished(key, now) ? key.VerificationKey : null;
 
+    /// <summary>
+    /// The verification key for <paramref name="keyId"/> if the ring holds it at all, published or retired: for records the
+    /// broker keeps longer than its tokens live (signed audit checkpoints), never for tokens.
+    /// </summary>
+    public SecurityKey? FindConfiguredKey(string? keyId) =>
+        keyId is not null && _byKeyId.TryGetValue(keyId, out var key) ? key.VerificationKey : null;
+
     private IEnumerable<SigningKey> Published(DateTimeOffset now) => _listed.Where(k => IsPublished(k, now));
 
     private bool IsPublished(SigningKey key, DateTimeOffset now)
