@@ -86,7 +86,7 @@ internal sealed partial class DevCredentialsWriter(
               ORCH=$(jq -r .orchestrator {{path}})
               curl -s -X POST {{issuer}}/v1/tasks -H "Authorization: Bearer $ORCH" -H 'Content-Type: application/json' \
                 -d '{"agent":"spiffe://{{DevModeOptions.TrustDomain}}/agent","workflow":{"id":"wf-demo"},"authorization":[{"tool":"sql.query","destination":"postgres://payments","actions":["read"]}],"ttlSeconds":600}'
-              BROKER={{issuer}} CREDENTIALS={{directory}} samples/run.sh   # every sample: orchestrator, agent, resource server, SOC
+              BROKER={{issuer}} CREDENTIALS={{directory}} samples/run.sh   # every sample: orchestrator, agents, resource server, MCP server, SOC
             The README walks through the rest. Logs show warnings only; --Logging:LogLevel:Default=Information shows more.
 
             """);
