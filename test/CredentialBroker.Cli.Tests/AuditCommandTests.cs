@@ -346,13 +346,14 @@ public sealed class AuditCommandTests
     }
 
     [Test]
-    public async Task Tasks_continue_as_an_operator_issues_a_fresh_task_token_named_in_the_trace_and_as_an_orchestrator_is_refused()
+    public async Task Tasks_continue_as_an_operator_issues_a_fresh_task_token_named_in_the_trace_and_as_an_orchestrator_or_beyond_MaxTaskTtl_is_refused()
     {
         await using var broker = await AuditBroker.StartAsync();
         var (taskId, token, _) = await broker.CreateTaskAsync();
         var tokenFile = Path.Combine(broker.Directory, "task-token");
 
         var refused = await broker.CtlAsAsync(Orchestrator, "tasks", "continue", taskId, "--extend", "10m", "--reason", "not mine to permit");
+        var tooLong = await broker.CtlAsAsync(Operator, "tasks", "continue", taskId, "--extend", "30m", "--reason", "beyond MaxTaskTtl");
         var continued = await broker.CtlAsAsync(Operator, "tasks", "continue", taskId, "--extend", "10m", "--reason", "approved in CHG-7", "--token-file", tokenFile);
         var fresh = await File.ReadAllTextAsync(tokenFile);
         var trace = await broker.CtlAsync("audit", "trace", (string)JwtParts.Payload(fresh)["jti"]!);
@@ -363,6 +364,9 @@ public sealed class AuditCommandTests
         {
             Assert.That(refused.ExitCode, Is.EqualTo(3), refused.StandardError);
             Assert.That(refused.StandardError, Does.Contain("operator"));
+            Assert.That(tooLong.ExitCode, Is.EqualTo(2), tooLong.StandardError);
+            Assert.That(tooLong.StandardError, Does.Contain("extendSeconds must lie between 1 and 900 (MaxTaskTtl)").And.Not.Contain("'errors'"),
+                "the field error itself, not a pointer to a list brokerctl does not show");
             Assert.That(continued.ExitCode, Is.Zero, continued.StandardError);
             Assert.That(continued.StandardOutput, Does.Contain($"Task {taskId} (created) continues until").And.Contain($"permitted by {broker.Id(Operator)}"));
             Assert.That(continued.StandardOutput, Does.Not.Contain(fresh), "with --token-file the token is not printed");

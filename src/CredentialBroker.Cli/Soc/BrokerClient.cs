@@ -112,7 +112,7 @@ internal sealed class BrokerClient : IDisposable
         };
     }
 
-    /// <summary>The problem details' detail and every field error, or the OAuth error description.</summary>
+    /// <summary>Every field error of a validation problem, else the problem details' detail or the OAuth error description.</summary>
     private static async Task<string> DescribeAsync(HttpResponseMessage response, CancellationToken cancellationToken)
     {
         var text = await response.Content.ReadAsStringAsync(cancellationToken);
@@ -120,15 +120,15 @@ internal sealed class BrokerClient : IDisposable
         {
             if (JsonNode.Parse(text) is JsonObject problem)
             {
+                // A validation problem's field errors say everything; its detail only points at them.
                 var parts = new List<string>();
-                if (((string?)problem["detail"] ?? (string?)problem["error_description"] ?? (string?)problem["title"]) is { } detail)
-                {
-                    parts.Add(detail);
-                }
-
-                if (problem["errors"] is JsonObject errors)
+                if (problem["errors"] is JsonObject { Count: > 0 } errors)
                 {
                     parts.AddRange(errors.Select(e => $"{e.Key}: {string.Join(" ", e.Value!.AsArray().Select(m => (string?)m))}"));
+                }
+                else if (((string?)problem["detail"] ?? (string?)problem["error_description"] ?? (string?)problem["title"]) is { } detail)
+                {
+                    parts.Add(detail);
                 }
 
                 if (parts.Count > 0)
