@@ -12,6 +12,13 @@ namespace CredentialBroker.Redis;
 /// attempt refuses without taking a token (ASP.NET Core's rate limiting middleware then awaits
 /// <see cref="RateLimiter.AcquireAsync"/>). A Redis that cannot be reached surfaces as
 /// <see cref="Abstractions.Storage.StoreUnavailableException"/>: the broker fails closed, as the request itself would.
+/// <para>
+/// A busy caller does not cost a Redis round trip per request: the replica takes up to <see cref="Batch"/> permits from the
+/// shared bucket at once (a tenth of the burst or of the refill, whichever is smaller; one for small buckets, so they stay
+/// exact) and spends them locally. Permits so taken were removed from the shared bucket, so all replicas together never admit
+/// more than the bucket allows; unspent ones lapse after the time the bucket needs to refill that many, so they can never be
+/// added on top of a full bucket. What a caller can lose is at most one batch per other replica, held there and lapsing.
+/// </para>
 /// </summary>
 internal sealed class RedisTokenBucket : RateLimiter
 {
@@ -21,6 +28,10 @@ internal sealed class RedisTokenBucket : RateLimiter
     private readonly RedisKey _key;
     private readonly TokenBucketRateLimiterOptions _options;
     private readonly TokenBucket _local;
+    private readonly long _lapse;
+    private readonly Lock _reserveLock = new();
+    private long _reserve;
+    private long _reserveUntil;
 
     public RedisTokenBucket(RedisContext redis, RedisKey key, TokenBucketRateLimiterOptions options)
     {
@@ -28,7 +39,12 @@ internal sealed class RedisTokenBucket : RateLimiter
         _key = key;
         _options = options;
         _local = new TokenBucket(options, redis.Time);
+        Batch = Math.Max(1, Math.Min(options.TokenLimit, options.TokensPerPeriod) / 10);
+        _lapse = (long)(options.ReplenishmentPeriod.TotalMilliseconds * Batch / options.TokensPerPeriod);
     }
+
+    /// <summary>The most permits taken from the shared bucket in one round trip.</summary>
+    internal int Batch { get; }
 
     public override TimeSpan? IdleDuration => _local.IdleDuration;
 
@@ -45,11 +61,45 @@ internal sealed class RedisTokenBucket : RateLimiter
         }
 
         local.Dispose();
+        if (TakeFromReserve(permitCount))
+        {
+            return Granted;
+        }
+
         var reply = await _redis.ExecuteAsync(
             async ct => (RedisResult[])(await _redis.Db.ScriptEvaluateAsync(RedisScripts.TokenBucket, [_key],
-                [_options.TokenLimit, _options.TokensPerPeriod, (long)_options.ReplenishmentPeriod.TotalMilliseconds, permitCount]))!,
+                [_options.TokenLimit, _options.TokensPerPeriod, (long)_options.ReplenishmentPeriod.TotalMilliseconds, permitCount, Math.Max(permitCount, Batch)]))!,
             cancellationToken);
-        return (int)reply[0] == 1 ? Granted : new Lease(false, TimeSpan.FromMilliseconds((long)reply[1]));
+        if ((int)reply[0] != 1)
+        {
+            return new Lease(false, TimeSpan.FromMilliseconds((long)reply[1]));
+        }
+
+        if ((long)reply[2] > permitCount)
+        {
+            lock (_reserveLock)
+            {
+                // A fresh batch replaces what is left of an older one: the older one's permits lapse a little early.
+                _reserve = (long)reply[2] - permitCount;
+                _reserveUntil = _redis.Time.GetTimestamp() + (_lapse * _redis.Time.TimestampFrequency / 1000);
+            }
+        }
+
+        return Granted;
+    }
+
+    private bool TakeFromReserve(int permitCount)
+    {
+        lock (_reserveLock)
+        {
+            if (_reserve < permitCount || _redis.Time.GetTimestamp() >= _reserveUntil)
+            {
+                return false;
+            }
+
+            _reserve -= permitCount;
+            return true;
+        }
     }
 
     protected override void Dispose(bool disposing)

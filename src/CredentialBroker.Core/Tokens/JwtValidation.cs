@@ -62,12 +62,36 @@ public static class JwtValidation
             return JwtValidationResult.Invalid(JwtValidationFailure.Malformed);
         }
 
-        var preflight = Preflight(jwt, expect);
+        var (preflight, key) = Preflight(jwt, expect);
         if (preflight is not null)
         {
             return JwtValidationResult.Invalid(preflight.Value);
         }
 
+        // A token verified before with this very key is not verified again (VerifiedSignatures); DPoP proofs are used once.
+        var now = expect.Now.ToUnixTimeSeconds();
+        var remembered = !expect.EmbeddedJwk && VerifiedSignatures.Contains(token!, key!, now);
+        if (!remembered)
+        {
+            var failure = await VerifySignatureAsync(jwt, key!, expect).ConfigureAwait(false);
+            if (failure is not null)
+            {
+                return JwtValidationResult.Invalid(failure.Value);
+            }
+
+            if (!expect.EmbeddedJwk && jwt.TryGetPayloadValue<double>(JwtRegisteredClaimNames.Exp, out var exp) && exp >= now)
+            {
+                VerifiedSignatures.Add(token!, key!, (long)Math.Min(exp, now + expect.MaxLifetime.TotalSeconds), now);
+            }
+        }
+
+        return expect.CheckLifetime && CheckLifetime(jwt, expect) is { } lifetimeFailure
+            ? JwtValidationResult.Invalid(lifetimeFailure)
+            : JwtValidationResult.Valid(jwt);
+    }
+
+    private static async ValueTask<JwtValidationFailure?> VerifySignatureAsync(JsonWebToken jwt, SecurityKey key, Expectations expect)
+    {
         var parameters = new TokenValidationParameters
         {
             ValidateIssuer = false,
@@ -78,65 +102,58 @@ public static class JwtValidation
             RequireExpirationTime = false,
             TryAllIssuerSigningKeys = false,
             ValidAlgorithms = expect.Algorithms,
-            AlgorithmValidator = (algorithm, key, _, _) => expect.Algorithms.Contains(algorithm) && KeyAlgorithms.Fits(algorithm, key),
-            IssuerSigningKeyResolver = (_, _, kid, _) => expect.ResolveKey(kid) is { } key ? [key] : [],
+            AlgorithmValidator = (algorithm, signingKey, _, _) => expect.Algorithms.Contains(algorithm) && KeyAlgorithms.Fits(algorithm, signingKey),
+            IssuerSigningKeyResolver = (_, _, _, _) => [key],
             TypeValidator = (type, _, _) => type,
             SaveSigninToken = false,
             LogValidationExceptions = false,
         };
 
         var result = await Handler.ValidateTokenAsync(jwt, parameters).ConfigureAwait(false);
-        if (!result.IsValid)
+        return result.IsValid ? null : result.Exception switch
         {
-            return JwtValidationResult.Invalid(result.Exception switch
-            {
-                SecurityTokenSignatureKeyNotFoundException => JwtValidationFailure.UnknownKey,
-                SecurityTokenInvalidAlgorithmException => JwtValidationFailure.BadAlgorithm,
-                _ => JwtValidationFailure.BadSignature,
-            });
-        }
-
-        return expect.CheckLifetime && CheckLifetime(jwt, expect) is { } lifetimeFailure
-            ? JwtValidationResult.Invalid(lifetimeFailure)
-            : JwtValidationResult.Valid(jwt);
+            SecurityTokenSignatureKeyNotFoundException => JwtValidationFailure.UnknownKey,
+            SecurityTokenInvalidAlgorithmException => JwtValidationFailure.BadAlgorithm,
+            _ => JwtValidationFailure.BadSignature,
+        };
     }
 
     // Cheap checks before any cryptography: type, algorithm, key, issuer and audience.
-    private static JwtValidationFailure? Preflight(JsonWebToken jwt, Expectations expect)
+    private static (JwtValidationFailure? Failure, SecurityKey? Key) Preflight(JsonWebToken jwt, Expectations expect)
     {
         var type = jwt.Typ ?? string.Empty;
         if (!expect.Types.Contains(type, StringComparer.OrdinalIgnoreCase))
         {
-            return JwtValidationFailure.WrongType;
+            return (JwtValidationFailure.WrongType, null);
         }
 
         if (!expect.Algorithms.Contains(jwt.Alg, StringComparer.Ordinal))
         {
-            return JwtValidationFailure.BadAlgorithm;
+            return (JwtValidationFailure.BadAlgorithm, null);
         }
 
         var key = expect.ResolveKey(string.IsNullOrEmpty(jwt.Kid) ? null : jwt.Kid);
         if (key is null)
         {
-            return JwtValidationFailure.UnknownKey;
+            return (JwtValidationFailure.UnknownKey, null);
         }
 
         if (!KeyAlgorithms.Fits(jwt.Alg, key))
         {
-            return JwtValidationFailure.BadAlgorithm;
+            return (JwtValidationFailure.BadAlgorithm, null);
         }
 
         if (expect.Issuer is not null && !string.Equals(jwt.Issuer, expect.Issuer, StringComparison.Ordinal))
         {
-            return JwtValidationFailure.WrongIssuer;
+            return (JwtValidationFailure.WrongIssuer, null);
         }
 
         if (expect.Audience is not null && !jwt.Audiences.Contains(expect.Audience, StringComparer.Ordinal))
         {
-            return JwtValidationFailure.WrongAudience;
+            return (JwtValidationFailure.WrongAudience, null);
         }
 
-        return null;
+        return (null, key);
     }
 
     private static JwtValidationFailure? CheckLifetime(JsonWebToken jwt, Expectations expect)

@@ -76,4 +76,40 @@ public sealed class SharedRateLimitTests
             Assert.That(otherOnSecond.StatusCode, Is.EqualTo(HttpStatusCode.Created));
         });
     }
+
+    [Test]
+    public async Task Replicas_taking_permits_in_batches_admit_exactly_the_shared_budget_and_no_more()
+    {
+        // A burst of 40 and a refill far away: each replica takes batches of 4 permits from Redis and spends them locally.
+        await using var first = BrokerApp.Redis();
+        first.Settings["CredentialBroker:RateLimits:Issuance:TokenLimit"] = "40";
+        first.Settings["CredentialBroker:RateLimits:Issuance:TokensPerPeriod"] = "40";
+        first.Settings["CredentialBroker:RateLimits:Issuance:ReplenishmentPeriod"] = "01:00:00";
+        await using var second = first.Replica();
+        using var onFirst = first.As(BrokerApp.Orchestrator);
+        using var onSecond = second.As(BrokerApp.Orchestrator);
+
+        async Task<List<HttpStatusCode>> CreateAsync(HttpClient client, int count)
+        {
+            var statuses = new List<HttpStatusCode>();
+            for (var i = 0; i < count; i++)
+            {
+                statuses.Add((await client.CreateTaskAsync(Api.TaskBody(first.AgentId))).StatusCode);
+            }
+
+            return statuses;
+        }
+
+        var firstBatch = await CreateAsync(onFirst, 1);   // takes 4 from the shared 40, spends 1
+        var secondAll = await CreateAsync(onSecond, 37); // the 36 left in Redis, then refused
+        var firstRest = await CreateAsync(onFirst, 4);   // the 3 it holds, then refused
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(firstBatch, Is.EqualTo(new[] { HttpStatusCode.Created }));
+            Assert.That(secondAll.Count(s => s == HttpStatusCode.Created), Is.EqualTo(36));
+            Assert.That(secondAll[^1], Is.EqualTo(HttpStatusCode.TooManyRequests));
+            Assert.That(firstRest, Is.EqualTo(new[] { HttpStatusCode.Created, HttpStatusCode.Created, HttpStatusCode.Created, HttpStatusCode.TooManyRequests }));
+        });
+    }
 }
