@@ -322,7 +322,7 @@ public static class PolicyLoader
 
         return errors.Count > before
             ? null
-            : new CompiledRule(rule.Id!, rule.Description, effect, operations, condition!, rule.MaxTtlSeconds is { } seconds ? TimeSpan.FromSeconds(seconds) : null);
+            : new CompiledRule(rule.Id!, rule.Description, effect, operations, rule.Condition!, condition!, rule.MaxTtlSeconds is { } seconds ? TimeSpan.FromSeconds(seconds) : null);
     }
 
     private static string Version(IReadOnlyList<(string Name, string Text)> documents)

@@ -30,6 +30,7 @@ internal sealed class RedisTokenBucket : RateLimiter
     private readonly TokenBucket _local;
     private readonly long _lapse;
     private readonly Lock _reserveLock = new();
+    private readonly SemaphoreSlim _fetching = new(1, 1);
     private long _reserve;
     private long _reserveUntil;
 
@@ -61,11 +62,30 @@ internal sealed class RedisTokenBucket : RateLimiter
         }
 
         local.Dispose();
+        if (Batch == 1)
+        {
+            return await TakeFromRedisAsync(permitCount, cancellationToken);
+        }
+
         if (TakeFromReserve(permitCount))
         {
             return Granted;
         }
 
+        // One request at a time asks Redis for the next batch; the others wait for it rather than each taking a batch.
+        await _fetching.WaitAsync(cancellationToken);
+        try
+        {
+            return TakeFromReserve(permitCount) ? Granted : await TakeFromRedisAsync(permitCount, cancellationToken);
+        }
+        finally
+        {
+            _fetching.Release();
+        }
+    }
+
+    private async ValueTask<RateLimitLease> TakeFromRedisAsync(int permitCount, CancellationToken cancellationToken)
+    {
         var reply = await _redis.ExecuteAsync(
             async ct => (RedisResult[])(await _redis.Db.ScriptEvaluateAsync(RedisScripts.TokenBucket, [_key],
                 [_options.TokenLimit, _options.TokensPerPeriod, (long)_options.ReplenishmentPeriod.TotalMilliseconds, permitCount, Math.Max(permitCount, Batch)]))!,
@@ -79,7 +99,7 @@ internal sealed class RedisTokenBucket : RateLimiter
         {
             lock (_reserveLock)
             {
-                // A fresh batch replaces what is left of an older one: the older one's permits lapse a little early.
+                // Taken only when the reserve could not serve this request: what was left of it is less than one request.
                 _reserve = (long)reply[2] - permitCount;
                 _reserveUntil = _redis.Time.GetTimestamp() + (_lapse * _redis.Time.TimestampFrequency / 1000);
             }
@@ -107,6 +127,7 @@ internal sealed class RedisTokenBucket : RateLimiter
         if (disposing)
         {
             _local.Dispose();
+            _fetching.Dispose();
         }
 
         base.Dispose(disposing);
