@@ -31,6 +31,9 @@ internal sealed class BrokerUnderTest : IAsyncDisposable
 
     public string Url { get; }
 
+    /// <summary>The broker process's id (to read its CPU time).</summary>
+    public int ProcessId => _broker.ProcessId;
+
     /// <param name="settings">More settings for the broker, as environment variables (the downstream providers).</param>
     /// <param name="assembly">The broker to run: this build's <c>CredentialBroker.Server.dll</c>, or the path of another build's.</param>
     public static async Task<BrokerUnderTest> StartAsync(IEnumerable<KeyValuePair<string, string>> settings, string assembly = "CredentialBroker.Server.dll")

@@ -111,18 +111,28 @@ if (Runs("issuance") || Runs("exchange"))
     rows.Add($"| floor: raw ES256 signing of a task token's claims (JsonWebTokenHandler, {Environment.ProcessorCount} threads, in process) | {rawSigning:N0}/s |");
 
     var bareUrl = $"http://127.0.0.1:{BrokerProcess.FreePort()}";
-    await using (await BrokerUnderTest.StartBareEndpointAsync(bareUrl))
+    await using (var bareEndpoint = await BrokerUnderTest.StartBareEndpointAsync(bareUrl))
     {
         using var bareClient = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = 256 }) { BaseAddress = new Uri(bareUrl) };
         await Scenarios.MeasureAsync(requests / 10, Concurrency, async _ => await Scenarios.CreateTaskAsync(bareClient)); // warm-up
+        var bareCpu = CpuMeter.Start(bareEndpoint.ProcessId);
         var bare = await Scenarios.MeasureAsync(requests, Concurrency, async _ => await Scenarios.CreateTaskAsync(bareClient));
-        rows.Add($"| comparator: bare endpoint, parse the task request + sign one JWT ({requests:N0} requests, {Concurrency} in flight) | {bare.Describe()} |");
+        var bareCpuPerRequest = bareCpu.MicrosecondsPer(requests);
+        rows.Add($"| comparator: bare endpoint, parse the task request + sign one JWT ({requests:N0} requests, {Concurrency} in flight) | {bare.Describe()}; server CPU {bareCpuPerRequest:N0} µs per request |");
+
+        // Server CPU: the broker's and its redis-server's, per request, against the bare endpoint's.
+        string Cpu((CpuMeter Broker, CpuMeter Redis) meter)
+        {
+            var (brokerCpu, redisCpu) = (meter.Broker.MicrosecondsPer(requests), meter.Redis.MicrosecondsPer(requests));
+            return $"server CPU {brokerCpu + redisCpu:N0} µs per request (broker {brokerCpu:N0}, Redis {redisCpu:N0}), {(brokerCpu + redisCpu) / bareCpuPerRequest:0.00}× the bare endpoint's";
+        }
 
         if (Runs("issuance"))
         {
             await Scenarios.IssuanceAsync(orchestrator, requests / 10, Concurrency);
+            var cpu = (CpuMeter.Start(broker.ProcessId), CpuMeter.Start(broker.Redis.ProcessId));
             var issuance = await Scenarios.IssuanceAsync(orchestrator, requests, Concurrency);
-            rows.Add($"| task-token issuance, POST /v1/tasks ({requests:N0} requests, {Concurrency} in flight) | {issuance.Describe()}; {issuance.PerSecond / bare.PerSecond:0.00}× the bare endpoint, {issuance.PerSecond / rawSigning:0.00}× raw signing |");
+            rows.Add($"| task-token issuance, POST /v1/tasks ({requests:N0} requests, {Concurrency} in flight) | {issuance.Describe()}; {issuance.PerSecond / bare.PerSecond:0.00}× the bare endpoint, {issuance.PerSecond / rawSigning:0.00}× raw signing; {Cpu(cpu)} |");
         }
 
         if (Runs("exchange"))
@@ -137,8 +147,9 @@ if (Runs("issuance") || Runs("exchange"))
             var exchange = await Scenarios.ExchangeLatencyAsync(broker, smoke ? 20 : 2000);
             rows.Add($"| token exchange → access token ({exchange.Count} exchanges, sequential) | {exchange.Describe()} |");
             await Scenarios.ExchangeThroughputAsync(agent, taskTokens, requests / 10, Concurrency);
+            var cpu = (CpuMeter.Start(broker.ProcessId), CpuMeter.Start(broker.Redis.ProcessId));
             var exchanges = await Scenarios.ExchangeThroughputAsync(agent, taskTokens, requests, Concurrency);
-            rows.Add($"| token exchange, POST /oauth2/token ({requests:N0} requests, {Concurrency} in flight) | {exchanges.Describe()}; {exchanges.PerSecond / bare.PerSecond:0.00}× the bare endpoint, {exchanges.PerSecond / rawSigning:0.00}× raw signing |");
+            rows.Add($"| token exchange, POST /oauth2/token ({requests:N0} requests, {Concurrency} in flight) | {exchanges.Describe()}; {exchanges.PerSecond / bare.PerSecond:0.00}× the bare endpoint, {exchanges.PerSecond / rawSigning:0.00}× raw signing; {Cpu(cpu)} |");
             using var dpopKey = new DpopKey();
             await Scenarios.DpopExchangeThroughputAsync(broker, agent, dpopKey, taskTokens, requests / 10, Concurrency);
             var dpopExchanges = await Scenarios.DpopExchangeThroughputAsync(broker, agent, dpopKey, taskTokens, requests, Concurrency);

@@ -128,6 +128,9 @@ public sealed class RedisServer : IAsyncDisposable
         }
     }
 
+    /// <summary>The operating system's id of the running <c>redis-server</c> (to read its CPU time).</summary>
+    public int ProcessId => RunningProcess.Id;
+
     /// <summary>Freezes the server (<c>SIGSTOP</c>): connections stay open and nothing is answered, as in a hang.</summary>
     public void Pause() => Signals.Stop(RunningProcess.Id);
 
