@@ -162,7 +162,7 @@ internal static class SsfStreamEndpoints
                 return PollError(StatusCodes.Status400BadRequest, "invalid_request", "The poll request is larger than 64 KiB.");
             }
 
-            request = JsonNode.Parse(buffer.AsSpan(0, read).ToString(), documentOptions: new JsonDocumentOptions { MaxDepth = 8 }) as JsonObject;
+            request = JsonNode.Parse(buffer.AsSpan(0, read).ToString(), documentOptions: new JsonDocumentOptions { MaxDepth = 8, AllowDuplicateProperties = false }) as JsonObject;
         }
         catch (JsonException)
         {
