@@ -177,7 +177,8 @@ internal static class BrokerServer
         services.AddSingleton<IValidateOptions<SsfTransmitOptions>, SsfTransmitOptionsValidator>();
         services.AddSingleton<SsfTransmitter>();
         services.AddHttpClient(SsfTransmitter.HttpClientName)
-            .ConfigurePrimaryHttpMessageHandler(static () => new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = false, ConnectTimeout = TimeSpan.FromSeconds(5) });
+            .ConfigurePrimaryHttpMessageHandler(static () => new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = false, ConnectTimeout = TimeSpan.FromSeconds(5) })
+            .RemoveAllLoggers(); // the transmitter logs each push itself, by stream and jti; a receiver's URL may carry a secret
 
         // Downstream secrets, in development and production alike (API.md "Downstream secrets").
         services.Configure<DownstreamOptions>(configuration.GetSection(DownstreamOptions.SectionName));
