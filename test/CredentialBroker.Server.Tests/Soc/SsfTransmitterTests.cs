@@ -395,6 +395,51 @@ public sealed class SsfTransmitterTests
         });
     }
 
+    [Test]
+    public async Task The_brokers_own_receiver_accepts_the_verification_event_its_transmitter_pushes()
+    {
+        // The broker as its own receiver: its transmitter's issuer is configured as a transmitter, with the broker's public
+        // key, and the push client reaches the broker's POST /v1/ssf/events in memory.
+        var app = BrokerApp.Redis();
+        await using var host = app;
+        using var key = System.Security.Cryptography.ECDsa.Create();
+        key.ImportFromPem(await File.ReadAllTextAsync(app.SigningKeyPath));
+        var jwks = Path.Combine(Directory.CreateTempSubdirectory("cb-ssf-self-").FullName, "broker.jwks.json");
+        await File.WriteAllTextAsync(jwks, JsonSerializer.Serialize(new { keys = new[] { new CredentialBroker.Core.Tokens.SigningKey(key).PublicJwk } }));
+        app.Settings["CredentialBroker:Ssf:Transmitters:self:Issuer"] = app.Issuer;
+        app.Settings["CredentialBroker:Ssf:Transmitters:self:JwksPath"] = jwks;
+        app.Settings["CredentialBroker:Ssf:Transmitters:self:Subjects:0"] = "spiffe://test.example/";
+        app.Settings["CredentialBroker:SsfTransmitter:DeliveryInterval"] = "00:00:00.100";
+        app.TestServices = services => services.AddHttpClient(SsfTransmitter.HttpClientName)
+            .ConfigurePrimaryHttpMessageHandler(() => new Loopback(() => app.Server.CreateHandler()))
+            .SetHandlerLifetime(Timeout.InfiniteTimeSpan);
+        using var soc = app.As(BrokerApp.Soc);
+        var stream = await CreateStreamAsync(soc, $$"""{"delivery": {"method": "urn:ietf:rfc:8935", "endpoint_url": "{{app.Issuer}}/v1/ssf/events"}, "aud": "{{app.Issuer}}"}""");
+        var streamId = (string)stream["stream_id"]!;
+        var store = app.Services.GetRequiredService<ISsfStreamStore>();
+
+        var verify = await soc.PostAsync("/v1/ssf/verify", Api.Json($$"""{"stream_id": "{{streamId}}", "state": "self-test"}"""));
+        await CredentialBroker.Testing.Poll.UntilAsync(async () => (await store.ReadPendingAsync(streamId, 10, CancellationToken.None)).Count == 0, Patience, "the broker's receiver accepted the event");
+        var log = JsonNode.Parse(await (await soc.GetAsync("/v1/audit/events?after=0&limit=1000")).Content.ReadAsStringAsync())!["events"]!.AsArray();
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(verify.StatusCode, Is.EqualTo(HttpStatusCode.NoContent));
+            Assert.That(log.Where(e => (string?)e!["type"] == "ssf.accepted").Select(e => (string?)e!["issuer"]), Is.EqualTo(new[] { app.Issuer }),
+                "accepted by the receiver (not refused and dropped)");
+            Assert.That(log.Any(e => (string?)e!["type"] == "ssf.refused"), Is.False);
+        });
+    }
+
+    /// <summary>Sends what it is given to a handler made on first use (the broker's in-memory server, which exists only once the host is built).</summary>
+    private sealed class Loopback(Func<HttpMessageHandler> target) : HttpMessageHandler
+    {
+        private HttpMessageInvoker? _invoker;
+
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken) =>
+            (_invoker ??= new HttpMessageInvoker(target(), disposeHandler: false)).SendAsync(request, cancellationToken);
+    }
+
     /// <summary>
     /// The receiver's end of push delivery (RFC 8935), in the test: records each SET with its media type and
     /// Authorization header, answers the next queued status (202 when none is queued), and signals each arrival.
