@@ -21,6 +21,7 @@ public static class EmbeddedStoreBuilderExtensions
         builder.Services.TryAddSingleton<IRevokerStore>(sp => sp.GetRequiredService<InMemoryCredentialStore>());
         builder.Services.TryAddSingleton<IStatusListStore>(sp => sp.GetRequiredService<InMemoryCredentialStore>());
         builder.Services.TryAddSingleton<ISocStore>(sp => sp.GetRequiredService<InMemoryCredentialStore>());
+        builder.Services.TryAddSingleton<ISsfStreamStore, InMemorySsfStreamStore>();
         builder.Services.TryAddSingleton<IProofReplayStore>(sp => sp.GetRequiredService<InMemoryCredentialStore>());
         builder.Services.TryAddSingleton<IAuditLog>(sp => sp.GetRequiredService<InMemoryCredentialStore>());
         builder.Services.TryAddSingleton<IRevocationFeed, InMemoryRevocationFeed>();

@@ -138,6 +138,16 @@ internal sealed class RedisKeys
 
     public RedisKey Remembered(string key) => $"{_prefix}:once:{{{key}}}";
 
+    // The Shared Signals transmitter: its streams and feed cursor in one slot ({ssf}); each stream's pending events
+    // (an order and the SETs, touched together) in a slot of their own, since they grow with the revocations it carries.
+    public RedisKey SsfStreams => $"{_prefix}:{{ssf}}:streams";
+
+    public RedisKey SsfFeedCursor => $"{_prefix}:{{ssf}}:cursor";
+
+    public RedisKey SsfPendingOrder(string streamId) => $"{_prefix}:{{ssf:{streamId}}}:order";
+
+    public RedisKey SsfPendingSets(string streamId) => $"{_prefix}:{{ssf:{streamId}}}:sets";
+
     /// <summary>The write a replica acknowledgement waits for (<see cref="RedisDurability"/>): in the slot of <paramref name="key"/>, so on its node.</summary>
     public RedisKey Barrier(RedisKey key) => $"{_prefix}:{{{HashTag(key)}}}:sync";
 

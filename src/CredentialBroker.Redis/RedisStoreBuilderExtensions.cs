@@ -45,6 +45,7 @@ public static class RedisStoreBuilderExtensions
         builder.Services.TryAddSingleton<IRevokerStore, RedisRevokerStore>();
         builder.Services.TryAddSingleton<IAuditLog, RedisAuditLog>();
         builder.Services.TryAddSingleton<ISocStore, RedisSocStore>();
+        builder.Services.TryAddSingleton<ISsfStreamStore, RedisSsfStreamStore>();
         builder.Services.TryAddSingleton<IRevocationFeed, RedisRevocationFeed>();
         builder.Services.TryAddSingleton<IRateLimitBuckets, RedisRateLimitBuckets>();
         builder.Services.TryAddSingleton<IProofReplayStore, RedisProofReplayStore>();

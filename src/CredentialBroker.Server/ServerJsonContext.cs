@@ -34,4 +34,6 @@ namespace CredentialBroker.Server;
 [JsonSerializable(typeof(Soc.FleetResponse))]
 [JsonSerializable(typeof(Soc.SsfAccepted))]
 [JsonSerializable(typeof(Soc.SsfError))]
+[JsonSerializable(typeof(Soc.SsfStream))]
+[JsonSerializable(typeof(System.Text.Json.Nodes.JsonObject))]
 internal sealed partial class ServerJsonContext : JsonSerializerContext;

@@ -38,6 +38,9 @@ internal sealed class StoreFactory : IAsyncDisposable
     /// <summary>The SOC's store beside the last store created.</summary>
     public ISocStore Soc { get; private set; } = null!;
 
+    /// <summary>The Shared Signals transmitter's store beside the last store created.</summary>
+    public ISsfStreamStore Ssf { get; private set; } = null!;
+
     /// <summary>The Token Status Lists beside the last store created.</summary>
     public IStatusListStore StatusLists { get; private set; } = null!;
 
@@ -73,6 +76,7 @@ internal sealed class StoreFactory : IAsyncDisposable
     {
         var embedded = new InMemoryCredentialStore(time);
         (Revoker, Soc, Proofs, Audit, StatusLists) = (embedded, embedded, embedded, embedded, embedded);
+        Ssf = new InMemorySsfStreamStore();
         return embedded;
     }
 
@@ -91,6 +95,7 @@ internal sealed class StoreFactory : IAsyncDisposable
         Context = RedisContext.Create(_connection, Options, BrokerOptions.Value, time);
         _opened.Add((Context, _connection));
         (Revoker, Soc, Proofs, Audit, StatusLists) = (new RedisRevokerStore(Context), new RedisSocStore(Context), new RedisProofReplayStore(Context), new RedisAuditLog(Context), new RedisStatusListStore(Context));
+        Ssf = new RedisSsfStreamStore(Context);
         return new RedisCredentialStore(Context);
     }
 

@@ -48,6 +48,9 @@ public static class AuditEventTypes
     /// <summary>A Shared Signals event was refused.</summary>
     public const string SsfRefused = "ssf.refused";
 
+    /// <summary>A Shared Signals event stream the broker transmits to was created, changed, enabled, paused or deleted.</summary>
+    public const string SsfStreamChanged = "ssf.stream_changed";
+
     /// <summary>A new policy version came into force.</summary>
     public const string PolicyReloaded = "policy.reloaded";
 }

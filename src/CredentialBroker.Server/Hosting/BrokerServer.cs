@@ -172,6 +172,14 @@ internal static class BrokerServer
         services.Configure<SocOptions>(configuration.GetSection(SocOptions.SectionName));
         services.Configure<SsfOptions>(configuration.GetSection(SsfOptions.SectionName));
 
+        // The Shared Signals transmitter: streams and pending events in the store, pushes over a client that never follows redirects.
+        services.AddOptions<SsfTransmitOptions>().Bind(configuration.GetSection(SsfTransmitOptions.SectionName)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<SsfTransmitOptions>, SsfTransmitOptionsValidator>();
+        services.AddSingleton<SsfTransmitter>();
+        services.AddHttpClient(SsfTransmitter.HttpClientName)
+            .ConfigurePrimaryHttpMessageHandler(static () => new SocketsHttpHandler { AllowAutoRedirect = false, UseCookies = false, ConnectTimeout = TimeSpan.FromSeconds(5) })
+            .RemoveAllLoggers(); // the transmitter logs each push itself, by stream and jti; a receiver's URL may carry a secret
+
         // Downstream secrets, in development and production alike (API.md "Downstream secrets").
         services.Configure<DownstreamOptions>(configuration.GetSection(DownstreamOptions.SectionName));
         services.AddDownstreamSecrets();
@@ -211,6 +219,7 @@ internal static class BrokerServer
             Every<KeyRotationJob, CredentialBrokerOptions>(quartz, KeyRotationJob.Key, o => o.KeyScheduleCheckInterval);
             Every<SocRulesJob, SocOptions>(quartz, SocRulesJob.Key, o => o.RuleRefreshInterval);
             Every<BulkRevocationJob, SocOptions>(quartz, BulkRevocationJob.Key, o => o.ProgressInterval);
+            Every<SsfTransmitJob, SsfTransmitOptions>(quartz, SsfTransmitJob.Key, o => o.DeliveryInterval);
         });
         services.AddQuartzHostedService(o => o.WaitForJobsToComplete = true);
     }
@@ -239,6 +248,7 @@ internal static class BrokerServer
         app.MapStatusListEndpoints();
         app.MapSocEndpoints();
         app.MapSsfEndpoints();
+        app.MapSsfStreamEndpoints();
         app.MapAuditEndpoints();
         app.MapPrometheusScrapingEndpoint("/metrics").AllowAnonymous(); // operations, like health: reach it only from the scraper (NetworkPolicy)
 

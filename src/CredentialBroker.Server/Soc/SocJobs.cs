@@ -65,3 +65,16 @@ internal sealed class BulkRevocationTrigger(BulkRevocationService bulk, ISchedul
         }
     }
 }
+
+/// <summary>
+/// Runs the Shared Signals transmitter (every <see cref="SsfTransmitOptions.DeliveryInterval"/>): new revocations become
+/// events, and pending events are pushed to their receivers as their retries come due.
+/// </summary>
+[DisallowConcurrentExecution]
+internal sealed class SsfTransmitJob(SsfTransmitter transmitter, ILogger<SsfTransmitJob> logger) : IJob
+{
+    public static readonly JobKey Key = new("ssf-transmit", "soc");
+
+    public async ValueTask Execute(IJobExecutionContext context, CancellationToken cancellationToken) =>
+        await RevokerJob.RunAsync(logger, Key, async () => await transmitter.TransmitAsync(cancellationToken));
+}

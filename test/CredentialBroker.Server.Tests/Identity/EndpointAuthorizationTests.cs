@@ -7,7 +7,7 @@ namespace CredentialBroker.Server.Tests.Identity;
 
 /// <summary>
 /// Deny by default: every endpoint the broker maps refuses a request without credentials (401), except the few that are
-/// open on purpose — discovery, the JWKS, health, metrics, and the Shared Signals receiver (whose events carry their
+/// open on purpose — discovery (OAuth and Shared Signals), the JWKS, health, metrics, and the Shared Signals receiver (whose events carry their
 /// own signatures). A new endpoint that forgets to declare its policy is caught here.
 /// </summary>
 public sealed class EndpointAuthorizationTests
@@ -23,6 +23,7 @@ public sealed class EndpointAuthorizationTests
         "GET /readyz",
         "GET /metrics",
         "POST /v1/ssf/events",
+        "GET /.well-known/ssf-configuration", // SSF 1.0 §7.2: transmitter metadata is public, like the OAuth metadata
     };
 
     private static IEnumerable<(string Method, string Route)> MappedEndpoints(BrokerApp app) =>
