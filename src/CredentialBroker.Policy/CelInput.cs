@@ -12,6 +12,9 @@ namespace CredentialBroker.Policy;
 /// </summary>
 internal static class CelInput
 {
+    // Every combination of the five roles, written once (conditions only read them).
+    private static readonly object?[][] RoleNameSets = [.. Enumerable.Range(0, 32).Select(r => RoleNames((BrokerRoles)r))];
+
     public static Dictionary<string, object?> From(PolicyInput input, string? registeredDataClass)
     {
         var task = input.Task;
@@ -24,7 +27,7 @@ internal static class CelInput
                 ["id"] = input.Caller.Id.Value,
                 ["trustDomain"] = input.Caller.Id.TrustDomain,
                 ["path"] = input.Caller.Id.Path,
-                ["roles"] = RoleNames(input.Caller.Roles),
+                ["roles"] = (int)input.Caller.Roles is >= 0 and < 32 ? RoleNameSets[(int)input.Caller.Roles] : RoleNames(input.Caller.Roles),
             },
             ["task"] = new Dictionary<string, object?>(StringComparer.Ordinal)
             {

@@ -24,6 +24,8 @@ public class PolicyEvaluationBenchmarks
     private CompiledPolicy _sample = null!;
     private PolicyInput _input = null!;
     private string _payload = null!;
+    private string[] _destinations = null!;
+    private int _next;
 
     [GlobalSetup]
     public void Setup()
@@ -39,6 +41,7 @@ public class PolicyEvaluationBenchmarks
             new CallerIdentity(SpiffeId.Parse("spiffe://corp.example/agents/invoice-bot"), BrokerRoles.Agent, CallerAuthenticationMethod.JwtSvidBearer, now.AddHours(1)),
             task, new PolicyGrantRequest("sql.query", "postgres://payments", ["read"], "confidential", TimeSpan.FromMinutes(5), "postgres://payments", null, 0),
             new RiskFacts(new Dictionary<string, RiskLevel>(), RiskLevel.None), now);
+        _destinations = [.. Enumerable.Range(0, 50_000).Select(i => $"postgres://payments-{i}")];
         _payload = $$$"""{"iss":"https://broker.example","sub":"{{{task.Agent}}}","aud":"https://broker.example","iat":1795856400,"nbf":1795856400,"exp":1795857000,"jti":"0123456789abcdefghijkl","task_id":"tsk_bench","workflow_id":"wf-invoices","authorization_details":[{"type":"tool","identifier":"sql.query","locations":["postgres://payments"],"actions":["read"],"datatypes":["confidential"]}],"cnf":{"spiffe_id":"{{{task.Agent}}}"}}""";
     }
 
@@ -48,6 +51,14 @@ public class PolicyEvaluationBenchmarks
     [Benchmark(Description = "decision: built-in policy (2 rules)")]
     public bool BuiltInPolicy() => _builtIn.Evaluate(_input).Allowed;
 
-    [Benchmark(Description = "decision: sample policy (6 rules)")]
+    [Benchmark(Description = "decision: sample policy (6 rules), an input seen before (results remembered)")]
     public bool SamplePolicy() => _sample.Evaluate(_input).Allowed;
+
+    // 50,000 destinations, more than a rule remembers: every decision interprets the conditions that read the destination.
+    [Benchmark(Description = "decision: sample policy (6 rules), a destination not seen before (interpreted)")]
+    public bool SamplePolicyNewDestination()
+    {
+        var destination = _destinations[_next++ % _destinations.Length];
+        return _sample.Evaluate(_input with { Request = _input.Request with { Destination = destination, Audience = destination } }).Allowed;
+    }
 }

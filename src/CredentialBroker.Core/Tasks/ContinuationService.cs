@@ -100,7 +100,15 @@ public sealed partial class ContinuationService
         }
 
         var previous = view.Credentials.Where(c => c.Kind == CredentialKind.Task && c.StatusAt(now) == CredentialStatus.Active).ToList();
-        var token = new CredentialRecord(Identifiers.NewJti(), taskId, CredentialKind.Task, null, task.Agent, now, now + extension,
+        // The store refuses a continuation whose task's deadline moved since it was read (another continuation won), so every
+        // continuation must move it: one landing on the very deadline it read ends a second earlier (or later, if that were now).
+        var deadline = now + extension;
+        if (deadline == task.ExpiresAt)
+        {
+            deadline = extension > TimeSpan.FromSeconds(1) ? deadline.AddSeconds(-1) : deadline.AddSeconds(1);
+        }
+
+        var token = new CredentialRecord(Identifiers.NewJti(), taskId, CredentialKind.Task, null, task.Agent, now, deadline,
             Policy: new PolicyReference(decision.RuleId, decision.PolicyVersion), Binding: view.Credentials[0].Binding);
         var details = AuditEvents.Credential(token);
         details["operator"] = caller.Id.Value;

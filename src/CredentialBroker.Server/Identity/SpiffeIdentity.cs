@@ -10,6 +10,9 @@ namespace CredentialBroker.Server.Identity;
 /// </summary>
 internal sealed class SpiffeIdentity : ClaimsIdentity
 {
+    private static readonly BrokerRoles[] Roles = [.. Enum.GetValues<BrokerRoles>().Where(r => r != BrokerRoles.None)];
+    private static readonly Dictionary<CallerAuthenticationMethod, string> MethodNames = Enum.GetValues<CallerAuthenticationMethod>().ToDictionary(m => m, m => m.ToString());
+
     public SpiffeIdentity(CallerIdentity caller, string scheme)
         : base(ClaimsOf(caller), scheme, ClaimTypes.NameIdentifier, ClaimTypes.Role) => Caller = caller;
 
@@ -18,10 +21,13 @@ internal sealed class SpiffeIdentity : ClaimsIdentity
     private static IEnumerable<Claim> ClaimsOf(CallerIdentity caller)
     {
         yield return new Claim(ClaimTypes.NameIdentifier, caller.Id.Value);
-        yield return new Claim(ClaimTypes.AuthenticationMethod, caller.Method.ToString());
-        foreach (var role in Enum.GetValues<BrokerRoles>().Where(r => r != BrokerRoles.None && caller.Roles.HasFlag(r)))
+        yield return new Claim(ClaimTypes.AuthenticationMethod, MethodNames[caller.Method]);
+        foreach (var role in Roles)
         {
-            yield return new Claim(ClaimTypes.Role, BrokerPolicies.RoleName(role));
+            if (caller.HasAnyRole(role))
+            {
+                yield return new Claim(ClaimTypes.Role, BrokerPolicies.RoleName(role));
+            }
         }
     }
 }
