@@ -158,4 +158,45 @@ public sealed class BatchRevokerTests : IDisposable
             Assert.That(await _harness.Store.DepthAsync(CancellationToken.None), Is.Zero);
         });
     }
+
+    [Test]
+    public async Task An_entry_naming_several_tasks_is_acknowledged_once_all_of_them_are_done()
+    {
+        var tasks = await NewTasksAsync(2);
+        await CompleteAllAsync(tasks);
+        var shared = new SharedEntryStore(_harness.Store, failingTask: null);
+
+        var finished = await _harness.WorkerOver(shared).DrainAsync(CancellationToken.None);
+
+        Assert.Multiple(async () =>
+        {
+            Assert.That(finished, Is.EqualTo(2));
+            Assert.That(shared.Acknowledged.Select(w => w.TaskId), Is.EquivalentTo(tasks.Select(t => t.TaskId)));
+            Assert.That(await _harness.Store.DepthAsync(CancellationToken.None), Is.Zero);
+        });
+    }
+
+    [Test]
+    public async Task An_entry_naming_several_tasks_stays_unacknowledged_while_one_of_them_fails()
+    {
+        var tasks = await NewTasksAsync(2);
+        await CompleteAllAsync(tasks);
+        var shared = new SharedEntryStore(_harness.Store, failingTask: tasks[1].TaskId);
+
+        var finished = await _harness.WorkerOver(shared).DrainAsync(CancellationToken.None);
+        var credentials = await CredentialsAsync(tasks);
+        Core.Time.Advance(_harness.Settings.Lease);
+        var afterLease = await _harness.Worker.DrainAsync(CancellationToken.None);
+
+        Assert.Multiple(async () =>
+        {
+            Assert.That(finished, Is.Zero);
+            Assert.That(shared.Acknowledged, Is.Empty, "the task that worked does not acknowledge the entry for the one that failed");
+            Assert.That(credentials[0].Downstream?.VerifiedAt, Is.Not.Null, "the task that worked is done");
+            Assert.That(credentials[1].Downstream, Is.Null);
+            Assert.That(afterLease, Is.EqualTo(2), "the whole entry comes back");
+            Assert.That((await CredentialsAsync(tasks))[1].Downstream?.VerifiedAt, Is.Not.Null);
+            Assert.That(await _harness.Store.DepthAsync(CancellationToken.None), Is.Zero);
+        });
+    }
 }
