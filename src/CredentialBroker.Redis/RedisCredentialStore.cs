@@ -126,6 +126,25 @@ public sealed class RedisCredentialStore : ICredentialStore
         _redis.ExecuteAsync(ct => ReadTaskAsync(_redis.Db, taskId), cancellationToken);
 
     /// <inheritdoc />
+    public ValueTask<IReadOnlyList<TaskView?>> GetTasksAsync(IReadOnlyList<string> taskIds, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(taskIds);
+        return _redis.ExecuteAsync<IReadOnlyList<TaskView?>>(async ct => await Task.WhenAll(taskIds.Select(taskId => ReadTaskAsync(_redis.Db, taskId))), cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public ValueTask<IReadOnlyList<CredentialRecord?>> GetCredentialRecordsAsync(IReadOnlyList<Abstractions.Soc.CredentialRef> credentials, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(credentials);
+        return _redis.ExecuteAsync<IReadOnlyList<CredentialRecord?>>(async ct =>
+        {
+            var db = _redis.Db;
+            var values = await Task.WhenAll(credentials.Select(c => db.HashGetAsync(_redis.Keys.Credentials(c.TaskId), RedisRecords.MarkFields(c.Jti))));
+            return [.. values.Select((v, i) => v[0].IsNull ? null : RedisRecords.FromStored(credentials[i].TaskId, credentials[i].Jti, v))];
+        }, cancellationToken);
+    }
+
+    /// <inheritdoc />
     public ValueTask<CredentialLookup?> GetCredentialAsync(string taskId, string jti, CancellationToken cancellationToken) =>
         _redis.ExecuteAsync(async ct =>
         {
@@ -277,6 +296,46 @@ public sealed class RedisCredentialStore : ICredentialStore
                 [jti, at.ToUnixTimeMilliseconds(), reason, entry, .. auditArgs, StatusListPrefixOf(taskId)]);
         }, cancellationToken);
     }
+
+    /// <inheritdoc />
+    /// <remarks>
+    /// Subtrees are grouped by audit chain (a chain's tasks share a slot) into chunks of <see cref="SubtreeChunk"/>: per chunk
+    /// one work entry naming all its tasks, then one script (<c>revoke_subtrees.lua</c>) revoking them all with their events.
+    /// Every chunk's entry is written before any script, and the scripts all go out at once.
+    /// </remarks>
+    public ValueTask<int> RevokeSubtreesAsync(IReadOnlyList<SubtreeRevocation> revocations, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(revocations);
+        var chunks = revocations.GroupBy(r => _redis.Keys.ChainOf(r.TaskId)).SelectMany(chain => chain.Chunk(SubtreeChunk)).ToList();
+        if (chunks.Count == 0)
+        {
+            return ValueTask.FromResult(0);
+        }
+
+        return _redis.ExecuteDurableAsync(async (touched, ct) =>
+        {
+            var entries = await Task.WhenAll(chunks.Select(chunk => RedisRevokerStore.EnqueueAsync(_redis, [.. chunk.Select(r => r.TaskId).Distinct(StringComparer.Ordinal)])));
+            var calls = chunks.Select((chunk, i) =>
+            {
+                var chain = _redis.Keys.ChainOf(chunk[0].TaskId);
+                touched.AddRange([entries[i].Stream, _redis.Keys.Credentials(chunk[0].TaskId)]);
+                var keys = new List<RedisKey> { _redis.Keys.AuditHead(chain), _redis.Keys.AuditLog(chain) };
+                var args = new List<RedisValue> { chain, entries[i].Id, StatusListPrefixOf(chunk[0].TaskId) };
+                foreach (var r in chunk)
+                {
+                    var (auditKeys, auditArgs) = RedisAuditLog.Arguments(_redis, r.Audit, r.TaskId);
+                    keys.AddRange([_redis.Keys.Credentials(r.TaskId), _redis.Keys.Pending(r.TaskId), auditKeys[2]]);
+                    args.AddRange([r.Jti, r.At.ToUnixTimeMilliseconds(), r.Reason, auditArgs[1], auditArgs[2], auditArgs[3], auditArgs[4]]);
+                }
+
+                return _redis.Db.ScriptEvaluateAsync(RedisScripts.RevokeSubtrees, [.. keys], [.. args]);
+            }).ToList();
+            return (await Task.WhenAll(calls)).Sum(r => (int)r);
+        }, cancellationToken);
+    }
+
+    /// <summary>How many subtrees one script call and one work entry cover at most.</summary>
+    internal const int SubtreeChunk = 200;
 
     /// <inheritdoc />
     public async ValueTask TrackIssuingAsync(CredentialRecord secret, DateTimeOffset deadline, CancellationToken cancellationToken)

@@ -44,6 +44,40 @@ public sealed class RedisRevocationFeed : IRevocationFeed
     }
 
     /// <inheritdoc />
+    /// <remarks>One script call (<c>feed_append.lua</c>) per <see cref="AppendChunk"/> events, all sent at once.</remarks>
+    public async ValueTask<IReadOnlyList<string>> AppendAsync(IReadOnlyList<RevocationEvent> revocations, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(revocations);
+        if (revocations.Count == 0)
+        {
+            return [];
+        }
+
+        var chunks = revocations.Chunk(AppendChunk).Select(chunk => chunk.SelectMany(r => new RedisValue[]
+        {
+            r.Jti, r.TaskId, r.ExpiresAt.ToUnixTimeSeconds(), r.Reason, r.RevokedAt.ToUnixTimeMilliseconds(),
+        }).ToArray()).ToList();
+
+        // Confirmed before the revoker records the credentials as delivered, as for one event. Chunks are appended in order
+        // (a follower sees the events in the order given); they are all on the wire before the first answer is awaited.
+        return await _redis.ExecuteDurableAsync<IReadOnlyList<string>>(async (touched, ct) =>
+        {
+            touched.Add(_key);
+            var calls = chunks.Select(args => _redis.Db.ScriptEvaluateAsync(RedisScripts.FeedAppend, [_key], args)).ToList();
+            var ids = new List<string>(revocations.Count);
+            foreach (var call in calls)
+            {
+                ids.AddRange(((RedisResult[])(await call)!).Select(id => (string)id!));
+            }
+
+            return ids;
+        }, cancellationToken);
+    }
+
+    /// <summary>How many events one script call appends at most.</summary>
+    internal const int AppendChunk = 500;
+
+    /// <inheritdoc />
     public ValueTask<IReadOnlyList<RevocationEvent>> ReadAsync(string? afterId, int count, CancellationToken cancellationToken) =>
         _redis.ExecuteAsync<IReadOnlyList<RevocationEvent>>(async ct =>
         {

@@ -32,20 +32,34 @@ public sealed class RedisRevokerStore : IRevokerStore
     }
 
     /// <inheritdoc />
+    /// <remarks>
+    /// Every shard is asked at once for an equal share of <paramref name="limit"/>: one round trip however many shards there
+    /// are. Due credentials spread evenly over the shards (by task id), and a shard with more due than its share keeps them
+    /// for the next claim. (A limit below the number of shards asks shard after shard.)
+    /// </remarks>
     public ValueTask<IReadOnlyList<DueCredential>> ClaimDueAsync(DateTimeOffset now, int limit, TimeSpan lease, CancellationToken cancellationToken) =>
         _redis.ExecuteAsync<IReadOnlyList<DueCredential>>(async ct =>
         {
             var db = _redis.Db;
+            var shards = _redis.Keys.ExpiryShards;
+            Task<RedisResult> Claim(int shard, int count) => db.ScriptEvaluateAsync(
+                RedisScripts.ClaimDue,
+                [_redis.Keys.ExpiryShard(shard), _redis.Keys.ClaimedShard(shard)],
+                [now.ToUnixTimeSeconds(), now.ToUnixTimeMilliseconds(), (long)lease.TotalMilliseconds, count]);
+
             var claimed = new List<DueCredential>();
-            for (var shard = 0; shard < _redis.Keys.ExpiryShards && claimed.Count < limit; shard++)
+            if (limit < shards)
             {
-                var entries = (RedisResult[])(await db.ScriptEvaluateAsync(
-                    RedisScripts.ClaimDue,
-                    [_redis.Keys.ExpiryShard(shard), _redis.Keys.ClaimedShard(shard)],
-                    [now.ToUnixTimeSeconds(), now.ToUnixTimeMilliseconds(), (long)lease.TotalMilliseconds, limit - claimed.Count]))!;
-                claimed.AddRange(entries.Select(e => ParseClaim((string)e!)));
+                for (var shard = 0; shard < shards && claimed.Count < limit; shard++)
+                {
+                    claimed.AddRange(((RedisResult[])(await Claim(shard, limit - claimed.Count))!).Select(e => ParseClaim((string)e!)));
+                }
+
+                return claimed;
             }
 
+            var claims = await Task.WhenAll(Enumerable.Range(0, shards).Select(shard => Claim(shard, limit / shards)));
+            claimed.AddRange(claims.SelectMany(entries => ((RedisResult[])entries!).Select(e => ParseClaim((string)e!))));
             return claimed;
         }, cancellationToken);
 
@@ -63,6 +77,33 @@ public sealed class RedisRevokerStore : IRevokerStore
 
             var credential = RedisRecords.FromStored(due.TaskId, due.Jti, values);
             return credential.ExpiresAt > now ? null : credential with { ExpiryProcessedAt = now };
+        }, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public ValueTask<IReadOnlyList<CredentialRecord>> ReadDueAsync(IReadOnlyList<DueCredential> due, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(due);
+        return _redis.ExecuteAsync<IReadOnlyList<CredentialRecord>>(async ct =>
+        {
+            // Pipelined: every read is sent before the first answer is awaited.
+            var db = _redis.Db;
+            var reads = due.Select(d => db.HashGetAsync(_redis.Keys.Credentials(d.TaskId), RedisRecords.MarkFields(d.Jti))).ToArray();
+            var values = await Task.WhenAll(reads);
+            var expired = new List<CredentialRecord>(due.Count);
+            for (var i = 0; i < due.Count; i++)
+            {
+                if (!values[i][0].IsNull && values[i][1].IsNull && values[i][2].IsNull)
+                {
+                    var credential = RedisRecords.FromStored(due[i].TaskId, due[i].Jti, values[i]);
+                    if (credential.ExpiresAt <= now)
+                    {
+                        expired.Add(credential with { ExpiryProcessedAt = now });
+                    }
+                }
+            }
+
+            return expired;
         }, cancellationToken);
     }
 
@@ -125,13 +166,18 @@ public sealed class RedisRevokerStore : IRevokerStore
             return [];
         }
 
-        // Recorded: the revoking script left its marker, or the entry is a lease old (its writer failed before recording).
-        // The entry's age is read on the clock of the node that stamped its id.
+        // Recorded: the revoking script left its marker (in every task's pending set of an entry at once: the first is asked),
+        // or the entry is a lease old (its writer failed before recording). The entry's age is read on the clock of the node
+        // that stamped its id.
         var ids = entries.Select(e => WorkId(shard, e.Id)).ToList();
         var markers = await Task.WhenAll(entries.Select((e, i) => db.SetContainsAsync(_redis.Keys.Pending((string)e["task"]!), Marker(ids[i]))));
         var serverTime = markers.All(m => m) ? 0 : await ServerTimeMillisecondsAsync(db, stream);
-        return [.. entries.Select((e, i) => new RevocationWork(
-            ids[i], (string)e["task"]!, RedisRecords.FromMilliseconds(e["at"]), markers[i] || serverTime - EntryMilliseconds(e.Id) >= (long)reclaimAfter.TotalMilliseconds))];
+        return [.. entries.SelectMany((e, i) =>
+        {
+            var recorded = markers[i] || serverTime - EntryMilliseconds(e.Id) >= (long)reclaimAfter.TotalMilliseconds;
+            var tasks = e["tasks"] is { IsNull: false } many ? ((string)many!).Split(' ') : [(string)e["task"]!];
+            return tasks.Select(task => new RevocationWork(ids[i], task, RedisRecords.FromMilliseconds(e["at"]), recorded));
+        })];
     }
 
     /// <inheritdoc />
@@ -149,7 +195,7 @@ public sealed class RedisRevokerStore : IRevokerStore
         {
             await Task.WhenAll(work.GroupBy(w => ParseWorkId(w.Id).Shard).Select(shard =>
             {
-                object[] args = [_redis.Keys.Work(shard.Key), Group, "deferred", 0, .. shard.Select(w => (object)ParseWorkId(w.Id).EntryId), "IDLE", (long)reclaimAfter.TotalMilliseconds, "JUSTID"];
+                object[] args = [_redis.Keys.Work(shard.Key), Group, "deferred", 0, .. shard.Select(w => w.Id).Distinct(StringComparer.Ordinal).Select(id => (object)ParseWorkId(id).EntryId), "IDLE", (long)reclaimAfter.TotalMilliseconds, "JUSTID"];
                 return _redis.Db.ExecuteAsync("XCLAIM", args);
             }));
             return true;
@@ -170,7 +216,7 @@ public sealed class RedisRevokerStore : IRevokerStore
             var db = _redis.Db;
             await Task.WhenAll(work.GroupBy(w => ParseWorkId(w.Id).Shard).Select(async shard =>
             {
-                RedisValue[] ids = [.. shard.Select(w => ParseWorkId(w.Id).EntryId)];
+                RedisValue[] ids = [.. shard.Select(w => w.Id).Distinct(StringComparer.Ordinal).Select(id => ParseWorkId(id).EntryId)];
                 await db.StreamAcknowledgeAsync(_redis.Keys.Work(shard.Key), Group, ids);
                 await db.StreamDeleteAsync(_redis.Keys.Work(shard.Key), ids);
             }));
@@ -181,43 +227,71 @@ public sealed class RedisRevokerStore : IRevokerStore
 
     /// <inheritdoc />
     public ValueTask<IReadOnlyList<CredentialRecord>> GetPendingAsync(string taskId, CancellationToken cancellationToken) =>
-        _redis.ExecuteAsync<IReadOnlyList<CredentialRecord>>(async ct =>
+        GetPendingAsync([taskId], cancellationToken);
+
+    /// <inheritdoc />
+    public ValueTask<IReadOnlyList<CredentialRecord>> GetPendingAsync(IReadOnlyList<string> taskIds, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(taskIds);
+        return _redis.ExecuteAsync<IReadOnlyList<CredentialRecord>>(async ct =>
         {
+            // Two pipelined waves: every task's pending set, then every pending credential's fields.
             var db = _redis.Db;
-            var members = await db.SetMembersAsync(_redis.Keys.Pending(taskId));
-            var records = new List<CredentialRecord>(members.Length);
-            foreach (var jti in members.Where(m => !((string)m!).StartsWith('@')))
+            var members = await Task.WhenAll(taskIds.Select(taskId => db.SetMembersAsync(_redis.Keys.Pending(taskId))));
+            var wanted = taskIds.SelectMany((taskId, i) => members[i].Select(m => (string)m!).Where(m => !m.StartsWith('@')).Select(jti => (TaskId: taskId, Jti: jti))).ToList();
+            var values = await Task.WhenAll(wanted.Select(w => db.HashGetAsync(_redis.Keys.Credentials(w.TaskId), RedisRecords.MarkFields(w.Jti))));
+            var records = new List<CredentialRecord>(wanted.Count);
+            for (var i = 0; i < wanted.Count; i++)
             {
-                var values = await db.HashGetAsync(_redis.Keys.Credentials(taskId), RedisRecords.MarkFields(jti!));
-                if (!values[0].IsNull)
+                if (!values[i][0].IsNull)
                 {
-                    records.Add(RedisRecords.FromStored(taskId, jti!, values));
+                    records.Add(RedisRecords.FromStored(wanted[i].TaskId, wanted[i].Jti, values[i]));
                 }
             }
 
             return records;
         }, cancellationToken);
+    }
 
     /// <inheritdoc />
-    public async ValueTask CompleteAsync(CredentialRecord credential, DownstreamState outcome, DateTimeOffset? retryAt, CancellationToken cancellationToken)
+    public ValueTask CompleteAsync(CredentialRecord credential, DownstreamState outcome, DateTimeOffset? retryAt, CancellationToken cancellationToken) =>
+        CompleteAsync([new DownstreamCompletion(credential, outcome, retryAt)], cancellationToken);
+
+    /// <inheritdoc />
+    /// <remarks>
+    /// One script call per audit chain (a chain's tasks share a slot) and per <see cref="CompletionChunk"/> credentials, all
+    /// sent at once; the retry schedule (another slot) is written before and after them, as for one credential.
+    /// </remarks>
+    public async ValueTask CompleteAsync(IReadOnlyList<DownstreamCompletion> completions, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(credential);
-        ArgumentNullException.ThrowIfNull(outcome);
-        var (taskId, jti) = (credential.TaskId, credential.Jti);
-        var expiredAt = credential.RevokedAt is null && credential.ExpiryProcessedAt is { } x ? (RedisValue)x.ToUnixTimeMilliseconds() : RedisValue.EmptyString;
-        var wasScheduled = credential.Downstream?.Irrevocable == true;
-        var json = JsonSerializer.Serialize(new StoredDownstream(
-            outcome.RevokedAt?.ToUnixTimeMilliseconds(), outcome.VerifiedAt?.ToUnixTimeMilliseconds(), outcome.Attempts, outcome.Irrevocable, outcome.LastError, outcome.ResolvedBy),
-            StoreJsonContext.Default.StoredDownstream);
-        var member = RedisKeys.ExpiryMember(taskId, jti);
+        ArgumentNullException.ThrowIfNull(completions);
+        if (completions.Count == 0)
+        {
+            return;
+        }
+
+        var prepared = completions.Select(c =>
+        {
+            ArgumentNullException.ThrowIfNull(c.Credential);
+            ArgumentNullException.ThrowIfNull(c.Outcome);
+            var (credential, outcome) = (c.Credential, c.Outcome);
+            var expiredAt = credential.RevokedAt is null && credential.ExpiryProcessedAt is { } x ? (RedisValue)x.ToUnixTimeMilliseconds() : RedisValue.EmptyString;
+            var json = JsonSerializer.Serialize(new StoredDownstream(
+                outcome.RevokedAt?.ToUnixTimeMilliseconds(), outcome.VerifiedAt?.ToUnixTimeMilliseconds(), outcome.Attempts, outcome.Irrevocable, outcome.LastError, outcome.ResolvedBy),
+                StoreJsonContext.Default.StoredDownstream);
+            return (credential.TaskId, credential.Jti, Json: json, ExpiredAt: expiredAt, Member: RedisKeys.ExpiryMember(credential.TaskId, credential.Jti),
+                Schedule: outcome.Irrevocable && c.RetryAt is not null ? c.RetryAt : null, Unschedule: !outcome.Irrevocable && credential.Downstream?.Irrevocable == true);
+        }).ToList();
+        var scheduled = prepared.Where(p => p.Schedule is not null).Select(p => new SortedSetEntry(p.Member, p.Schedule!.Value.ToUnixTimeMilliseconds())).ToArray();
+        RedisValue[] unscheduled = [.. prepared.Where(p => p.Unschedule).Select(p => p.Member)];
+        var touchesRetries = scheduled.Length > 0 || unscheduled.Length > 0 || completions.Any(c => c.Outcome.Irrevocable);
 
         // Confirmed like a revocation: work is acknowledged and claims released only after this, so an outcome lost
         // in a failover would otherwise leave its credential pending with no work left to finish it.
         await _redis.ExecuteDurableAsync(async (touched, ct) =>
         {
             var db = _redis.Db;
-            touched.Add(_redis.Keys.Credentials(taskId));
-            if (outcome.Irrevocable || wasScheduled)
+            if (touchesRetries)
             {
                 touched.Add(_redis.Keys.Retries);
             }
@@ -225,20 +299,36 @@ public sealed class RedisRevokerStore : IRevokerStore
             // An irrevocable credential is scheduled for its retry before it leaves the pending set, and a
             // finished one leaves the retry set only after its outcome is recorded: a crash in between repeats
             // an idempotent revocation rather than dropping one.
-            if (outcome.Irrevocable && retryAt is { } at)
+            if (scheduled.Length > 0)
             {
-                await db.SortedSetAddAsync(_redis.Keys.Retries, member, at.ToUnixTimeMilliseconds());
+                await db.SortedSetAddAsync(_redis.Keys.Retries, scheduled);
             }
 
-            await db.ScriptEvaluateAsync(RedisScripts.CompleteDownstream, [_redis.Keys.Credentials(taskId), _redis.Keys.Pending(taskId)], [jti, json, expiredAt]);
-            if (!outcome.Irrevocable && wasScheduled)
+            var calls = new List<Task<RedisResult>>();
+            foreach (var chain in prepared.GroupBy(p => _redis.Keys.ChainOf(p.TaskId)))
             {
-                await db.SortedSetRemoveAsync(_redis.Keys.Retries, member);
+                touched.Add(_redis.Keys.Credentials(chain.First().TaskId));
+                foreach (var chunk in chain.Chunk(CompletionChunk))
+                {
+                    calls.Add(db.ScriptEvaluateAsync(
+                        RedisScripts.CompleteDownstream,
+                        [.. chunk.SelectMany(p => new[] { _redis.Keys.Credentials(p.TaskId), _redis.Keys.Pending(p.TaskId) })],
+                        [.. chunk.SelectMany(p => new RedisValue[] { p.Jti, p.Json, p.ExpiredAt })]));
+                }
+            }
+
+            await Task.WhenAll(calls);
+            if (unscheduled.Length > 0)
+            {
+                await db.SortedSetRemoveAsync(_redis.Keys.Retries, unscheduled);
             }
 
             return true;
         }, cancellationToken);
     }
+
+    /// <summary>How many outcomes one script call records at most: enough to save round trips, few enough to keep Redis responsive.</summary>
+    internal const int CompletionChunk = 500;
 
     /// <inheritdoc />
     public async ValueTask DropRetryAsync(string taskId, string jti, CancellationToken cancellationToken) =>
@@ -276,11 +366,21 @@ public sealed class RedisRevokerStore : IRevokerStore
     /// the recording script marks. Called inside a resilience-wrapped operation, before that script; the returned key is
     /// the stream's, for the caller to confirm with the rest of its writes.
     /// </summary>
-    internal static async Task<(RedisValue Id, RedisKey Stream)> EnqueueAsync(RedisContext redis, string taskId)
+    internal static Task<(RedisValue Id, RedisKey Stream)> EnqueueAsync(RedisContext redis, string taskId) => EnqueueAsync(redis, [taskId]);
+
+    /// <summary>
+    /// Announces revocation work for several tasks in one entry (<c>task</c>: the first, <c>tasks</c>: all, space-separated),
+    /// on the shard of the first, for one script to record them all and mark each task's pending set with the entry's id.
+    /// Taken, it yields one <see cref="RevocationWork"/> per task, all with the entry's id.
+    /// </summary>
+    internal static async Task<(RedisValue Id, RedisKey Stream)> EnqueueAsync(RedisContext redis, IReadOnlyList<string> taskIds)
     {
-        var shard = redis.Keys.WorkShardOf(taskId);
+        var shard = redis.Keys.WorkShardOf(taskIds[0]);
         var stream = redis.Keys.Work(shard);
-        var entry = await redis.Db.StreamAddAsync(stream, [new NameValueEntry("task", taskId), new NameValueEntry("at", redis.Time.GetUtcNow().ToUnixTimeMilliseconds())]);
+        NameValueEntry[] fields = taskIds.Count == 1
+            ? [new("task", taskIds[0]), new("at", redis.Time.GetUtcNow().ToUnixTimeMilliseconds())]
+            : [new("task", taskIds[0]), new("at", redis.Time.GetUtcNow().ToUnixTimeMilliseconds()), new("tasks", string.Join(' ', taskIds))];
+        var entry = await redis.Db.StreamAddAsync(stream, fields);
         return (WorkId(shard, entry), stream);
     }
 

@@ -1,5 +1,6 @@
 using CredentialBroker.Abstractions;
 using CredentialBroker.Abstractions.Revocation;
+using CredentialBroker.Abstractions.Soc;
 using CredentialBroker.Abstractions.Storage;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -33,7 +34,8 @@ public sealed class BrokerTokenRevoker(ICredentialStore store, [FromKeyedService
             return true;
         }
 
-        var lookup = await store.GetCredentialAsync(credential.TaskId, credential.Jti, cancellationToken);
-        return lookup is null || lookup.Credential.StatusAt(time.GetUtcNow()) != CredentialStatus.Active;
+        // The record alone decides what introspection answers for it (revoked, or gone): no need to read its task too.
+        var stored = (await store.GetCredentialRecordsAsync([new CredentialRef(credential.TaskId, credential.Jti)], cancellationToken))[0];
+        return stored is null || stored.StatusAt(time.GetUtcNow()) != CredentialStatus.Active;
     }
 }

@@ -6,8 +6,8 @@ using Microsoft.Extensions.Options;
 namespace CredentialBroker.Revoker;
 
 /// <summary>
-/// Sweeps the expiry index: claims due credentials under a lease, finishes each expiry at once (feed, downstream,
-/// verification, then the record of it), then releases the claims. The claim is the durable work: several replicas
+/// Sweeps the expiry index: claims due credentials under a lease, finishes the claimed expiries as one batch (feed,
+/// downstream, verification, then the record of them), then releases the claims. The claim is the durable work: several replicas
 /// sweep at once without doing the same work twice in effect, and a replica that dies mid-sweep loses nothing — its
 /// claims come due again when the lease runs out, and expiries not yet recorded are finished then. A credential
 /// revoked before its expiry is left to its revocation. Redis keyspace notifications are not used.
@@ -29,20 +29,18 @@ public sealed class ExpirySweeper(IRevokerStore revoker, RevocationProcessor pro
                 break;
             }
 
-            await Parallel.ForEachAsync(claimed, new ParallelOptions { MaxDegreeOfParallelism = settings.Concurrency, CancellationToken = cancellationToken }, async (due, ct) =>
+            // The whole claim as one batch: one read, one feed append, one record of the outcomes (see
+            // RevocationProcessor.ProcessBatchAsync). The claims are released only after that, so a crash anywhere in
+            // between leaves every one of them to come due again after the lease.
+            var expired = await revoker.ReadDueAsync(claimed, now, cancellationToken);
+            foreach (var credential in expired)
             {
-                if (await revoker.ReadDueAsync(due, now, ct) is { } expired)
-                {
-                    metrics.SweepLag(now - due.ExpiresAt);
-                    await processor.ProcessAsync(expired, ct);
-                    Interlocked.Increment(ref processed);
-                }
-            });
-            await revoker.ReleaseAsync(claimed, cancellationToken);
-            if (claimed.Count < settings.SweepBatchSize)
-            {
-                break;
+                metrics.SweepLag(now - credential.ExpiresAt);
             }
+
+            await processor.ProcessBatchAsync(expired, cancellationToken);
+            processed += expired.Count;
+            await revoker.ReleaseAsync(claimed, cancellationToken);
         }
 
         return processed;

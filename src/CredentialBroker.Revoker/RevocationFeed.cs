@@ -20,6 +20,21 @@ public sealed class RevocationFeed(IRevocationFeed store)
         return id;
     }
 
+    /// <summary>Appends entries in their order (in one round trip where the store can); returns their feed event ids.</summary>
+    /// <exception cref="StoreUnavailableException">The store did not answer; some entries may have been published (publishing again is harmless).</exception>
+    public async ValueTask<IReadOnlyList<string>> PublishAsync(IReadOnlyList<RevocationEvent> revocations, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(revocations);
+        if (revocations.Count == 0)
+        {
+            return [];
+        }
+
+        var ids = await store.AppendAsync(revocations, cancellationToken);
+        Interlocked.Exchange(ref _published, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
+        return ids;
+    }
+
     /// <summary>Up to <paramref name="count"/> entries after <paramref name="afterId"/> (or from the start of the retained feed), oldest first.</summary>
     public ValueTask<IReadOnlyList<RevocationEvent>> ReadAsync(string? afterId, int count, CancellationToken cancellationToken) =>
         store.ReadAsync(afterId, count, cancellationToken);

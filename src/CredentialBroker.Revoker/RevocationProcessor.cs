@@ -58,14 +58,14 @@ public sealed partial class RevocationProcessor
 
     /// <summary>Processes every pending credential of <paramref name="taskId"/>; returns how many there were.</summary>
     /// <exception cref="StoreUnavailableException">The store did not answer; the work stays queued.</exception>
-    public async ValueTask<int> ProcessTaskAsync(string taskId, CancellationToken cancellationToken)
-    {
-        var pending = await _revoker.GetPendingAsync(taskId, cancellationToken);
-        foreach (var credential in pending)
-        {
-            await ProcessAsync(credential, cancellationToken);
-        }
+    public ValueTask<int> ProcessTaskAsync(string taskId, CancellationToken cancellationToken) => ProcessTasksAsync([taskId], cancellationToken);
 
+    /// <summary>Processes every pending credential of <paramref name="taskIds"/> as one batch; returns how many there were.</summary>
+    /// <exception cref="StoreUnavailableException">The store did not answer; the work stays queued.</exception>
+    public async ValueTask<int> ProcessTasksAsync(IReadOnlyList<string> taskIds, CancellationToken cancellationToken)
+    {
+        var pending = await _revoker.GetPendingAsync(taskIds, cancellationToken);
+        await ProcessBatchAsync(pending, cancellationToken);
         return pending.Count;
     }
 
@@ -126,13 +126,90 @@ public sealed partial class RevocationProcessor
 
     /// <summary>Finishes the invalidation of one pending credential (see the class summary).</summary>
     /// <exception cref="StoreUnavailableException">The store did not answer; the credential stays pending.</exception>
-    public async ValueTask ProcessAsync(CredentialRecord credential, CancellationToken cancellationToken)
+    public ValueTask ProcessAsync(CredentialRecord credential, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(credential);
+        return ProcessBatchAsync([credential], cancellationToken);
+    }
+
+    /// <summary>
+    /// Finishes the invalidation of many pending (or expired) credentials at once, in the same steps as one: every one is
+    /// published on the feed (one store call for the batch), then revoked downstream and verified (at most
+    /// <see cref="RevokerOptions.Concurrency"/> downstream calls at once, each with its retries), then every outcome is
+    /// recorded (one store call for the batch), then the boundary log gets the secrets' events. The store's work (pending
+    /// set, expiry claim) is released by the caller only after this returns, so a crash at any point leaves the whole
+    /// batch to be done again; every step is idempotent.
+    /// </summary>
+    /// <exception cref="StoreUnavailableException">The store did not answer; the credentials stay pending.</exception>
+    public async ValueTask ProcessBatchAsync(IReadOnlyList<CredentialRecord> credentials, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(credentials);
+        if (credentials.Count == 0)
+        {
+            return;
+        }
+
+        await _feed.PublishAsync([.. credentials.Select(c => new RevocationEvent(
+            string.Empty, c.Jti, c.TaskId, c.ExpiresAt, c.RevocationReason ?? RevocationReasons.TtlExpired, c.RevokedAt ?? c.ExpiresAt))], cancellationToken);
+
+        var delivered = new Delivery[credentials.Count];
+        if (credentials.Count == 1)
+        {
+            delivered[0] = await DeliverAsync(credentials[0], cancellationToken);
+        }
+        else
+        {
+            await Parallel.ForAsync(0, credentials.Count, new ParallelOptions { MaxDegreeOfParallelism = _options.Concurrency, CancellationToken = cancellationToken }, async (i, ct) =>
+                delivered[i] = await DeliverAsync(credentials[i], ct));
+        }
+
+        await _revoker.CompleteAsync([.. delivered.Select(d => new DownstreamCompletion(d.Credential, d.Outcome, d.RetryAt))], cancellationToken);
+
+        foreach (var chunk in delivered.Where(d => !d.Outcome.Irrevocable && d.Credential.Kind == CredentialKind.Secret).Chunk(_options.Concurrency))
+        {
+            await Task.WhenAll(chunk.Select(d => AuditDownstreamAsync(d.Credential, d.Outcome.RevokedAt!.Value, d.Outcome.VerifiedAt, d.Outcome.Attempts, cancellationToken).AsTask()));
+        }
+
+        foreach (var (credential, outcome, _) in delivered)
+        {
+            var reason = credential.RevocationReason ?? RevocationReasons.TtlExpired;
+            var triggeredAt = credential.RevokedAt ?? credential.ExpiresAt;
+            if (outcome.Irrevocable)
+            {
+                _metrics.Irrevocable(reason);
+                LogIrrevocable(_logger, credential.Jti, credential.TaskId, outcome.Attempts, outcome.LastError!);
+                continue;
+            }
+
+            var recordedAt = credential.RevokedAt ?? credential.ExpiryProcessedAt ?? triggeredAt;
+            _metrics.Lag("recorded", reason, recordedAt - triggeredAt);
+            _metrics.Lag("downstream", reason, outcome.RevokedAt!.Value - triggeredAt);
+            if (outcome.VerifiedAt is { } verified)
+            {
+                _metrics.Lag("verified", reason, verified - triggeredAt);
+            }
+            else
+            {
+                LogUnverified(_logger, credential.Jti, credential.TaskId);
+            }
+
+            _metrics.Processed(reason);
+        }
+    }
+
+    /// <summary>One credential's downstream outcome, to record with the rest of its batch.</summary>
+    private readonly record struct Delivery(CredentialRecord Credential, DownstreamState Outcome, DateTimeOffset? RetryAt);
+
+    /// <summary>Revokes one credential downstream and verifies it (retrying both), in a span of its own; records nothing.</summary>
+    private async ValueTask<Delivery> DeliverAsync(CredentialRecord credential, CancellationToken cancellationToken)
+    {
         using var activity = StartActivity(BrokerTelemetry.RevocationProcessSpan, credential);
         try
         {
-            await ProcessCoreAsync(credential, cancellationToken);
+            var delivery = await DeliverCoreAsync(credential, cancellationToken);
+            activity?.SetTag(BrokerTelemetryTags.Attempts, delivery.Outcome.Attempts)
+                .SetTag(BrokerTelemetryTags.Outcome, delivery.Outcome.Irrevocable ? "irrevocable" : delivery.Outcome.VerifiedAt is null ? "unverified" : "verified");
+            return delivery;
         }
         catch (Exception ex)
         {
@@ -141,13 +218,8 @@ public sealed partial class RevocationProcessor
         }
     }
 
-    private async ValueTask ProcessCoreAsync(CredentialRecord credential, CancellationToken cancellationToken)
+    private async ValueTask<Delivery> DeliverCoreAsync(CredentialRecord credential, CancellationToken cancellationToken)
     {
-        var reason = credential.RevocationReason ?? RevocationReasons.TtlExpired;
-        var triggeredAt = credential.RevokedAt ?? credential.ExpiresAt;
-        var recordedAt = credential.RevokedAt ?? credential.ExpiryProcessedAt ?? triggeredAt;
-        await _feed.PublishAsync(new RevocationEvent(string.Empty, credential.Jti, credential.TaskId, credential.ExpiresAt, reason, triggeredAt), cancellationToken);
-
         var handler = _downstream.FirstOrDefault(d => d.IsResponsibleFor(credential));
         var attempts = 0;
         string? error = null;
@@ -177,32 +249,9 @@ public sealed partial class RevocationProcessor
             }
         }
 
-        var now = _time.GetUtcNowMilliseconds();
-        BrokerTelemetry.TagCurrent(BrokerTelemetryTags.Attempts, attempts);
-        BrokerTelemetry.TagCurrent(BrokerTelemetryTags.Outcome, error is not null ? "irrevocable" : verifiedAt is null ? "unverified" : "verified");
-        if (error is null)
-        {
-            now = revokedAt;
-            await _revoker.CompleteAsync(credential, new DownstreamState(now, verifiedAt, attempts, false, null), null, cancellationToken);
-            await AuditDownstreamAsync(credential, now, verifiedAt, attempts, cancellationToken);
-            _metrics.Lag("recorded", reason, recordedAt - triggeredAt);
-            _metrics.Lag("downstream", reason, now - triggeredAt);
-            if (verifiedAt is { } verified)
-            {
-                _metrics.Lag("verified", reason, verified - triggeredAt);
-            }
-            else
-            {
-                LogUnverified(_logger, credential.Jti, credential.TaskId);
-            }
-
-            _metrics.Processed(reason);
-            return;
-        }
-
-        await _revoker.CompleteAsync(credential, new DownstreamState(null, null, attempts, true, error), now + _options.IrrevocableRetryInterval, cancellationToken);
-        _metrics.Irrevocable(reason);
-        LogIrrevocable(_logger, credential.Jti, credential.TaskId, attempts, error);
+        return error is null
+            ? new Delivery(credential, new DownstreamState(revokedAt, verifiedAt, attempts, false, null), null)
+            : new Delivery(credential, new DownstreamState(null, null, attempts, true, error), _time.GetUtcNowMilliseconds() + _options.IrrevocableRetryInterval);
     }
 
     /// <summary>

@@ -50,22 +50,39 @@ public sealed partial class RevocationWorker
                 await _revoker.DeferWorkAsync(early, _options.Lease, cancellationToken);
             }
 
-            var done = new List<RevocationWork>(work.Count);
-            await Parallel.ForEachAsync(work.Where(w => w.Recorded).GroupBy(w => w.TaskId), new ParallelOptions { MaxDegreeOfParallelism = _options.Concurrency, CancellationToken = cancellationToken }, async (entries, ct) =>
+            // Every task taken as one batch (one read of their pending credentials, one feed append, one record of the
+            // outcomes); acknowledged only once it is done. Should the batch fail, task by task, so one bad task cannot hold
+            // up the rest: what still fails stays unacknowledged and is taken over after the lease.
+            var recorded = work.Where(w => w.Recorded).ToList();
+            var done = new List<RevocationWork>(recorded.Count);
+            try
             {
-                try
+                await _processor.ProcessTasksAsync([.. recorded.Select(w => w.TaskId).Distinct(StringComparer.Ordinal)], cancellationToken);
+                done.AddRange(recorded);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                LogBatchFailed(_logger, ex, recorded.Count);
+                await Parallel.ForEachAsync(recorded.GroupBy(w => w.TaskId), new ParallelOptions { MaxDegreeOfParallelism = _options.Concurrency, CancellationToken = cancellationToken }, async (entries, ct) =>
                 {
-                    await _processor.ProcessTaskAsync(entries.Key, ct);
-                    lock (done)
+                    try
                     {
-                        done.AddRange(entries);
+                        await _processor.ProcessTaskAsync(entries.Key, ct);
+                        lock (done)
+                        {
+                            done.AddRange(entries);
+                        }
                     }
-                }
-                catch (Exception ex) when (ex is not OperationCanceledException)
-                {
-                    LogTaskFailed(_logger, ex, entries.Key);
-                }
-            });
+                    catch (Exception taskException) when (taskException is not OperationCanceledException)
+                    {
+                        LogTaskFailed(_logger, taskException, entries.Key);
+                    }
+                });
+            }
+
+            // An entry can name several tasks (one RevocationWork each, sharing its id): it is acknowledged only when all are done.
+            var unfinished = recorded.Except(done).Select(w => w.Id).ToHashSet(StringComparer.Ordinal);
+            done.RemoveAll(w => unfinished.Contains(w.Id));
             await _revoker.AckWorkAsync(done, cancellationToken);
             finished += done.Count;
             if (done.Count == 0)
@@ -82,4 +99,8 @@ public sealed partial class RevocationWorker
     [LoggerMessage(EventId = 1903, EventName = "RevocationWorkFailed", Level = LogLevel.Error,
         Message = "Revocation work for task {TaskId} failed; it stays queued and is retried after the lease")]
     private static partial void LogTaskFailed(ILogger logger, Exception exception, string taskId);
+
+    [LoggerMessage(EventId = 1906, EventName = "RevocationBatchFailed", Level = LogLevel.Warning,
+        Message = "A batch of {Count} revocation work entries failed; processing them task by task")]
+    private static partial void LogBatchFailed(ILogger logger, Exception exception, int count);
 }

@@ -15,13 +15,13 @@ public sealed class RevokerOptions
     /// <summary>How long taken work or claimed expiries stay with a replica before another takes them over. Default 30 s.</summary>
     public TimeSpan Lease { get; set; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>How many due credentials one claim takes. Default 500.</summary>
+    /// <summary>How many due credentials one claim takes; they are finished as one batch (one feed append, one record of the outcomes). Default 500.</summary>
     public int SweepBatchSize { get; set; } = 500;
 
-    /// <summary>How many work entries one take takes. Default 64.</summary>
+    /// <summary>How many work entries one take takes; their tasks are finished as one batch (an entry from a bulk fan-out names up to 200 tasks). Default 64.</summary>
     public int WorkBatchSize { get; set; } = 64;
 
-    /// <summary>How many tasks (or expiries) one replica processes at once: enough to keep Redis round trips overlapping. Default 32.</summary>
+    /// <summary>How many downstream revocations (each with its verification) run at once within a batch. Default 32.</summary>
     public int Concurrency { get; set; } = 32;
 
     /// <summary>Downstream attempts before a credential is marked irrevocable. Default 5.</summary>

@@ -28,6 +28,7 @@ public sealed partial class BulkRevocationService
 {
     private const int MatchBatch = 1000;
     private const int FollowBatch = 20_000;
+    private const int ReadChunk = 200;
 
     private readonly ICredentialStore _store;
     private readonly IAuditLog _audit;
@@ -134,9 +135,13 @@ public sealed partial class BulkRevocationService
         ArgumentNullException.ThrowIfNull(selector);
         var tally = new MatchTally();
         var asOf = _time.GetUtcNowMilliseconds();
-        await ForEachMatchAsync(selector, asOf, (_, matched, _) =>
+        await ForEachMatchAsync(selector, asOf, matches =>
         {
-            tally.Add(matched);
+            foreach (var match in matches)
+            {
+                tally.Add(match.Matched);
+            }
+
             return ValueTask.CompletedTask;
         }, cancellationToken);
         return tally.Counts();
@@ -289,22 +294,25 @@ public sealed partial class BulkRevocationService
             }
         }
 
-        // The revocation's request time is its cut: what was live then is matched, whichever attempt fans it out.
-        await ForEachMatchAsync(revocation.Selector, revocation.RequestedAt, async (view, matched, roots) =>
+        // The revocation's request time is its cut: what was live then is matched, whichever attempt fans it out. A chunk of
+        // tasks is revoked in one store call (a few work entries and scripts for all their subtrees, see
+        // ICredentialStore.RevokeSubtreesAsync), and its matches are saved only after that.
+        await ForEachMatchAsync(revocation.Selector, revocation.RequestedAt, async matches =>
         {
-            foreach (var root in roots)
-            {
-                var at = _time.GetUtcNowMilliseconds();
-                await _store.RevokeSubtreeAsync(view.Task.TaskId, root.Jti, at, RevocationReasons.Bulk, AuditEvents.Create(
-                    AuditEventTypes.RevocationRecorded, at, revocation.RequestedBy, view.Task,
-                    new JsonObject { ["jti"] = root.Jti, ["reason"] = RevocationReasons.Bulk, ["revocationId"] = revocation.Id }), cancellationToken);
-            }
+            var at = _time.GetUtcNowMilliseconds();
+            await _store.RevokeSubtreesAsync([.. matches.SelectMany(m => m.Roots.Select(root => new SubtreeRevocation(m.View.Task.TaskId, root.Jti, at, RevocationReasons.Bulk, AuditEvents.Create(
+                AuditEventTypes.RevocationRecorded, at, revocation.RequestedBy, m.View.Task,
+                new JsonObject { ["jti"] = root.Jti, ["reason"] = RevocationReasons.Bulk, ["revocationId"] = revocation.Id }))))], cancellationToken);
 
             _revoker.WorkAvailable();
-            tally.Add(matched);
+            foreach (var match in matches)
+            {
+                tally.Add(match.Matched);
+            }
+
             lock (gate)
             {
-                pending.AddRange(matched.Select(c => new CredentialRef(c.TaskId, c.Jti)));
+                pending.AddRange(matches.SelectMany(m => m.Matched.Select(c => new CredentialRef(c.TaskId, c.Jti))));
             }
 
             await FlushAsync(force: false);
@@ -330,10 +338,17 @@ public sealed partial class BulkRevocationService
             _following[revocation.Id] = remaining;
         }
 
+        // Read in chunks of records only (their downstream marks), a few chunks at once: one round trip per chunk.
         var batch = remaining.Keys.Take(FollowBatch).ToList();
         var outcomes = new ConcurrentBag<(CredentialRef Ref, CredentialRecord? Record)>();
-        await Parallel.ForEachAsync(batch, new ParallelOptions { MaxDegreeOfParallelism = _options.Concurrency, CancellationToken = cancellationToken }, async (match, ct) =>
-            outcomes.Add((match, (await _store.GetCredentialAsync(match.TaskId, match.Jti, ct))?.Credential)));
+        await Parallel.ForEachAsync(batch.Chunk(ReadChunk), new ParallelOptions { MaxDegreeOfParallelism = ChunksInFlight, CancellationToken = cancellationToken }, async (chunk, ct) =>
+        {
+            var records = await _store.GetCredentialRecordsAsync(chunk, ct);
+            for (var i = 0; i < chunk.Length; i++)
+            {
+                outcomes.Add((chunk[i], records[i]));
+            }
+        });
 
         int downstream = 0, verified = 0, irrevocable = 0, failed = 0;
         var byResource = new Dictionary<string, ResourceProgress>(revocation.ByResource ?? new Dictionary<string, ResourceProgress>(), StringComparer.Ordinal);
@@ -406,27 +421,41 @@ public sealed partial class BulkRevocationService
         ProgressStored?.Invoke(this, progress);
     }
 
+    /// <summary>
+    /// The selector's matches, task chunk by task chunk: each chunk of <see cref="ReadChunk"/> task ids is read in one store
+    /// call, and <see cref="ChunksInFlight"/> chunks are read and handled at once.
+    /// </summary>
     private async ValueTask ForEachMatchAsync(
         RevocationSelector selector,
         DateTimeOffset asOf,
-        Func<TaskView, IReadOnlyList<CredentialRecord>, IReadOnlyList<CredentialRecord>, ValueTask> onMatch,
+        Func<IReadOnlyList<TaskMatch>, ValueTask> onMatches,
         CancellationToken cancellationToken)
     {
-        await Parallel.ForEachAsync(_soc.FindTaskIdsAsync(selector, cancellationToken), new ParallelOptions { MaxDegreeOfParallelism = _options.Concurrency, CancellationToken = cancellationToken }, async (taskId, ct) =>
+        await Parallel.ForEachAsync(_soc.FindTaskIdsAsync(selector, cancellationToken).Chunk(ReadChunk), new ParallelOptions { MaxDegreeOfParallelism = ChunksInFlight, CancellationToken = cancellationToken }, async (taskIds, ct) =>
         {
-            var view = await _store.GetTaskAsync(taskId, ct);
-            if (view is null)
+            var views = await _store.GetTasksAsync(taskIds, ct);
+            var matches = new List<TaskMatch>();
+            foreach (var view in views.OfType<TaskView>())
             {
-                return;
+                var (matched, roots) = SelectorMatch.InTask(selector, view, asOf, liveOnly: true);
+                if (matched.Count > 0)
+                {
+                    matches.Add(new TaskMatch(view, matched, roots));
+                }
             }
 
-            var (matched, roots) = SelectorMatch.InTask(selector, view, asOf, liveOnly: true);
-            if (matched.Count > 0)
+            if (matches.Count > 0)
             {
-                await onMatch(view, matched, roots);
+                await onMatches(matches);
             }
         });
     }
+
+    /// <summary>How many chunks of tasks or credentials are read at once: <see cref="SocOptions.Concurrency"/> items in flight, in chunks.</summary>
+    private int ChunksInFlight => Math.Max(1, _options.Concurrency / 16);
+
+    /// <summary>What the selector matches in one task, and the roots whose subtrees cover the matches.</summary>
+    private readonly record struct TaskMatch(TaskView View, IReadOnlyList<CredentialRecord> Matched, IReadOnlyList<CredentialRecord> Roots);
 
     /// <summary>Counts matched credentials from many threads.</summary>
     private sealed class MatchTally

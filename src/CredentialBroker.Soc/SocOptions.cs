@@ -12,7 +12,10 @@ public sealed class SocOptions
     /// <summary>How often running bulk revocations are advanced (fan-out, then downstream progress).</summary>
     public TimeSpan ProgressInterval { get; set; } = TimeSpan.FromMilliseconds(250);
 
-    /// <summary>How many tasks a fan-out reads and revokes at once.</summary>
+    /// <summary>
+    /// How much a fan-out reads and revokes at once, and its follow-up reads: <c>Concurrency / 16</c> chunks of 200 tasks (or
+    /// credentials) at a time, at least one. Default 64.
+    /// </summary>
     public int Concurrency { get; set; } = 64;
 
     /// <summary>How long a replica holds a running revocation before another may take it over.</summary>

@@ -208,10 +208,10 @@ internal static class Scenarios
     /// from its <c>exp</c> to its downstream revocation (<c>downstream.revokedAt</c>, read back afterwards) and to
     /// the resource server applying it from the feed.
     /// </summary>
-    public static async Task<TtlExpiryResult> TtlExpiryAsync(BrokerUnderTest broker, ResourceServerUnderTest server, int credentials)
+    public static async Task<TtlExpiryResult> TtlExpiryAsync(BrokerUnderTest broker, ResourceServerUnderTest server, int credentials, int writeRate = 4_000)
     {
         await using var writer = await StoreWriter.OpenAsync(broker);
-        var expiry = TimeProvider.System.GetUtcNowSeconds().AddSeconds(3 + (credentials / 4_000)); // room to write ≥ 4,000/s
+        var expiry = TimeProvider.System.GetUtcNowSeconds().AddSeconds(3 + (credentials / writeRate)); // room to write ≥ writeRate/s
         var run = Guid.NewGuid().ToString("N")[..6];
         var written = await writer.WriteAsync(credentials, i => $"exp{run}_{i:D7}", expiry);
         if (TimeProvider.System.GetUtcNow() >= expiry)

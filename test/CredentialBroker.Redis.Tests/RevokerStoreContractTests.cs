@@ -297,4 +297,166 @@ public sealed class RevokerStoreContractTests(StoreKind kind) : IAsyncDisposable
             Assert.That(trimmed, Is.Empty);
         });
     }
+
+    [Test]
+    public async Task Many_due_credentials_are_read_at_once_only_those_whose_expiry_still_needs_finishing()
+    {
+        var due = new List<string>();
+        for (var i = 0; i < 6; i++)
+        {
+            due.Add(await CreateAsync(TimeSpan.FromSeconds(30)));
+        }
+
+        var revokedTask = await CreateAsync(TimeSpan.FromSeconds(30));
+        await CompleteTaskAsync(revokedTask);
+        var undueTask = await CreateAsync(TimeSpan.FromMinutes(10));
+        var finishedTask = await CreateAsync(TimeSpan.FromSeconds(30));
+        var finished = (await _revoker.ReadDueAsync(new DueCredential(finishedTask, "jti-1", Start.AddSeconds(30)), Start.AddSeconds(31), CancellationToken.None))!;
+        await _revoker.CompleteAsync(finished, new DownstreamState(Start.AddSeconds(31), Start.AddSeconds(31), 1, false, null), null, CancellationToken.None);
+        var now = Start.AddSeconds(40);
+        DueCredential[] asked =
+        [
+            .. due.Select(t => new DueCredential(t, "jti-1", Start.AddSeconds(30))),
+            new(revokedTask, "jti-1", Start.AddSeconds(30)),
+            new(undueTask, "jti-1", Start.AddMinutes(10)),
+            new(finishedTask, "jti-1", Start.AddSeconds(30)),
+            new("tsk_gone", "jti-1", Start.AddSeconds(30)),
+        ];
+
+        var read = await _revoker.ReadDueAsync(asked, now, CancellationToken.None);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(read.Select(c => c.TaskId), Is.EquivalentTo(due), "the due ones, and none revoked, undue, finished or gone");
+            Assert.That(read.Select(c => c.ExpiryProcessedAt), Is.All.EqualTo(now));
+            Assert.That(read.Select(c => c.Jti), Is.All.EqualTo("jti-1"));
+        });
+    }
+
+    [Test]
+    public async Task Many_outcomes_are_recorded_at_once_across_tasks_and_take_the_credentials_off_their_pending_sets()
+    {
+        var tasks = new List<string>();
+        for (var i = 0; i < 12; i++)
+        {
+            tasks.Add(await CreateAsync());
+            await CompleteTaskAsync(tasks[^1]);
+        }
+
+        var pending = await _revoker.GetPendingAsync(tasks, CancellationToken.None);
+        var delivered = new DownstreamState(Start.AddSeconds(2), Start.AddSeconds(3), 1, false, null);
+        var failed = new DownstreamState(null, null, 5, true, "connection refused");
+        var retryAt = Start.AddMinutes(1);
+
+        // The last one's backend keeps failing: it is irrevocable, scheduled for a retry, and leaves the pending set too.
+        await _revoker.CompleteAsync([.. pending.Select((p, i) => i < pending.Count - 1 ? new DownstreamCompletion(p, delivered, null) : new DownstreamCompletion(p, failed, retryAt))], CancellationToken.None);
+        var credentials = await Task.WhenAll(tasks.Select(async t => (await _store.GetCredentialAsync(t, "jti-1", CancellationToken.None))!.Credential));
+        var retries = await _revoker.ClaimRetriesAsync(retryAt, 100, TimeSpan.FromMinutes(1), CancellationToken.None);
+        var pendingAfter = await _revoker.GetPendingAsync(tasks, CancellationToken.None);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(pending.Select(p => p.TaskId), Is.EquivalentTo(tasks), "every task's pending credential, read at once");
+            Assert.That(pendingAfter, Is.Empty);
+            Assert.That(credentials.Take(11).Select(c => c.Downstream), Is.All.EqualTo(delivered));
+            Assert.That(credentials.Single(c => c.TaskId == pending[^1].TaskId).Downstream, Is.EqualTo(failed));
+            Assert.That(retries, Is.EqualTo(new[] { (pending[^1].TaskId, "jti-1") }), "only the irrevocable one is scheduled");
+        });
+    }
+
+    [Test]
+    public async Task An_outcome_for_a_credential_whose_record_is_gone_writes_no_record_but_still_leaves_the_pending_set()
+    {
+        var taskId = await CreateAsync();
+        var ghost = new CredentialRecord("ghost", taskId, CredentialKind.AccessToken, "jti-1", "spiffe://a.example/agent", Start, Start.AddMinutes(5));
+
+        await _revoker.CompleteAsync([new DownstreamCompletion(ghost, new DownstreamState(Start, Start, 1, false, null), null)], CancellationToken.None);
+        var lookup = await _store.GetCredentialAsync(taskId, "ghost", CancellationToken.None);
+        var task = await _store.GetTaskAsync(taskId, CancellationToken.None);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(lookup, Is.Null);
+            Assert.That(task!.Credentials.Select(c => c.Jti), Is.EqualTo(new[] { "jti-1" }));
+        });
+    }
+
+    [Test]
+    public async Task A_batch_of_feed_events_is_appended_in_order_and_read_back_with_its_ids()
+    {
+        RevocationEvent Event(int i) => new("", $"j{i}", "tsk_" + (i % 3), Start.AddMinutes(5), i % 2 == 0 ? RevocationReasons.Bulk : RevocationReasons.Cascade, Start.AddMilliseconds(i));
+        var before = await _feed.AppendAsync(Event(-1), CancellationToken.None);
+
+        var ids = await _feed.AppendAsync([.. Enumerable.Range(0, 1203).Select(Event)], CancellationToken.None);
+        var read = await _feed.ReadAsync(before, 2000, CancellationToken.None);
+        var none = await _feed.AppendAsync([], CancellationToken.None);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(ids, Has.Count.EqualTo(1203));
+            Assert.That(read.Select(e => e.Id), Is.EqualTo(ids), "ids in the order given, after the earlier event");
+            Assert.That(read, Is.EqualTo(Enumerable.Range(0, 1203).Select(i => Event(i) with { Id = ids[i] })));
+            Assert.That(none, Is.Empty);
+        });
+    }
+
+    [Test]
+    public async Task Many_subtrees_revoked_at_once_leave_their_credentials_pending_work_for_every_task_and_each_root_an_event()
+    {
+        await DrainWorkAsync();
+        var tasks = new List<string>();
+        for (var i = 0; i < 7; i++)
+        {
+            tasks.Add(await CreateAsync());
+        }
+
+        await _store.AddCredentialAsync(new CredentialRecord("child", tasks[0], CredentialKind.AccessToken, "jti-1", "spiffe://a.example/agent", Start, Start.AddMinutes(5)),
+            [TaskState.Created], Start, 1000, TestAudit.For(tasks[0]), CancellationToken.None);
+        var eventsBefore = await Task.WhenAll(tasks.Select(t => _factory.Audit.TaskEventsAsync(t, CancellationToken.None).AsTask()));
+
+        var revoked = await _store.RevokeSubtreesAsync(
+            [.. tasks.Select(t => new SubtreeRevocation(t, "jti-1", Start.AddSeconds(1), RevocationReasons.Bulk, TestAudit.For(t))),
+             new SubtreeRevocation(tasks[1], "no-such-jti", Start.AddSeconds(1), RevocationReasons.Bulk, TestAudit.For(tasks[1]))],
+            CancellationToken.None);
+        var pending = await _revoker.GetPendingAsync(tasks, CancellationToken.None);
+        var eventsAfter = await Task.WhenAll(tasks.Select(t => _factory.Audit.TaskEventsAsync(t, CancellationToken.None).AsTask()));
+        var work = await _revoker.TakeWorkAsync("c1", 1000, TimeSpan.FromHours(1), CancellationToken.None);
+        await _revoker.AckWorkAsync(work, CancellationToken.None);
+        var afterAck = await _revoker.TakeWorkAsync("c2", 1000, TimeSpan.Zero, CancellationToken.None);
+        var child = (await _store.GetCredentialAsync(tasks[0], "child", CancellationToken.None))!.Credential;
+
+        Assert.Multiple(async () =>
+        {
+            Assert.That(revoked, Is.EqualTo(8), "seven roots and one descendant; a missing root revokes nothing");
+            Assert.That(pending.Select(p => (p.TaskId, p.Jti)), Is.EquivalentTo(tasks.Select(t => (t, "jti-1")).Append((tasks[0], "child"))));
+            Assert.That(pending.Where(p => p.Jti == "jti-1").Select(p => p.RevocationReason), Is.All.EqualTo(RevocationReasons.Bulk));
+            Assert.That(child.RevocationReason, Is.EqualTo(RevocationReasons.Cascade));
+            Assert.That(eventsAfter.Select((e, i) => e.Count - eventsBefore[i].Count), Is.All.EqualTo(1), "one event per revoked root, none for a missing one");
+            Assert.That(work.Where(w => w.Recorded).Select(w => w.TaskId).Distinct(), Is.EquivalentTo(tasks), "work names every task");
+            Assert.That(afterAck, Is.Empty);
+            Assert.That(await _revoker.DepthAsync(CancellationToken.None), Is.Zero);
+        });
+    }
+
+    [Test]
+    public async Task Revoking_the_same_subtrees_again_revokes_nothing_new_and_keeps_the_first_revocation()
+    {
+        var tasks = new List<string> { await CreateAsync(), await CreateAsync(), await CreateAsync() };
+        SubtreeRevocation[] Batch(int second, string reason) => [.. tasks.Select(t => new SubtreeRevocation(t, "jti-1", Start.AddSeconds(second), reason, TestAudit.For(t)))];
+
+        var first = await _store.RevokeSubtreesAsync(Batch(1, RevocationReasons.Bulk), CancellationToken.None);
+        var again = await _store.RevokeSubtreesAsync(Batch(2, RevocationReasons.Holder), CancellationToken.None);
+        var records = await _store.GetCredentialRecordsAsync([.. tasks.Select(t => new Abstractions.Soc.CredentialRef(t, "jti-1")), new Abstractions.Soc.CredentialRef(tasks[0], "gone")], CancellationToken.None);
+        var views = await _store.GetTasksAsync([tasks[2], "tsk_gone", tasks[0]], CancellationToken.None);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(first, Is.EqualTo(3));
+            Assert.That(again, Is.Zero);
+            Assert.That(records.Take(3).Select(r => r!.RevokedAt), Is.All.EqualTo(Start.AddSeconds(1)));
+            Assert.That(records.Take(3).Select(r => r!.RevocationReason), Is.All.EqualTo(RevocationReasons.Bulk));
+            Assert.That(records[3], Is.Null, "no such credential");
+            Assert.That(views.Select(v => v?.Task.TaskId), Is.EqualTo(new[] { tasks[2], null, tasks[0] }), "in the order asked");
+        });
+    }
 }

@@ -106,6 +106,40 @@ public sealed class StatusListContractTests(StoreKind kind) : IAsyncDisposable
     }
 
     [Test]
+    public async Task Revoking_many_subtrees_at_once_sets_the_bits_of_their_tokens_and_of_no_other()
+    {
+        var tasks = new List<(string TaskId, StatusListEntry Root)>();
+        for (var i = 0; i < 6; i++)
+        {
+            tasks.Add(await CreateAsync());
+        }
+
+        var delegated = (await AddAsync(tasks[0].TaskId, "d1", "root"))!;
+        var sibling = (await AddAsync(tasks[1].TaskId, "a2", "root", CredentialKind.AccessToken))!;
+        var (_, untouched) = await CreateAsync();
+
+        // The first task's subtree under d1, the other tasks' whole trees.
+        var revoked = await _store.RevokeSubtreesAsync(
+            [new SubtreeRevocation(tasks[0].TaskId, "d1", Start.AddSeconds(1), RevocationReasons.Bulk, TestAudit.For(tasks[0].TaskId)),
+             .. tasks.Skip(1).Select(t => new SubtreeRevocation(t.TaskId, "root", Start.AddSeconds(1), RevocationReasons.Bulk, TestAudit.For(t.TaskId)))],
+            CancellationToken.None);
+
+        Assert.Multiple(async () =>
+        {
+            Assert.That(revoked, Is.EqualTo(7));
+            Assert.That(await BitAsync(delegated), Is.EqualTo(1));
+            Assert.That(await BitAsync(tasks[0].Root), Is.EqualTo(0), "above the subtree");
+            Assert.That(await BitAsync(sibling), Is.EqualTo(1), "a cascade sets its descendants' bits too");
+            foreach (var (_, root) in tasks.Skip(1))
+            {
+                Assert.That(await BitAsync(root), Is.EqualTo(1));
+            }
+
+            Assert.That(await BitAsync(untouched), Is.EqualTo(0));
+        });
+    }
+
+    [Test]
     public async Task A_state_change_that_revokes_sets_the_bits_and_one_that_does_not_leaves_them()
     {
         var (completed, completedRoot) = await CreateAsync();

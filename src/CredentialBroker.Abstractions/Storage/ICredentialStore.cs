@@ -26,6 +26,38 @@ public interface ICredentialStore
     /// <summary>The task and all its credentials, or <see langword="null"/> when there is no such task.</summary>
     ValueTask<TaskView?> GetTaskAsync(string taskId, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// <see cref="GetTaskAsync"/> for many tasks at once (a store reads them in one round trip); in the order asked, with
+    /// <see langword="null"/> for a task that does not exist.
+    /// </summary>
+    async ValueTask<IReadOnlyList<TaskView?>> GetTasksAsync(IReadOnlyList<string> taskIds, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(taskIds);
+        var views = new List<TaskView?>(taskIds.Count);
+        foreach (var taskId in taskIds)
+        {
+            views.Add(await GetTaskAsync(taskId, cancellationToken));
+        }
+
+        return views;
+    }
+
+    /// <summary>
+    /// Credentials' own records (revocation and downstream marks included, without their tasks), many at once (a store
+    /// reads them in one round trip); in the order asked, with <see langword="null"/> for a credential that does not exist.
+    /// </summary>
+    async ValueTask<IReadOnlyList<CredentialRecord?>> GetCredentialRecordsAsync(IReadOnlyList<Soc.CredentialRef> credentials, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(credentials);
+        var records = new List<CredentialRecord?>(credentials.Count);
+        foreach (var credential in credentials)
+        {
+            records.Add((await GetCredentialAsync(credential.TaskId, credential.Jti, cancellationToken))?.Credential);
+        }
+
+        return records;
+    }
+
     /// <summary>One credential with the facts about its task that decisions need, or <see langword="null"/>.</summary>
     ValueTask<CredentialLookup?> GetCredentialAsync(string taskId, string jti, CancellationToken cancellationToken);
 
@@ -63,6 +95,23 @@ public interface ICredentialStore
     /// many credentials this call revoked.
     /// </summary>
     ValueTask<int> RevokeSubtreeAsync(string taskId, string jti, DateTimeOffset at, string reason, Audit.AuditEvent audit, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// <see cref="RevokeSubtreeAsync"/> for many subtrees (of any tasks), each atomic as one is, with the same revoker work
+    /// left behind (a store may announce many tasks' work in one entry); returns how many credentials were revoked in all.
+    /// When it throws, any of them may or may not be revoked: revoking again is harmless, so the caller repeats all of them.
+    /// </summary>
+    async ValueTask<int> RevokeSubtreesAsync(IReadOnlyList<SubtreeRevocation> revocations, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(revocations);
+        var revoked = 0;
+        foreach (var r in revocations)
+        {
+            revoked += await RevokeSubtreeAsync(r.TaskId, r.Jti, r.At, r.Reason, r.Audit, cancellationToken);
+        }
+
+        return revoked;
+    }
 
     /// <summary>
     /// Remembers that the downstream secret <paramref name="secret"/> (already recorded) is being issued, until

@@ -17,10 +17,29 @@ public interface IRevokerStore
     /// Reads a claimed due credential whose expiry still needs finishing: due at <paramref name="now"/>, not revoked
     /// earlier (a revocation is queued work of its own), its expiry not finished yet (also after a sweep that
     /// crashed halfway). Returns it with <see cref="CredentialRecord.ExpiryProcessedAt"/> set to <paramref name="now"/>,
-    /// for <see cref="CompleteAsync"/> to record; <see langword="null"/> otherwise. Writes nothing: the claim, held
+    /// for <see cref="CompleteAsync(CredentialRecord, DownstreamState, DateTimeOffset?, CancellationToken)"/> to record; <see langword="null"/> otherwise. Writes nothing: the claim, held
     /// under its lease, is the durable work.
     /// </summary>
     ValueTask<CredentialRecord?> ReadDueAsync(DueCredential due, DateTimeOffset now, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// <see cref="ReadDueAsync(DueCredential, DateTimeOffset, CancellationToken)"/> for many claimed credentials at once (a
+    /// store reads them in one round trip); returns those whose expiry still needs finishing, in no particular order.
+    /// </summary>
+    async ValueTask<IReadOnlyList<CredentialRecord>> ReadDueAsync(IReadOnlyList<DueCredential> due, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(due);
+        var expired = new List<CredentialRecord>(due.Count);
+        foreach (var one in due)
+        {
+            if (await ReadDueAsync(one, now, cancellationToken) is { } credential)
+            {
+                expired.Add(credential);
+            }
+        }
+
+        return expired;
+    }
 
     /// <summary>Drops finished claims from the expiry index.</summary>
     ValueTask ReleaseAsync(IReadOnlyList<DueCredential> claimed, CancellationToken cancellationToken);
@@ -38,8 +57,38 @@ public interface IRevokerStore
     ValueTask<IReadOnlyList<CredentialRecord>> GetPendingAsync(string taskId, CancellationToken cancellationToken);
 
     /// <summary>
+    /// <see cref="GetPendingAsync(string, CancellationToken)"/> for many tasks at once (a store reads them in a couple of
+    /// round trips rather than one per task and credential).
+    /// </summary>
+    async ValueTask<IReadOnlyList<CredentialRecord>> GetPendingAsync(IReadOnlyList<string> taskIds, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(taskIds);
+        var pending = new List<CredentialRecord>();
+        foreach (var taskId in taskIds)
+        {
+            pending.AddRange(await GetPendingAsync(taskId, cancellationToken));
+        }
+
+        return pending;
+    }
+
+    /// <summary>
+    /// <see cref="CompleteAsync(CredentialRecord, DownstreamState, DateTimeOffset?, CancellationToken)"/> for many credentials
+    /// at once, with the same guarantees for each (a store records them in a few round trips). When it throws, any of them
+    /// may or may not be recorded: recording again is harmless, so the caller leaves all of them to be retried.
+    /// </summary>
+    async ValueTask CompleteAsync(IReadOnlyList<DownstreamCompletion> completions, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(completions);
+        foreach (var completion in completions)
+        {
+            await CompleteAsync(completion.Credential, completion.Outcome, completion.RetryAt, cancellationToken);
+        }
+    }
+
+    /// <summary>
     /// Records the downstream outcome of <paramref name="credential"/> (pending, or an expiry from
-    /// <see cref="ReadDueAsync"/>, whose processing time is recorded with it) and takes it off the pending set. An
+    /// <see cref="ReadDueAsync(DueCredential, DateTimeOffset, CancellationToken)"/>, whose processing time is recorded with it) and takes it off the pending set. An
     /// irrevocable outcome schedules a retry at <paramref name="retryAt"/>; a credential that was irrevocable leaves
     /// the retries once its outcome is recorded.
     /// </summary>

@@ -16,6 +16,7 @@ internal sealed class RevokerHarness : IDisposable
 {
     public RevokerHarness(params IDownstreamRevoker[] downstream)
     {
+        _downstream = downstream;
         Core = new CoreHarness();
         Store = (InMemoryCredentialStore)Core.Store;
         Feed = new InMemoryRevocationFeed(Core.Time);
@@ -31,6 +32,17 @@ internal sealed class RevokerHarness : IDisposable
     }
 
     public CoreHarness Core { get; }
+
+    /// <summary>A processor over another revoker store (a wrapper that fails on cue), with this harness's feed, clock and downstream revokers.</summary>
+    public RevocationProcessor ProcessorOver(IRevokerStore store) =>
+        new(store, Store, new RevocationFeed(Feed), [new BrokerTokenRevoker(Store, Core.Time), .. _downstream], Options.Create(Settings), Metrics,
+            _pipelines.GetRequiredService<ResiliencePipelineProvider<string>>(), Core.Time, new FakeLogger<RevocationProcessor>());
+
+    /// <summary>A sweeper over another revoker store.</summary>
+    public ExpirySweeper SweeperOver(IRevokerStore store) => new(store, ProcessorOver(store), Options.Create(Settings), Metrics, Core.Time);
+
+    /// <summary>A worker over another revoker store.</summary>
+    public RevocationWorker WorkerOver(IRevokerStore store) => new(store, ProcessorOver(store), Options.Create(Settings), Metrics, new FakeLogger<RevocationWorker>());
 
     public InMemoryCredentialStore Store { get; }
 
@@ -55,6 +67,7 @@ internal sealed class RevokerHarness : IDisposable
     public IssueReconciler Reconciler { get; }
 
     private readonly ServiceProvider _pipelines;
+    private readonly IDownstreamRevoker[] _downstream;
 
     public void Dispose()
     {
