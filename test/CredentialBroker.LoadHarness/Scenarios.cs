@@ -120,7 +120,8 @@ internal static class Scenarios
     /// <param name="Issuance">The round's throughput and latency.</param>
     /// <param name="UsedPerTask"><c>used_memory</c> grown per task.</param>
     /// <param name="LogPerTask">The boundary log's keys grown per task (0 for a build without the log).</param>
-    public sealed record Weighed(Throughput Issuance, double UsedPerTask, double LogPerTask);
+    /// <param name="CpuPerTask">Server CPU (the broker's and its redis-server's) per task, in microseconds.</param>
+    public sealed record Weighed(Throughput Issuance, double UsedPerTask, double LogPerTask, double CpuPerTask);
 
     /// <summary>Issues <paramref name="tasks"/> tasks over HTTP and weighs what they added to Redis.</summary>
     public static async Task<Weighed> IssueAndWeighAsync(BrokerUnderTest broker, int tasks, int concurrency)
@@ -128,9 +129,11 @@ internal static class Scenarios
         using var orchestrator = broker.ClientAs("/orchestrator");
         await using var writer = await StoreWriter.OpenAsync(broker);
         var (usedBefore, logBefore) = (await writer.UsedMemoryAsync(), await writer.AuditMemoryAsync());
+        var cpu = CpuMeter.Start(broker.ProcessId, broker.Redis.ProcessId);
         var issuance = await IssuanceAsync(orchestrator, tasks, concurrency);
+        var cpuPerTask = cpu.MicrosecondsPer(tasks);
         var (used, log) = (await writer.UsedMemoryAsync() - usedBefore, await writer.AuditMemoryAsync() - logBefore);
-        return new Weighed(issuance, used / (double)tasks, log / (double)tasks);
+        return new Weighed(issuance, used / (double)tasks, log / (double)tasks, cpuPerTask);
     }
 
     public static async Task<string> ExchangeAsync(HttpClient agent, string taskToken)
