@@ -190,6 +190,15 @@ internal sealed partial class SsfTransmitter
             _backoff.TryRemove(stream.StreamId, out _);
         }
 
+        if (status == "disabled")
+        {
+            // Disabled: events are neither kept nor delivered (SSF §8.1.2), so those already pending go too.
+            while (await _store.ReadPendingAsync(stream.StreamId, 1000, cancellationToken) is { Count: > 0 } pending
+                   && await _store.AcknowledgeAsync(stream.StreamId, [.. pending.Select(p => p.Jti)], cancellationToken) > 0)
+            {
+            }
+        }
+
         await AuditAsync(caller, stream, "status", cancellationToken);
         LogStreamChanged(_logger, stream.StreamId, "status", stream.Method, stream.Status);
         return (stream, null);
@@ -282,7 +291,12 @@ internal sealed partial class SsfTransmitter
             foreach (var (jti, error) in errs)
             {
                 // The receiver refused the event: it will not take it later either (RFC 8936 §2.3), so it is done with.
-                LogReceiverRejected(_logger, streamId, jti, error!["err"]?.GetValueKind() == JsonValueKind.String ? (string)error["err"]! : "unspecified");
+                // Only short error codes and jtis reach the log: the rest is the receiver's text, not the broker's.
+                if (IsCode(jti))
+                {
+                    LogReceiverRejected(_logger, streamId, jti, error!["err"]?.GetValueKind() == JsonValueKind.String && IsCode((string)error["err"]!) ? (string)error["err"]! : "unspecified");
+                }
+
                 done.Add(jti);
             }
         }
@@ -476,7 +490,7 @@ internal sealed partial class SsfTransmitter
             await using var body = await response.Content.ReadAsStreamAsync(cancellationToken);
             var read = await body.ReadAtLeastAsync(buffer, buffer.Length, throwOnEndOfStream: false, cancellationToken);
             using var json = JsonDocument.Parse(buffer.AsMemory(0, read));
-            return json.RootElement.TryGetProperty("err", out var err) && err.ValueKind == JsonValueKind.String && err.GetString()!.Length <= 64
+            return json.RootElement.TryGetProperty("err", out var err) && err.ValueKind == JsonValueKind.String && IsCode(err.GetString()!)
                 ? err.GetString()!
                 : "invalid_request";
         }
@@ -485,6 +499,10 @@ internal sealed partial class SsfTransmitter
             return "invalid_request";
         }
     }
+
+    /// <summary>A receiver-supplied error code or jti fit for the log: 1 to 64 ASCII letters, digits, <c>_</c>, <c>-</c> or <c>.</c>.</summary>
+    private static bool IsCode(string value) =>
+        value.Length is > 0 and <= 64 && value.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '-' or '.');
 
     private SsfPendingEvent Sign(SsfStream stream, string jti, JsonObject subject, string eventType, JsonObject body)
     {
@@ -554,8 +572,8 @@ internal sealed partial class SsfTransmitter
                         else if (!PushEndpointAllowed(endpoint))
                         {
                             errors.Add("delivery.endpoint_url", _options.AllowLoopbackHttp
-                                ? "endpoint_url must be an absolute https URL (or http on a loopback address), without user information or fragment."
-                                : "endpoint_url must be an absolute https URL, without user information or fragment.");
+                                ? "endpoint_url must be an absolute https URL (or http on a loopback address), without user information or fragment, not on a link-local, unspecified or multicast address."
+                                : "endpoint_url must be an absolute https URL, without user information or fragment, not on a loopback, link-local, unspecified or multicast address.");
                         }
 
                         if (authorization is not null && authorization.AsSpan().IndexOfAny('\r', '\n') >= 0)
@@ -623,7 +641,34 @@ internal sealed partial class SsfTransmitter
 
     private bool PushEndpointAllowed(string endpoint) =>
         Uri.TryCreate(endpoint, UriKind.Absolute, out var uri) && string.IsNullOrEmpty(uri.UserInfo) && string.IsNullOrEmpty(uri.Fragment)
-        && (uri.Scheme == Uri.UriSchemeHttps || (_options.AllowLoopbackHttp && uri.Scheme == Uri.UriSchemeHttp && uri.IsLoopback));
+        && (uri.IsLoopback
+            ? _options.AllowLoopbackHttp && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps)
+            : uri.Scheme == Uri.UriSchemeHttps && !NeverAReceiver(uri));
+
+    /// <summary>
+    /// An address literal no receiver has: link-local (169.254.0.0/16, where cloud metadata services answer; fe80::/10),
+    /// unspecified or multicast. A host name is not resolved here.
+    /// </summary>
+    private static bool NeverAReceiver(Uri uri)
+    {
+        if (uri.HostNameType is not (UriHostNameType.IPv4 or UriHostNameType.IPv6) || !IPAddress.TryParse(uri.DnsSafeHost, out var address))
+        {
+            return false;
+        }
+
+        if (address.IsIPv4MappedToIPv6)
+        {
+            address = address.MapToIPv4();
+        }
+
+        if (IPAddress.IsLoopback(address) || address.Equals(IPAddress.Any) || address.Equals(IPAddress.IPv6Any) || address.IsIPv6LinkLocal || address.IsIPv6Multicast)
+        {
+            return true;
+        }
+
+        var bytes = address.GetAddressBytes();
+        return bytes.Length == 4 && ((bytes[0] == 169 && bytes[1] == 254) || bytes[0] == 0 || bytes[0] >= 224);
+    }
 
     private static string? Text(JsonObject json, string name, FieldErrors errors, int max, string prefix = "")
     {

@@ -272,10 +272,16 @@ public sealed class SsfTransmitterTests
         ("""{"delivery": {"method": "urn:ietf:rfc:8936"}, "events_requested": "session-revoked"}""", "events_requested"),
         ("""{"delivery": {"method": "urn:ietf:rfc:8936"}, "events_requested": [42]}""", "events_requested"),
         ("""{"delivery": {"method": "urn:ietf:rfc:8936"}, "aud": "not a uri"}""", "aud"),
+        ("""{"delivery": {"method": "urn:ietf:rfc:8935", "endpoint_url": "https://169.254.169.254/latest/meta-data"}}""", "delivery.endpoint_url"),
+        ("""{"delivery": {"method": "urn:ietf:rfc:8935", "endpoint_url": "https://127.0.0.1/events"}}""", "delivery.endpoint_url"),
+        ("""{"delivery": {"method": "urn:ietf:rfc:8935", "endpoint_url": "https://[::ffff:169.254.169.254]/events"}}""", "delivery.endpoint_url"),
+        ("""{"delivery": {"method": "urn:ietf:rfc:8935", "endpoint_url": "https://localhost/events"}}""", "delivery.endpoint_url"),
+        ("""{"delivery": {"method": "urn:ietf:rfc:8935", "endpoint_url": "https://0.0.0.0/events"}}""", "delivery.endpoint_url"),
+        ("""{"delivery": {"method": "urn:ietf:rfc:8935", "endpoint_url": "https://[fe80::1]/events"}}""", "delivery.endpoint_url"),
     ];
 
     [Test]
-    public async Task A_bad_stream_configuration_is_400_naming_the_field_and_creates_nothing([Range(0, 9)] int which)
+    public async Task A_bad_stream_configuration_is_400_naming_the_field_and_creates_nothing([Range(0, 15)] int which)
     {
         var (app, _) = App();
         await using var host = app;
@@ -293,6 +299,93 @@ public sealed class SsfTransmitterTests
             Assert.That((string)problem["errors"]![field]![0]!, Is.Not.Empty);
             Assert.That(valid.StatusCode, Is.EqualTo(HttpStatusCode.Created));
             Assert.That((await ArrayAsync(await soc.GetAsync("/v1/ssf/streams"))).Count, Is.EqualTo(1));
+        });
+    }
+
+    [TestCase("paused", 1)]
+    [TestCase("disabled", 0)]
+    public async Task Events_pending_when_a_poll_stream_is_paused_are_kept_and_when_it_is_disabled_are_dropped(string status, int kept)
+    {
+        var (app, _) = App();
+        await using var host = app;
+        using var soc = app.As(BrokerApp.Soc);
+        using var orchestrator = app.As(BrokerApp.Orchestrator);
+        using var resourceServer = app.As(BrokerApp.ResourceServer);
+        var stream = await CreateStreamAsync(soc, PollStream);
+        var streamId = (string)stream["stream_id"]!;
+        var path = new Uri((string)stream["delivery"]!["endpoint_url"]!).AbsolutePath;
+        var (taskId, _, _) = await orchestrator.CreateTaskOkAsync(app.AgentId);
+        await orchestrator.ChangeStateAsync(taskId, "failed");
+        await CredentialBroker.Testing.Poll.UntilAsync(async () =>
+            (await (await resourceServer.PostAsync(path, Api.Json("""{"returnImmediately": true}"""))).JsonAsync())["sets"]!.AsObject().Count > 0,
+            Patience, "the revocation is pending");
+
+        var changed = await soc.PostAsync("/v1/ssf/status", Api.Json($$"""{"stream_id": "{{streamId}}", "status": "{{status}}"}"""));
+        var enabled = await soc.PostAsync("/v1/ssf/status", Api.Json($$"""{"stream_id": "{{streamId}}", "status": "enabled"}"""));
+        var polled = await (await resourceServer.PostAsync(path, Api.Json("""{"returnImmediately": true}"""))).JsonAsync();
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(changed.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+            Assert.That(enabled.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+            Assert.That(polled["sets"]!.AsObject(), Has.Count.EqualTo(kept), "paused keeps events; disabled neither keeps nor delivers them");
+        });
+    }
+
+    [TestCase(false)]
+    [TestCase(true)]
+    public async Task A_push_stream_may_name_a_private_network_receiver_but_loopback_only_with_AllowLoopbackHttp_and_never_link_local(bool allowLoopback)
+    {
+        var (app, _) = App();
+        app.Settings["CredentialBroker:SsfTransmitter:AllowLoopbackHttp"] = allowLoopback ? "true" : "false";
+        await using var host = app;
+        using var soc = app.As(BrokerApp.Soc);
+        static string Push(string url) => $$$"""{"delivery": {"method": "urn:ietf:rfc:8935", "endpoint_url": "{{{url}}}"}}""";
+
+        var privateNetwork = await soc.PostAsync("/v1/ssf/streams", Api.Json(Push("https://10.1.2.3/events")));
+        var loopbackHttps = await soc.PostAsync("/v1/ssf/streams", Api.Json(Push("https://127.0.0.1:8443/events")));
+        var loopbackHttp = await soc.PostAsync("/v1/ssf/streams", Api.Json(Push("http://127.0.0.1:8080/events")));
+        var metadata = await soc.PostAsync("/v1/ssf/streams", Api.Json(Push("https://169.254.169.254/latest/meta-data")));
+        var metadataAsDecimal = await soc.PostAsync("/v1/ssf/streams", Api.Json(Push("https://2852039166/latest/meta-data")));
+
+        var expectedLoopback = allowLoopback ? HttpStatusCode.Created : HttpStatusCode.BadRequest;
+        Assert.Multiple(async () =>
+        {
+            Assert.That(privateNetwork.StatusCode, Is.EqualTo(HttpStatusCode.Created), "a SIEM on an internal network is a receiver");
+            Assert.That(loopbackHttps.StatusCode, Is.EqualTo(expectedLoopback));
+            Assert.That(loopbackHttp.StatusCode, Is.EqualTo(expectedLoopback));
+            Assert.That(metadata.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest), "the cloud metadata service is no receiver");
+            Assert.That(metadataAsDecimal.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest), "nor is it under another spelling");
+            Assert.That((await ArrayAsync(await soc.GetAsync("/v1/ssf/streams"))).Count, Is.EqualTo(allowLoopback ? 3 : 1));
+        });
+    }
+
+    [Test]
+    public async Task A_poll_receivers_setErrs_reach_the_log_only_as_short_codes_never_as_its_text()
+    {
+        var (app, _) = App();
+        await using var host = app;
+        using var soc = app.As(BrokerApp.Soc);
+        using var resourceServer = app.As(BrokerApp.ResourceServer);
+        var stream = await CreateStreamAsync(soc, PollStream);
+        var path = new Uri((string)stream["delivery"]!["endpoint_url"]!).AbsolutePath;
+        var forged = "\\r\\n2026-12-01 FORGED: the SOC disabled every stream " + new string('x', 5000);
+
+        var polled = await resourceServer.PostAsync(path, Api.Json($$$"""
+            {"returnImmediately": true, "setErrs": {
+               "a1b2c3": {"err": "invalid_issuer", "description": "not ours"},
+               "d4e5f6": {"err": "{{{forged}}}"},
+               "{{{forged}}}": {"err": "invalid_key"}
+            } }
+            """));
+        var logged = app.Logs.GetSnapshot().Select(l => l.Message).ToList();
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(polled.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+            Assert.That(logged.Any(m => m.Contains("a1b2c3", StringComparison.Ordinal) && m.Contains("invalid_issuer", StringComparison.Ordinal)), Is.True, "a short error code is logged with its jti");
+            Assert.That(logged.Any(m => m.Contains("d4e5f6", StringComparison.Ordinal) && m.Contains("unspecified", StringComparison.Ordinal)), Is.True);
+            Assert.That(logged.Any(m => m.Contains("FORGED", StringComparison.Ordinal)), Is.False, "the receiver's text never reaches the log");
         });
     }
 
