@@ -174,7 +174,7 @@ internal sealed partial class SsfTransmitter
         var status = Text(request, "status", errors, MaxText);
         if (status is null || !Statuses.Contains(status))
         {
-            errors.Add("status", "status is required: enabled, paused or disabled.");
+            errors.Add("status", status is null ? "status is required: enabled, paused or disabled." : "status must be enabled, paused or disabled.");
         }
 
         var reason = Text(request, "reason", errors, MaxText);
@@ -446,8 +446,11 @@ internal sealed partial class SsfTransmitter
     {
         using var request = new HttpRequestMessage(HttpMethod.Post, stream.EndpointUrl)
         {
-            Content = new StringContent(pending.Set, Encoding.ASCII, "application/secevent+jwt"),
+            Content = new StringContent(pending.Set, Encoding.ASCII),
         };
+
+        // RFC 8935 §2: exactly application/secevent+jwt (StringContent would add a charset a strict receiver refuses).
+        request.Content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/secevent+jwt");
         request.Headers.Accept.ParseAdd("application/json");
         if (stream.AuthorizationHeader is { } authorization)
         {
@@ -573,7 +576,7 @@ internal sealed partial class SsfTransmitter
                         {
                             errors.Add("delivery.endpoint_url", _options.AllowLoopbackHttp
                                 ? "endpoint_url must be an absolute https URL (or http on a loopback address), without user information or fragment, not on a link-local, unspecified or multicast address."
-                                : "endpoint_url must be an absolute https URL, without user information or fragment, not on a loopback, link-local, unspecified or multicast address.");
+                                : "endpoint_url must be an absolute https URL, without user information or fragment, not on a loopback, link-local, unspecified or multicast address (for a receiver on this host, set CredentialBroker:SsfTransmitter:AllowLoopbackHttp=true).");
                         }
 
                         if (authorization is not null && authorization.AsSpan().IndexOfAny('\r', '\n') >= 0)

@@ -94,7 +94,7 @@ public sealed class SsfTransmitterTests
         Assert.Multiple(() =>
         {
             Assert.That(completed.StatusCode, Is.EqualTo(HttpStatusCode.OK));
-            Assert.That(pushed.MediaType, Is.EqualTo("application/secevent+jwt"));
+            Assert.That(pushed.MediaType, Is.EqualTo("application/secevent+jwt"), "exactly the media type, no parameters (RFC 8935 §2)");
             Assert.That(pushed.Authorization, Is.EqualTo(ReceiverAuthorization));
             Assert.That(set.Alg, Is.EqualTo("ES256"));
             Assert.That(set.Kid, Is.Not.Empty);
@@ -557,7 +557,7 @@ public sealed class SsfTransmitterTests
             var set = await request.Content!.ReadAsStringAsync(cancellationToken);
             var answer = Answers.TryDequeue(out var queued) ? queued : HttpStatusCode.Accepted;
             Interlocked.Increment(ref _count);
-            await _pushed.Writer.WriteAsync(new Pushed(set, request.Content.Headers.ContentType?.MediaType, request.Headers.Authorization?.ToString(), answer, request.RequestUri!), cancellationToken);
+            await _pushed.Writer.WriteAsync(new Pushed(set, request.Content.Headers.ContentType?.ToString(), request.Headers.Authorization?.ToString(), answer, request.RequestUri!), cancellationToken);
             return new HttpResponseMessage(answer) { Content = new StringContent(string.Empty) };
         }
     }
