@@ -1,4 +1,3 @@
-using System.Collections;
 using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text;
@@ -137,7 +136,6 @@ internal sealed partial class ConditionMemo
 
                 key.Append(']');
                 return true;
-            case IEnumerable:
             default:
                 return false;
         }

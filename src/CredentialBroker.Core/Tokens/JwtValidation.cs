@@ -70,7 +70,8 @@ public static class JwtValidation
 
         // A token verified before with this very key is not verified again (VerifiedSignatures); DPoP proofs are used once.
         var now = expect.Now.ToUnixTimeSeconds();
-        var remembered = !expect.EmbeddedJwk && VerifiedSignatures.Contains(token!, key!, now);
+        var digest = expect.EmbeddedJwk ? default : VerifiedSignatures.DigestOf(token!);
+        var remembered = !expect.EmbeddedJwk && VerifiedSignatures.Contains(digest, key!, now);
         if (!remembered)
         {
             var failure = await VerifySignatureAsync(jwt, key!, expect).ConfigureAwait(false);
@@ -81,7 +82,7 @@ public static class JwtValidation
 
             if (!expect.EmbeddedJwk && jwt.TryGetPayloadValue<double>(JwtRegisteredClaimNames.Exp, out var exp) && exp >= now)
             {
-                VerifiedSignatures.Add(token!, key!, (long)Math.Min(exp, now + expect.MaxLifetime.TotalSeconds), now);
+                VerifiedSignatures.Add(digest, key!, (long)Math.Min(exp, now + expect.MaxLifetime.TotalSeconds), now);
             }
         }
 

@@ -23,12 +23,15 @@ internal static class VerifiedSignatures
 
     private static readonly ConcurrentDictionary<Entry, long> Expiries = new();
 
-    /// <summary>Whether <paramref name="token"/> was verified with <paramref name="key"/> and its <c>exp</c> (unix s) is not past at <paramref name="nowSeconds"/>.</summary>
-    internal static bool Contains(string token, SecurityKey key, long nowSeconds) =>
-        Expiries.TryGetValue(new Entry(Digest.Of(token), key), out var expires) && nowSeconds <= expires;
+    /// <summary>The token's digest, computed once per validation for <see cref="Contains"/> and <see cref="Add"/>.</summary>
+    internal static Digest DigestOf(string token) => Digest.Of(token);
 
-    /// <summary>Remembers that <paramref name="token"/> verified with <paramref name="key"/>, until <paramref name="expiresSeconds"/> (unix s).</summary>
-    internal static void Add(string token, SecurityKey key, long expiresSeconds, long nowSeconds)
+    /// <summary>Whether the token of <paramref name="token"/>'s digest was verified with <paramref name="key"/> and its <c>exp</c> (unix s) is not past at <paramref name="nowSeconds"/>.</summary>
+    internal static bool Contains(Digest token, SecurityKey key, long nowSeconds) =>
+        Expiries.TryGetValue(new Entry(token, key), out var expires) && nowSeconds <= expires;
+
+    /// <summary>Remembers that the token of <paramref name="token"/>'s digest verified with <paramref name="key"/>, until <paramref name="expiresSeconds"/> (unix s).</summary>
+    internal static void Add(Digest token, SecurityKey key, long expiresSeconds, long nowSeconds)
     {
         if (Expiries.Count >= Capacity)
         {
@@ -46,13 +49,13 @@ internal static class VerifiedSignatures
             }
         }
 
-        Expiries[new Entry(Digest.Of(token), key)] = expiresSeconds;
+        Expiries[new Entry(token, key)] = expiresSeconds;
     }
 
     private readonly record struct Entry(Digest Token, SecurityKey Key);
 
     [StructLayout(LayoutKind.Sequential)]
-    private readonly record struct Digest(ulong A, ulong B, ulong C, ulong D)
+    internal readonly record struct Digest(ulong A, ulong B, ulong C, ulong D)
     {
         public static Digest Of(string token)
         {
