@@ -112,4 +112,39 @@ public sealed class ConditionMemoTests
 
         Assert.That(interpretations, Is.EqualTo(72));
     }
+    [Test]
+    public void Past_ten_thousand_results_a_rule_forgets_them_all_and_keeps_answering_as_interpreted()
+    {
+        var memo = ConditionMemo.For("request.destination.endsWith('7')");
+        var interpretations = 0;
+        bool Interpret(IDictionary<string, object?> variables)
+        {
+            interpretations++;
+            return ((string)((IDictionary<string, object?>)variables["request"]!)["destination"]!).EndsWith('7');
+        }
+
+        bool Evaluate(int destination) => memo.Evaluate(CelInput.From(Inputs.Exchange($"https://api.example/{destination}", ["read"]), null), Interpret);
+
+        var wrong = Enumerable.Range(0, ConditionMemo.Capacity).Count(d => Evaluate(d) != (d % 10 == 7));
+        var full = memo.Count;
+        var rememberedAtCapacity = interpretations;
+        Evaluate(3);                               // still remembered: not interpreted again
+        var beforeOverflow = interpretations;
+        var overflowAnswer = Evaluate(ConditionMemo.Capacity + 7); // one more value: everything is forgotten first
+        var afterOverflow = memo.Count;
+        Evaluate(3);                               // forgotten: interpreted again
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(ConditionMemo.Capacity, Is.EqualTo(10_000), "docs/policy.md promises up to 10,000 results per rule");
+            Assert.That(wrong, Is.Zero);
+            Assert.That(full, Is.EqualTo(10_000));
+            Assert.That(rememberedAtCapacity, Is.EqualTo(10_000));
+            Assert.That(beforeOverflow, Is.EqualTo(10_000), "a remembered value is not interpreted again");
+            Assert.That(overflowAnswer, Is.True);
+            Assert.That(afterOverflow, Is.EqualTo(1), "the 10,001st result replaces all the others");
+            Assert.That(interpretations, Is.EqualTo(10_002), "a forgotten value is interpreted again");
+            Assert.That(memo.Count, Is.EqualTo(2));
+        });
+    }
 }

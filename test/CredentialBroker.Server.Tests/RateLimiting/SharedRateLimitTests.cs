@@ -112,4 +112,38 @@ public sealed class SharedRateLimitTests
             Assert.That(firstRest, Is.EqualTo(new[] { HttpStatusCode.Created, HttpStatusCode.Created, HttpStatusCode.Created, HttpStatusCode.TooManyRequests }));
         });
     }
+    [Test]
+    public async Task A_replicas_unspent_batch_lapses_after_the_time_the_bucket_needs_to_refill_it()
+    {
+        // A burst of 40 and 40 an hour: batches of 4, and a batch's refill time is 3,600 s × 4 / 40 = 6 minutes.
+        await using var first = BrokerApp.Redis();
+        first.Settings["CredentialBroker:RateLimits:Issuance:TokenLimit"] = "40";
+        first.Settings["CredentialBroker:RateLimits:Issuance:TokensPerPeriod"] = "40";
+        first.Settings["CredentialBroker:RateLimits:Issuance:ReplenishmentPeriod"] = "01:00:00";
+        await using var second = first.Replica();
+        using var onFirst = first.As(BrokerApp.Orchestrator);
+        using var onSecond = second.As(BrokerApp.Orchestrator);
+
+        async Task<HttpStatusCode> CreateAsync(HttpClient client) => (await client.CreateTaskAsync(Api.TaskBody(first.AgentId))).StatusCode;
+
+        var taken = await CreateAsync(onFirst);                  // takes 4 from the shared 40, holds 3
+        var drained = new List<HttpStatusCode>();
+        for (var i = 0; i < 36; i++)
+        {
+            drained.Add(await CreateAsync(onSecond));            // the 36 left in Redis
+        }
+
+        first.Time.Advance(TimeSpan.FromMinutes(6) - TimeSpan.FromSeconds(1));
+        var heldUntilTheRefillTime = await CreateAsync(onFirst); // still held: spends one of the 3
+        first.Time.Advance(TimeSpan.FromSeconds(1));
+        var lapsed = await CreateAsync(onFirst);                 // the other 2 lapsed; Redis has none (it refills on its own clock)
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(taken, Is.EqualTo(HttpStatusCode.Created));
+            Assert.That(drained, Is.All.EqualTo(HttpStatusCode.Created));
+            Assert.That(heldUntilTheRefillTime, Is.EqualTo(HttpStatusCode.Created));
+            Assert.That(lapsed, Is.EqualTo(HttpStatusCode.TooManyRequests));
+        });
+    }
 }
