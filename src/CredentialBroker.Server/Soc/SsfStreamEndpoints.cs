@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using CredentialBroker.Abstractions;
+using CredentialBroker.Abstractions.Identity;
 using CredentialBroker.Server.Identity;
 using CredentialBroker.Server.Problems;
 using Microsoft.Extensions.Options;
@@ -174,7 +175,7 @@ internal static class SsfStreamEndpoints
             return PollError(StatusCodes.Status400BadRequest, "invalid_request", "The poll request must be a JSON object.");
         }
 
-        var outcome = await transmitter.PollAsync(streamId, request, http.RequestAborted);
+        var outcome = await transmitter.PollAsync(streamId, http.Caller().Id.Value, http.User.IsInRole(BrokerPolicies.RoleName(BrokerRoles.Soc)), request, http.RequestAborted);
         if (outcome.Error is { } refused)
         {
             return PollError((int)refused.Status, refused.Err, refused.Description);

@@ -244,14 +244,22 @@ internal sealed partial class SsfTransmitter
 
     /// <summary>
     /// One poll: removes the events the receiver acknowledges (<c>ack</c>) or reports as errors (<c>setErrs</c>), then
-    /// returns up to <c>maxEvents</c> pending events, oldest first; they stay pending until acknowledged.
+    /// returns up to <c>maxEvents</c> pending events, oldest first; they stay pending until acknowledged. A stream whose
+    /// <c>aud</c> is a SPIFFE ID is polled only by that workload (<paramref name="poller"/>) or the SOC.
     /// </summary>
-    public async ValueTask<SsfPollOutcome> PollAsync(string streamId, JsonObject request, CancellationToken cancellationToken)
+    public async ValueTask<SsfPollOutcome> PollAsync(string streamId, string poller, bool pollerIsSoc, JsonObject request, CancellationToken cancellationToken)
     {
         var stream = await GetAsync(streamId, cancellationToken);
         if (stream is null || stream.Method != PollMethod)
         {
             return SsfPollOutcome.Refused(HttpStatusCode.NotFound, "invalid_request", "There is no poll stream with this id.");
+        }
+
+        // A stream addressed to a workload (its aud is a SPIFFE ID) is that receiver's alone: another resource server could
+        // otherwise acknowledge — remove — the events meant for it. The SOC may always look.
+        if (!pollerIsSoc && stream.Audience.StartsWith("spiffe://", StringComparison.Ordinal) && !string.Equals(stream.Audience, poller, StringComparison.Ordinal))
+        {
+            return SsfPollOutcome.Refused(HttpStatusCode.Forbidden, "access_denied", "This poll stream is addressed to another workload (its aud); only that workload or the SOC may poll it.");
         }
 
         var max = _options.MaxPollEvents;

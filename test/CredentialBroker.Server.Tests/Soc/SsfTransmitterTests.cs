@@ -229,6 +229,40 @@ public sealed class SsfTransmitterTests
         });
     }
 
+    [Test]
+    public async Task A_poll_stream_addressed_to_a_workload_is_polled_only_by_it_or_the_soc_and_another_cannot_acknowledge_its_events()
+    {
+        var (app, _) = App();
+        await using var host = app;
+        using var soc = app.As(BrokerApp.Soc);
+        using var orchestrator = app.As(BrokerApp.Orchestrator);
+        using var owner = app.As(BrokerApp.ResourceServer);
+        using var other = app.As("/resource-servers/crm");
+        var stream = await CreateStreamAsync(soc, $$"""{"delivery": {"method": "urn:ietf:rfc:8936"}, "aud": "{{app.Trust.Id(BrokerApp.ResourceServer)}}"}""");
+        var path = new Uri((string)stream["delivery"]!["endpoint_url"]!).AbsolutePath;
+        var (taskId, _, _) = await orchestrator.CreateTaskOkAsync(app.AgentId);
+        await orchestrator.ChangeStateAsync(taskId, "failed");
+
+        var pending = new JsonObject();
+        await CredentialBroker.Testing.Poll.UntilAsync(async () =>
+        {
+            pending = (await (await owner.PostAsync(path, Api.Json("""{"returnImmediately": true}"""))).JsonAsync())["sets"]!.AsObject();
+            return pending.Count > 0;
+        }, Patience, "the owner's poll returns the revocation");
+        var setJti = pending.Single().Key;
+        var byOther = await other.PostAsync(path, Api.Json($$"""{"returnImmediately": true, "ack": ["{{setJti}}"]}"""));
+        var bySoc = await (await soc.PostAsync(path, Api.Json("""{"returnImmediately": true}"""))).JsonAsync();
+        var byOwnerAgain = await (await owner.PostAsync(path, Api.Json("""{"returnImmediately": true}"""))).JsonAsync();
+
+        Assert.Multiple(async () =>
+        {
+            Assert.That(byOther.StatusCode, Is.EqualTo(HttpStatusCode.Forbidden));
+            Assert.That((string?)(await byOther.JsonAsync())["err"], Is.EqualTo("access_denied"));
+            Assert.That(bySoc["sets"]!.AsObject().Select(p => p.Key), Is.EqualTo(new[] { setJti }), "the SOC may look");
+            Assert.That(byOwnerAgain["sets"]!.AsObject().Select(p => p.Key), Is.EqualTo(new[] { setJti }), "the refused acknowledgement removed nothing");
+        });
+    }
+
     [TestCase(BrokerApp.Agent)]
     [TestCase(BrokerApp.Orchestrator)]
     [TestCase(BrokerApp.ResourceServer)]
