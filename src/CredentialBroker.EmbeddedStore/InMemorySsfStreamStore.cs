@@ -51,6 +51,19 @@ internal sealed class InMemorySsfStreamStore : ISsfStreamStore
         return ValueTask.CompletedTask;
     }
 
+    public ValueTask<long> CountPendingAsync(string streamId, CancellationToken cancellationToken)
+    {
+        if (!_pending.TryGetValue(streamId, out var pending))
+        {
+            return ValueTask.FromResult(0L);
+        }
+
+        lock (pending)
+        {
+            return ValueTask.FromResult((long)pending.Count);
+        }
+    }
+
     public ValueTask<IReadOnlyList<SsfPendingEvent>> ReadPendingAsync(string streamId, int count, CancellationToken cancellationToken)
     {
         if (count <= 0 || !_pending.TryGetValue(streamId, out var pending))

@@ -55,6 +55,12 @@ internal sealed class RedisSsfStreamStore(RedisContext redis) : ISsfStreamStore
         }, cancellationToken);
     }
 
+    public async ValueTask<long> CountPendingAsync(string streamId, CancellationToken cancellationToken)
+    {
+        var order = redis.Keys.SsfPendingOrder(streamId);
+        return await redis.ExecuteAsync(async ct => await redis.Db.SortedSetLengthAsync(order), cancellationToken);
+    }
+
     public async ValueTask<IReadOnlyList<SsfPendingEvent>> ReadPendingAsync(string streamId, int count, CancellationToken cancellationToken)
     {
         if (count <= 0)

@@ -56,14 +56,20 @@ public sealed class SsfStreamStoreContractTests(StoreKind kind) : IAsyncDisposab
         await _ssf.EnqueueAsync("s", [Event("c"), Event("a")], CancellationToken.None);
 
         var all = await _ssf.ReadPendingAsync("s", 10, CancellationToken.None);
+        var count = await _ssf.CountPendingAsync("s", CancellationToken.None);
         var first = await _ssf.ReadPendingAsync("s", 2, CancellationToken.None);
         var acknowledged = await _ssf.AcknowledgeAsync("s", ["b", "never-pending"], CancellationToken.None);
         var afterAck = await _ssf.ReadPendingAsync("s", 10, CancellationToken.None);
+        var countAfterAck = await _ssf.CountPendingAsync("s", CancellationToken.None);
         var other = await _ssf.ReadPendingAsync("another-stream", 10, CancellationToken.None);
+        var otherCount = await _ssf.CountPendingAsync("another-stream", CancellationToken.None);
 
         Assert.Multiple(() =>
         {
             Assert.That(all.Select(e => e.Jti), Is.EqualTo(new[] { "a", "b", "c" }));
+            Assert.That(count, Is.EqualTo(3), "an event enqueued again is counted once");
+            Assert.That(countAfterAck, Is.EqualTo(2));
+            Assert.That(otherCount, Is.Zero);
             Assert.That(all[0].Set, Is.EqualTo("set-of-a"));
             Assert.That(first.Select(e => e.Jti), Is.EqualTo(new[] { "a", "b" }));
             Assert.That(acknowledged, Is.EqualTo(1));

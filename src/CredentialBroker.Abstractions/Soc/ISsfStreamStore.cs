@@ -27,6 +27,9 @@ public interface ISsfStreamStore
     /// </summary>
     ValueTask EnqueueAsync(string streamId, IReadOnlyList<SsfPendingEvent> events, CancellationToken cancellationToken);
 
+    /// <summary>How many events are pending for a stream.</summary>
+    ValueTask<long> CountPendingAsync(string streamId, CancellationToken cancellationToken);
+
     /// <summary>Up to <paramref name="count"/> of a stream's pending events, oldest first.</summary>
     ValueTask<IReadOnlyList<SsfPendingEvent>> ReadPendingAsync(string streamId, int count, CancellationToken cancellationToken);
 

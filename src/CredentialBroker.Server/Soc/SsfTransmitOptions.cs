@@ -24,6 +24,13 @@ public sealed class SsfTransmitOptions
     /// <summary>The most events one poll returns, whatever <c>maxEvents</c> asks for. Default 100.</summary>
     public int MaxPollEvents { get; set; } = 100;
 
+    /// <summary>
+    /// The most events kept pending for one stream. A stream whose receiver does not take its events (a poll stream nobody
+    /// polls, a push endpoint that keeps failing, a paused stream) is disabled when it would pass this, and its pending
+    /// events are dropped, so the store cannot fill up. Default 100,000.
+    /// </summary>
+    public int MaxPendingEvents { get; set; } = 100_000;
+
     /// <summary>The most streams the broker keeps. Default 32.</summary>
     public int MaxStreams { get; set; } = 32;
 

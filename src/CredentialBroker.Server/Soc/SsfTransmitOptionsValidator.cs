@@ -27,6 +27,11 @@ internal sealed class SsfTransmitOptionsValidator : IValidateOptions<SsfTransmit
             failures.Add($"{s}:MaxPollEvents must be between 1 and 10000.");
         }
 
+        if (options.MaxPendingEvents is < 1 or > 10_000_000)
+        {
+            failures.Add($"{s}:MaxPendingEvents must be between 1 and 10000000.");
+        }
+
         if (options.MaxStreams is < 1 or > 1_000)
         {
             failures.Add($"{s}:MaxStreams must be between 1 and 1000.");

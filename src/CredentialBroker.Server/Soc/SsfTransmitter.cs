@@ -192,11 +192,7 @@ internal sealed partial class SsfTransmitter
 
         if (status == "disabled")
         {
-            // Disabled: events are neither kept nor delivered (SSF §8.1.2), so those already pending go too.
-            while (await _store.ReadPendingAsync(stream.StreamId, 1000, cancellationToken) is { Count: > 0 } pending
-                   && await _store.AcknowledgeAsync(stream.StreamId, [.. pending.Select(p => p.Jti)], cancellationToken) > 0)
-            {
-            }
+            await DropPendingAsync(stream.StreamId, cancellationToken);
         }
 
         await AuditAsync(caller, stream, "status", cancellationToken);
@@ -392,11 +388,42 @@ internal sealed partial class SsfTransmitter
 
         foreach (var (streamId, events) in queued)
         {
+            if (await _store.CountPendingAsync(streamId, cancellationToken) + events.Count > _options.MaxPendingEvents)
+            {
+                await DisableOverfullAsync(listening.Single(s => s.StreamId == streamId), cancellationToken);
+                continue;
+            }
+
             await _store.EnqueueAsync(streamId, events, cancellationToken);
         }
 
         await _store.SaveFeedCursorAsync(entries[^1].Id, cancellationToken);
         return queued.Values.Sum(e => e.Count);
+    }
+
+    // Disabled: events are neither kept nor delivered (SSF §8.1.2), so those already pending go too.
+    private async ValueTask DropPendingAsync(string streamId, CancellationToken cancellationToken)
+    {
+        while (await _store.ReadPendingAsync(streamId, 1000, cancellationToken) is { Count: > 0 } pending
+               && await _store.AcknowledgeAsync(streamId, [.. pending.Select(p => p.Jti)], cancellationToken) > 0)
+        {
+        }
+    }
+
+    // A receiver that does not take its events would otherwise let them fill the store: its stream is disabled instead,
+    // visibly (status and reason, the boundary log, a warning), and it must be enabled again to hear new events.
+    private async ValueTask DisableOverfullAsync(SsfStream stream, CancellationToken cancellationToken)
+    {
+        var disabled = stream with
+        {
+            Status = "disabled",
+            Reason = $"More than {_options.MaxPendingEvents} events were pending (CredentialBroker:SsfTransmitter:MaxPendingEvents): the receiver is not taking them. Its pending events were dropped.",
+        };
+        await SaveAsync(disabled, cancellationToken);
+        _backoff.TryRemove(stream.StreamId, out _);
+        await DropPendingAsync(stream.StreamId, cancellationToken);
+        await AuditAsync(AuditEvents.BrokerActor, disabled, "status", cancellationToken);
+        LogStreamOverfull(_logger, stream.StreamId, _options.MaxPendingEvents);
     }
 
     private static string Initiator(string reason) => reason switch
@@ -734,6 +761,9 @@ internal sealed partial class SsfTransmitter
 
     [LoggerMessage(EventId = 2026, EventName = "SsfVerificationQueued", Level = LogLevel.Information, Message = "Queued verification event {Jti} for stream {StreamId}")]
     private static partial void LogVerificationQueued(ILogger logger, string streamId, string jti);
+
+    [LoggerMessage(EventId = 2027, EventName = "SsfStreamOverfull", Level = LogLevel.Warning, Message = "Shared Signals stream {StreamId} disabled: more than {MaxPendingEvents} events were pending and its receiver is not taking them; its pending events were dropped")]
+    private static partial void LogStreamOverfull(ILogger logger, string streamId, int maxPendingEvents);
 }
 
 /// <summary>A poll's answer (RFC 8936 §2.3): the events and whether more wait; or an error with its status.</summary>

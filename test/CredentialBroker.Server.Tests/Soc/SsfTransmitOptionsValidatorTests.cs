@@ -25,14 +25,15 @@ public sealed class SsfTransmitOptionsValidatorTests
             PushBatchSize = 0,
             MaxPollEvents = 20_000,
             MaxStreams = 0,
+            MaxPendingEvents = 0,
         });
 
         Assert.Multiple(() =>
         {
             Assert.That(result.Failed, Is.True);
-            Assert.That(result.Failures!.Count(), Is.EqualTo(6));
+            Assert.That(result.Failures!.Count(), Is.EqualTo(7));
             Assert.That(result.FailureMessage, Does.Contain("CredentialBroker:SsfTransmitter:DeliveryInterval")
-                .And.Contain("RetryMaxDelay").And.Contain("PushTimeout").And.Contain("PushBatchSize").And.Contain("MaxPollEvents").And.Contain("MaxStreams"));
+                .And.Contain("RetryMaxDelay").And.Contain("PushTimeout").And.Contain("PushBatchSize").And.Contain("MaxPollEvents").And.Contain("MaxStreams").And.Contain("MaxPendingEvents"));
         });
     }
 }

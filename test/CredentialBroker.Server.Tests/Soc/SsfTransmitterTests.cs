@@ -366,6 +366,56 @@ public sealed class SsfTransmitterTests
         });
     }
 
+    [TestCase(true)]
+    [TestCase(false)]
+    public async Task A_stream_whose_receiver_lets_events_pile_up_past_MaxPendingEvents_is_disabled_and_one_that_takes_them_is_not(bool redis)
+    {
+        var (app, _) = App(redis);
+        app.Settings["CredentialBroker:SsfTransmitter:MaxPendingEvents"] = "2";
+        await using var host = app;
+        using var soc = app.As(BrokerApp.Soc);
+        using var orchestrator = app.As(BrokerApp.Orchestrator);
+        using var resourceServer = app.As(BrokerApp.ResourceServer);
+        var ignored = (string)(await CreateStreamAsync(soc, PollStream))["stream_id"]!;
+        var taken = await CreateStreamAsync(soc, PollStream);
+        var takenPath = new Uri((string)taken["delivery"]!["endpoint_url"]!).AbsolutePath;
+
+        var statuses = new List<string>();
+        for (var revocation = 1; revocation <= 3; revocation++)
+        {
+            var (taskId, _, _) = await orchestrator.CreateTaskOkAsync(app.AgentId);
+            await orchestrator.ChangeStateAsync(taskId, "failed");
+            var sets = new JsonObject();
+            await CredentialBroker.Testing.Poll.UntilAsync(async () =>
+            {
+                sets = (await (await resourceServer.PostAsync(takenPath, Api.Json("""{"returnImmediately": true}"""))).JsonAsync())["sets"]!.AsObject();
+                return sets.Count > 0;
+            }, Patience, $"revocation {revocation} reaches the stream that takes its events");
+            var ack = new JsonObject { ["returnImmediately"] = true, ["ack"] = new JsonArray([.. sets.Select(p => (JsonNode)p.Key)]) };
+            await resourceServer.PostAsync(takenPath, Api.Json(ack.ToJsonString()));
+            statuses.Add((string)(await (await soc.GetAsync($"/v1/ssf/status?stream_id={ignored}")).JsonAsync())["status"]!);
+        }
+
+        // Both streams hear the third revocation in the same delivery run, in either order: wait for the ignored one's turn.
+        var ignoredStatus = new JsonObject();
+        await CredentialBroker.Testing.Poll.UntilAsync(async () =>
+        {
+            ignoredStatus = await (await soc.GetAsync($"/v1/ssf/status?stream_id={ignored}")).JsonAsync();
+            return (string)ignoredStatus["status"]! == "disabled";
+        }, Patience, "the stream that let three events pile up is disabled");
+        var takenStatus = await (await soc.GetAsync($"/v1/ssf/status?stream_id={(string)taken["stream_id"]!}")).JsonAsync();
+        var pendingOnIgnored = await app.Services.GetRequiredService<ISsfStreamStore>().CountPendingAsync(ignored, CancellationToken.None);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(statuses.Take(2), Is.EqualTo(new[] { "enabled", "enabled" }), "two pending events are within the limit");
+            Assert.That((string?)ignoredStatus["reason"], Does.Contain("MaxPendingEvents"));
+            Assert.That(pendingOnIgnored, Is.Zero, "a disabled stream keeps no events");
+            Assert.That((string)takenStatus["status"]!, Is.EqualTo("enabled"));
+            Assert.That(app.Logs.GetSnapshot().Count(l => l.Id.Name == "SsfStreamOverfull"), Is.EqualTo(1));
+        });
+    }
+
     [TestCase(false)]
     [TestCase(true)]
     public async Task A_push_stream_may_name_a_private_network_receiver_but_loopback_only_with_AllowLoopbackHttp_and_never_link_local(bool allowLoopback)
