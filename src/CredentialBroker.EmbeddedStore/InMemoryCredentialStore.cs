@@ -106,7 +106,7 @@ public sealed partial class InMemoryCredentialStore : ICredentialStore, IRevoker
 
         lock (entry)
         {
-            return ValueTask.FromResult<TaskView?>(new TaskView(entry.Task, [.. entry.Credentials]));
+            return ValueTask.FromResult<TaskView?>(new TaskView(entry.Task, [.. entry.Credentials]) { Continuations = entry.Continuations });
         }
     }
 
@@ -220,7 +220,7 @@ public sealed partial class InMemoryCredentialStore : ICredentialStore, IRevoker
     }
 
     /// <inheritdoc />
-    public ValueTask<StateChange> ContinueTaskAsync(string taskId, CredentialRecord taskToken, IReadOnlyCollection<TaskState> fromStates, DateTimeOffset expectedDeadline, DateTimeOffset at, AuditEvent audit, CancellationToken cancellationToken)
+    public ValueTask<StateChange> ContinueTaskAsync(string taskId, CredentialRecord taskToken, IReadOnlyCollection<TaskState> fromStates, long expectedContinuations, DateTimeOffset at, AuditEvent audit, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(taskToken);
         ArgumentNullException.ThrowIfNull(fromStates);
@@ -238,10 +238,12 @@ public sealed partial class InMemoryCredentialStore : ICredentialStore, IRevoker
                 return ValueTask.FromResult(new StateChange(StateChangeOutcome.Illegal, current, 0));
             }
 
-            if (entry.Task.ExpiresAt != expectedDeadline)
+            if (entry.Continuations != expectedContinuations)
             {
                 return ValueTask.FromResult(new StateChange(StateChangeOutcome.Unchanged, current, 0));
             }
+
+            entry.Continuations++;
 
             entry.Task = current == TaskState.AwaitingApproval
                 ? entry.Task with { ExpiresAt = taskToken.ExpiresAt, State = TaskState.Running, StateChangedAt = at, StateReason = "continuation approved" }
@@ -664,6 +666,9 @@ public sealed partial class InMemoryCredentialStore : ICredentialStore, IRevoker
 
         /// <summary>Whether the task's creation event was appended (a concurrent duplicate creation must not append it twice).</summary>
         public bool Audited { get; set; }
+
+        /// <summary>How many continuations the task has had (<see cref="TaskView.Continuations"/>).</summary>
+        public long Continuations { get; set; }
 
         public List<CredentialRecord> Credentials { get; } = [taskToken];
 

@@ -241,7 +241,7 @@ public sealed class RedisCredentialStore : ICredentialStore
     }
 
     /// <inheritdoc />
-    public ValueTask<StateChange> ContinueTaskAsync(string taskId, CredentialRecord taskToken, IReadOnlyCollection<TaskState> fromStates, DateTimeOffset expectedDeadline, DateTimeOffset at, AuditEvent audit, CancellationToken cancellationToken)
+    public ValueTask<StateChange> ContinueTaskAsync(string taskId, CredentialRecord taskToken, IReadOnlyCollection<TaskState> fromStates, long expectedContinuations, DateTimeOffset at, AuditEvent audit, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(taskToken);
         ArgumentNullException.ThrowIfNull(fromStates);
@@ -258,7 +258,7 @@ public sealed class RedisCredentialStore : ICredentialStore
                 RedisScripts.ContinueTask,
                 [_redis.Keys.Task(taskId), _redis.Keys.Credentials(taskId), .. auditKeys, StatusCounterOf(taskId)],
                 [string.Join(',', fromStates.Select(TaskStateMachine.ToWireName)), taskToken.ExpiresAt.ToUnixTimeMilliseconds(), at.ToUnixTimeMilliseconds(),
-                 taskToken.Jti, credential, retainUntil, .. auditArgs, StatusLists.Size, expectedDeadline.ToUnixTimeMilliseconds()]);
+                 taskToken.Jti, credential, retainUntil, .. auditArgs, StatusLists.Size, expectedContinuations]);
             await Task.WhenAll(index, continued);
             var result = (RedisResult[])(await continued)!;
             var outcome = (string)result[0]! switch
@@ -430,6 +430,8 @@ public sealed class RedisCredentialStore : ICredentialStore
             return null;
         }
 
+        var continuations = (await taskEntries).FirstOrDefault(e => e.Name == "continuations").Value;
+
         var entries = (await credentialEntries).ToDictionary(e => e.Name.ToString(), e => e.Value, StringComparer.Ordinal);
         var credentials = entries
             .Where(e => !e.Key.Contains(':', StringComparison.Ordinal))
@@ -439,6 +441,6 @@ public sealed class RedisCredentialStore : ICredentialStore
             .ThenBy(c => c.Kind)
             .ThenBy(c => c.Jti, StringComparer.Ordinal)
             .ToList();
-        return new TaskView(task, credentials);
+        return new TaskView(task, credentials) { Continuations = continuations.IsNull ? 0 : (long)continuations };
     }
 }

@@ -165,7 +165,7 @@ public sealed class StatusListContractTests(StoreKind kind) : IAsyncDisposable
         var (taskId, root) = await CreateAsync();
         var fresh = new CredentialRecord("root-2", taskId, CredentialKind.Task, null, "spiffe://a.example/agent", Start.AddMinutes(1), Start.AddMinutes(20));
 
-        var change = await _store.ContinueTaskAsync(taskId, fresh, TaskStateMachine.SourcesOf(TaskState.Completed), Start.AddMinutes(10), Start.AddMinutes(1), TestAudit.For(taskId), CancellationToken.None);
+        var change = await _store.ContinueTaskAsync(taskId, fresh, TaskStateMachine.SourcesOf(TaskState.Completed), 0, Start.AddMinutes(1), TestAudit.For(taskId), CancellationToken.None);
         var view = await _store.GetTaskAsync(taskId, CancellationToken.None);
 
         Assert.Multiple(() =>

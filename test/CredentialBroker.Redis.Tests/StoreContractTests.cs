@@ -63,6 +63,35 @@ public sealed class StoreContractTests(StoreKind kind) : IAsyncDisposable
         _store.ChangeStateAsync(new StateChangeRequest(taskId, to, TaskStateMachine.SourcesOf(to), Start.AddSeconds(7).AddMilliseconds(250), "why", revoke ?? [], RevocationReasons.TaskCompleted, TestAudit.For(taskId)), CancellationToken.None);
 
     [Test]
+    public async Task A_continuation_overtaken_by_others_changes_nothing_even_when_they_restored_the_deadline_it_read()
+    {
+        var taskId = await CreateAsync();
+        var read = await _store.GetTaskAsync(taskId, CancellationToken.None);
+        CredentialRecord Fresh(string jti, DateTimeOffset deadline) => new(jti, taskId, CredentialKind.Task, null, "spiffe://a.example/agent", Start, deadline);
+        ValueTask<StateChange> ContinueAsync(CredentialRecord token, long expected) =>
+            _store.ContinueTaskAsync(taskId, token, TaskStateMachine.SourcesOf(TaskState.Completed), expected, Start, TestAudit.For(taskId), CancellationToken.None);
+
+        // Two continuations of the same read: the first moves the deadline, a third (reading after it) moves it back to
+        // where the second one read it. The second must still be refused: it read a task that has changed twice since.
+        var first = await ContinueAsync(Fresh("jti-first", Start.AddMinutes(11)), read!.Continuations);
+        var afterFirst = await _store.GetTaskAsync(taskId, CancellationToken.None);
+        var third = await ContinueAsync(Fresh("jti-third", Start.AddMinutes(10)), afterFirst!.Continuations);
+        var second = await ContinueAsync(Fresh("jti-second", Start.AddMinutes(12)), read.Continuations);
+        var view = await _store.GetTaskAsync(taskId, CancellationToken.None);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(read.Continuations, Is.Zero);
+            Assert.That(first.Outcome, Is.EqualTo(StateChangeOutcome.Changed));
+            Assert.That(third.Outcome, Is.EqualTo(StateChangeOutcome.Changed), "a continuation that read the current task");
+            Assert.That(second.Outcome, Is.EqualTo(StateChangeOutcome.Unchanged), "overtaken, though the deadline is the one it read");
+            Assert.That(view!.Continuations, Is.EqualTo(2));
+            Assert.That(view.Task.ExpiresAt, Is.EqualTo(Start.AddMinutes(10)));
+            Assert.That(view.Credentials.Select(c => c.Jti), Is.EquivalentTo(new[] { "jti-1", "jti-first", "jti-third" }), "the overtaken one recorded no token");
+        });
+    }
+
+    [Test]
     public async Task A_created_task_reads_back_exactly()
     {
         var taskId = NewTaskId();

@@ -22,4 +22,14 @@ public static class Poll
             }
         }
     }
+
+    /// <summary>Reads <paramref name="read"/> until its value satisfies <paramref name="done"/> and returns that value; throws like <see cref="UntilAsync"/>.</summary>
+    public static async Task<T> ValueAsync<T>(Func<Task<T>> read, Func<T, bool> done, TimeSpan timeout, string what)
+    {
+        ArgumentNullException.ThrowIfNull(read);
+        ArgumentNullException.ThrowIfNull(done);
+        var value = default(T)!;
+        await UntilAsync(async () => done(value = await read()), timeout, what);
+        return value;
+    }
 }

@@ -81,12 +81,13 @@ public interface ICredentialStore
     /// Continues a task past its deadline, in one atomic step: if the task is in one of <paramref name="fromStates"/>, its
     /// deadline becomes <paramref name="taskToken"/>'s expiry, the fresh task token is recorded (and entered in the expiry
     /// index), a task awaiting approval resumes running, and <paramref name="audit"/> is appended. The old task token is
-    /// revoked by the caller afterwards (<see cref="RevokeSubtreeAsync"/>). If the task's deadline is no longer
-    /// <paramref name="expectedDeadline"/> (the one the caller read: another continuation came first), nothing changes and the
-    /// outcome is <see cref="StateChangeOutcome.Unchanged"/>, so two continuations of one read never leave two live task tokens.
+    /// revoked by the caller afterwards (<see cref="RevokeSubtreeAsync"/>). If the task has had continuations since the caller
+    /// read it (<paramref name="expectedContinuations"/>, the <see cref="TaskView.Continuations"/> it read, is no longer the
+    /// count), nothing changes and the outcome is <see cref="StateChangeOutcome.Unchanged"/>, so continuations racing on one
+    /// read never leave two live task tokens — whatever deadlines they set.
     /// </summary>
     /// <returns>The outcome, and the state the task was in.</returns>
-    ValueTask<StateChange> ContinueTaskAsync(string taskId, CredentialRecord taskToken, IReadOnlyCollection<Tasks.TaskState> fromStates, DateTimeOffset expectedDeadline, DateTimeOffset at, Audit.AuditEvent audit, CancellationToken cancellationToken);
+    ValueTask<StateChange> ContinueTaskAsync(string taskId, CredentialRecord taskToken, IReadOnlyCollection<Tasks.TaskState> fromStates, long expectedContinuations, DateTimeOffset at, Audit.AuditEvent audit, CancellationToken cancellationToken);
 
     /// <summary>
     /// Revokes a credential with <paramref name="reason"/> and every credential derived from it with

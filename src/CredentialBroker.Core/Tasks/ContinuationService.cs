@@ -100,15 +100,7 @@ public sealed partial class ContinuationService
         }
 
         var previous = view.Credentials.Where(c => c.Kind == CredentialKind.Task && c.StatusAt(now) == CredentialStatus.Active).ToList();
-        // The store refuses a continuation whose task's deadline moved since it was read (another continuation won), so every
-        // continuation must move it: one landing on the very deadline it read ends a second earlier (or later, if that were now).
-        var deadline = now + extension;
-        if (deadline == task.ExpiresAt)
-        {
-            deadline = extension > TimeSpan.FromSeconds(1) ? deadline.AddSeconds(-1) : deadline.AddSeconds(1);
-        }
-
-        var token = new CredentialRecord(Identifiers.NewJti(), taskId, CredentialKind.Task, null, task.Agent, now, deadline,
+        var token = new CredentialRecord(Identifiers.NewJti(), taskId, CredentialKind.Task, null, task.Agent, now, now + extension,
             Policy: new PolicyReference(decision.RuleId, decision.PolicyVersion), Binding: view.Credentials[0].Binding);
         var details = AuditEvents.Credential(token);
         details["operator"] = caller.Id.Value;
@@ -117,7 +109,7 @@ public sealed partial class ContinuationService
         details["previousDeadline"] = task.ExpiresAt.ToUnixTimeSeconds();
         details["replaces"] = new JsonArray([.. previous.Select(c => (JsonNode)JsonValue.Create(c.Jti))]);
         details["resumed"] = task.State == TaskState.AwaitingApproval;
-        var change = await _store.ContinueTaskAsync(taskId, token, TaskStateMachine.SourcesOf(TaskState.Completed), task.ExpiresAt, now,
+        var change = await _store.ContinueTaskAsync(taskId, token, TaskStateMachine.SourcesOf(TaskState.Completed), view.Continuations, now,
             AuditEvents.Create(AuditEventTypes.Continuation, now, caller.Id.Value, task, details), cancellationToken);
         if (change.Outcome == StateChangeOutcome.NotFound)
         {
@@ -131,7 +123,7 @@ public sealed partial class ContinuationService
 
         if (change.Outcome == StateChangeOutcome.Unchanged)
         {
-            // Another continuation moved the deadline since this one read the task: it alone holds the live task token.
+            // Another continuation came since this one read the task: it alone holds the live task token.
             return new Continuation(ContinuationOutcome.Superseded, task);
         }
 

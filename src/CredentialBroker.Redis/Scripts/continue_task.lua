@@ -6,8 +6,8 @@
 -- KEYS[6] the chain's status list counter
 -- ARGV: states a continuation is allowed from (comma separated), new deadline (unix ms), at (unix ms), jti, credential
 --       record (CredentialCodec), retain-until (unix ms), chain, event, event digest, event index keep-until (unix ms), indexed,
---       status list size, the deadline the caller read (unix ms): if another continuation moved it meanwhile, nothing
---       changes ('moved')
+--       status list size, the count of continuations the caller read (the task hash's 'continuations', absent = 0): if another
+--       continuation came meanwhile, nothing changes ('moved'), even if it set the deadline the caller read
 local state = redis.call('HGET', KEYS[1], 'state')
 if not state then
   return {'missing', '', ''}
@@ -19,11 +19,12 @@ end
 if not open then
   return {'illegal', state, ''}
 end
-if tonumber(redis.call('HGET', KEYS[1], 'expiresAt')) ~= tonumber(ARGV[13]) then
+if tonumber(redis.call('HGET', KEYS[1], 'continuations') or '0') ~= tonumber(ARGV[13]) then
   return {'moved', state, ''}
 end
 audit(KEYS[3], KEYS[4], KEYS[5], ARGV[7], ARGV[8], ARGV[9], ARGV[10], ARGV[11])
 redis.call('HSET', KEYS[1], 'expiresAt', ARGV[2])
+redis.call('HINCRBY', KEYS[1], 'continuations', 1)
 if state == 'awaiting_approval' then
   redis.call('HSET', KEYS[1], 'state', 'running', 'stateAt', ARGV[3], 'stateReason', 'continuation approved')
 end

@@ -262,7 +262,7 @@ public sealed class TaskIssuanceServiceTests
 
         public ValueTask<int> RevokeSubtreeAsync(string taskId, string jti, DateTimeOffset at, string reason, AuditEvent audit, CancellationToken cancellationToken) => throw new StoreUnavailableException();
 
-        public ValueTask<StateChange> ContinueTaskAsync(string taskId, CredentialRecord taskToken, IReadOnlyCollection<TaskState> fromStates, DateTimeOffset expectedDeadline, DateTimeOffset at, AuditEvent audit, CancellationToken cancellationToken) => throw new StoreUnavailableException();
+        public ValueTask<StateChange> ContinueTaskAsync(string taskId, CredentialRecord taskToken, IReadOnlyCollection<TaskState> fromStates, long expectedContinuations, DateTimeOffset at, AuditEvent audit, CancellationToken cancellationToken) => throw new StoreUnavailableException();
 
         public ValueTask TrackIssuingAsync(CredentialRecord secret, DateTimeOffset deadline, CancellationToken cancellationToken) => throw new StoreUnavailableException();
 

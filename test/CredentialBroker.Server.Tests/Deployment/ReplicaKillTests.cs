@@ -1,0 +1,290 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
+using CredentialBroker.Abstractions;
+using CredentialBroker.Abstractions.Audit;
+using CredentialBroker.Abstractions.Storage;
+using CredentialBroker.Abstractions.Tasks;
+using CredentialBroker.Core;
+using CredentialBroker.Core.Tasks;
+using CredentialBroker.Redis;
+using CredentialBroker.Testing;
+using StackExchange.Redis;
+
+namespace CredentialBroker.Server.Tests.Deployment;
+
+/// <summary>
+/// Several replicas: three broker processes (the real binary, production mode) on one real Redis Cluster (three
+/// primaries, three replicas), clients spread over them, and one replica killed with SIGKILL while the work is under way
+/// — mid-fan-out of a bulk revocation of 100,000 credentials, and mid-storm of 10,000 credentials expiring in the same
+/// second. The two survivors finish the work once the dead replica's lease runs out (<c>Revoker:Lease</c>, 3 s here):
+/// every credential is revoked and delivered downstream, none is lost, and the counts show none was counted twice.
+/// The credentials are written through the broker's own Redis store (HTTP issuance of 100,000 would take minutes on
+/// this machine), plus real tasks issued over HTTP whose tokens are shown inactive at the end.
+/// </summary>
+[NonParallelizable]
+public sealed class ReplicaKillTests
+{
+    private const string TrustDomain = "replicas.example";
+    private const string Agent = "spiffe://replicas.example/agents/worker";
+    private const string Resource = "https://invoices.replicas.example";
+    private static readonly TimeSpan Bound = TimeSpan.FromMinutes(5);
+
+    private RedisCluster _cluster = null!;
+    private TestTrustDomain _trust = null!;
+
+    [OneTimeSetUp]
+    public async Task StartClusterAsync()
+    {
+        _cluster = await RedisCluster.StartAsync();
+        _trust = new TestTrustDomain(TrustDomain);
+    }
+
+    [OneTimeTearDown]
+    public async Task StopClusterAsync()
+    {
+        await _cluster.DisposeAsync();
+        _trust.Dispose();
+    }
+
+    [Test]
+    public async Task A_replica_killed_mid_fan_out_of_a_bulk_revocation_of_100000_leaves_the_others_to_revoke_every_one_once()
+    {
+        const int Stored = 100_000;
+        const int Issued = 30;
+        await using var replicas = await Replicas.StartAsync(_cluster, _trust);
+        var workflow = "wf-bulk-" + Guid.NewGuid().ToString("N")[..6];
+        var written = Stopwatch.StartNew();
+        await replicas.WriteTasksAsync(Stored, i => $"{workflow}_{i:D6}", TimeProvider.System.GetUtcNowSeconds().AddMinutes(30), workflow);
+        var writeTime = written.Elapsed;
+        var tokens = new ConcurrentBag<string>();
+        await Parallel.ForEachAsync(Enumerable.Range(0, Issued), async (i, _) =>
+        {
+            using var created = await replicas.As(i, "/orchestrator").CreateTaskAsync(Body(workflow, 1_800));
+            tokens.Add((string)(await created.JsonAsync())["token"]!);
+        });
+
+        var soc = replicas.As(0, "/soc");
+        var clock = Stopwatch.StartNew();
+        using var started = await soc.PostAsync("/v1/revocations", Api.Json($$"""{"selector": {"workflowId": "{{workflow}}"}, "reason": "replica kill test"}"""));
+        Assert.That(started.StatusCode, Is.EqualTo(HttpStatusCode.Accepted), await started.Content.ReadAsStringAsync());
+        var id = (string)(await started.JsonAsync())["id"]!;
+
+        // Mid-fan-out: some credentials revoked, the revocation still running. The replica that took the request (and
+        // with it the revocation's lease) dies there.
+        var atKill = await Poll.ValueAsync(
+            async () => await replicas.As(1, "/soc").GetFromJsonAsync<JsonObject>($"/v1/revocations/{id}"),
+            p => (string)p!["status"]! == "running" && (int)p["revoked"]! > 0,
+            Bound, "the bulk revocation is running with some credentials revoked");
+        replicas.Kill(0);
+        var killedAt = clock.Elapsed;
+
+        var survivor = replicas.As(1, "/soc");
+        var done = await Poll.ValueAsync(
+            async () => await survivor.GetFromJsonAsync<JsonObject>($"/v1/revocations/{id}"),
+            p => (string)p!["status"]! != "running",
+            Bound, "the survivors finish the bulk revocation");
+        var finishedAt = clock.Elapsed;
+        var active = 0;
+        foreach (var token in tokens)
+        {
+            active += (bool)(await replicas.As(2, "/soc").IntrospectJsonAsync(token))["active"]! ? 1 : 0;
+        }
+
+        var notRevoked = await replicas.CountAsync(Stored, i => $"{workflow}_{i:D6}", c => c.RevokedAt is null || c.Downstream?.RevokedAt is null);
+        await TestContext.Out.WriteLineAsync(
+            $"Bulk revocation over 3 replicas: {Stored:N0} records written through the store in {writeTime.TotalSeconds:F1} s; replica 0 killed at " +
+            $"{killedAt.TotalSeconds:F1} s with {atKill!["revoked"]} revoked, {atKill["verified"]} verified; status {done!["status"]} at {finishedAt.TotalSeconds:F1} s " +
+            $"(matched {done["matched"]!["total"]}, revoked {done["revoked"]}, downstream {done["downstreamRevoked"]}, verified {done["verified"]}); " +
+            $"{notRevoked} records not revoked, {active} of {Issued} real tokens active.");
+        var total = Stored + Issued;
+        Assert.Multiple(() =>
+        {
+            Assert.That((string)done["status"]!, Is.EqualTo("completed"));
+            Assert.That((int)done["matched"]!["total"]!, Is.EqualTo(total), "matched once each");
+            Assert.That((int)done["revoked"]!, Is.EqualTo(total), "revoked once each");
+            Assert.That((int)done["downstreamRevoked"]!, Is.EqualTo(total), "delivered once each");
+            Assert.That((int)done["verified"]!, Is.EqualTo(total), "verified once each");
+            Assert.That((int)done["irrevocable"]! + (int)done["failed"]!, Is.Zero);
+            Assert.That(notRevoked, Is.Zero, "every record revoked at the broker and downstream");
+            Assert.That(active, Is.Zero, "every real token introspects inactive");
+        });
+    }
+
+    [Test]
+    public async Task A_replica_killed_mid_storm_of_10000_expiring_in_one_second_leaves_the_others_to_expire_every_one_once()
+    {
+        const int Stored = 10_000;
+        await using var replicas = await Replicas.StartAsync(_cluster, _trust);
+        var run = Guid.NewGuid().ToString("N")[..6];
+        var expiry = TimeProvider.System.GetUtcNowSeconds().AddSeconds(8);
+        await replicas.WriteTasksAsync(Stored, i => $"exp{run}_{i:D5}", expiry, "wf-storm");
+        Assert.That(TimeProvider.System.GetUtcNow(), Is.LessThan(expiry), "written before they expire together");
+        var live = await replicas.LiveAsync();
+
+        // Mid-storm: the expiry index has begun to drain but is not empty; replica 0 dies there with what it had claimed.
+        await Poll.UntilAsync(async () => await replicas.LiveAsync() < live, Bound, "the replicas begin to sweep the expiring credentials");
+        replicas.Kill(0);
+        var liveAtKill = await replicas.LiveAsync();
+
+        await Poll.UntilAsync(async () => await replicas.CountAsync(Stored, i => $"exp{run}_{i:D5}", c => c.Downstream?.RevokedAt is null) == 0,
+            Bound, "every expired credential is delivered downstream by the survivors");
+        var views = await replicas.ReadAsync(Stored, i => $"exp{run}_{i:D5}");
+        var finished = TimeProvider.System.GetUtcNow();
+        await TestContext.Out.WriteLineAsync(
+            $"TTL storm over 3 replicas: {Stored:N0} credentials expiring at {expiry:O}; replica 0 killed with {liveAtKill:N0} of {live:N0} still in the expiry index; " +
+            $"all delivered downstream {(finished - expiry).TotalSeconds:F1} s after the expiry; " +
+            $"{views.Count(v => v.Downstream!.Attempts > 1)} needed more than one attempt.");
+        Assert.Multiple(() =>
+        {
+            Assert.That(liveAtKill, Is.GreaterThan(0), "the kill came mid-storm");
+            Assert.That(views.Select(v => v.ExpiryProcessedAt), Is.All.EqualTo(expiry.AddSeconds(1)), "expired once, at its second");
+            Assert.That(views.Select(v => v.Downstream!.Irrevocable), Is.All.False);
+        });
+    }
+
+    private static string Body(string workflow, int ttlSeconds) => $$"""
+        {"agent": "{{Agent}}", "workflow": {"id": "{{workflow}}", "designer": "team-payments", "version": "1"},
+         "authorization": [{"tool": "sql.query", "destination": "{{Resource}}", "actions": ["read"], "dataClass": "confidential"}],
+         "ttlSeconds": {{ttlSeconds}}}
+        """;
+
+    /// <summary>Three broker processes on the cluster with one key prefix, and the broker's Redis store to write and read their records.</summary>
+    private sealed class Replicas : IAsyncDisposable
+    {
+        private const int Count = 3;
+        private readonly List<BrokerProcess> _brokers;
+        private readonly List<string> _urls;
+        private readonly ConnectionMultiplexer _connection;
+        private readonly RedisCredentialStore _store;
+        private readonly RedisStoreOptions _options;
+        private readonly TestTrustDomain _trust;
+        private readonly ConcurrentDictionary<(int, string), HttpClient> _clients = new();
+
+        private Replicas(List<BrokerProcess> brokers, List<string> urls, ConnectionMultiplexer connection, RedisStoreOptions options, TestTrustDomain trust)
+        {
+            _brokers = brokers;
+            _urls = urls;
+            _connection = connection;
+            _options = options;
+            _trust = trust;
+            _store = new RedisCredentialStore(RedisContext.Create(connection, options, new CredentialBrokerOptions { Issuer = urls[0] }, TimeProvider.System));
+        }
+
+        public static async Task<Replicas> StartAsync(RedisCluster cluster, TestTrustDomain trust)
+        {
+            var options = new RedisStoreOptions { ConnectionString = cluster.ConnectionString, KeyPrefix = "k" + Guid.NewGuid().ToString("N")[..8] };
+            var urls = Enumerable.Range(0, Count).Select(_ => $"http://127.0.0.1:{BrokerProcess.FreePort()}").ToList();
+            var settings = new Dictionary<string, string>
+            {
+                ["ASPNETCORE_ENVIRONMENT"] = "Production",
+                ["Logging__LogLevel__Default"] = "Warning",
+                ["Logging__LogLevel__Microsoft.Hosting.Lifetime"] = "Information", // "Now listening on" is the start signal
+                ["ConnectionStrings__Redis"] = cluster.ConnectionString,
+                ["CredentialBroker__Redis__KeyPrefix"] = options.KeyPrefix,
+                ["CredentialBroker__Issuer"] = urls[0], // one issuer, as behind one Service
+                ["CredentialBroker__SigningKeys__0__Path"] = KeyFiles.WriteEs256Pem(),
+                ["CredentialBroker__TrustBundles__" + TrustDomain] = trust.BundlePath,
+                ["CredentialBroker__Roles__Orchestrator__0"] = trust.Id("/orchestrator"),
+                ["CredentialBroker__Roles__Agent__0"] = trust.Id("/agents/"),
+                ["CredentialBroker__Roles__Soc__0"] = trust.Id("/soc"),
+                ["CredentialBroker__ResourceServers__invoices__Id"] = trust.Id("/invoices"),
+                ["CredentialBroker__ResourceServers__invoices__Resources__0"] = Resource,
+                ["CredentialBroker__Revoker__Lease"] = "00:00:03",
+                ["CredentialBroker__Revoker__WorkPollInterval"] = "00:00:00.200",
+            };
+            var brokers = new List<BrokerProcess>();
+            try
+            {
+                foreach (var url in urls)
+                {
+                    brokers.Add(await BrokerProcess.StartListeningAsync(settings, "--urls", url));
+                }
+
+                var connection = await ConnectionMultiplexer.ConnectAsync(cluster.ConnectionString);
+                var replicas = new Replicas(brokers, urls, connection, options, trust);
+                foreach (var index in Enumerable.Range(0, Count))
+                {
+                    await Poll.UntilAsync(async () => (await replicas.As(index, "/soc").GetAsync("/readyz")).IsSuccessStatusCode, Bound, $"replica {index} is ready");
+                }
+
+                return replicas;
+            }
+            catch
+            {
+                foreach (var broker in brokers)
+                {
+                    await broker.DisposeAsync();
+                }
+
+                throw;
+            }
+        }
+
+        /// <summary>A client of replica <paramref name="index"/> authenticated as <paramref name="path"/> (with an SVID for the common issuer).</summary>
+        public HttpClient As(int index, string path) => _clients.GetOrAdd((index, path), key =>
+        {
+            var client = new HttpClient { BaseAddress = new Uri(_urls[key.Item1]) };
+            client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", _trust.Svid(key.Item2, _urls[0], TimeProvider.System.GetUtcNow()));
+            return client;
+        });
+
+        /// <summary>SIGKILL: the replica dies with whatever it had taken, acknowledging nothing.</summary>
+        public void Kill(int index) => Signals.Kill(_brokers[index].ProcessId);
+
+        public async Task WriteTasksAsync(int count, Func<int, string> taskId, DateTimeOffset expiresAt, string workflow)
+        {
+            var now = TimeProvider.System.GetUtcNowSeconds();
+            await Parallel.ForEachAsync(Enumerable.Range(0, count), new ParallelOptions { MaxDegreeOfParallelism = 64 }, async (i, ct) =>
+            {
+                var id = taskId(i);
+                var task = new TaskRecord(id, Agent, new WorkflowRef(workflow, "team-payments", "1"), [new AuthorizationGrant("sql.query", Resource, ["read"], "confidential")],
+                    null, null, 0, [], _trust.Id("/orchestrator"), now, expiresAt, TaskState.Created, now, null);
+                var credential = new CredentialRecord("jti_" + id, id, CredentialKind.Task, null, Agent, now, expiresAt);
+                await _store.CreateTaskAsync(task, credential, AuditEvents.Create(AuditEventTypes.TaskCreated, now, task.CreatedBy, task, AuditEvents.Credential(credential)), ct);
+            });
+        }
+
+        /// <summary>The task credentials of the tasks written by <see cref="WriteTasksAsync"/>, as the store holds them now.</summary>
+        public async Task<IReadOnlyList<CredentialRecord>> ReadAsync(int count, Func<int, string> taskId)
+        {
+            var records = new CredentialRecord[count];
+            await Parallel.ForEachAsync(Enumerable.Range(0, count), new ParallelOptions { MaxDegreeOfParallelism = 64 }, async (i, ct) =>
+            {
+                var id = taskId(i);
+                records[i] = (await _store.GetCredentialAsync(id, "jti_" + id, ct))?.Credential ?? throw new InvalidOperationException($"task {id} was lost");
+            });
+            return records;
+        }
+
+        public async Task<int> CountAsync(int count, Func<int, string> taskId, Func<CredentialRecord, bool> predicate) =>
+            (await ReadAsync(count, taskId)).Count(predicate);
+
+        /// <summary>How many credentials the expiry index still holds (not yet claimed by a sweep).</summary>
+        public async Task<long> LiveAsync()
+        {
+            var counts = await Task.WhenAll(Enumerable.Range(0, _options.ExpiryIndexShards)
+                .Select(shard => _connection.GetDatabase().SortedSetLengthAsync($"{_options.KeyPrefix}:{{exp:{shard.ToString(CultureInfo.InvariantCulture)}}}:due")));
+            return counts.Sum();
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            foreach (var client in _clients.Values)
+            {
+                client.Dispose();
+            }
+
+            foreach (var broker in _brokers)
+            {
+                await broker.DisposeAsync();
+            }
+
+            await _connection.DisposeAsync();
+        }
+    }
+}
