@@ -3,7 +3,6 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
-using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using CredentialBroker.Abstractions;
 using CredentialBroker.Abstractions.Audit;
@@ -21,7 +20,8 @@ namespace CredentialBroker.Server.Tests.Deployment;
 /// Several replicas: three broker processes (the real binary, production mode) on one real Redis Cluster (three
 /// primaries, three replicas), clients spread over them, and one replica killed with SIGKILL while the work is under way
 /// — mid-fan-out of a bulk revocation of 100,000 credentials, and mid-storm of 10,000 credentials expiring in the same
-/// second. The two survivors finish the work once the dead replica's lease runs out (<c>Revoker:Lease</c>, 3 s here):
+/// second. The two survivors finish the work once the dead replica's leases run out (<c>Revoker:Lease</c> and
+/// <c>Soc:Lease</c>, 3 s here):
 /// every credential is revoked and delivered downstream, none is lost, and the counts show none was counted twice.
 /// The credentials are written through the broker's own Redis store (HTTP issuance of 100,000 would take minutes on
 /// this machine), plus real tasks issued over HTTP whose tokens are shown inactive at the end.
@@ -34,18 +34,18 @@ public sealed class ReplicaKillTests
     private const string Resource = "https://invoices.replicas.example";
     private static readonly TimeSpan Bound = TimeSpan.FromMinutes(5);
 
-    private RedisCluster _cluster = null!;
-    private TestTrustDomain _trust = null!;
+    private static RedisCluster _cluster = null!;
+    private static TestTrustDomain _trust = null!;
 
     [OneTimeSetUp]
-    public async Task StartClusterAsync()
+    public static async Task StartClusterAsync()
     {
         _cluster = await RedisCluster.StartAsync();
         _trust = new TestTrustDomain(TrustDomain);
     }
 
     [OneTimeTearDown]
-    public async Task StopClusterAsync()
+    public static async Task StopClusterAsync()
     {
         await _cluster.DisposeAsync();
         _trust.Dispose();
@@ -64,8 +64,10 @@ public sealed class ReplicaKillTests
         var tokens = new ConcurrentBag<string>();
         await Parallel.ForEachAsync(Enumerable.Range(0, Issued), async (i, _) =>
         {
-            using var created = await replicas.As(i, "/orchestrator").CreateTaskAsync(Body(workflow, 1_800));
-            tokens.Add((string)(await created.JsonAsync())["token"]!);
+            using var created = await replicas.As(i % 3, "/orchestrator").CreateTaskAsync(Body(workflow, 900));
+            var body = await created.Content.ReadAsStringAsync(CancellationToken.None);
+            Assert.That(created.StatusCode, Is.EqualTo(HttpStatusCode.Created), body);
+            tokens.Add((string)JsonNode.Parse(body)!["token"]!);
         });
 
         var soc = replicas.As(0, "/soc");
@@ -77,7 +79,7 @@ public sealed class ReplicaKillTests
         // Mid-fan-out: some credentials revoked, the revocation still running. The replica that took the request (and
         // with it the revocation's lease) dies there.
         var atKill = await Poll.ValueAsync(
-            async () => await replicas.As(1, "/soc").GetFromJsonAsync<JsonObject>($"/v1/revocations/{id}"),
+            () => ProgressAsync(replicas.As(1, "/soc"), id),
             p => (string)p!["status"]! == "running" && (int)p["revoked"]! > 0,
             Bound, "the bulk revocation is running with some credentials revoked");
         replicas.Kill(0);
@@ -85,14 +87,17 @@ public sealed class ReplicaKillTests
 
         var survivor = replicas.As(1, "/soc");
         var done = await Poll.ValueAsync(
-            async () => await survivor.GetFromJsonAsync<JsonObject>($"/v1/revocations/{id}"),
+            () => ProgressAsync(survivor, id),
             p => (string)p!["status"]! != "running",
             Bound, "the survivors finish the bulk revocation");
         var finishedAt = clock.Elapsed;
         var active = 0;
         foreach (var token in tokens)
         {
-            active += (bool)(await replicas.As(2, "/soc").IntrospectJsonAsync(token))["active"]! ? 1 : 0;
+            using var introspected = await replicas.As(2, "/soc").IntrospectAsync(token);
+            var body = await introspected.Content.ReadAsStringAsync();
+            Assert.That(introspected.StatusCode, Is.EqualTo(HttpStatusCode.OK), body);
+            active += (bool)JsonNode.Parse(body)!["active"]! ? 1 : 0;
         }
 
         var notRevoked = await replicas.CountAsync(Stored, i => $"{workflow}_{i:D6}", c => c.RevokedAt is null || c.Downstream?.RevokedAt is null);
@@ -137,14 +142,22 @@ public sealed class ReplicaKillTests
         var finished = TimeProvider.System.GetUtcNow();
         await TestContext.Out.WriteLineAsync(
             $"TTL storm over 3 replicas: {Stored:N0} credentials expiring at {expiry:O}; replica 0 killed with {liveAtKill:N0} of {live:N0} still in the expiry index; " +
-            $"all delivered downstream {(finished - expiry).TotalSeconds:F1} s after the expiry; " +
-            $"{views.Count(v => v.Downstream!.Attempts > 1)} needed more than one attempt.");
+            $"all delivered downstream {(finished - expiry).TotalSeconds:F1} s after the expiry.");
         Assert.Multiple(() =>
         {
             Assert.That(liveAtKill, Is.GreaterThan(0), "the kill came mid-storm");
-            Assert.That(views.Select(v => v.ExpiryProcessedAt), Is.All.EqualTo(expiry.AddSeconds(1)), "expired once, at its second");
+            Assert.That(views.Select(v => v.ExpiryProcessedAt), Is.All.GreaterThanOrEqualTo(expiry), "expired, and not before its time");
+            Assert.That(views.Select(v => v.Downstream!.Attempts), Is.All.EqualTo(1), "delivered downstream and recorded once each");
             Assert.That(views.Select(v => v.Downstream!.Irrevocable), Is.All.False);
         });
+    }
+
+    private static async Task<JsonObject> ProgressAsync(HttpClient soc, string id)
+    {
+        using var response = await soc.GetAsync($"/v1/revocations/{id}");
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK), body);
+        return JsonNode.Parse(body)!.AsObject();
     }
 
     private static string Body(string workflow, int ttlSeconds) => $$"""
@@ -195,6 +208,7 @@ public sealed class ReplicaKillTests
                 ["CredentialBroker__ResourceServers__invoices__Id"] = trust.Id("/invoices"),
                 ["CredentialBroker__ResourceServers__invoices__Resources__0"] = Resource,
                 ["CredentialBroker__Revoker__Lease"] = "00:00:03",
+                ["CredentialBroker__Soc__Lease"] = "00:00:03",
                 ["CredentialBroker__Revoker__WorkPollInterval"] = "00:00:00.200",
             };
             var brokers = new List<BrokerProcess>();
