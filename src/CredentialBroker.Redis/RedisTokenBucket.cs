@@ -17,7 +17,9 @@ namespace CredentialBroker.Redis;
 /// shared bucket at once (a tenth of the burst or of the refill, whichever is smaller; one for small buckets, so they stay
 /// exact) and spends them locally. Permits so taken were removed from the shared bucket, so all replicas together never admit
 /// more than the bucket allows; unspent ones lapse after the time the bucket needs to refill that many, so they can never be
-/// added on top of a full bucket. What a caller can lose is at most one batch per other replica, held there and lapsing.
+/// added on top of a full bucket, and go back to the shared bucket (never above its capacity) with the replica's next round
+/// trip, so a batch costs the bucket only what was spent of it. What a caller can lose is at most one batch per other
+/// replica, held there until that replica next takes from the bucket.
 /// </para>
 /// </summary>
 internal sealed class RedisTokenBucket : RateLimiter
@@ -86,9 +88,19 @@ internal sealed class RedisTokenBucket : RateLimiter
 
     private async ValueTask<RateLimitLease> TakeFromRedisAsync(int permitCount, CancellationToken cancellationToken)
     {
+        // What is left of the last batch (it lapsed, or is less than this request) goes back to the shared bucket with this
+        // call: a batch costs the bucket only what was spent of it, however slowly requests come. Lost, not returned twice,
+        // if the call fails.
+        long unspent;
+        lock (_reserveLock)
+        {
+            unspent = _reserve;
+            _reserve = 0;
+        }
+
         var reply = await _redis.ExecuteAsync(
             async ct => (RedisResult[])(await _redis.Db.ScriptEvaluateAsync(RedisScripts.TokenBucket, [_key],
-                [_options.TokenLimit, _options.TokensPerPeriod, (long)_options.ReplenishmentPeriod.TotalMilliseconds, permitCount, Math.Max(permitCount, Batch)]))!,
+                [_options.TokenLimit, _options.TokensPerPeriod, (long)_options.ReplenishmentPeriod.TotalMilliseconds, permitCount, Math.Max(permitCount, Batch), unspent]))!,
             cancellationToken);
         if ((int)reply[0] != 1)
         {

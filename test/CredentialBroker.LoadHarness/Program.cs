@@ -1,6 +1,8 @@
 // The load harness: starts a real redis-server and the real broker (production mode), measures, prints a table.
 //   dotnet run -c Release --project test/CredentialBroker.LoadHarness -- [--smoke] [--only NAME[,NAME…]]
-// 'cluster' instead measures issuance on a real Redis Cluster through one and three broker processes (ClusterIssuance).
+// 'cluster' instead measures issuance on a real Redis Cluster through one and three broker processes (ClusterIssuance);
+// 'faults' keeps a steady load on two broker processes while Redis is frozen and thawed and one replica is killed, and
+// checks that nothing acknowledged was lost (LoadUnderFaults; exits 1 if something was, or on an unexpected answer).
 // --smoke runs every scenario with a handful of iterations (seconds), for CI: it proves the harness works,
 // and asserts nothing about speed. --only runs the named scenarios (issuance, exchange — with and without DPoP —,
 // completion, rejection, audit, expiry, bulk, start, secrets-postgresql, secrets-redis, bulk-postgresql), to profile one at a
@@ -32,6 +34,18 @@ if (args.Contains("cluster"))
     Console.WriteLine("|---|---|");
     clusterRows.ForEach(Console.WriteLine);
     return 0;
+}
+
+if (args.Contains("faults"))
+{
+    Console.WriteLine($"CredentialBroker load harness, load under faults ({(smoke ? "smoke" : "full")} run), {Environment.ProcessorCount} cores, .NET {Environment.Version}");
+    var (faultRows, faultFailures) = await LoadUnderFaults.RunAsync(smoke);
+    Console.WriteLine();
+    Console.WriteLine("| measurement | result |");
+    Console.WriteLine("|---|---|");
+    faultRows.ForEach(Console.WriteLine);
+    faultFailures.ForEach(f => Console.Error.WriteLine("FAILED: " + f));
+    return faultFailures.Count == 0 ? 0 : 1;
 }
 
 var only = args.SkipWhile(a => a != "--only").Skip(1).FirstOrDefault()?.Split(',').ToHashSet(StringComparer.Ordinal);

@@ -1,5 +1,6 @@
 -- One token bucket shared by every replica. KEYS[1]: the bucket (hash: t = tokens, ts = last refill, unix ms).
--- ARGV: capacity, tokens per replenishment period, period (ms), permits asked, most permits to hand out (>= asked).
+-- ARGV: capacity, tokens per replenishment period, period (ms), permits asked, most permits to hand out (>= asked),
+--       permits returned: what the caller took earlier and did not spend (its batch lapsed), put back first.
 -- Time is Redis's own clock (TIME), so replicas whose clocks disagree still share one bucket.
 -- Returns {1, 0, n} when the permits asked are granted, n (up to the most) taken from the bucket; {0, ms until they could be, 0}
 -- otherwise.
@@ -14,7 +15,7 @@ local bucket = redis.call('HMGET', KEYS[1], 't', 'ts')
 local tokens = tonumber(bucket[1]) or capacity
 local since = tonumber(bucket[2]) or now
 local periods = math.floor(math.max(0, now - since) / period)
-tokens = math.min(capacity, tokens + periods * per_period)
+tokens = math.min(capacity, tokens + periods * per_period + tonumber(ARGV[6]))
 since = since + periods * period
 if tokens == capacity then
   since = now

@@ -28,4 +28,18 @@ public sealed class LoadHarnessSmokeTests
             }
         });
     }
+
+    [Test]
+    public async Task The_faults_smoke_run_keeps_the_load_served_through_a_frozen_redis_and_a_killed_replica_and_loses_nothing()
+    {
+        var run = await ProcessRunner.RunAsync(ProcessRunner.DotnetHost, [Path.Combine(AppContext.BaseDirectory, "CredentialBroker.LoadHarness.dll"), "faults", "--smoke"]);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(run.ExitCode, Is.Zero, run.StandardOutput + run.StandardError);
+            Assert.That(run.StandardOutput, Does.Contain("Redis frozen (SIGSTOP)"));
+            Assert.That(run.StandardOutput, Does.Contain("one broker replica killed (SIGKILL)"));
+            Assert.That(run.StandardOutput, Does.Contain("tasks lost 0, completions lost 0, access tokens of completed tasks still active 0"), run.StandardOutput);
+        });
+    }
 }

@@ -113,7 +113,7 @@ public sealed class SharedRateLimitTests
         });
     }
     [Test]
-    public async Task A_replicas_unspent_batch_lapses_after_the_time_the_bucket_needs_to_refill_it()
+    public async Task A_replicas_unspent_batch_lapses_after_the_time_the_bucket_needs_to_refill_it_and_goes_back_to_the_bucket()
     {
         // A burst of 40 and 40 an hour: batches of 4, and a batch's refill time is 3,600 s × 4 / 40 = 6 minutes.
         await using var first = BrokerApp.Redis();
@@ -128,22 +128,53 @@ public sealed class SharedRateLimitTests
 
         var taken = await CreateAsync(onFirst);                  // takes 4 from the shared 40, holds 3
         var drained = new List<HttpStatusCode>();
-        for (var i = 0; i < 36; i++)
+        for (var i = 0; i < 37; i++)
         {
-            drained.Add(await CreateAsync(onSecond));            // the 36 left in Redis
+            drained.Add(await CreateAsync(onSecond));            // the 36 left in Redis, then refused: the first replica holds 3
         }
 
         first.Time.Advance(TimeSpan.FromMinutes(6) - TimeSpan.FromSeconds(1));
         var heldUntilTheRefillTime = await CreateAsync(onFirst); // still held: spends one of the 3
         first.Time.Advance(TimeSpan.FromSeconds(1));
-        var lapsed = await CreateAsync(onFirst);                 // the other 2 lapsed; Redis has none (it refills on its own clock)
+        var afterTheLapse = new List<HttpStatusCode>();
+        for (var i = 0; i < 3; i++)
+        {
+            afterTheLapse.Add(await CreateAsync(onFirst));       // the 2 that lapsed went back to Redis and are taken again; then none
+        }
 
         Assert.Multiple(() =>
         {
             Assert.That(taken, Is.EqualTo(HttpStatusCode.Created));
-            Assert.That(drained, Is.All.EqualTo(HttpStatusCode.Created));
+            Assert.That(drained.Take(36), Is.All.EqualTo(HttpStatusCode.Created));
+            Assert.That(drained[^1], Is.EqualTo(HttpStatusCode.TooManyRequests), "held by the other replica until it lapses");
             Assert.That(heldUntilTheRefillTime, Is.EqualTo(HttpStatusCode.Created));
-            Assert.That(lapsed, Is.EqualTo(HttpStatusCode.TooManyRequests));
+            Assert.That(afterTheLapse, Is.EqualTo(new[] { HttpStatusCode.Created, HttpStatusCode.Created, HttpStatusCode.TooManyRequests }), "40 in all, not one more");
+        });
+    }
+
+    [Test]
+    public async Task Requests_spread_over_replicas_slower_than_a_batch_lapses_are_charged_one_permit_each_not_a_batch()
+    {
+        // A burst of 40 and 40 an hour (batches of 4 lapsing after 6 minutes); one request every 6 minutes, alternating
+        // replicas, so every batch lapses with 3 unspent. The caller gets its 40, and the 41st is refused.
+        await using var first = BrokerApp.Redis();
+        first.Settings["CredentialBroker:RateLimits:Issuance:TokenLimit"] = "40";
+        first.Settings["CredentialBroker:RateLimits:Issuance:TokensPerPeriod"] = "40";
+        first.Settings["CredentialBroker:RateLimits:Issuance:ReplenishmentPeriod"] = "01:00:00";
+        await using var second = first.Replica();
+
+        var statuses = new List<HttpStatusCode>();
+        for (var i = 0; i < 41; i++)
+        {
+            using var orchestrator = (i % 2 == 0 ? first : second).As(BrokerApp.Orchestrator); // an SVID of the (fake) hour
+            statuses.Add((await orchestrator.CreateTaskAsync(Api.TaskBody(first.AgentId))).StatusCode);
+            first.Time.Advance(TimeSpan.FromMinutes(6));
+        }
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(statuses.Take(40), Is.All.EqualTo(HttpStatusCode.Created), "each request cost one permit of the 40");
+            Assert.That(statuses[^1], Is.EqualTo(HttpStatusCode.TooManyRequests), "and the budget still holds");
         });
     }
 }
