@@ -67,14 +67,15 @@ public sealed class AuditCheckpointSigner
     /// <summary>
     /// Whether <paramref name="checkpoint"/>'s JWS verifies with a key of the broker's ring — published now, or retired but
     /// still configured, since checkpoints outlive the tokens a key signed — and says exactly what the checkpoint's fields
-    /// say (its number and heads).
+    /// say (its number and heads). Its <c>iss</c> is not checked: the log outlives an <c>Issuer</c> change (a move to
+    /// HTTPS, a new host name), and what makes a checkpoint the broker's is its key, not the name it went by.
     /// </summary>
     public async ValueTask<bool> VerifyAsync(AuditCheckpoint checkpoint)
     {
         ArgumentNullException.ThrowIfNull(checkpoint);
         var result = await Handler.ValidateTokenAsync(checkpoint.Jws, new TokenValidationParameters
         {
-            ValidIssuer = _issuer,
+            ValidateIssuer = false,
             ValidateAudience = false,
             ValidateLifetime = false,
             RequireExpirationTime = false,

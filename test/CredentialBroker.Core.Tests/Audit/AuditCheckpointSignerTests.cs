@@ -17,8 +17,24 @@ public sealed class AuditCheckpointSignerTests
     private readonly SigningKey _first = SigningKey.Generate("k1");
     private readonly SigningKey _second = new(ECDsa.Create(ECCurve.NamedCurves.nistP256), "k2", T0.AddHours(3));
 
-    private AuditCheckpointSigner Signer(params SigningKey[] keys) =>
-        new(new SigningKeyRing(keys, TimeSpan.FromHours(1), TimeSpan.FromMinutes(15)), Options.Create(new CredentialBrokerOptions { Issuer = "https://broker.example" }), _time);
+    private AuditCheckpointSigner Signer(params SigningKey[] keys) => Signer("https://broker.example", keys);
+
+    private AuditCheckpointSigner Signer(string issuer, params SigningKey[] keys) =>
+        new(new SigningKeyRing(keys, TimeSpan.FromHours(1), TimeSpan.FromMinutes(15)), Options.Create(new CredentialBrokerOptions { Issuer = issuer }), _time);
+
+    [Test]
+    public async Task A_checkpoint_signed_before_the_issuer_changed_still_verifies_with_the_same_key_and_not_with_another()
+    {
+        var before = Signer("http://127.0.0.1:8081", _first).Sign(1, Heads, T0);
+        var afterTheMove = Signer("https://broker.example", _first);
+        var anotherKey = Signer("https://broker.example", SigningKey.Generate("k1"));
+
+        Assert.Multiple(async () =>
+        {
+            Assert.That(await afterTheMove.VerifyAsync(before), Is.True, "the key makes it the broker's, not the name");
+            Assert.That(await anotherKey.VerifyAsync(before), Is.False);
+        });
+    }
 
     [Test]
     public async Task A_checkpoint_signed_by_a_key_since_retired_still_verifies_while_the_ring_holds_the_key()
