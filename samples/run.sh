@@ -4,7 +4,8 @@
 #                                                              credentials directory), runs the samples, stops it
 #   BROKER=http://127.0.0.1:8080 samples/run.sh                against a running development-mode broker, whose dev
 #   CREDENTIALS=/tmp/credentialbroker                          credentials directory is CREDENTIALS (this default)
-# Other settings: CONFIGURATION (Debug); NO_BUILD=1 runs what is already built; SAMPLES_BIN=DIR runs the samples' and
+# Other settings: CONFIGURATION (Debug); REPORT=FILE where the SOC sample's exposure report is written and kept
+# (default ${TMPDIR:-/tmp}/cb-exposure-report.html); NO_BUILD=1 runs what is already built; SAMPLES_BIN=DIR runs the samples' and
 # the broker's assemblies from DIR (Orchestrator.dll, ..., CredentialBroker.Server.dll) instead (the test of this script does).
 # Needs: the .NET SDK of global.json. The resource server and MCP server samples listen on free ports for the length of the run.
 set -euo pipefail
@@ -12,6 +13,7 @@ cd "$(dirname "$0")/.."
 
 CONFIGURATION=${CONFIGURATION:-Debug}
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/cb-samples-XXXXXX")
+REPORT=${REPORT:-${TMPDIR:-/tmp}/cb-exposure-report.html}
 PIDS=()
 
 say() { printf '==> %s\n' "$*"; }
@@ -113,10 +115,10 @@ say "McpAgent: discovers the MCP server's broker, exchanges its task token for t
 run samples/McpAgent -- --task-file "$WORK/task.json" --mcp-server "$MCP_RESOURCE" "${COMMON[@]}"
 
 say "Soc: declares an incident about the agent, watches the bulk revocation, writes the exposure report"
-run samples/Soc -- --workload spiffe://dev.local/agent --report "$WORK/exposure.html" "${COMMON[@]}"
-grep -q "<svg" "$WORK/exposure.html" || fail "the exposure report has no chart"
+run samples/Soc -- --workload spiffe://dev.local/agent --report "$REPORT" "${COMMON[@]}"
+grep -q "<svg" "$REPORT" || fail "the exposure report has no chart"
 
 say "Orchestrator: completes the agent's task"
 run samples/Orchestrator -- complete --task-file "$WORK/task.json" "${COMMON[@]}"
 
-say "every sample passed"
+say "every sample passed; the exposure report is kept at $REPORT"

@@ -87,6 +87,12 @@ internal sealed class BrokerClient : IDisposable
         {
             response = await _http.SendAsync(request, cancellationToken);
         }
+        catch (HttpRequestException ex) when (ex.InnerException is System.Security.Authentication.AuthenticationException tls)
+        {
+            // Not an outage: retrying cannot help, the caller's trust (or certificate) has to change.
+            throw new BrokerCliException(ExitCodes.Usage,
+                $"the TLS handshake with the broker at {_http.BaseAddress} failed ({tls.Message}); if its certificate is not trusted here, pass --ca BUNDLE (the PEM file of the authority that issued it)");
+        }
         catch (HttpRequestException ex)
         {
             throw new BrokerCliException(ExitCodes.Unavailable, $"cannot reach the broker at {_http.BaseAddress}: {ex.Message}");
