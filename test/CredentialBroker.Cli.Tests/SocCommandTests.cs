@@ -206,7 +206,7 @@ public sealed class SocCommandTests
             Assert.That(noSelector.StandardError, Does.Contain("selector flag"));
             Assert.That(unknownFlag.ExitCode, Is.EqualTo(2));
             Assert.That(notSoc.ExitCode, Is.EqualTo(3));
-            Assert.That(notSoc.StandardError, Does.Contain("soc"));
+            Assert.That(notSoc.StandardError, Does.Contain("soc").And.Contain("(credentials: " + broker.Credentials + ", from --svid-file)"), "a refusal names the credential it refused");
             Assert.That(unknown.ExitCode, Is.EqualTo(4));
             Assert.That(unreachable.ExitCode, Is.EqualTo(5));
         });

@@ -14,14 +14,17 @@ namespace CredentialBroker.Cli.Soc;
 internal sealed class BrokerClient : IDisposable
 {
     private readonly HttpClient _http;
+    private readonly string? _credentials;
 
     /// <summary>
     /// A client of <paramref name="broker"/> presenting <paramref name="svid"/> as bearer, and/or <paramref name="certificate"/>
     /// (an X.509-SVID) over mutual TLS. With <paramref name="authorities"/>, the broker's server certificate must chain
-    /// to these (a SPIFFE X.509 bundle) instead of the system's roots.
+    /// to these (a SPIFFE X.509 bundle) instead of the system's roots. <paramref name="credentials"/> says where the
+    /// credential came from, and is named when the broker refuses it (a leftover dev credentials file, say).
     /// </summary>
-    public BrokerClient(Uri broker, string? svid, X509Certificate2? certificate = null, X509Certificate2Collection? authorities = null)
+    public BrokerClient(Uri broker, string? svid, X509Certificate2? certificate = null, X509Certificate2Collection? authorities = null, string? credentials = null)
     {
+        _credentials = credentials;
         var handler = new SocketsHttpHandler();
         if (certificate is not null)
         {
@@ -111,7 +114,8 @@ internal sealed class BrokerClient : IDisposable
         response.Dispose();
         throw response.StatusCode switch
         {
-            HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden => new BrokerCliException(ExitCodes.Unauthorized, $"the broker refused this caller ({(int)response.StatusCode}): {detail}"),
+            HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden => new BrokerCliException(ExitCodes.Unauthorized,
+                $"the broker refused this caller ({(int)response.StatusCode}): {detail}{(_credentials is null ? "" : $" (credentials: {_credentials})")}"),
             HttpStatusCode.NotFound => new BrokerCliException(ExitCodes.NotFound, detail),
             HttpStatusCode.ServiceUnavailable => new BrokerCliException(ExitCodes.Unavailable, $"the broker's store is unavailable: {detail}"),
             _ => new BrokerCliException(ExitCodes.Usage, $"the broker answered {(int)response.StatusCode}: {detail}"),

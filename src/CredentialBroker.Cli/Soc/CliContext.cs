@@ -26,7 +26,7 @@ internal static class CliContext
 
     public static readonly Option<string> As = new("--as")
     {
-        Description = "With a dev credentials file: which identity to use (soc, operator, orchestrator or agent). Default: soc, or operator for tasks continue.",
+        Description = "With a dev credentials file: which identity to use (soc, operator, orchestrator, agent, sub_agent or resource_server). Default: soc, or operator for tasks continue.",
         Recursive = true,
         DefaultValueFactory = _ => "soc",
     };
@@ -92,14 +92,14 @@ internal static class CliContext
 
             // An explicit --svid-file still goes along as bearer; the broker then authenticates by it.
             var bearer = parse.GetValue(SvidFile) is { } svidFile ? ReadSvid(svidFile.FullName, identity) : null;
-            return new BrokerClient(broker, bearer, certificate, authorities);
+            return new BrokerClient(broker, bearer, certificate, authorities, $"the X.509-SVID {certificateFile.FullName}");
         }
 
-        var file = parse.GetValue(SvidFile)?.FullName
-            ?? Environment.GetEnvironmentVariable("CB_SVID_FILE")
-            ?? (File.Exists(DevCredentialsFile) ? DevCredentialsFile : null)
-            ?? throw new BrokerCliException(ExitCodes.Usage, "no SVID: pass --svid-file FILE (or set CB_SVID_FILE), or start a dev-mode broker, whose credentials file brokerctl finds by itself.");
-        return new BrokerClient(broker, ReadSvid(file, identity), null, authorities);
+        var (file, credentials) = parse.GetValue(SvidFile)?.FullName is { } named ? (named, $"{named}, from --svid-file")
+            : Environment.GetEnvironmentVariable("CB_SVID_FILE") is { Length: > 0 } fromEnvironment ? (fromEnvironment, $"{fromEnvironment}, from $CB_SVID_FILE")
+            : File.Exists(DevCredentialsFile) ? (DevCredentialsFile, $"identity '{identity}' of the dev-mode broker's credentials file {DevCredentialsFile}, found by itself; pass --svid-file for another broker")
+            : throw new BrokerCliException(ExitCodes.Usage, "no SVID: pass --svid-file FILE (or set CB_SVID_FILE), or start a dev-mode broker, whose credentials file brokerctl finds by itself.");
+        return new BrokerClient(broker, ReadSvid(file, identity), null, authorities, credentials);
     }
 
     private static Uri BrokerUrl(ParseResult parse)
