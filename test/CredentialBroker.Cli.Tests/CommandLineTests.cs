@@ -193,6 +193,7 @@ public sealed class CommandLineTests : IDisposable
             Assert.That(lines.Where(l => l.Contains(shortId, StringComparison.Ordinal)), Has.Exactly(1).Items);
             Assert.That(json.ExitCode, Is.Zero, json.StandardError);
             Assert.That((string?)JsonNode.Parse(json.StandardOutput)!["identities"]![0]!["spiffeId"], Is.EqualTo(longId));
+            Assert.That(json.StandardOutput, Does.Contain("\"expiresAt\": \"2026-11-28T09:10:00.000Z\""), "the same one format in JSON, nothing escaped");
         });
     }
 }

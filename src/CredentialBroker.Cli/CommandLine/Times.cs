@@ -4,7 +4,8 @@ namespace CredentialBroker.Cli.CommandLine;
 
 /// <summary>
 /// How brokerctl reads and shows times: ISO 8601, and in tables always UTC with milliseconds
-/// (<c>2026-11-28T09:10:00.123Z</c>), so columns line up and sort as text. JSON output passes the broker's values through.
+/// (<c>2026-11-28T09:10:00.123Z</c>), so columns line up and sort as text. JSON output passes the broker's values through;
+/// times brokerctl makes itself (a minted SVID's expiry, say) are written the same way.
 /// </summary>
 internal static class Times
 {
@@ -36,8 +37,8 @@ internal static class Times
         _ => time.ToJsonString(),
     };
 
-    /// <summary>A time for the broker's API (RFC 3339, UTC).</summary>
-    public static string Wire(DateTimeOffset time) => time.ToUniversalTime().ToString("O", CultureInfo.InvariantCulture);
+    /// <summary>A time brokerctl sends to the broker or writes in its own JSON: the display format, which is RFC 3339 (UTC, milliseconds).</summary>
+    public static string Wire(DateTimeOffset time) => Display(time);
 
     /// <summary>Reads an ISO 8601 time typed on the command line; without an offset it is UTC.</summary>
     public static bool TryParse(string text, out DateTimeOffset time) =>

@@ -9,7 +9,7 @@ namespace CredentialBroker.Cli.Policy;
 /// <summary><c>brokerctl policy test DIR</c>: runs the policy test cases in DIR against the policy in DIR; <c>-o table</c> prints a line per case, <c>-o json</c> one document.</summary>
 internal static class PolicyTestCommand
 {
-    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
+    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }; // '+', '<' as they are: this is a terminal, not HTML
 
     public static Command Create()
     {

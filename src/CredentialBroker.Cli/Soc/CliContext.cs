@@ -9,7 +9,7 @@ namespace CredentialBroker.Cli.Soc;
 /// <summary>What every broker command shares: where the broker is, who we are, how to print.</summary>
 internal static class CliContext
 {
-    public static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
+    public static readonly JsonSerializerOptions Indented = new() { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }; // '+', '<' as they are: this is a terminal, not HTML
 
     public static readonly Option<string> Broker = new("--broker")
     {

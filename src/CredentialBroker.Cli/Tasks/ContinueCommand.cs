@@ -42,7 +42,17 @@ internal static class ContinueCommand
                 ["reason"] = parse.GetValue(reason),
             };
             using var broker = CliContext.Client(parse, "operator");
-            var answer = await broker.PostJsonAsync($"/v1/tasks/{Uri.EscapeDataString(parse.GetValue(id)!)}/continuation", body, ct);
+            JsonNode answer;
+            try
+            {
+                answer = await broker.PostJsonAsync($"/v1/tasks/{Uri.EscapeDataString(parse.GetValue(id)!)}/continuation", body, ct);
+            }
+            catch (BrokerCliException ex) when (ex.ExitCode == ExitCodes.Usage && ex.Message.Contains("extendSeconds", StringComparison.Ordinal))
+            {
+                // The broker names its field; the user typed --extend.
+                throw new BrokerCliException(ExitCodes.Usage, ex.Message.Replace("extendSeconds: extendSeconds", "--extend (in seconds)", StringComparison.Ordinal).Replace("extendSeconds", "--extend", StringComparison.Ordinal));
+            }
+
             var token = (string?)answer["token"];
             if (parse.GetValue(tokenFile) is { } file && token is not null)
             {

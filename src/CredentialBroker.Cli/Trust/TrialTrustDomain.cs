@@ -19,7 +19,7 @@ internal sealed class TrialTrustDomain : IDisposable
     /// <summary>How long the trial authority is valid.</summary>
     public static readonly TimeSpan AuthorityLifetime = TimeSpan.FromDays(365);
 
-    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
+    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }; // '+', '<' as they are: this is a terminal, not HTML
     private readonly ECDsa _authorityKey;
     private readonly ECDsa _jwtKey;
 

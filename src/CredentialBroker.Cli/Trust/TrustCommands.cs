@@ -25,7 +25,7 @@ internal static class TrustCommands
     public static readonly TimeSpan MaxSvidLifetime = TimeSpan.FromHours(24);
 
     private const string TrialWarning = "FOR TRIALS, NOT PRODUCTION:";
-    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
+    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }; // '+', '<' as they are: this is a terminal, not HTML
 
     public static Command Create() => new("trust", "A trust domain for trials without SPIRE: a CA, JWT and X.509 bundles, a broker signing key, and SVIDs minted from them. For trials, not production.")
     {

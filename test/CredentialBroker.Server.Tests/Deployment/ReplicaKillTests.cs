@@ -126,7 +126,8 @@ public sealed class ReplicaKillTests
         const int Stored = 10_000;
         await using var replicas = await Replicas.StartAsync(_cluster, _trust);
         var run = Guid.NewGuid().ToString("N")[..6];
-        var expiry = TimeProvider.System.GetUtcNowSeconds().AddSeconds(8);
+        // Room to write them all before they expire together: 10,000 records take 2–4 s here, up to 18 s on a loaded CI machine.
+        var expiry = TimeProvider.System.GetUtcNowSeconds().AddSeconds(40);
         await replicas.WriteTasksAsync(Stored, i => $"exp{run}_{i:D5}", expiry, "wf-storm");
         Assert.That(TimeProvider.System.GetUtcNow(), Is.LessThan(expiry), "written before they expire together");
         var live = await replicas.LiveAsync();
