@@ -45,7 +45,8 @@ internal static class BrokerCtl
         var parse = Create().Parse(args);
         if (parse.Errors.Count > 0 && parse.Action is not HelpAction)
         {
-            foreach (var error in parse.Errors)
+            // "brokerctl bogus": the unrecognized word is the problem; that no command was given follows from it.
+            foreach (var error in parse.Errors.Where(e => parse.UnmatchedTokens.Count == 0 || !e.Message.StartsWith("Required command", StringComparison.Ordinal)))
             {
                 await Console.Error.WriteLineAsync("brokerctl: " + error.Message);
             }

@@ -106,6 +106,21 @@ public sealed class CommandLineTests : IDisposable
         });
     }
 
+    [Test]
+    public async Task An_unknown_command_is_named_alone_and_a_missing_one_is_said_so()
+    {
+        var unknown = await Brokerctl.RunAsync("bogus");
+        var missing = await Brokerctl.RunAsync("incident");
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(unknown.ExitCode, Is.EqualTo(2));
+            Assert.That(unknown.StandardError, Does.Contain("brokerctl: Unrecognized command or argument 'bogus'.").And.Not.Contain("Required command"));
+            Assert.That(missing.ExitCode, Is.EqualTo(2));
+            Assert.That(missing.StandardError, Does.Contain("brokerctl: Required command was not provided."));
+        });
+    }
+
     [TestCase("90s", 90)]
     [TestCase("15m", 900)]
     [TestCase("1h", 3600)]
