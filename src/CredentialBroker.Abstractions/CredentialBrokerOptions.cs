@@ -101,6 +101,13 @@ public sealed class CredentialBrokerOptions
     public IDictionary<string, string> TrustBundles { get; } = new Dictionary<string, string>(StringComparer.Ordinal);
 
     /// <summary>
+    /// How often each replica reads the <see cref="TrustBundles"/> files again: a changed file is in force from then on (a key
+    /// removed from a bundle authenticates no one), a file that cannot be read or parsed leaves the last good bundle in
+    /// force. Default 30 s; 1 s to 1 h.
+    /// </summary>
+    public TimeSpan TrustBundleRefreshInterval { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
     /// X.509 trust bundles: trust domain name → path of a PEM file with the domain's X.509 authorities. When any is
     /// configured, callers may also authenticate with an X.509-SVID as their TLS client certificate (on an HTTPS endpoint).
     /// </summary>

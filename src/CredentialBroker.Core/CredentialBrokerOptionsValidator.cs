@@ -61,6 +61,11 @@ internal sealed class CredentialBrokerOptionsValidator : IValidateOptions<Creden
             }
         }
 
+        if (options.TrustBundleRefreshInterval < TimeSpan.FromSeconds(1) || options.TrustBundleRefreshInterval > TimeSpan.FromHours(1))
+        {
+            failures.Add($"{s}:TrustBundleRefreshInterval must lie between 1 second and 1 hour.");
+        }
+
         if (options.KeyScheduleCheckInterval <= TimeSpan.Zero || options.KeyScheduleCheckInterval > TimeSpan.FromMinutes(10))
         {
             failures.Add($"{s}:KeyScheduleCheckInterval must be above zero and at most 10 minutes.");

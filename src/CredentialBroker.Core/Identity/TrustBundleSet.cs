@@ -2,16 +2,27 @@ using CredentialBroker.Abstractions.Identity;
 
 namespace CredentialBroker.Core.Identity;
 
-/// <summary>The trust bundles the broker accepts callers from, one per trust domain.</summary>
+/// <summary>The trust bundles the broker accepts callers from, one per trust domain; a domain's bundle can be replaced while running.</summary>
 public sealed class TrustBundleSet
 {
-    private readonly Dictionary<string, TrustBundle> _bundles;
+    private readonly Lock _gate = new();
+    private volatile Dictionary<string, TrustBundle> _bundles;
 
     /// <summary>Creates the set; trust domains must be unique.</summary>
     public TrustBundleSet(IEnumerable<TrustBundle> bundles)
     {
         ArgumentNullException.ThrowIfNull(bundles);
         _bundles = bundles.ToDictionary(b => b.TrustDomain, StringComparer.Ordinal);
+    }
+
+    /// <summary>Puts <paramref name="bundle"/> in force for its trust domain, in place of the one before: from the next lookup on.</summary>
+    public void Update(TrustBundle bundle)
+    {
+        ArgumentNullException.ThrowIfNull(bundle);
+        lock (_gate)
+        {
+            _bundles = new Dictionary<string, TrustBundle>(_bundles, StringComparer.Ordinal) { [bundle.TrustDomain] = bundle };
+        }
     }
 
     /// <summary>The trust domains with a bundle.</summary>

@@ -169,6 +169,8 @@ internal static class BrokerServer
             });
         }
 
+        services.AddHostedService<TrustBundleRefresher>();
+
         services.Configure<SocOptions>(configuration.GetSection(SocOptions.SectionName));
         services.Configure<SsfOptions>(configuration.GetSection(SsfOptions.SectionName));
 
