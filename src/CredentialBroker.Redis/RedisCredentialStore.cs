@@ -376,6 +376,14 @@ public sealed class RedisCredentialStore : ICredentialStore
         }, cancellationToken);
     }
 
+    /// <inheritdoc />
+    public async ValueTask<DateTimeOffset?> ReadClockAsync(CancellationToken cancellationToken)
+    {
+        // TIME through a script that names a key, so a cluster asks one node (the one of task chain 0), the same each time.
+        var time = await _redis.ExecuteAsync(async ct => (RedisResult[])(await _redis.Db.ScriptEvaluateAsync(RedisScripts.Time, [_redis.Keys.AuditLog(0)]).WaitAsync(ct))!, cancellationToken);
+        return DateTimeOffset.FromUnixTimeMilliseconds(((long)time[0] * 1000) + ((long)time[1] / 1000));
+    }
+
     /// <summary>
     /// One <c>PING</c> and <c>INFO memory</c> of every connected node, through the pipeline (an open circuit is not ready),
     /// bounded by <paramref name="cancellationToken"/> — a readiness probe's own deadline — rather than by the per-command

@@ -131,4 +131,11 @@ public interface ICredentialStore
 
     /// <summary>Throws <see cref="StoreUnavailableException"/> unless the store answers.</summary>
     ValueTask PingAsync(CancellationToken cancellationToken);
+
+    /// <summary>
+    /// The store's own clock, for replicas to compare theirs with (a drift alarm); <see langword="null"/> for a store that
+    /// runs on the broker's clock (the embedded store).
+    /// </summary>
+    /// <exception cref="StoreUnavailableException">The store did not answer.</exception>
+    ValueTask<DateTimeOffset?> ReadClockAsync(CancellationToken cancellationToken) => ValueTask.FromResult<DateTimeOffset?>(null);
 }

@@ -16,6 +16,7 @@ internal static class HealthEndpoints
         services.AddOptions<HealthOptions>().BindConfiguration(HealthOptions.SectionName).ValidateOnStart();
         services.AddSingleton<IValidateOptions<HealthOptions>, HealthOptionsValidator>();
         services.AddHealthChecks().AddCheck<StoreHealthCheck>(StoreHealthCheck.Name, tags: ["ready"]);
+        services.AddHostedService<ClockDriftMonitor>();
         return services;
     }
 
