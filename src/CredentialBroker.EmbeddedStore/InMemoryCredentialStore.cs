@@ -238,20 +238,23 @@ public sealed partial class InMemoryCredentialStore : ICredentialStore, IRevoker
                 return ValueTask.FromResult(new StateChange(StateChangeOutcome.Illegal, current, 0));
             }
 
+            if (entry.Find(taskToken.Jti) is { } already)
+            {
+                // The same continuation again (a retry): it ran, and nothing is done twice.
+                return ValueTask.FromResult(new StateChange(StateChangeOutcome.Changed, current, 0) { Recorded = already });
+            }
+
             if (entry.Continuations != expectedContinuations)
             {
                 return ValueTask.FromResult(new StateChange(StateChangeOutcome.Unchanged, current, 0));
             }
 
             entry.Continuations++;
-
             entry.Task = current == TaskState.AwaitingApproval
                 ? entry.Task with { ExpiresAt = taskToken.ExpiresAt, State = TaskState.Running, StateChangedAt = at, StateReason = "continuation approved" }
                 : entry.Task with { ExpiresAt = taskToken.ExpiresAt };
-            if (entry.Find(taskToken.Jti) is not { } stored)
-            {
-                entry.Credentials.Add(stored = taskToken with { Status = AllocateStatus() });
-            }
+            var stored = taskToken with { Status = AllocateStatus() };
+            entry.Credentials.Add(stored);
 
             Append(audit, taskId);
             lock (_queues)

@@ -18,8 +18,8 @@ namespace CredentialBroker.Redis;
 /// exact) and spends them locally. Permits so taken were removed from the shared bucket, so all replicas together never admit
 /// more than the bucket allows; unspent ones lapse after the time the bucket needs to refill that many, so they can never be
 /// added on top of a full bucket, and go back to the shared bucket (never above its capacity) with the replica's next round
-/// trip, so a batch costs the bucket only what was spent of it. What a caller can lose is at most one batch per other
-/// replica, held there until that replica next takes from the bucket.
+/// trip (or when the middleware drops this limiter as idle), so a batch costs the bucket only what was spent of it. What a
+/// caller can lose is at most one batch per other replica, held there until that replica next takes from the bucket.
 /// </para>
 /// </summary>
 internal sealed class RedisTokenBucket : RateLimiter
@@ -89,8 +89,9 @@ internal sealed class RedisTokenBucket : RateLimiter
     private async ValueTask<RateLimitLease> TakeFromRedisAsync(int permitCount, CancellationToken cancellationToken)
     {
         // What is left of the last batch (it lapsed, or is less than this request) goes back to the shared bucket with this
-        // call: a batch costs the bucket only what was spent of it, however slowly requests come. Lost, not returned twice,
-        // if the call fails.
+        // call: a batch costs the bucket only what was spent of it, however slowly requests come. If the call fails they are
+        // lost; if it is retried after running, the retry returns them again but also takes at least as many (the script
+        // takes what it can, up to a batch), so a retry can lose permits but never admit more than the bucket holds.
         long unspent;
         lock (_reserveLock)
         {
@@ -138,6 +139,28 @@ internal sealed class RedisTokenBucket : RateLimiter
     {
         if (disposing)
         {
+            // The rate limiting middleware drops a caller's limiter once it has been idle a while; what it still holds goes
+            // back to the shared bucket now (without waiting: a lost reply only loses those permits, never adds any).
+            long unspent;
+            lock (_reserveLock)
+            {
+                unspent = _reserve;
+                _reserve = 0;
+            }
+
+            if (unspent > 0)
+            {
+                try
+                {
+                    _redis.Db.ScriptEvaluate(RedisScripts.TokenBucket, [_key],
+                        [_options.TokenLimit, _options.TokensPerPeriod, (long)_options.ReplenishmentPeriod.TotalMilliseconds, 0, 0, unspent], CommandFlags.FireAndForget);
+                }
+                catch (RedisException)
+                {
+                    // Redis is away: the permits lapse with the limiter, as before.
+                }
+            }
+
             _local.Dispose();
             _fetching.Dispose();
         }

@@ -92,6 +92,31 @@ public sealed class StoreContractTests(StoreKind kind) : IAsyncDisposable
     }
 
     [Test]
+    public async Task A_continuation_repeated_after_a_lost_reply_answers_the_same_and_does_nothing_twice()
+    {
+        var taskId = await CreateAsync();
+        var read = await _store.GetTaskAsync(taskId, CancellationToken.None);
+        var fresh = new CredentialRecord("jti-continued", taskId, CredentialKind.Task, null, "spiffe://a.example/agent", Start, Start.AddMinutes(11));
+        ValueTask<StateChange> ContinueAsync(CredentialRecord token) =>
+            _store.ContinueTaskAsync(taskId, token, TaskStateMachine.SourcesOf(TaskState.Completed), read!.Continuations, Start, TestAudit.For(taskId), CancellationToken.None);
+
+        var first = await ContinueAsync(fresh);
+        var retried = await ContinueAsync(fresh);                             // the same request again: its reply was lost
+        var another = await ContinueAsync(fresh with { Jti = "jti-another" }); // another continuation of the same read
+        var view = await _store.GetTaskAsync(taskId, CancellationToken.None);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(first.Outcome, Is.EqualTo(StateChangeOutcome.Changed));
+            Assert.That(retried.Outcome, Is.EqualTo(StateChangeOutcome.Changed), "the retry learns it ran");
+            Assert.That(retried.Recorded?.Status, Is.EqualTo(first.Recorded?.Status), "the same token, the same status entry");
+            Assert.That(another.Outcome, Is.EqualTo(StateChangeOutcome.Unchanged));
+            Assert.That(view!.Continuations, Is.EqualTo(1), "counted once");
+            Assert.That(view.Credentials.Select(c => c.Jti), Is.EquivalentTo(new[] { "jti-1", "jti-continued" }));
+        });
+    }
+
+    [Test]
     public async Task A_created_task_reads_back_exactly()
     {
         var taskId = NewTaskId();

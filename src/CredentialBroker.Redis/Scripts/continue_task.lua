@@ -19,6 +19,11 @@ end
 if not open then
   return {'illegal', state, ''}
 end
+local existing = redis.call('HGET', KEYS[2], ARGV[4])
+if existing then
+  -- The same continuation again (a retry after a reply was lost): it ran; the same answer, nothing done twice.
+  return {'ok', state, string.match(existing, '\31(%d+%-%d+:%d+)$') or ''}
+end
 if tonumber(redis.call('HGET', KEYS[1], 'continuations') or '0') ~= tonumber(ARGV[13]) then
   return {'moved', state, ''}
 end
@@ -28,15 +33,9 @@ redis.call('HINCRBY', KEYS[1], 'continuations', 1)
 if state == 'awaiting_approval' then
   redis.call('HSET', KEYS[1], 'state', 'running', 'stateAt', ARGV[3], 'stateReason', 'continuation approved')
 end
-local existing = redis.call('HGET', KEYS[2], ARGV[4])
-local status
-if existing then
-  status = string.match(existing, '\31(%d+%-%d+:%d+)$') or ''
-else
-  status = status_allocate(KEYS[6], ARGV[7], tonumber(ARGV[12]))
-  redis.call('HSET', KEYS[2], ARGV[4], ARGV[5] .. '\31' .. status)
-  redis.call('HINCRBY', KEYS[1], 'n', 1)
-end
+local status = status_allocate(KEYS[6], ARGV[7], tonumber(ARGV[12]))
+redis.call('HSET', KEYS[2], ARGV[4], ARGV[5] .. '\31' .. status)
+redis.call('HINCRBY', KEYS[1], 'n', 1)
 if redis.call('PEXPIRETIME', KEYS[1]) < tonumber(ARGV[6]) then
   redis.call('PEXPIREAT', KEYS[1], ARGV[6])
   redis.call('PEXPIREAT', KEYS[2], ARGV[6])
