@@ -77,14 +77,21 @@ public sealed class SharedRateLimitTests
         });
     }
 
+    /// <summary>A broker on Redis whose issuance budget is a burst of 40 and 40 an hour: replicas take batches of 4, which lapse after 6 minutes.</summary>
+    private static BrokerApp BatchesOfFour()
+    {
+        var app = BrokerApp.Redis();
+        app.Settings["CredentialBroker:RateLimits:Issuance:TokenLimit"] = "40";
+        app.Settings["CredentialBroker:RateLimits:Issuance:TokensPerPeriod"] = "40";
+        app.Settings["CredentialBroker:RateLimits:Issuance:ReplenishmentPeriod"] = "01:00:00";
+        return app;
+    }
+
     [Test]
     public async Task Replicas_taking_permits_in_batches_admit_exactly_the_shared_budget_and_no_more()
     {
         // A burst of 40 and a refill far away: each replica takes batches of 4 permits from Redis and spends them locally.
-        await using var first = BrokerApp.Redis();
-        first.Settings["CredentialBroker:RateLimits:Issuance:TokenLimit"] = "40";
-        first.Settings["CredentialBroker:RateLimits:Issuance:TokensPerPeriod"] = "40";
-        first.Settings["CredentialBroker:RateLimits:Issuance:ReplenishmentPeriod"] = "01:00:00";
+        await using var first = BatchesOfFour();
         await using var second = first.Replica();
         using var onFirst = first.As(BrokerApp.Orchestrator);
         using var onSecond = second.As(BrokerApp.Orchestrator);
@@ -116,10 +123,7 @@ public sealed class SharedRateLimitTests
     public async Task A_replicas_unspent_batch_lapses_after_the_time_the_bucket_needs_to_refill_it_and_goes_back_to_the_bucket()
     {
         // A burst of 40 and 40 an hour: batches of 4, and a batch's refill time is 3,600 s × 4 / 40 = 6 minutes.
-        await using var first = BrokerApp.Redis();
-        first.Settings["CredentialBroker:RateLimits:Issuance:TokenLimit"] = "40";
-        first.Settings["CredentialBroker:RateLimits:Issuance:TokensPerPeriod"] = "40";
-        first.Settings["CredentialBroker:RateLimits:Issuance:ReplenishmentPeriod"] = "01:00:00";
+        await using var first = BatchesOfFour();
         await using var second = first.Replica();
         using var onFirst = first.As(BrokerApp.Orchestrator);
         using var onSecond = second.As(BrokerApp.Orchestrator);
@@ -157,10 +161,7 @@ public sealed class SharedRateLimitTests
     {
         // A burst of 40 and 40 an hour (batches of 4 lapsing after 6 minutes); one request every 6 minutes, alternating
         // replicas, so every batch lapses with 3 unspent. The caller gets its 40, and the 41st is refused.
-        await using var first = BrokerApp.Redis();
-        first.Settings["CredentialBroker:RateLimits:Issuance:TokenLimit"] = "40";
-        first.Settings["CredentialBroker:RateLimits:Issuance:TokensPerPeriod"] = "40";
-        first.Settings["CredentialBroker:RateLimits:Issuance:ReplenishmentPeriod"] = "01:00:00";
+        await using var first = BatchesOfFour();
         await using var second = first.Replica();
 
         var statuses = new List<HttpStatusCode>();
