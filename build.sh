@@ -84,6 +84,19 @@ ensure_k8s_schemas() {
   export CB_K8S_SCHEMAS=$dir/node_modules
 }
 
+# Name each failed test and the first lines of its message, last in the log, where a truncated CI log still shows them.
+print_failures() {
+  echo "Failed tests:"
+  cat "$1"/*.trx 2>/dev/null | awk '
+    /<UnitTestResult / && /outcome="Failed"/ {
+      match($0, /testName="[^"]*"/); print "  " substr($0, RSTART + 10, RLENGTH - 11); failed = 1; lines = 0 }
+    failed && /<Message>/ { inmessage = 1; sub(/.*<Message>/, "") }
+    failed && inmessage {
+      done = sub(/<\/Message>.*/, "")
+      if (lines++ < 8) print "      " $0
+      if (done) { inmessage = 0; failed = 0 } }'
+}
+
 # Sum the counters of every TRX file of this run and print the closing line CI reads.
 count_results() {
   local dir=$1 passed=0 failed=0 total=0 counters
@@ -92,6 +105,7 @@ count_results() {
     failed=$((failed + $(sed -n 's/.* failed="\([0-9]*\)".*/\1/p' <<<"$counters")))
     total=$((total + $(sed -n 's/.* total="\([0-9]*\)".*/\1/p' <<<"$counters")))
   done < <(cat "$dir"/*.trx 2>/dev/null | grep -o '<Counters [^>]*>' || true)
+  if [ "$failed" -gt 0 ]; then print_failures "$dir"; fi
   echo "$passed passed, $failed failed"
   [ "$total" -gt 0 ] && [ "$failed" -eq 0 ]
 }
