@@ -18,6 +18,7 @@ public sealed class RedisContext : IAsyncDisposable
     private readonly IConnectionMultiplexer _connection;
     private readonly ResiliencePipeline _pipeline;
     private readonly RedisDurability? _durability;
+    private long _lastTopologyRefresh;
 
     /// <summary>Creates the context.</summary>
     /// <param name="connection">The connection.</param>
@@ -55,7 +56,18 @@ public sealed class RedisContext : IAsyncDisposable
     {
         try
         {
-            return await _pipeline.ExecuteAsync(static (operation, ct) => new ValueTask<T>(operation(ct)), operation, cancellationToken);
+            return await _pipeline.ExecuteAsync(static async (state, ct) =>
+            {
+                try
+                {
+                    return await state.operation(ct);
+                }
+                catch (Exception ex) when (IsStaleTopology(ex))
+                {
+                    state.context.RefreshTopology();
+                    throw;
+                }
+            }, (operation, context: this), cancellationToken);
         }
         catch (Exception ex) when (ex is RedisConnectionException or RedisTimeoutException or BrokenCircuitException
                                    || (ex is RedisServerException server && RedisResilience.IsTransient(server))
@@ -67,6 +79,27 @@ public sealed class RedisContext : IAsyncDisposable
         {
             throw new StoreUnavailableException("Redis replicas did not confirm the write.", ex);
         }
+    }
+
+    // The client's slot map names a node that no longer serves those slots as a primary: a failed primary rejoined as a
+    // replica, or a replica was promoted. A MOVED reply corrects the map by itself, but the client refuses to send a
+    // write to a node it knows is a replica, so no reply ever corrects that entry until its periodic check (every 60 s).
+    private static bool IsStaleTopology(Exception ex) =>
+        (ex is RedisCommandException command && RedisResilience.IsTransient(command))
+        || (ex is RedisServerException server && (server.Message.StartsWith("READONLY", StringComparison.Ordinal) || server.Message.StartsWith("CLUSTERDOWN", StringComparison.Ordinal)));
+
+    // Asks the client to read the topology again, at most once a second however many calls fail meanwhile; the retry (or
+    // the caller's next request) then reaches the right node.
+    private void RefreshTopology()
+    {
+        var now = Time.GetTimestamp();
+        var last = Interlocked.Read(ref _lastTopologyRefresh);
+        if ((last != 0 && Time.GetElapsedTime(last, now) < TimeSpan.FromSeconds(1)) || Interlocked.CompareExchange(ref _lastTopologyRefresh, now, last) != last)
+        {
+            return;
+        }
+
+        _ = _connection.ConfigureAsync().ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
     }
 
     /// <summary>
