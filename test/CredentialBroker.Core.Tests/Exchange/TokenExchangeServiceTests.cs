@@ -185,6 +185,36 @@ public sealed class TokenExchangeServiceTests
         });
     }
 
+    // The broker signs Security Event Tokens with its own key, and an SSF stream's aud may name the broker itself: such a
+    // SET carries the broker's iss and aud and a jti. Forged here with every claim of a live task token besides (task_id,
+    // exp, grants), its typ alone keeps it out; the twin, the same claims and key as task+jwt, is exchanged.
+    [Test]
+    public async Task A_security_event_signed_by_the_broker_is_not_a_subject_token_even_shaped_like_a_task_token()
+    {
+        var (_, token, jti) = await NewTaskAsync();
+        var claims = JwtParts.Payload(token);
+        claims["events"] = new System.Text.Json.Nodes.JsonObject
+        {
+            ["https://schemas.openid.net/secevent/caep/event-type/session-revoked"] = new System.Text.Json.Nodes.JsonObject
+            {
+                ["subject"] = new System.Text.Json.Nodes.JsonObject { ["format"] = "jwt_id", ["iss"] = TestOptions.Issuer, ["jti"] = jti },
+            },
+        };
+        var key = ((Microsoft.IdentityModel.Tokens.ECDsaSecurityKey)_harness.Keys.ActiveAt(_harness.Time.GetUtcNow()).Credentials.Key).ECDsa;
+        string Signed(string typ) => JwtForge.Es256($$"""{"alg":"ES256","kid":"k1","typ":"{{typ}}"}""", claims.ToJsonString(), key);
+
+        var asEvent = await _harness.ExchangeAsync(CoreHarness.Agent, Signed("secevent+jwt"));
+        var asActor = await _harness.DelegateWithSvidAsync(CoreHarness.Agent, token, Signed("secevent+jwt"));
+        var asTaskToken = await _harness.ExchangeAsync(CoreHarness.Agent, Signed("task+jwt"));
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(asEvent.Error, Is.EqualTo(ExchangeError.InvalidGrant), "a SET as subject_token");
+            Assert.That(asActor.Succeeded, Is.False, "a SET as actor_token");
+            Assert.That(asTaskToken.Succeeded, Is.True, "the same claims and key with typ task+jwt: only the typ refused it");
+        });
+    }
+
     [Test]
     public async Task A_delegated_token_keeps_the_subject_names_the_actor_and_is_bound_to_it()
     {

@@ -19,10 +19,33 @@ public sealed class BrokerTokenValidatorTests : IDisposable
 
     public void Dispose() => _brokerKey.Dispose();
 
-    private string Token(string iss = TestOptions.Issuer, long expIn = 300, string typ = "task+jwt", string kid = "k1") => JwtForge.Es256(
+    private string Token(string iss = TestOptions.Issuer, long expIn = 300, string typ = "task+jwt", string kid = "k1", string aud = TestOptions.Issuer, string act = "") => JwtForge.Es256(
         $$"""{"alg":"ES256","kid":"{{kid}}","typ":"{{typ}}"}""",
-        $$"""{"iss":"{{iss}}","sub":"spiffe://a.example/agent","aud":"{{TestOptions.Issuer}}","iat":{{Now.ToUnixTimeSeconds()}},"exp":{{Now.ToUnixTimeSeconds() + expIn}},"jti":"j1","task_id":"tsk_1"}""",
+        $$"""{"iss":"{{iss}}","sub":"spiffe://a.example/agent","aud":"{{aud}}","iat":{{Now.ToUnixTimeSeconds()}},"exp":{{Now.ToUnixTimeSeconds() + expIn}},"jti":"j1","task_id":"tsk_1"{{act}}}""",
         _brokerKey);
+
+    // RFC 8693 §4.1: claims inside act other than identity claims are not meaningful; a token's lifetime and audience are
+    // its top-level exp and aud alone, and only the actors' sub values are read from the chain.
+    [Test]
+    public async Task Exp_and_aud_inside_act_are_ignored_and_only_the_top_level_decides()
+    {
+        var past = Now.ToUnixTimeSeconds() - 3600;
+        var future = Now.ToUnixTimeSeconds() + 3600;
+        var misleading = $$$""","act":{"sub":"spiffe://a.example/agents/sub","exp":{{{past}}},"aud":"https://evil.example","act":{"sub":"spiffe://a.example/agent","exp":{{{past}}},"nbf":{{{future}}}}}""";
+        var reassuring = $$""","act":{"sub":"spiffe://a.example/agents/sub","exp":{{future}},"aud":"{{TestOptions.Issuer}}"}""";
+
+        var current = await _validator.ValidateAsync(Token(act: misleading), [TokenTypes.Task], audience: TestOptions.Issuer);
+        var expired = await _validator.ValidateAsync(Token(expIn: -60, act: reassuring), [TokenTypes.Task], audience: TestOptions.Issuer);
+        var elsewhere = await _validator.ValidateAsync(Token(aud: "https://evil.example", act: reassuring), [TokenTypes.Task], audience: TestOptions.Issuer);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(current.IsValid, Is.True, "an expired, foreign-audience, not-yet-valid act does not make a current token invalid");
+            Assert.That(BrokerTokenClaims.Actors(current.Token!), Is.EqualTo(new[] { "spiffe://a.example/agents/sub", "spiffe://a.example/agent" }), "only the actors' sub values are read");
+            Assert.That(expired.Failure, Is.EqualTo(JwtValidationFailure.Expired), "a current act does not revive an expired token");
+            Assert.That(elsewhere.Failure, Is.EqualTo(JwtValidationFailure.WrongAudience), "an act naming the broker does not admit a token addressed elsewhere");
+        });
+    }
 
     [Test]
     public async Task A_broker_token_passes() => Assert.That((await _validator.ValidateAsync(Token(), [TokenTypes.Task])).IsValid, Is.True);
