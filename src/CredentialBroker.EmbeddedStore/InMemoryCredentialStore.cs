@@ -542,6 +542,7 @@ public sealed partial class InMemoryCredentialStore : ICredentialStore, IRevoker
             return DropRetryAsync(taskId, jti, cancellationToken);
         }
 
+        var recorded = outcome;
         lock (entry)
         {
             var index = entry.Credentials.FindIndex(c => c.Jti == jti);
@@ -549,7 +550,8 @@ public sealed partial class InMemoryCredentialStore : ICredentialStore, IRevoker
             {
                 var stored = entry.Credentials[index];
                 var expiredAt = stored.ExpiryProcessedAt ?? (credential.RevokedAt is null ? credential.ExpiryProcessedAt : null);
-                entry.Credentials[index] = stored with { Downstream = outcome, ExpiryProcessedAt = expiredAt };
+                recorded = stored.Downstream is { } current && IsSettled(current) && !IsSettled(outcome) ? current : outcome;
+                entry.Credentials[index] = stored with { Downstream = recorded, ExpiryProcessedAt = expiredAt };
             }
 
             entry.Pending.Remove(jti);
@@ -558,7 +560,7 @@ public sealed partial class InMemoryCredentialStore : ICredentialStore, IRevoker
         lock (_queues)
         {
             _retries.RemoveWhere(r => r.TaskId == taskId && r.Jti == jti);
-            if (outcome.Irrevocable && retryAt is { } at)
+            if (recorded.Irrevocable && retryAt is { } at)
             {
                 _retries.Add((at, taskId, jti));
             }
@@ -566,6 +568,9 @@ public sealed partial class InMemoryCredentialStore : ICredentialStore, IRevoker
 
         return ValueTask.CompletedTask;
     }
+
+    // Revoked downstream, or resolved by the SOC: no later failed attempt replaces it.
+    private static bool IsSettled(DownstreamState outcome) => outcome.RevokedAt is not null || outcome.ResolvedBy is not null;
 
     /// <inheritdoc />
     public ValueTask DropRetryAsync(string taskId, string jti, CancellationToken cancellationToken)

@@ -83,9 +83,11 @@ public sealed class RedisContext : IAsyncDisposable
 
     // The client's slot map names a node that no longer serves those slots as a primary: a failed primary rejoined as a
     // replica, or a replica was promoted. A MOVED reply corrects the map by itself, but the client refuses to send a
-    // write to a node it knows is a replica, so no reply ever corrects that entry until its periodic check (every 60 s).
+    // write to a node it knows is a replica ("cannot be issued to a replica", or "no connection ... not eligible for
+    // replica"), so no reply ever corrects that entry; in a failover test it stayed wrong for more than 90 s.
     private static bool IsStaleTopology(Exception ex) =>
         (ex is RedisCommandException command && RedisResilience.IsTransient(command))
+        || ex is RedisConnectionException { FailureType: ConnectionFailureType.UnableToResolvePhysicalConnection }
         || (ex is RedisServerException server && (server.Message.StartsWith("READONLY", StringComparison.Ordinal) || server.Message.StartsWith("CLUSTERDOWN", StringComparison.Ordinal)));
 
     // Asks the client to read the topology again, at most once a second however many calls fail meanwhile; the retry (or

@@ -304,23 +304,27 @@ public sealed class RedisRevokerStore : IRevokerStore
                 await db.SortedSetAddAsync(_redis.Keys.Retries, scheduled);
             }
 
-            var calls = new List<Task<RedisResult>>();
+            var calls = new List<(Task<RedisResult> Call, RedisValue[] Members)>();
             foreach (var chain in prepared.GroupBy(p => _redis.Keys.ChainOf(p.TaskId)))
             {
                 touched.Add(_redis.Keys.Credentials(chain.First().TaskId));
                 foreach (var chunk in chain.Chunk(CompletionChunk))
                 {
-                    calls.Add(db.ScriptEvaluateAsync(
+                    calls.Add((db.ScriptEvaluateAsync(
                         RedisScripts.CompleteDownstream,
                         [.. chunk.SelectMany(p => new[] { _redis.Keys.Credentials(p.TaskId), _redis.Keys.Pending(p.TaskId) })],
-                        [.. chunk.SelectMany(p => new RedisValue[] { p.Jti, p.Json, p.ExpiredAt })]));
+                        [.. chunk.SelectMany(p => new RedisValue[] { p.Jti, p.Json, p.ExpiredAt })]), [.. chunk.Select(p => p.Member)]));
                 }
             }
 
-            await Task.WhenAll(calls);
-            if (unscheduled.Length > 0)
+            await Task.WhenAll(calls.Select(c => c.Call));
+
+            // A late failure that left a settled outcome standing takes back the retry scheduled for it.
+            RedisValue[] kept = [.. calls.SelectMany(c => ((int[])c.Call.Result!).Select(i => c.Members[i - 1]))];
+            RedisValue[] dropped = [.. unscheduled, .. kept.Intersect(scheduled.Select(e => e.Element))];
+            if (dropped.Length > 0)
             {
-                await db.SortedSetRemoveAsync(_redis.Keys.Retries, unscheduled);
+                await db.SortedSetRemoveAsync(_redis.Keys.Retries, dropped);
             }
 
             return true;

@@ -24,9 +24,14 @@ public sealed class IrrevocableRetrier(IRevokerStore revoker, ICredentialStore s
                 continue;
             }
 
-            if (lookup.Credential.Downstream is { Irrevocable: true } && await processor.RetryAsync(lookup.Credential, cancellationToken))
+            if (lookup.Credential.Downstream is { Irrevocable: true })
             {
-                recovered++;
+                recovered += await processor.RetryAsync(lookup.Credential, cancellationToken) ? 1 : 0;
+            }
+            else if (lookup.Credential.Downstream is { } settled && (settled.RevokedAt is not null || settled.ResolvedBy is not null))
+            {
+                // Scheduled by a late failed attempt that did not replace this success (a replica that lost its lease).
+                await revoker.DropRetryAsync(taskId, jti, cancellationToken);
             }
         }
 

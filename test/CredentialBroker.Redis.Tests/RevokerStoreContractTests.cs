@@ -249,6 +249,44 @@ public sealed class RevokerStoreContractTests(StoreKind kind) : IAsyncDisposable
         });
     }
 
+    // A replica that lost its lease in a partition records its failed attempts after the network heals, late: they must
+    // not undo the success another replica recorded meanwhile. The twin: a success replaces an earlier failure.
+    [Test]
+    public async Task A_late_failed_attempt_never_replaces_a_recorded_success_and_a_success_replaces_a_failure()
+    {
+        var succeeded = await CreateAsync();
+        var failed = await CreateAsync();
+        var resolved = await CreateAsync();
+        foreach (var taskId in new[] { succeeded, failed, resolved })
+        {
+            await CompleteTaskAsync(taskId);
+        }
+
+        var success = new DownstreamState(Start.AddSeconds(2), Start.AddSeconds(3), 1, false, null);
+        var failure = new DownstreamState(null, null, 5, true, "StoreUnavailableException: Redis is unavailable.");
+        var resolution = new DownstreamState(null, null, 5, false, "resolved: revoked by hand", "spiffe://a.example/soc");
+        var credential = (await _revoker.GetPendingAsync(succeeded, CancellationToken.None)).Single();
+        await _revoker.CompleteAsync(credential, success, null, CancellationToken.None);
+        await _revoker.CompleteAsync(credential, failure, Start.AddMinutes(1), CancellationToken.None);
+        var failedFirst = (await _revoker.GetPendingAsync(failed, CancellationToken.None)).Single();
+        await _revoker.CompleteAsync(failedFirst, failure, Start.AddMinutes(1), CancellationToken.None);
+        await _revoker.CompleteAsync((await _store.GetCredentialAsync(failed, "jti-1", CancellationToken.None))!.Credential, success, null, CancellationToken.None);
+        var resolvedFirst = (await _revoker.GetPendingAsync(resolved, CancellationToken.None)).Single();
+        await _revoker.CompleteAsync(resolvedFirst, resolution, null, CancellationToken.None);
+        await _revoker.CompleteAsync([new DownstreamCompletion(resolvedFirst, failure, Start.AddMinutes(1))], CancellationToken.None);
+
+        var retries = await _revoker.ClaimRetriesAsync(Start.AddHours(1), 10, TimeSpan.FromMinutes(1), CancellationToken.None);
+
+        async Task<DownstreamState?> DownstreamOf(string taskId) => (await _store.GetCredentialAsync(taskId, "jti-1", CancellationToken.None))!.Credential.Downstream;
+        Assert.Multiple(async () =>
+        {
+            Assert.That(retries.Select(r => r.TaskId), Is.Empty, "no retry is left scheduled for a settled credential");
+            Assert.That(await DownstreamOf(succeeded), Is.EqualTo(success), "a late failure leaves the success");
+            Assert.That(await DownstreamOf(failed), Is.EqualTo(success), "a success replaces a failure");
+            Assert.That(await DownstreamOf(resolved), Is.EqualTo(resolution), "a late failure leaves the SOC's resolution (the batch path too)");
+        });
+    }
+
     [Test]
     public async Task An_irrevocable_credential_comes_due_for_retry_and_leaves_the_retries_when_it_succeeds()
     {

@@ -90,7 +90,8 @@ public interface IRevokerStore
     /// Records the downstream outcome of <paramref name="credential"/> (pending, or an expiry from
     /// <see cref="ReadDueAsync(DueCredential, DateTimeOffset, CancellationToken)"/>, whose processing time is recorded with it) and takes it off the pending set. An
     /// irrevocable outcome schedules a retry at <paramref name="retryAt"/>; a credential that was irrevocable leaves
-    /// the retries once its outcome is recorded.
+    /// the retries once its outcome is recorded. A settled outcome (revoked downstream, or resolved) is never replaced by
+    /// an unsettled one: a replica that lost its lease and records a failed attempt late must not undo another's success.
     /// </summary>
     ValueTask CompleteAsync(CredentialRecord credential, DownstreamState outcome, DateTimeOffset? retryAt, CancellationToken cancellationToken);
 

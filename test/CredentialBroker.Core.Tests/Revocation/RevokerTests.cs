@@ -154,6 +154,39 @@ public sealed class RevokerTests : IDisposable
         });
     }
 
+    // On Redis a late failed attempt that met a settled outcome can leave its retry scheduled (the retry is written before
+    // the outcome, and taken back after it): the retrier drops it without calling downstream, and still retries the
+    // irrevocable credential due beside it.
+    [Test]
+    public async Task A_retry_left_for_a_settled_credential_is_dropped_and_an_irrevocable_one_beside_it_is_retried()
+    {
+        var (settledTask, _, settledJti) = await NewTaskAsync();
+        await Core.Tasks.ChangeStateAsync(CoreHarness.Orchestrator, settledTask, TaskState.Completed, null, CancellationToken.None);
+        await _harness.Worker.DrainAsync(CancellationToken.None);
+        var settled = await CredentialAsync(settledTask, settledJti);
+        _secrets.Failures = int.MaxValue;
+        var (failingTask, token, _) = await NewTaskAsync();
+        await Core.ExchangeAsync(CoreHarness.Agent, token);
+        await Core.Tasks.ChangeStateAsync(CoreHarness.Orchestrator, failingTask, TaskState.Completed, null, CancellationToken.None);
+        await _harness.Worker.DrainAsync(CancellationToken.None);
+        _secrets.Failures = 0;
+        Core.Time.Advance(_harness.Settings.IrrevocableRetryInterval);
+        var stray = new StrayRetryStore(_harness.Store, (settledTask, settledJti));
+        var retrier = new IrrevocableRetrier(stray, _harness.Store, _harness.Processor, Microsoft.Extensions.Options.Options.Create(_harness.Settings), Core.Time);
+
+        var recovered = await retrier.RetryDueAsync(CancellationToken.None);
+        var after = await CredentialAsync(settledTask, settledJti);
+        var recoveredCredential = (await Core.Store.GetTaskAsync(failingTask, CancellationToken.None))!.Credentials.Single(c => c.Kind == CredentialKind.AccessToken);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(stray.Dropped, Is.True, "the stray retry is dropped");
+            Assert.That(after.Downstream, Is.EqualTo(settled.Downstream), "the settled outcome is untouched: no attempt was made");
+            Assert.That(recovered, Is.EqualTo(1), "the irrevocable credential beside it is retried and recovers");
+            Assert.That(recoveredCredential.Downstream!.Irrevocable, Is.False);
+        });
+    }
+
     [Test]
     public async Task The_soc_can_resolve_an_irrevocable_credential_and_then_it_is_not_retried()
     {

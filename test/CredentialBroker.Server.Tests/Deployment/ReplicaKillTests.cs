@@ -30,10 +30,10 @@ namespace CredentialBroker.Server.Tests.Deployment;
 [NonParallelizable]
 public sealed class ReplicaKillTests
 {
-    private const string TrustDomain = "replicas.example";
-    private const string Agent = "spiffe://replicas.example/agents/worker";
-    private const string Resource = "https://invoices.replicas.example";
-    private static readonly TimeSpan Bound = TimeSpan.FromMinutes(5);
+    private const string TrustDomain = Replicas.TrustDomain;
+    private const string Agent = Replicas.Agent;
+    private const string Resource = Replicas.Resource;
+    private static readonly TimeSpan Bound = Replicas.Bound;
 
     private static RedisCluster _cluster = null!;
     private static TestTrustDomain _trust = null!;
@@ -57,7 +57,7 @@ public sealed class ReplicaKillTests
     {
         const int Stored = 100_000;
         const int Issued = 30;
-        await using var replicas = await Replicas.StartAsync(_cluster, _trust, count: 1);
+        await using var replicas = await Replicas.StartAsync(_cluster.ConnectionString, _trust, count: 1);
         var workflow = "wf-bulk-" + Guid.NewGuid().ToString("N")[..6];
         var written = Stopwatch.StartNew();
         await replicas.WriteTasksAsync(Stored, i => $"{workflow}_{i:D6}", TimeProvider.System.GetUtcNowSeconds().AddMinutes(30), workflow);
@@ -65,7 +65,7 @@ public sealed class ReplicaKillTests
         var tokens = new ConcurrentBag<string>();
         await Parallel.ForEachAsync(Enumerable.Range(0, Issued), async (i, _) =>
         {
-            using var created = await replicas.As(0, "/orchestrator").CreateTaskAsync(Body(workflow, 900));
+            using var created = await replicas.As(0, "/orchestrator").CreateTaskAsync(Replicas.TaskBody(workflow, 900));
             var body = await created.Content.ReadAsStringAsync(CancellationToken.None);
             Assert.That(created.StatusCode, Is.EqualTo(HttpStatusCode.Created), body);
             tokens.Add((string)JsonNode.Parse(body)!["token"]!);
@@ -83,7 +83,7 @@ public sealed class ReplicaKillTests
 
         // Mid-fan-out: the revocation still running, credentials still to be delivered downstream, and replica 0 still
         // holding its lease. It dies there.
-        var atKill = await ProgressAsync(replicas.As(1, "/soc"), id);
+        var atKill = await replicas.ProgressAsync(1, id);
         var holderAtKill = await replicas.LeaseHolderAsync("bulk:" + id);
         replicas.Kill(0);
         var killedAt = clock.Elapsed;
@@ -95,9 +95,8 @@ public sealed class ReplicaKillTests
             Assert.That(holderAtKill, Is.EqualTo(holder), "the replica killed held the revocation's lease");
         });
 
-        var survivor = replicas.As(1, "/soc");
         var done = await Poll.ValueAsync(
-            () => ProgressAsync(survivor, id),
+            () => replicas.ProgressAsync(1, id),
             p => (string)p!["status"]! != "running",
             Bound, "the survivors finish the bulk revocation");
         var finishedAt = clock.Elapsed;
@@ -133,7 +132,7 @@ public sealed class ReplicaKillTests
     public async Task A_replica_killed_mid_storm_of_10000_expiring_in_one_second_leaves_the_others_to_expire_every_one()
     {
         const int Stored = 10_000;
-        await using var replicas = await Replicas.StartAsync(_cluster, _trust);
+        await using var replicas = await Replicas.StartAsync(_cluster.ConnectionString, _trust);
         var run = Guid.NewGuid().ToString("N")[..6];
         // Room to write them all before they expire together: 10,000 records take 2–4 s here, up to 18 s on a loaded CI machine.
         var expiry = TimeProvider.System.GetUtcNowSeconds().AddSeconds(40);
@@ -160,157 +159,5 @@ public sealed class ReplicaKillTests
             Assert.That(views.Select(v => v.Downstream!.Attempts), Is.All.EqualTo(1), "delivered downstream without a failed attempt");
             Assert.That(views.Select(v => v.Downstream!.Irrevocable), Is.All.False);
         });
-    }
-
-    private static async Task<JsonObject> ProgressAsync(HttpClient soc, string id)
-    {
-        using var response = await soc.GetAsync($"/v1/revocations/{id}");
-        var body = await response.Content.ReadAsStringAsync();
-        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK), body);
-        return JsonNode.Parse(body)!.AsObject();
-    }
-
-    private static string Body(string workflow, int ttlSeconds) => $$"""
-        {"agent": "{{Agent}}", "workflow": {"id": "{{workflow}}", "designer": "team-payments", "version": "1"},
-         "authorization": [{"tool": "sql.query", "destination": "{{Resource}}", "actions": ["read"], "dataClass": "confidential"}],
-         "ttlSeconds": {{ttlSeconds}}}
-        """;
-
-    /// <summary>Three broker processes on the cluster with one key prefix, and the broker's Redis store to write and read their records.</summary>
-    private sealed class Replicas : IAsyncDisposable
-    {
-        private const int Count = 3;
-        private readonly List<BrokerProcess> _brokers = [];
-        private readonly List<string> _urls;
-        private readonly Dictionary<string, string> _settings;
-        private readonly ConnectionMultiplexer _connection;
-        private readonly RedisCredentialStore _store;
-        private readonly RedisStoreOptions _options;
-        private readonly TestTrustDomain _trust;
-        private readonly ConcurrentDictionary<(int, string), HttpClient> _clients = new();
-
-        private Replicas(List<string> urls, Dictionary<string, string> settings, ConnectionMultiplexer connection, RedisStoreOptions options, TestTrustDomain trust)
-        {
-            _urls = urls;
-            _settings = settings;
-            _connection = connection;
-            _options = options;
-            _trust = trust;
-            _store = new RedisCredentialStore(RedisContext.Create(connection, options, new CredentialBrokerOptions { Issuer = urls[0] }, TimeProvider.System));
-        }
-
-        public static async Task<Replicas> StartAsync(RedisCluster cluster, TestTrustDomain trust, int count = Count)
-        {
-            var options = new RedisStoreOptions { ConnectionString = cluster.ConnectionString, KeyPrefix = "k" + Guid.NewGuid().ToString("N")[..8] };
-            var urls = Enumerable.Range(0, Count).Select(_ => $"http://127.0.0.1:{BrokerProcess.FreePort()}").ToList();
-            var settings = new Dictionary<string, string>
-            {
-                ["ASPNETCORE_ENVIRONMENT"] = "Production",
-                ["Logging__LogLevel__Default"] = "Warning",
-                ["Logging__LogLevel__Microsoft.Hosting.Lifetime"] = "Information", // "Now listening on" is the start signal
-                ["ConnectionStrings__Redis"] = cluster.ConnectionString,
-                ["CredentialBroker__Redis__KeyPrefix"] = options.KeyPrefix,
-                ["CredentialBroker__Issuer"] = urls[0], // one issuer, as behind one Service
-                ["CredentialBroker__SigningKeys__0__Path"] = KeyFiles.WriteEs256Pem(),
-                ["CredentialBroker__TrustBundles__" + TrustDomain] = trust.BundlePath,
-                ["CredentialBroker__Roles__Orchestrator__0"] = trust.Id("/orchestrator"),
-                ["CredentialBroker__Roles__Agent__0"] = trust.Id("/agents/"),
-                ["CredentialBroker__Roles__Soc__0"] = trust.Id("/soc"),
-                ["CredentialBroker__ResourceServers__invoices__Id"] = trust.Id("/invoices"),
-                ["CredentialBroker__ResourceServers__invoices__Resources__0"] = Resource,
-                ["CredentialBroker__Revoker__Lease"] = "00:00:03",
-                ["CredentialBroker__Soc__Lease"] = "00:00:03",
-                ["CredentialBroker__Revoker__WorkPollInterval"] = "00:00:00.200",
-            };
-            var connection = await ConnectionMultiplexer.ConnectAsync(cluster.ConnectionString);
-            var replicas = new Replicas(urls, settings, connection, options, trust);
-            try
-            {
-                for (var i = 0; i < count; i++)
-                {
-                    await replicas.AddAsync();
-                }
-
-                return replicas;
-            }
-            catch
-            {
-                await replicas.DisposeAsync();
-                throw;
-            }
-        }
-
-        /// <summary>Starts the next replica (up to three) and waits until it is ready.</summary>
-        public async Task AddAsync()
-        {
-            var index = _brokers.Count;
-            _brokers.Add(await BrokerProcess.StartListeningAsync(_settings, "--urls", _urls[index]));
-            await Poll.UntilAsync(async () => (await As(index, "/soc").GetAsync("/readyz")).IsSuccessStatusCode, Bound, $"replica {index} is ready");
-        }
-
-        /// <summary>Who holds the lease <paramref name="name"/> (a replica's random owner id), or <see langword="null"/>.</summary>
-        public async Task<string?> LeaseHolderAsync(string name) => await _connection.GetDatabase().StringGetAsync($"{_options.KeyPrefix}:{{soc}}:lease:{name}");
-
-        /// <summary>A client of replica <paramref name="index"/> authenticated as <paramref name="path"/> (with an SVID for the common issuer).</summary>
-        public HttpClient As(int index, string path) => _clients.GetOrAdd((index, path), key =>
-        {
-            var client = new HttpClient { BaseAddress = new Uri(_urls[key.Item1]) };
-            client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", _trust.Svid(key.Item2, _urls[0], TimeProvider.System.GetUtcNow()));
-            return client;
-        });
-
-        /// <summary>SIGKILL: the replica dies with whatever it had taken, acknowledging nothing.</summary>
-        public void Kill(int index) => Signals.Kill(_brokers[index].ProcessId);
-
-        public async Task WriteTasksAsync(int count, Func<int, string> taskId, DateTimeOffset expiresAt, string workflow)
-        {
-            var now = TimeProvider.System.GetUtcNowSeconds();
-            await Parallel.ForEachAsync(Enumerable.Range(0, count), new ParallelOptions { MaxDegreeOfParallelism = 64 }, async (i, ct) =>
-            {
-                var id = taskId(i);
-                var task = new TaskRecord(id, Agent, new WorkflowRef(workflow, "team-payments", "1"), [new AuthorizationGrant("sql.query", Resource, ["read"], "confidential")],
-                    null, null, 0, [], _trust.Id("/orchestrator"), now, expiresAt, TaskState.Created, now, null);
-                var credential = new CredentialRecord("jti_" + id, id, CredentialKind.Task, null, Agent, now, expiresAt);
-                await _store.CreateTaskAsync(task, credential, AuditEvents.Create(AuditEventTypes.TaskCreated, now, task.CreatedBy, task, AuditEvents.Credential(credential)), ct);
-            });
-        }
-
-        /// <summary>The task credentials of the tasks written by <see cref="WriteTasksAsync"/>, as the store holds them now.</summary>
-        public async Task<IReadOnlyList<CredentialRecord>> ReadAsync(int count, Func<int, string> taskId)
-        {
-            var records = new CredentialRecord[count];
-            await Parallel.ForEachAsync(Enumerable.Range(0, count), new ParallelOptions { MaxDegreeOfParallelism = 64 }, async (i, ct) =>
-            {
-                var id = taskId(i);
-                records[i] = (await _store.GetCredentialAsync(id, "jti_" + id, ct))?.Credential ?? throw new InvalidOperationException($"task {id} was lost");
-            });
-            return records;
-        }
-
-        public async Task<int> CountAsync(int count, Func<int, string> taskId, Func<CredentialRecord, bool> predicate) =>
-            (await ReadAsync(count, taskId)).Count(predicate);
-
-        /// <summary>How many credentials the expiry index still holds (not yet claimed by a sweep).</summary>
-        public async Task<long> LiveAsync()
-        {
-            var counts = await Task.WhenAll(Enumerable.Range(0, _options.ExpiryIndexShards)
-                .Select(shard => _connection.GetDatabase().SortedSetLengthAsync($"{_options.KeyPrefix}:{{exp:{shard.ToString(CultureInfo.InvariantCulture)}}}:due")));
-            return counts.Sum();
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            foreach (var client in _clients.Values)
-            {
-                client.Dispose();
-            }
-
-            foreach (var broker in _brokers)
-            {
-                await broker.DisposeAsync();
-            }
-
-            await _connection.DisposeAsync();
-        }
     }
 }
