@@ -46,11 +46,11 @@ internal sealed class Replicas : IAsyncDisposable
         _store = new RedisCredentialStore(RedisContext.Create(connection, options, new CredentialBrokerOptions { Issuer = urls[0] }, TimeProvider.System));
     }
 
-    public static async Task<Replicas> StartAsync(string redis, TestTrustDomain trust, int count = Count)
+    public static async Task<Replicas> StartAsync(string redis, TestTrustDomain trust, int count = Count, IReadOnlyDictionary<string, string>? more = null)
     {
         var options = new RedisStoreOptions { ConnectionString = redis, KeyPrefix = "k" + Guid.NewGuid().ToString("N")[..8] };
         var urls = Enumerable.Range(0, Count).Select(_ => $"http://127.0.0.1:{BrokerProcess.FreePort()}").ToList();
-        var settings = new Dictionary<string, string>
+        var environment = new Dictionary<string, string>
         {
             ["ASPNETCORE_ENVIRONMENT"] = "Production",
             ["Logging__LogLevel__Default"] = "Warning",
@@ -69,8 +69,13 @@ internal sealed class Replicas : IAsyncDisposable
             ["CredentialBroker__Soc__Lease"] = "00:00:03",
             ["CredentialBroker__Revoker__WorkPollInterval"] = "00:00:00.200",
         };
+        foreach (var (name, value) in more ?? new Dictionary<string, string>())
+        {
+            environment[name] = value;
+        }
+
         var connection = await ConnectionMultiplexer.ConnectAsync(redis);
-        var replicas = new Replicas(urls, settings, connection, options, trust);
+        var replicas = new Replicas(urls, environment, connection, options, trust);
         try
         {
             for (var i = 0; i < count; i++)
@@ -121,6 +126,21 @@ internal sealed class Replicas : IAsyncDisposable
         var body = await response.Content.ReadAsStringAsync();
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK), body);
         return JsonNode.Parse(body)!.AsObject();
+    }
+
+    /// <summary>The names of the keys under this key prefix that end with <paramref name="suffix"/> (a glob: <c>}:task:*</c> names every task record, <c>idem:*</c> every claimed Idempotency-Key), on every primary.</summary>
+    public async Task<IReadOnlyList<string>> KeysAsync(string suffix)
+    {
+        var keys = new List<string>();
+        foreach (var server in _connection.GetServers().Where(s => !s.IsReplica))
+        {
+            await foreach (var key in server.KeysAsync(pattern: $"{_options.KeyPrefix}:*{suffix}"))
+            {
+                keys.Add(key!);
+            }
+        }
+
+        return keys;
     }
 
     /// <summary>SIGKILL: the replica dies with whatever it had taken, acknowledging nothing.</summary>
