@@ -109,6 +109,17 @@ public sealed partial class ContinuationService
         details["previousDeadline"] = task.ExpiresAt.ToUnixTimeSeconds();
         details["replaces"] = new JsonArray([.. previous.Select(c => (JsonNode)JsonValue.Create(c.Jti))]);
         details["resumed"] = task.State == TaskState.AwaitingApproval;
+        // The fresh token replaces the old ones: they go with their subtrees (agents exchange the new one) before the fresh
+        // one is recorded, so a broker that dies in between leaves no live task token rather than two (fail closed: the
+        // operator's retry issues one). A continuation that then finds another came first revokes nothing that one did not.
+        var at = _time.GetUtcNowMilliseconds();
+        foreach (var old in previous)
+        {
+            await _store.RevokeSubtreeAsync(taskId, old.Jti, at, RevocationReasons.TaskState, AuditEvents.Create(
+                AuditEventTypes.RevocationRecorded, at, caller.Id.Value, task, new JsonObject { ["jti"] = old.Jti, ["reason"] = RevocationReasons.TaskState, ["replacedBy"] = token.Jti }), cancellationToken);
+        }
+
+        _signal.WorkAvailable();
         var change = await _store.ContinueTaskAsync(taskId, token, TaskStateMachine.SourcesOf(TaskState.Completed), view.Continuations, now,
             AuditEvents.Create(AuditEventTypes.Continuation, now, caller.Id.Value, task, details), cancellationToken);
         if (change.Outcome == StateChangeOutcome.NotFound)
@@ -127,15 +138,6 @@ public sealed partial class ContinuationService
             return new Continuation(ContinuationOutcome.Superseded, task);
         }
 
-        // The fresh token replaces the old ones: they go with their subtrees (agents exchange the new one).
-        var at = _time.GetUtcNowMilliseconds();
-        foreach (var old in previous)
-        {
-            await _store.RevokeSubtreeAsync(taskId, old.Jti, at, RevocationReasons.TaskState, AuditEvents.Create(
-                AuditEventTypes.RevocationRecorded, at, caller.Id.Value, task, new JsonObject { ["jti"] = old.Jti, ["reason"] = RevocationReasons.TaskState, ["replacedBy"] = token.Jti }), cancellationToken);
-        }
-
-        _signal.WorkAvailable();
         var continued = task with
         {
             ExpiresAt = token.ExpiresAt,
