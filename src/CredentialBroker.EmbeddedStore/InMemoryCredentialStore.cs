@@ -550,7 +550,7 @@ public sealed partial class InMemoryCredentialStore : ICredentialStore, IRevoker
             {
                 var stored = entry.Credentials[index];
                 var expiredAt = stored.ExpiryProcessedAt ?? (credential.RevokedAt is null ? credential.ExpiryProcessedAt : null);
-                recorded = stored.Downstream is { } current && IsSettled(current) && !IsSettled(outcome) ? current : outcome;
+                recorded = stored.Downstream is { IsSettled: true } current && credential.Downstream?.IsSettled != true ? current : outcome;
                 entry.Credentials[index] = stored with { Downstream = recorded, ExpiryProcessedAt = expiredAt };
             }
 
@@ -568,9 +568,6 @@ public sealed partial class InMemoryCredentialStore : ICredentialStore, IRevoker
 
         return ValueTask.CompletedTask;
     }
-
-    // Revoked downstream, or resolved by the SOC: no later failed attempt replaces it.
-    private static bool IsSettled(DownstreamState outcome) => outcome.RevokedAt is not null || outcome.ResolvedBy is not null;
 
     /// <inheritdoc />
     public ValueTask DropRetryAsync(string taskId, string jti, CancellationToken cancellationToken)

@@ -94,9 +94,10 @@ public sealed class RedisContext : IAsyncDisposable
     // the caller's next request) then reaches the right node.
     private void RefreshTopology()
     {
-        var now = Time.GetTimestamp();
+        // The machine's clock, not the broker's (tests freeze that one): this paces network traffic, it decides nothing.
+        var now = TimeProvider.System.GetTimestamp();
         var last = Interlocked.Read(ref _lastTopologyRefresh);
-        if ((last != 0 && Time.GetElapsedTime(last, now) < TimeSpan.FromSeconds(1)) || Interlocked.CompareExchange(ref _lastTopologyRefresh, now, last) != last)
+        if ((last != 0 && TimeProvider.System.GetElapsedTime(last, now) < TimeSpan.FromSeconds(1)) || Interlocked.CompareExchange(ref _lastTopologyRefresh, now, last) != last)
         {
             return;
         }

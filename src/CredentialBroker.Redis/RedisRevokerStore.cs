@@ -279,7 +279,8 @@ public sealed class RedisRevokerStore : IRevokerStore
             var json = JsonSerializer.Serialize(new StoredDownstream(
                 outcome.RevokedAt?.ToUnixTimeMilliseconds(), outcome.VerifiedAt?.ToUnixTimeMilliseconds(), outcome.Attempts, outcome.Irrevocable, outcome.LastError, outcome.ResolvedBy),
                 StoreJsonContext.Default.StoredDownstream);
-            return (credential.TaskId, credential.Jti, Json: json, ExpiredAt: expiredAt, Member: RedisKeys.ExpiryMember(credential.TaskId, credential.Jti),
+            return (credential.TaskId, credential.Jti, Json: json, ExpiredAt: expiredAt, ReadSettled: credential.Downstream?.IsSettled == true ? "1" : "0",
+                Member: RedisKeys.ExpiryMember(credential.TaskId, credential.Jti),
                 Schedule: outcome.Irrevocable && c.RetryAt is not null ? c.RetryAt : null, Unschedule: !outcome.Irrevocable && credential.Downstream?.Irrevocable == true);
         }).ToList();
         var scheduled = prepared.Where(p => p.Schedule is not null).Select(p => new SortedSetEntry(p.Member, p.Schedule!.Value.ToUnixTimeMilliseconds())).ToArray();
@@ -313,13 +314,13 @@ public sealed class RedisRevokerStore : IRevokerStore
                     calls.Add((db.ScriptEvaluateAsync(
                         RedisScripts.CompleteDownstream,
                         [.. chunk.SelectMany(p => new[] { _redis.Keys.Credentials(p.TaskId), _redis.Keys.Pending(p.TaskId) })],
-                        [.. chunk.SelectMany(p => new RedisValue[] { p.Jti, p.Json, p.ExpiredAt })]), [.. chunk.Select(p => p.Member)]));
+                        [.. chunk.SelectMany(p => new RedisValue[] { p.Jti, p.Json, p.ExpiredAt, p.ReadSettled })]), [.. chunk.Select(p => p.Member)]));
                 }
             }
 
             await Task.WhenAll(calls.Select(c => c.Call));
 
-            // A late failure that left a settled outcome standing takes back the retry scheduled for it.
+            // An outcome that left a settled one standing (its caller had not read it) takes back the retry scheduled for it.
             RedisValue[] kept = [.. calls.SelectMany(c => ((int[])c.Call.Result!).Select(i => c.Members[i - 1]))];
             RedisValue[] dropped = [.. unscheduled, .. kept.Intersect(scheduled.Select(e => e.Element))];
             if (dropped.Length > 0)

@@ -28,9 +28,9 @@ public sealed class IrrevocableRetrier(IRevokerStore revoker, ICredentialStore s
             {
                 recovered += await processor.RetryAsync(lookup.Credential, cancellationToken) ? 1 : 0;
             }
-            else if (lookup.Credential.Downstream is { } settled && (settled.RevokedAt is not null || settled.ResolvedBy is not null))
+            else if (lookup.Credential.Downstream is { IsSettled: true })
             {
-                // Scheduled by a late failed attempt that did not replace this success (a replica that lost its lease).
+                // Scheduled by a late outcome that did not replace this settled one (a replica that lost its lease).
                 await revoker.DropRetryAsync(taskId, jti, cancellationToken);
             }
         }

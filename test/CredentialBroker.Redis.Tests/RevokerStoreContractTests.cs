@@ -249,41 +249,55 @@ public sealed class RevokerStoreContractTests(StoreKind kind) : IAsyncDisposable
         });
     }
 
-    // A replica that lost its lease in a partition records its failed attempts after the network heals, late: they must
-    // not undo the success another replica recorded meanwhile. The twin: a success replaces an earlier failure.
+    // A replica that lost its lease in a partition records its failed attempts after the network heals, late, having read
+    // the credential pending: they must not undo the success (or the SOC's resolution) recorded meanwhile. Its twins: a
+    // success replaces a failure, and a caller that read the settled outcome (a secret revoked once more because it was
+    // created after its first revocation) replaces it with its failure, which is retried. All in one batch, so the
+    // retries the store takes back are exactly those of the outcomes it did not record.
     [Test]
-    public async Task A_late_failed_attempt_never_replaces_a_recorded_success_and_a_success_replaces_a_failure()
+    public async Task A_late_outcome_never_replaces_a_settled_one_its_caller_did_not_read_and_one_that_read_it_does()
     {
-        var succeeded = await CreateAsync();
-        var failed = await CreateAsync();
-        var resolved = await CreateAsync();
-        foreach (var taskId in new[] { succeeded, failed, resolved })
+        var tasks = new Dictionary<string, string>();
+        foreach (var name in new[] { "succeeded", "failed", "resolved", "revokedAgain", "genuine" })
         {
-            await CompleteTaskAsync(taskId);
+            tasks[name] = await CreateAsync();
+            await CompleteTaskAsync(tasks[name]);
         }
 
         var success = new DownstreamState(Start.AddSeconds(2), Start.AddSeconds(3), 1, false, null);
         var failure = new DownstreamState(null, null, 5, true, "StoreUnavailableException: Redis is unavailable.");
         var resolution = new DownstreamState(null, null, 5, false, "resolved: revoked by hand", "spiffe://a.example/soc");
-        var credential = (await _revoker.GetPendingAsync(succeeded, CancellationToken.None)).Single();
-        await _revoker.CompleteAsync(credential, success, null, CancellationToken.None);
-        await _revoker.CompleteAsync(credential, failure, Start.AddMinutes(1), CancellationToken.None);
-        var failedFirst = (await _revoker.GetPendingAsync(failed, CancellationToken.None)).Single();
-        await _revoker.CompleteAsync(failedFirst, failure, Start.AddMinutes(1), CancellationToken.None);
-        await _revoker.CompleteAsync((await _store.GetCredentialAsync(failed, "jti-1", CancellationToken.None))!.Credential, success, null, CancellationToken.None);
-        var resolvedFirst = (await _revoker.GetPendingAsync(resolved, CancellationToken.None)).Single();
-        await _revoker.CompleteAsync(resolvedFirst, resolution, null, CancellationToken.None);
-        await _revoker.CompleteAsync([new DownstreamCompletion(resolvedFirst, failure, Start.AddMinutes(1))], CancellationToken.None);
+        var pending = new Dictionary<string, CredentialRecord>();
+        foreach (var (name, taskId) in tasks)
+        {
+            pending[name] = (await _revoker.GetPendingAsync(taskId, CancellationToken.None)).Single();
+        }
 
+        async Task<CredentialRecord> ReadAsync(string name) => (await _store.GetCredentialAsync(tasks[name], "jti-1", CancellationToken.None))!.Credential;
+        await _revoker.CompleteAsync(pending["succeeded"], success, null, CancellationToken.None);
+        await _revoker.CompleteAsync(pending["failed"], failure, Start.AddMinutes(1), CancellationToken.None);
+        await _revoker.CompleteAsync(pending["resolved"], resolution, null, CancellationToken.None);
+        await _revoker.CompleteAsync(pending["revokedAgain"], success, null, CancellationToken.None);
+        var retryAt = Start.AddMinutes(1);
+        await _revoker.CompleteAsync(
+        [
+            new DownstreamCompletion(pending["succeeded"], failure, retryAt),
+            new DownstreamCompletion(await ReadAsync("failed"), success, null),
+            new DownstreamCompletion(pending["resolved"], failure, retryAt),
+            new DownstreamCompletion(await ReadAsync("revokedAgain"), failure, retryAt),
+            new DownstreamCompletion(pending["genuine"], failure, retryAt),
+        ], CancellationToken.None);
         var retries = await _revoker.ClaimRetriesAsync(Start.AddHours(1), 10, TimeSpan.FromMinutes(1), CancellationToken.None);
 
-        async Task<DownstreamState?> DownstreamOf(string taskId) => (await _store.GetCredentialAsync(taskId, "jti-1", CancellationToken.None))!.Credential.Downstream;
         Assert.Multiple(async () =>
         {
-            Assert.That(retries.Select(r => r.TaskId), Is.Empty, "no retry is left scheduled for a settled credential");
-            Assert.That(await DownstreamOf(succeeded), Is.EqualTo(success), "a late failure leaves the success");
-            Assert.That(await DownstreamOf(failed), Is.EqualTo(success), "a success replaces a failure");
-            Assert.That(await DownstreamOf(resolved), Is.EqualTo(resolution), "a late failure leaves the SOC's resolution (the batch path too)");
+            Assert.That((await ReadAsync("succeeded")).Downstream, Is.EqualTo(success), "a late failure leaves the success");
+            Assert.That((await ReadAsync("failed")).Downstream, Is.EqualTo(success), "a success replaces a failure");
+            Assert.That((await ReadAsync("resolved")).Downstream, Is.EqualTo(resolution), "a late failure leaves the SOC's resolution");
+            Assert.That((await ReadAsync("revokedAgain")).Downstream, Is.EqualTo(failure), "a caller that read the success records its failure");
+            Assert.That((await ReadAsync("genuine")).Downstream, Is.EqualTo(failure));
+            Assert.That(retries.Select(r => r.TaskId), Is.EquivalentTo(new[] { tasks["revokedAgain"], tasks["genuine"] }),
+                "the recorded failures are retried; the retries of the outcomes not recorded are taken back");
         });
     }
 

@@ -18,6 +18,9 @@ public sealed class PartitionProxy : IAsyncDisposable
     private readonly Task _accepting;
     private readonly Lock _gate = new();
     private TaskCompletionSource _healed = Healed();
+    private long _held;
+    private long _heldInAll;
+    private int _waitingToConnect;
 
     /// <summary>Starts forwarding to <paramref name="target"/>.</summary>
     public PartitionProxy(IPEndPoint target)
@@ -30,6 +33,15 @@ public sealed class PartitionProxy : IAsyncDisposable
 
     /// <summary>The loopback port clients connect to.</summary>
     public int Port => ((IPEndPoint)_listener.LocalEndpoint).Port;
+
+    /// <summary>How many bytes the partition has held in all (what crossed late, or is still to).</summary>
+    public long HeldInAll => Interlocked.Read(ref _heldInAll);
+
+    /// <summary>
+    /// Whether everything the partition held has crossed since it healed: no bytes held, no connection waiting to reach the
+    /// server. (What the server then does with them is its own affair; it has them.)
+    /// </summary>
+    public bool IsDrained => !IsPartitioned && Interlocked.Read(ref _held) == 0 && Volatile.Read(ref _waitingToConnect) == 0;
 
     /// <summary>Whether the link is cut.</summary>
     public bool IsPartitioned => !Link.IsCompleted;
@@ -96,6 +108,7 @@ public sealed class PartitionProxy : IAsyncDisposable
 
             lock (_pumps)
             {
+                _pumps.RemoveAll(p => p.IsCompleted);
                 _pumps.Add(ConnectAsync(client));
             }
         }
@@ -106,15 +119,26 @@ public sealed class PartitionProxy : IAsyncDisposable
         using (client)
         {
             using var server = new Socket(SocketType.Stream, ProtocolType.Tcp);
+            var waiting = true;
+            Interlocked.Increment(ref _waitingToConnect);
             try
             {
                 await Link.WaitAsync(_stopping.Token);
                 await server.ConnectAsync(_target, _stopping.Token);
+                Interlocked.Decrement(ref _waitingToConnect);
+                waiting = false;
                 await Task.WhenAny(PumpAsync(client, server), PumpAsync(server, client));
             }
             catch (Exception ex) when (ex is OperationCanceledException or SocketException or ObjectDisposedException)
             {
                 // The server is gone or the proxy is stopping: the connection ends, as it would.
+            }
+            finally
+            {
+                if (waiting)
+                {
+                    Interlocked.Decrement(ref _waitingToConnect);
+                }
             }
         }
     }
@@ -127,14 +151,27 @@ public sealed class PartitionProxy : IAsyncDisposable
             while (true)
             {
                 var read = await from.ReceiveAsync(buffer, SocketFlags.None, _stopping.Token);
-                await Link.WaitAsync(_stopping.Token);
-                if (read == 0)
-                {
-                    to.Shutdown(SocketShutdown.Send);
-                    return;
-                }
+                var link = Link;
+                var held = link.IsCompleted ? 0 : read;
+                Interlocked.Add(ref _held, held);
+                Interlocked.Add(ref _heldInAll, held);
 
-                await to.SendAsync(buffer.AsMemory(0, read), SocketFlags.None, _stopping.Token);
+                try
+                {
+                    await link.WaitAsync(_stopping.Token);
+                    if (read == 0)
+                    {
+                        to.Shutdown(SocketShutdown.Send);
+                        return;
+                    }
+
+                    await to.SendAsync(buffer.AsMemory(0, read), SocketFlags.None, _stopping.Token);
+                }
+                finally
+                {
+                    // Crossed, or never will (a side is gone): either way no longer held.
+                    Interlocked.Add(ref _held, -held);
+                }
             }
         }
         catch (Exception ex) when (ex is OperationCanceledException or SocketException or ObjectDisposedException)

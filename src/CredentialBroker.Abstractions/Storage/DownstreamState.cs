@@ -18,4 +18,11 @@ public sealed record DownstreamState(
     int Attempts,
     bool Irrevocable,
     string? LastError,
-    string? ResolvedBy = null);
+    string? ResolvedBy = null)
+{
+    /// <summary>
+    /// Revoked downstream, or resolved by hand: a later outcome from a caller that did not read this one (a replica that
+    /// lost its lease and records its failed attempts late) does not replace it.
+    /// </summary>
+    public bool IsSettled => RevokedAt is not null || ResolvedBy is not null;
+}

@@ -90,8 +90,9 @@ public interface IRevokerStore
     /// Records the downstream outcome of <paramref name="credential"/> (pending, or an expiry from
     /// <see cref="ReadDueAsync(DueCredential, DateTimeOffset, CancellationToken)"/>, whose processing time is recorded with it) and takes it off the pending set. An
     /// irrevocable outcome schedules a retry at <paramref name="retryAt"/>; a credential that was irrevocable leaves
-    /// the retries once its outcome is recorded. A settled outcome (revoked downstream, or resolved) is never replaced by
-    /// an unsettled one: a replica that lost its lease and records a failed attempt late must not undo another's success.
+    /// the retries once its outcome is recorded. A settled outcome (<see cref="DownstreamState.IsSettled"/>) is replaced only
+    /// when <paramref name="credential"/> was read with it: a replica that lost its lease and records a failed attempt late
+    /// must not undo another's success, while a secret revoked once more on purpose records how that went.
     /// </summary>
     ValueTask CompleteAsync(CredentialRecord credential, DownstreamState outcome, DateTimeOffset? retryAt, CancellationToken cancellationToken);
 

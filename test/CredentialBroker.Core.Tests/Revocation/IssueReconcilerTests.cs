@@ -100,4 +100,35 @@ public sealed class IssueReconcilerTests : IDisposable
             Assert.That(secret.Downstream.Irrevocable, Is.False);
         });
     }
+
+    // Its twin where the second revocation fails: the reconciler read the first (settled) outcome, so its failure replaces
+    // it — the secret is irrevocable, alerted and retried, never shown revoked while it lives at the backend.
+    [Test]
+    public async Task A_secret_revoked_once_more_whose_second_revocation_fails_is_irrevocable_and_retried()
+    {
+        var (taskId, token) = await NewTaskAsync();
+        Core.Secrets.During = async (_, ct) =>
+        {
+            await Core.Tasks.ChangeStateAsync(CoreHarness.Orchestrator, taskId, TaskState.Completed, null, ct);
+            await _harness.Worker.DrainAsync(ct);
+        };
+        await Core.SecretAsync(CoreHarness.Agent, token);
+        var first = (await SecretAsync(taskId)).Downstream;
+        _backend.Failures = int.MaxValue;
+
+        var reconciled = await _harness.Reconciler.ReconcileAsync(CancellationToken.None);
+        var secret = await SecretAsync(taskId);
+        _backend.Failures = 0;
+        Core.Time.Advance(_harness.Settings.IrrevocableRetryInterval);
+        var recovered = await _harness.Retrier.RetryDueAsync(CancellationToken.None);
+
+        Assert.Multiple(() =>
+        {
+            Assert.That(first!.IsSettled, Is.True, "the first revocation ran, before the secret existed");
+            Assert.That(reconciled, Is.EqualTo(1));
+            Assert.That(secret.Downstream!.Irrevocable, Is.True, "the failed second revocation is recorded over the first");
+            Assert.That(secret.Downstream.RevokedAt, Is.Null);
+            Assert.That(recovered, Is.EqualTo(1), "and retried until it succeeds");
+        });
+    }
 }

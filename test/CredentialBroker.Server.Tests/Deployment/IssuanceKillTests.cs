@@ -23,6 +23,20 @@ public sealed class IssuanceKillTests
     [SetUp]
     public async Task StartAsync()
     {
+        try
+        {
+            await StartProcessesAsync();
+        }
+        catch
+        {
+            // NUnit skips the tear-down of a failed set-up: stop what did start.
+            await StopAsync();
+            throw;
+        }
+    }
+
+    private async Task StartProcessesAsync()
+    {
         _primary = await RedisServer.StartPrivateAsync();
         _replica = await RedisServer.StartPrivateAsync("--replicaof", "127.0.0.1", _primary.Port.ToString(CultureInfo.InvariantCulture));
         await Poll.UntilAsync(async () =>
@@ -42,23 +56,36 @@ public sealed class IssuanceKillTests
     [TearDown]
     public async Task StopAsync()
     {
-        await _replicas.DisposeAsync();
-        _trust.Dispose();
-        await _replica.DisposeAsync();
-        await _primary.DisposeAsync();
+        if (_replicas is not null)
+        {
+            await _replicas.DisposeAsync();
+        }
+
+        _trust?.Dispose();
+        if (_replica is not null)
+        {
+            await _replica.DisposeAsync();
+        }
+
+        if (_primary is not null)
+        {
+            await _primary.DisposeAsync();
+        }
     }
 
-    // Pauses the replica, starts the request, waits until a key ending in keySuffix is on the primary, kills broker 0 there
-    // and restarts the replica; returns the keys found and whether the broker had answered by then.
-    private async Task<(IReadOnlyList<string> Keys, bool AnsweredBeforeKill, HttpRequestException? Failure)> KillWhenWrittenAsync(Task<HttpResponseMessage> start, string keySuffix, string what)
+    // Waits until a key ending in keySuffix is on the primary, kills broker 0 there, lets the replica go on and starts
+    // another broker; returns the keys found, whether the broker had answered by then, how the caller's request ended and
+    // when the kill was (whole seconds, as tokens count time).
+    private async Task<(IReadOnlyList<string> Keys, bool AnsweredBeforeKill, HttpRequestException? Failure, long KilledAt)> KillWhenWrittenAsync(Task<HttpResponseMessage> start, string keySuffix, string what)
     {
         var keys = await Poll.ValueAsync(() => _replicas.KeysAsync(keySuffix), k => k.Count > 0, Bound, what);
         var answered = start.IsCompleted;
+        var killedAt = TimeProvider.System.GetUtcNow().ToUnixTimeSeconds();
         _replicas.Kill(0);
         var failure = await Assert.CatchAsync<HttpRequestException>(async () => await start, "the killed broker answers nothing");
         _replica.Resume();
         await _replicas.AddAsync();
-        return (keys, answered, failure);
+        return (keys, answered, failure, killedAt);
     }
 
     private async Task<bool> ActiveAsync(string token)
@@ -72,7 +99,7 @@ public sealed class IssuanceKillTests
     {
         _replica.Pause();
         var attempt = _replicas.As(0, "/orchestrator").CreateTaskAsync(Replicas.TaskBody("wf-kill", 600));
-        var (keys, answered, failure) = await KillWhenWrittenAsync(attempt, "}:task:*", "the task is recorded on the primary");
+        var (keys, answered, failure, _) = await KillWhenWrittenAsync(attempt, "}:task:*", "the task is recorded on the primary");
         var taskId = keys.Single()[(keys.Single().LastIndexOf(":task:", StringComparison.Ordinal) + ":task:".Length)..];
 
         // The record is there, with its one credential — a token never signed, never delivered. Ending the task ends it.
@@ -109,8 +136,9 @@ public sealed class IssuanceKillTests
         var key = "kill-" + Guid.NewGuid().ToString("N");
         _replica.Pause();
         var attempt = _replicas.As(0, "/orchestrator").CreateTaskAsync(body, key);
-        var (_, answered, failure) = await KillWhenWrittenAsync(attempt, "idem:*", "the Idempotency-Key is claimed on the primary");
+        var (claims, answered, failure, killedAt) = await KillWhenWrittenAsync(attempt, "idem:*", "the Idempotency-Key is claimed on the primary");
         var tasksAtKill = await _replicas.KeysAsync("}:task:*");
+        var claimed = JsonNode.Parse((await _replicas.StringAsync(claims.Single()))!)!;
 
         // The retry, on another broker process, with the same key and body.
         using var retried = await _replicas.As(1, "/orchestrator").CreateTaskAsync(body, key);
@@ -129,7 +157,9 @@ public sealed class IssuanceKillTests
             Assert.That(tasksAtKill, Is.Empty, "it died before recording the task");
             Assert.That(retried.StatusCode, Is.EqualTo(HttpStatusCode.Created), retriedBody);
             Assert.That(token, Is.Not.Null);
-            Assert.That(DateTimeOffset.Parse((string)issued["expiresAt"]!, CultureInfo.InvariantCulture), Is.GreaterThan(TimeProvider.System.GetUtcNow().AddSeconds(500)), "issued with fresh times: a live token");
+            Assert.That((string?)issued["taskId"], Is.EqualTo((string?)claimed["taskId"]), "under the task id the killed attempt claimed");
+            Assert.That((long)JwtParts.Payload(token!)["iat"]!, Is.GreaterThanOrEqualTo(killedAt), "issued with fresh times, not the killed attempt's");
+            Assert.That((long)claimed["issuedAt"]!, Is.LessThanOrEqualTo(killedAt), "(the killed attempt's times were from before the kill)");
             Assert.That(await ActiveAsync(token!), Is.True, "the retry's token is recorded and active");
             Assert.That(again.StatusCode, Is.EqualTo(HttpStatusCode.Created));
             Assert.That(again.Headers.TryGetValues("Idempotent-Replayed", out var replayed) && replayed.Single() == "true", Is.True, "a further retry replays it");

@@ -143,6 +143,9 @@ internal sealed class Replicas : IAsyncDisposable
         return keys;
     }
 
+    /// <summary>The string value of <paramref name="key"/> (a full key name, as <see cref="KeysAsync"/> gives it), or <see langword="null"/>.</summary>
+    public async Task<string?> StringAsync(string key) => await _connection.GetDatabase().StringGetAsync(key);
+
     /// <summary>SIGKILL: the replica dies with whatever it had taken, acknowledging nothing.</summary>
     public void Kill(int index) => Signals.Kill(_brokers[index].ProcessId);
 
