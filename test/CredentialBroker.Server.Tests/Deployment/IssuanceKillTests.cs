@@ -95,7 +95,7 @@ public sealed class IssuanceKillTests
     }
 
     [Test]
-    public async Task Killed_after_recording_the_task_and_before_signing_no_token_exists_and_the_record_is_ended_by_the_revoker()
+    public async Task Killed_after_recording_the_task_and_before_signing_no_token_exists_and_ending_the_task_revokes_the_record()
     {
         _replica.Pause();
         var attempt = _replicas.As(0, "/orchestrator").CreateTaskAsync(Replicas.TaskBody("wf-kill", 600));
