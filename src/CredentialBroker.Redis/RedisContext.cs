@@ -18,7 +18,7 @@ public sealed class RedisContext : IAsyncDisposable
     private readonly IConnectionMultiplexer _connection;
     private readonly ResiliencePipeline _pipeline;
     private readonly RedisDurability? _durability;
-    private long _lastTopologyRefresh;
+    private readonly TopologyRefresh _topology;
 
     /// <summary>Creates the context.</summary>
     /// <param name="connection">The connection.</param>
@@ -30,6 +30,7 @@ public sealed class RedisContext : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(options);
         _connection = connection;
+        _topology = new TopologyRefresh(connection);
         _pipeline = pipeline;
         Keys = new RedisKeys(options);
         Broker = broker;
@@ -62,9 +63,9 @@ public sealed class RedisContext : IAsyncDisposable
                 {
                     return await state.operation(ct);
                 }
-                catch (Exception ex) when (IsStaleTopology(ex))
+                catch (Exception ex) when (TopologyRefresh.IsStale(ex))
                 {
-                    state.context.RefreshTopology();
+                    state.context._topology.Request();
                     throw;
                 }
             }, (operation, context: this), cancellationToken);
@@ -79,30 +80,6 @@ public sealed class RedisContext : IAsyncDisposable
         {
             throw new StoreUnavailableException("Redis replicas did not confirm the write.", ex);
         }
-    }
-
-    // The client's slot map names a node that no longer serves those slots as a primary: a failed primary rejoined as a
-    // replica, or a replica was promoted. A MOVED reply corrects the map by itself, but the client refuses to send a
-    // write to a node it knows is a replica ("cannot be issued to a replica", or "no connection ... not eligible for
-    // replica"), so no reply ever corrects that entry; in a failover test it stayed wrong for more than 90 s.
-    private static bool IsStaleTopology(Exception ex) =>
-        (ex is RedisCommandException command && RedisResilience.IsTransient(command))
-        || ex is RedisConnectionException { FailureType: ConnectionFailureType.UnableToResolvePhysicalConnection }
-        || (ex is RedisServerException server && (server.Message.StartsWith("READONLY", StringComparison.Ordinal) || server.Message.StartsWith("CLUSTERDOWN", StringComparison.Ordinal)));
-
-    // Asks the client to read the topology again, at most once a second however many calls fail meanwhile; the retry (or
-    // the caller's next request) then reaches the right node.
-    private void RefreshTopology()
-    {
-        // The machine's clock, not the broker's (tests freeze that one): this paces network traffic, it decides nothing.
-        var now = TimeProvider.System.GetTimestamp();
-        var last = Interlocked.Read(ref _lastTopologyRefresh);
-        if ((last != 0 && TimeProvider.System.GetElapsedTime(last, now) < TimeSpan.FromSeconds(1)) || Interlocked.CompareExchange(ref _lastTopologyRefresh, now, last) != last)
-        {
-            return;
-        }
-
-        _ = _connection.ConfigureAsync().ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
     }
 
     /// <summary>

@@ -36,6 +36,7 @@ internal sealed class RedisDurability : IAsyncDisposable
     private readonly TimeSpan _timeout;
     private readonly ConcurrentDictionary<EndPoint, NodeBarrier> _nodes = new();
     private long _epoch;
+    private TopologyRefresh? _acknowledgementTopology;
 
     public RedisDurability(IConnectionMultiplexer main, RedisStoreOptions options, RedisKeys keys)
     {
@@ -126,8 +127,20 @@ internal sealed class RedisDurability : IAsyncDisposable
         var wait = server.ExecuteAsync("WAIT", [_replicas, (long)_timeout.TotalMilliseconds], CommandFlags.NoRedirect);
 
         // A MOVED or ASK reply (the node no longer serves the slot: a failover under way) is not followed — the data may
-        // not be on the node the redirect names — and fails the operation as transient: retried whole, or 503.
-        await Task.WhenAll(barrier, wait);
+        // not be on the node the redirect names — and fails the operation as transient: retried whole, or 503. This
+        // connection has no traffic of its own to learn a failover from: when it still takes the node the write went to
+        // for a replica (it refuses the barrier), it reads the topology again, and the write fails closed meanwhile.
+        try
+        {
+            await Task.WhenAll(barrier, wait);
+        }
+        catch (Exception ex) when (TopologyRefresh.IsStale(ex))
+        {
+            LazyInitializer.EnsureInitialized(ref _acknowledgementTopology, () => new TopologyRefresh(acknowledgements)).Request();
+            throw new ReplicaAcknowledgementException(string.Create(CultureInfo.InvariantCulture,
+                $"The acknowledgement connection does not yet see {endpoint} as a primary: {ex.Message}"));
+        }
+
         var acknowledged = (long)wait.Result;
 
         if (acknowledged < _replicas)
