@@ -1,18 +1,9 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using System.Globalization;
 using System.Net;
-using System.Net.Http.Headers;
 using System.Text.Json.Nodes;
 using CredentialBroker.Abstractions;
-using CredentialBroker.Abstractions.Audit;
-using CredentialBroker.Abstractions.Storage;
-using CredentialBroker.Abstractions.Tasks;
-using CredentialBroker.Core;
-using CredentialBroker.Core.Tasks;
-using CredentialBroker.Redis;
 using CredentialBroker.Testing;
-using StackExchange.Redis;
 
 namespace CredentialBroker.Server.Tests.Deployment;
 
