@@ -36,7 +36,6 @@ internal sealed class RedisDurability : IAsyncDisposable
     private readonly TimeSpan _timeout;
     private readonly ConcurrentDictionary<EndPoint, NodeBarrier> _nodes = new();
     private long _epoch;
-    private TopologyRefresh? _acknowledgementTopology;
 
     public RedisDurability(IConnectionMultiplexer main, RedisStoreOptions options, RedisKeys keys)
     {
@@ -47,6 +46,7 @@ internal sealed class RedisDurability : IAsyncDisposable
         _timeout = options.ReplicaWaitTimeout;
         var configuration = RedisStoreBuilderExtensions.Configuration(options);
         configuration.ClientName += "-acks";
+
         _acknowledgements = ConnectionMultiplexer.ConnectAsync(configuration);
         _main.ConnectionFailed += OnConnectionFailed;
     }
@@ -128,15 +128,15 @@ internal sealed class RedisDurability : IAsyncDisposable
 
         // A MOVED or ASK reply (the node no longer serves the slot: a failover under way) is not followed — the data may
         // not be on the node the redirect names — and fails the operation as transient: retried whole, or 503. This
-        // connection has no traffic of its own to learn a failover from: when it still takes the node the write went to
-        // for a replica (it refuses the barrier), it reads the topology again, and the write fails closed meanwhile.
+        // connection sends nothing a redirect could correct its view with: until its role check (each second, see
+        // RedisStoreBuilderExtensions.Configuration) sees that a replica took over, it refuses the barrier, and the write
+        // fails closed meanwhile.
         try
         {
             await Task.WhenAll(barrier, wait);
         }
-        catch (Exception ex) when (TopologyRefresh.IsStale(ex))
+        catch (Exception ex) when (IsStaleView(ex))
         {
-            LazyInitializer.EnsureInitialized(ref _acknowledgementTopology, () => new TopologyRefresh(acknowledgements)).Request();
             throw new ReplicaAcknowledgementException(string.Create(CultureInfo.InvariantCulture,
                 $"The acknowledgement connection does not yet see {endpoint} as a primary: {ex.Message}"));
         }
@@ -149,6 +149,12 @@ internal sealed class RedisDurability : IAsyncDisposable
                 $"{acknowledged} of the {_replicas} replicas required acknowledged the write on {endpoint} within {_timeout.TotalMilliseconds} ms."));
         }
     }
+
+    // Whether ex says this connection's view of which node is a primary is out of date.
+    private static bool IsStaleView(Exception ex) =>
+        (ex is RedisCommandException command && RedisResilience.IsTransient(command))
+        || ex is RedisConnectionException { FailureType: ConnectionFailureType.UnableToResolvePhysicalConnection }
+        || (ex is RedisServerException server && RedisResilience.IsTransient(server));
 
     /// <summary>The group commit of one node: one barrier and wait in flight; who arrives meanwhile shares the next.</summary>
     private sealed class NodeBarrier(RedisDurability durability, EndPoint endpoint)

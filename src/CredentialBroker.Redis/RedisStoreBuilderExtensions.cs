@@ -68,6 +68,12 @@ public static class RedisStoreBuilderExtensions
         configuration.SyncTimeout = (int)options.OperationTimeout.TotalMilliseconds;
         configuration.ClientName ??= "credentialbroker";
 
+        // The client refuses a write to a node it takes for a replica, and learns a node's role from its periodic check
+        // (INFO replication), by default once a minute: after a replica takes over from its primary, a connection with
+        // no redirect to correct it (the replica wait's, see RedisDurability) would fail closed for that long. Each
+        // second instead: one small command per node.
+        configuration.ConfigCheckSeconds = 1;
+
         // The readiness check reads INFO memory of every node (its maxmemory-policy), which the client guards as an admin
         // command; the broker's code issues no other one.
         configuration.AllowAdmin = true;

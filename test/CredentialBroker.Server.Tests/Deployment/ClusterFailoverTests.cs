@@ -124,6 +124,7 @@ public sealed class ClusterFailoverTests
         private int _notFoundWhileRejoining;
         private int _target = int.MaxValue;
         private int _targetAfter = int.MaxValue;
+        private volatile string? _lastRefusal;
 
         public ConcurrentDictionary<string, string> Issued { get; } = new();
 
@@ -151,7 +152,7 @@ public sealed class ClusterFailoverTests
                 _issuedBeforeKill.TrySetResult();
             }
 
-            return _issuedBeforeKill.Task.WaitAsync(timeout);
+            return WithProgressAsync(_issuedBeforeKill.Task, timeout, $"{count} tasks acknowledged before the kill");
         }
 
         public Task WaitForIssuedAfterFailoverAsync(int count, TimeSpan timeout)
@@ -162,7 +163,22 @@ public sealed class ClusterFailoverTests
                 _issuedAfterFailover.TrySetResult();
             }
 
-            return _issuedAfterFailover.Task.WaitAsync(timeout);
+            return WithProgressAsync(_issuedAfterFailover.Task, timeout, $"{count} tasks acknowledged after the failed node rejoined");
+        }
+
+        // A wait that, when it times out, says how far the load got and how the broker last refused it.
+        private async Task WithProgressAsync(Task done, TimeSpan timeout, string what)
+        {
+            try
+            {
+                await done.WaitAsync(timeout);
+            }
+            catch (TimeoutException)
+            {
+                throw new TimeoutException(
+                    $"Not within {timeout.TotalSeconds} s: {what}. Acknowledged {Volatile.Read(ref _issued)} in all, {Volatile.Read(ref _issuedAfterFailoverCount)} after the rejoin; " +
+                    $"{Unavailable} answers 503; last refusal: {_lastRefusal ?? "none"}");
+            }
         }
 
         public async Task RunAsync(CancellationToken stop)
@@ -214,6 +230,7 @@ public sealed class ClusterFailoverTests
 
         private void Refused(HttpResponseMessage response, string body, string request)
         {
+            _lastRefusal = $"{request} {(int)response.StatusCode} {body}";
             if (response.StatusCode == HttpStatusCode.ServiceUnavailable && response.Headers.RetryAfter is not null && !body.Contains("eyJ", StringComparison.Ordinal))
             {
                 Interlocked.Increment(ref _unavailable);
