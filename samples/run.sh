@@ -5,7 +5,7 @@
 #   BROKER=http://127.0.0.1:8080 samples/run.sh                against a running development-mode broker, whose dev
 #   CREDENTIALS=/tmp/credentialbroker                          credentials directory is CREDENTIALS (this default)
 # Other settings: CONFIGURATION (Debug); REPORT=FILE where the SOC sample's exposure report is written and kept
-# (default ${TMPDIR:-/tmp}/cb-exposure-report.html); NO_BUILD=1 runs what is already built; SAMPLES_BIN=DIR runs the samples' and
+# (default exposure-report.html in a new private directory ${TMPDIR:-/tmp}/cb-report-XXXXXX, made when every sample passed); NO_BUILD=1 runs what is already built; SAMPLES_BIN=DIR runs the samples' and
 # the broker's assemblies from DIR (Orchestrator.dll, ..., CredentialBroker.Server.dll) instead (the test of this script does).
 # Needs: the .NET SDK of global.json. The resource server and MCP server samples listen on free ports for the length of the run.
 set -euo pipefail
@@ -13,7 +13,7 @@ cd "$(dirname "$0")/.."
 
 CONFIGURATION=${CONFIGURATION:-Debug}
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/cb-samples-XXXXXX")
-REPORT=${REPORT:-${TMPDIR:-/tmp}/cb-exposure-report.html}
+REPORT=${REPORT:-}
 PIDS=()
 
 say() { printf '==> %s\n' "$*"; }
@@ -115,10 +115,14 @@ say "McpAgent: discovers the MCP server's broker, exchanges its task token for t
 run samples/McpAgent -- --task-file "$WORK/task.json" --mcp-server "$MCP_RESOURCE" "${COMMON[@]}"
 
 say "Soc: declares an incident about the agent, watches the bulk revocation, writes the exposure report"
-run samples/Soc -- --workload spiffe://dev.local/agent --report "$REPORT" "${COMMON[@]}"
-grep -q "<svg" "$REPORT" || fail "the exposure report has no chart"
+run samples/Soc -- --workload spiffe://dev.local/agent --report "$WORK/exposure-report.html" "${COMMON[@]}"
+grep -q "<svg" "$WORK/exposure-report.html" || fail "the exposure report has no chart"
 
 say "Orchestrator: completes the agent's task"
 run samples/Orchestrator -- complete --task-file "$WORK/task.json" "${COMMON[@]}"
 
+# Kept after the run, so copied out of WORK: to REPORT, or to a directory of its own (mode 700) rather than a fixed
+# name in a shared directory, which another user could have planted first.
+if [ -z "$REPORT" ]; then REPORT=$(mktemp -d "${TMPDIR:-/tmp}/cb-report-XXXXXX")/exposure-report.html; fi
+cp "$WORK/exposure-report.html" "$REPORT"
 say "every sample passed; the exposure report is kept at $REPORT"

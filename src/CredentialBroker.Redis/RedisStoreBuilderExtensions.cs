@@ -70,8 +70,9 @@ public static class RedisStoreBuilderExtensions
 
         // The client refuses a write to a node it takes for a replica, and learns a node's role from its periodic check
         // (INFO replication), by default once a minute: after a replica takes over from its primary, a connection with
-        // no redirect to correct it (the replica wait's, see RedisDurability) would fail closed for that long. Each
-        // second instead: one small command per node.
+        // no redirect to correct it (the replica wait's, see RedisDurability) would fail closed for that long. Every
+        // second or two instead (the client's heartbeat), one small command per node; a configCheckSeconds in the
+        // connection string is overridden.
         configuration.ConfigCheckSeconds = 1;
 
         // The readiness check reads INFO memory of every node (its maxmemory-policy), which the client guards as an admin

@@ -260,6 +260,11 @@ internal sealed partial class BrokerTokenChecks(
         {
             context.ErrorDescription = refused.Message;
         }
+        else if (context.AuthenticateFailure is SecurityTokenInvalidAudienceException)
+        {
+            // JwtBearer's own text names the token's audience, which this token handler does not report ("'(null)'").
+            context.ErrorDescription = $"The token is not meant for this resource ({options.Get(scheme).Audience}).";
+        }
 
         if (context.HttpContext.Items.ContainsKey(PresentedAsDpop))
         {

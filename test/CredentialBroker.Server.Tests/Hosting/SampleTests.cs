@@ -36,10 +36,24 @@ public sealed class SampleTests
         var block = readme[(readme.IndexOf(Begin, StringComparison.Ordinal) + Begin.Length)..readme.IndexOf("<!-- run:end -->", StringComparison.Ordinal)].Trim().Split('\n');
         Assert.That(block[0].Trim(), Is.EqualTo("```bash"), "the run block is one bash block");
 
-        var run = await ProcessRunner.RunAsync("bash", ["-euo", "pipefail", "-c", $"cd '{Repository.Root}'\n" + string.Join('\n', block[1..^1])], new Dictionary<string, string>
+        // The report goes where the test removes it, not into a new directory of the machine's temporary folder.
+        var scratch = Directory.CreateTempSubdirectory("cb-samples-test-");
+        var report = Path.Combine(scratch.FullName, "exposure-report.html");
+        ProcessRunner.Result run;
+        string? kept;
+        try
         {
-            ["SAMPLES_BIN"] = AppContext.BaseDirectory,
-        });
+            run = await ProcessRunner.RunAsync("bash", ["-euo", "pipefail", "-c", $"cd '{Repository.Root}'\n" + string.Join('\n', block[1..^1])], new Dictionary<string, string>
+            {
+                ["SAMPLES_BIN"] = AppContext.BaseDirectory,
+                ["REPORT"] = report,
+            });
+            kept = File.Exists(report) ? await File.ReadAllTextAsync(report) : null;
+        }
+        finally
+        {
+            scratch.Delete(recursive: true);
+        }
 
         Assert.Multiple(() =>
         {
@@ -53,7 +67,8 @@ public sealed class SampleTests
                 .And.Contain("[mcp-agent] revoked the MCP access token; MCP server: 401")
                 .And.Contain("[soc] revocation completed")
                 .And.Contain("[soc] wrote the exposure-window report"));
-            Assert.That(run.StandardOutput.TrimEnd(), Does.Match(@"==> every sample passed; the exposure report is kept at \S+\.html$"));
+            Assert.That(run.StandardOutput.TrimEnd(), Does.EndWith($"==> every sample passed; the exposure report is kept at {report}"));
+            Assert.That(kept, Does.Contain("<svg"), "the report is kept where REPORT says");
             Assert.That(run.StandardError, Does.Not.Contain("   at "), "no stack trace");
         });
     }

@@ -100,7 +100,7 @@ public sealed class ResourceServerTests : IDisposable
             Assert.That(stolen, Is.EqualTo((401, "Bearer error=\"invalid_token\", error_description=\"The token is bound to another workload than the one presenting it.\"")));
             Assert.That(noCertificate.Status, Is.EqualTo(StatusCodes.Status401Unauthorized));
             Assert.That(taskTokenInstead.Status, Is.EqualTo(StatusCodes.Status401Unauthorized), "typ task+jwt is not at+jwt");
-            Assert.That(wrongAudience.Status, Is.EqualTo(StatusCodes.Status401Unauthorized));
+            Assert.That(wrongAudience, Is.EqualTo((401, "Bearer error=\"invalid_token\", error_description=\"The token is not meant for this resource (postgres://ledger).\"")));
             Assert.That(tampered.Status, Is.EqualTo(StatusCodes.Status401Unauthorized));
         });
     }
