@@ -24,7 +24,7 @@ internal sealed class BrokerApp : WebApplicationFactory<Program>
     private readonly string? _redis;
     private readonly bool _ownsTrust;
     private bool _keepShared;
-    private readonly string _devCredentialsFile = Path.Combine(Directory.CreateTempSubdirectory("cb-dev-").FullName, "dev-credentials.json");
+    private readonly string _devCredentialsFile = Path.Combine(Scratch.CreateDirectory("cb-dev-").FullName, "dev-credentials.json");
 
     private BrokerApp(string? redis, BrokerApp? sibling = null)
     {

@@ -9,7 +9,7 @@ public static class KeyFiles
     public static string WriteEs256Pem()
     {
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var path = Path.Combine(Directory.CreateTempSubdirectory("cb-key-").FullName, "signing.pem");
+        var path = Path.Combine(Scratch.CreateDirectory("cb-key-").FullName, "signing.pem");
         File.WriteAllText(path, key.ExportPkcs8PrivateKeyPem());
         return path;
     }
@@ -20,7 +20,7 @@ public static class KeyFiles
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var p = key.ExportParameters(includePrivateParameters: true);
         static string B64(byte[] bytes) => Microsoft.IdentityModel.Tokens.Base64UrlEncoder.Encode(bytes);
-        var path = Path.Combine(Directory.CreateTempSubdirectory("cb-key-").FullName, "signing.jwk.json");
+        var path = Path.Combine(Scratch.CreateDirectory("cb-key-").FullName, "signing.jwk.json");
         File.WriteAllText(path, $$"""{"kty":"EC","crv":"P-256","x":"{{B64(p.Q.X!)}}","y":"{{B64(p.Q.Y!)}}","d":"{{B64(p.D!)}}"}""");
         return path;
     }

@@ -20,7 +20,7 @@ public sealed class ReadmeWalkthroughTests
     private static async Task<ProcessRunner.Result> RunAgainstDevBrokerAsync(
         string script, IReadOnlyDictionary<string, string>? environment = null, IReadOnlyDictionary<string, string>? brokerEnvironment = null)
     {
-        var credentials = Path.Combine(Directory.CreateTempSubdirectory("cb-dev-").FullName, "dev.json");
+        var credentials = Path.Combine(Scratch.CreateDirectory("cb-dev-").FullName, "dev.json");
         var broker = $"http://127.0.0.1:{BrokerProcess.FreePort()}";
         await using var process = await BrokerProcess.StartListeningAsync(
             new Dictionary<string, string>(brokerEnvironment ?? new Dictionary<string, string>()) { ["ASPNETCORE_ENVIRONMENT"] = "Development" },

@@ -11,7 +11,7 @@ public sealed class SampleTests
     [Test]
     public async Task The_orchestrator_sample_sees_its_token_die_on_completion()
     {
-        var credentials = Path.Combine(Directory.CreateTempSubdirectory("cb-dev-").FullName, "dev.json");
+        var credentials = Path.Combine(Scratch.CreateDirectory("cb-dev-").FullName, "dev.json");
         var broker = $"http://127.0.0.1:{BrokerProcess.FreePort()}";
         await using var process = await BrokerProcess.StartListeningAsync(
             new Dictionary<string, string> { ["ASPNETCORE_ENVIRONMENT"] = "Development" }, "--urls", broker, "--dev-credentials-file", credentials);

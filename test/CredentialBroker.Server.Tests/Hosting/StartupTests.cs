@@ -18,7 +18,7 @@ public sealed class StartupTests
 
     private static string Urls() => $"http://127.0.0.1:{BrokerProcess.FreePort()}";
 
-    private static string CredentialsFile() => Path.Combine(Directory.CreateTempSubdirectory("cb-dev-").FullName, "dev.json");
+    private static string CredentialsFile() => Path.Combine(Scratch.CreateDirectory("cb-dev-").FullName, "dev.json");
 
     [Test]
     public async Task Dev_mode_is_refused_in_the_production_environment()

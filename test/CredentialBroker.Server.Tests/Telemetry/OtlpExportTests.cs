@@ -148,5 +148,5 @@ public sealed class OtlpExportTests
         return environment;
     }
 
-    private static string CredentialsFile() => Path.Combine(Directory.CreateTempSubdirectory("cb-dev-").FullName, "dev.json");
+    private static string CredentialsFile() => Path.Combine(Scratch.CreateDirectory("cb-dev-").FullName, "dev.json");
 }
