@@ -18,6 +18,7 @@ public sealed class RedisContext : IAsyncDisposable
     private readonly IConnectionMultiplexer _connection;
     private readonly ResiliencePipeline _pipeline;
     private readonly RedisDurability? _durability;
+    private readonly TopologyRefresh _topology;
 
     /// <summary>Creates the context.</summary>
     /// <param name="connection">The connection.</param>
@@ -29,6 +30,7 @@ public sealed class RedisContext : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(options);
         _connection = connection;
+        _topology = new TopologyRefresh(connection);
         _pipeline = pipeline;
         Keys = new RedisKeys(options);
         Broker = broker;
@@ -55,7 +57,18 @@ public sealed class RedisContext : IAsyncDisposable
     {
         try
         {
-            return await _pipeline.ExecuteAsync(static (operation, ct) => new ValueTask<T>(operation(ct)), operation, cancellationToken);
+            return await _pipeline.ExecuteAsync(static async (state, ct) =>
+            {
+                try
+                {
+                    return await state.operation(ct);
+                }
+                catch (Exception ex) when (TopologyRefresh.IsStale(ex))
+                {
+                    state.context._topology.Request();
+                    throw;
+                }
+            }, (operation, context: this), cancellationToken);
         }
         catch (Exception ex) when (ex is RedisConnectionException or RedisTimeoutException or BrokenCircuitException
                                    || (ex is RedisServerException server && RedisResilience.IsTransient(server))

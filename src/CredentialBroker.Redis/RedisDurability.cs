@@ -30,7 +30,10 @@ namespace CredentialBroker.Redis;
 internal sealed class RedisDurability : IAsyncDisposable
 {
     private readonly IConnectionMultiplexer _main;
-    private readonly Task<ConnectionMultiplexer> _acknowledgements;
+    private readonly ConfigurationOptions _configuration;
+    private Task<ConnectionMultiplexer> _acknowledgements;
+    private long _reconnectedAt;
+    private bool _disposed;
     private readonly RedisKeys _keys;
     private readonly int _replicas;
     private readonly TimeSpan _timeout;
@@ -44,10 +47,9 @@ internal sealed class RedisDurability : IAsyncDisposable
         _keys = keys;
         _replicas = options.WaitForReplicas;
         _timeout = options.ReplicaWaitTimeout;
-        var configuration = RedisStoreBuilderExtensions.Configuration(options);
-        configuration.ClientName += "-acks";
-
-        _acknowledgements = ConnectionMultiplexer.ConnectAsync(configuration);
+        _configuration = RedisStoreBuilderExtensions.Configuration(options);
+        _configuration.ClientName += "-acks";
+        _acknowledgements = ConnectionMultiplexer.ConnectAsync(_configuration);
         _main.ConnectionFailed += OnConnectionFailed;
     }
 
@@ -68,7 +70,7 @@ internal sealed class RedisDurability : IAsyncDisposable
     {
         // Grouped by the node the main connection sends each key to — where the operation's writes went — whatever the
         // acknowledgement connection's own slot map says (it learns of a failover later, having no traffic of its own).
-        await _acknowledgements.WaitAsync(cancellationToken);
+        await Volatile.Read(ref _acknowledgements).WaitAsync(cancellationToken);
         var byNode = touched.GroupBy(key => _main.GetServer(key, flags: CommandFlags.DemandMaster).EndPoint).ToList();
         await Task.WhenAll(byNode.Select(node => _nodes.GetOrAdd(node.Key, endpoint => new NodeBarrier(this, endpoint)).ConfirmAsync(node.First()))).WaitAsync(cancellationToken);
 
@@ -94,7 +96,8 @@ internal sealed class RedisDurability : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         _main.ConnectionFailed -= OnConnectionFailed;
-        await (await _acknowledgements).DisposeAsync();
+        _disposed = true;
+        await (await Volatile.Read(ref _acknowledgements)).DisposeAsync();
     }
 
     private void OnConnectionFailed(object? sender, ConnectionFailedEventArgs e)
@@ -108,7 +111,8 @@ internal sealed class RedisDurability : IAsyncDisposable
     // The barrier and the wait, back to back on one connection of the acknowledgement multiplexer to that node.
     private async Task BarrierAndWaitAsync(EndPoint endpoint, RedisKey touched)
     {
-        var acknowledgements = await _acknowledgements;
+        var current = Volatile.Read(ref _acknowledgements);
+        var acknowledgements = await current;
         IServer server;
         try
         {
@@ -137,6 +141,7 @@ internal sealed class RedisDurability : IAsyncDisposable
         }
         catch (Exception ex) when (IsStaleView(ex))
         {
+            Reconnect(current);
             throw new ReplicaAcknowledgementException(string.Create(CultureInfo.InvariantCulture,
                 $"The acknowledgement connection does not yet see {endpoint} as a primary: {ex.Message}"));
         }
@@ -147,6 +152,43 @@ internal sealed class RedisDurability : IAsyncDisposable
         {
             throw new ReplicaAcknowledgementException(string.Create(CultureInfo.InvariantCulture,
                 $"{acknowledged} of the {_replicas} replicas required acknowledged the write on {endpoint} within {_timeout.TotalMilliseconds} ms."));
+        }
+    }
+
+    // The role check (ConfigCheckSeconds) usually corrects this connection's view within a second or two, but not always:
+    // under load a promoted node stayed a "replica" to it for more than 30 s. A new connection reads every node's role as
+    // it connects, so a connection whose view is stale is replaced, at most once every two seconds; the old one is closed
+    // once the waits still running on it are done.
+    private void Reconnect(Task<ConnectionMultiplexer> stale)
+    {
+        var now = TimeProvider.System.GetTimestamp();
+        var last = Interlocked.Read(ref _reconnectedAt);
+        if (_disposed || (last != 0 && TimeProvider.System.GetElapsedTime(last, now) < TimeSpan.FromSeconds(2)) || Interlocked.CompareExchange(ref _reconnectedAt, now, last) != last)
+        {
+            return;
+        }
+
+        var fresh = ConnectionMultiplexer.ConnectAsync(_configuration);
+        if (Interlocked.CompareExchange(ref _acknowledgements, fresh, stale) == stale)
+        {
+            _ = CloseLaterAsync(stale, _timeout + TimeSpan.FromMilliseconds(_configuration.AsyncTimeout));
+        }
+        else
+        {
+            _ = CloseLaterAsync(fresh, TimeSpan.Zero);
+        }
+    }
+
+    private static async Task CloseLaterAsync(Task<ConnectionMultiplexer> connection, TimeSpan after)
+    {
+        try
+        {
+            await Task.Delay(after, TimeProvider.System);
+            await (await connection).DisposeAsync();
+        }
+        catch (Exception ex) when (ex is RedisException or ObjectDisposedException)
+        {
+            // A connection that failed to open, or is closed already: nothing left to close.
         }
     }
 

@@ -20,6 +20,7 @@ namespace CredentialBroker.Redis.Tests;
 public sealed class ClusterRoleChangeTests
 {
     private const int Writes = 30;
+    private string? _lastFailure;
     private static readonly DateTimeOffset Start = TimeProvider.System.GetUtcNowSeconds();
     private static readonly TimeSpan Bound = TimeSpan.FromSeconds(30);
 
@@ -48,8 +49,16 @@ public sealed class ClusterRoleChangeTests
         await Poll.UntilAsync(async () => (await cluster.OnEveryNodeAsync("ROLE"))[replica].Items[0].Text == "master", Bound, "the replica is promoted");
         var promoted = Stopwatch.StartNew();
         await cluster.WaitUntilHealthyAsync(Bound);
-        var after = await Poll.ValueAsync(() => CreateAsync(store), created => created == Writes, Bound,
-            $"all of {Writes} tasks spread over the primaries are created and confirmed on a replica again");
+        int after;
+        try
+        {
+            after = await Poll.ValueAsync(() => CreateAsync(store), created => created == Writes, Bound,
+                $"all of {Writes} tasks spread over the primaries are created and confirmed on a replica again");
+        }
+        catch (TimeoutException ex)
+        {
+            throw new TimeoutException($"{ex.Message} Last refusal: {_lastFailure}", ex);
+        }
         await TestContext.Out.WriteLineAsync($"Confirmed writes to every primary again {promoted.Elapsed.TotalSeconds:F1} s after the promotion.");
 
         Assert.Multiple(() =>
@@ -60,7 +69,7 @@ public sealed class ClusterRoleChangeTests
     }
 
     // How many of Writes new tasks (random ids: spread over every primary) are created and confirmed.
-    private static async Task<int> CreateAsync(ICredentialStore store)
+    private async Task<int> CreateAsync(ICredentialStore store)
     {
         var created = 0;
         for (var i = 0; i < Writes; i++)
@@ -74,9 +83,10 @@ public sealed class ClusterRoleChangeTests
                 await store.CreateTaskAsync(task, new CredentialRecord("jti-" + taskId, taskId, CredentialKind.Task, null, "spiffe://a.example/agent", Start, Start.AddMinutes(10)), TestAudit.For(taskId), CancellationToken.None);
                 created++;
             }
-            catch (StoreUnavailableException)
+            catch (StoreUnavailableException ex)
             {
                 // Failed closed: counted as not created.
+                _lastFailure = ex.InnerException?.Message ?? ex.Message;
             }
         }
 
