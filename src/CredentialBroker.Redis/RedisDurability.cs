@@ -133,13 +133,13 @@ internal sealed class RedisDurability : IAsyncDisposable
         // A MOVED or ASK reply (the node no longer serves the slot: a failover under way) is not followed — the data may
         // not be on the node the redirect names — and fails the operation as transient: retried whole, or 503. This
         // connection sends nothing a redirect could correct its view with: until its role check (every second or two, see
-        // RedisStoreBuilderExtensions.Configuration) sees that a replica took over, it refuses the barrier, and the write
-        // fails closed (503) meanwhile.
+        // RedisStoreBuilderExtensions.Configuration) or a new connection (Reconnect) sees that a replica took over, it
+        // refuses the barrier, and the write fails closed (503) meanwhile. Other transient replies are retried whole.
         try
         {
             await Task.WhenAll(barrier, wait);
         }
-        catch (Exception ex) when (IsStaleView(ex))
+        catch (Exception ex) when (TopologyRefresh.IsStale(ex))
         {
             Reconnect(current);
             throw new ReplicaAcknowledgementException(string.Create(CultureInfo.InvariantCulture,
@@ -191,13 +191,6 @@ internal sealed class RedisDurability : IAsyncDisposable
             // A connection that failed to open, or is closed already: nothing left to close.
         }
     }
-
-    // Whether ex says this connection's view of which node is a primary is out of date. Other transient replies (MOVED,
-    // ASK, LOADING, …) go on as they are, to be retried whole.
-    private static bool IsStaleView(Exception ex) =>
-        (ex is RedisCommandException command && RedisResilience.IsTransient(command))
-        || ex is RedisConnectionException { FailureType: ConnectionFailureType.UnableToResolvePhysicalConnection }
-        || (ex is RedisServerException server && (server.Message.StartsWith("READONLY", StringComparison.Ordinal) || server.Message.StartsWith("CLUSTERDOWN", StringComparison.Ordinal)));
 
     /// <summary>The group commit of one node: one barrier and wait in flight; who arrives meanwhile shares the next.</summary>
     private sealed class NodeBarrier(RedisDurability durability, EndPoint endpoint)
